@@ -1,0 +1,68 @@
+import type { Diagnostic } from '../../manifest/diagnostic.ts';
+import { formatDiagnostic } from '../../manifest/diagnostic.ts';
+import { type ValidationResult, validateManifests } from '../../manifest/validate-manifests.ts';
+import { ExitCode } from '../exit-codes.ts';
+import { type Output, paint } from '../output.ts';
+
+export interface ValidateFlags {
+  readonly output: 'text' | 'json';
+  readonly maxFileSize: number;
+}
+
+/** `pgbackman validate`: every problem at once, then a one-line summary; exit 0 only when all is valid. */
+export async function runValidate(
+  paths: readonly string[],
+  flags: ValidateFlags,
+  output: Output,
+): Promise<ExitCode> {
+  const result = await validateManifests(paths, { maxFileBytes: flags.maxFileSize });
+  const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
+  if (flags.output === 'json') output.out.write(`${JSON.stringify(toJson(result, errors), null, 2)}\n`);
+  else {
+    for (const d of result.diagnostics) {
+      const line = formatDiagnostic(d);
+      output.err.write(`${paint(output, d.severity === 'error' ? 'red' : 'yellow', line)}\n`);
+    }
+    output.out.write(`${summary(result)}\n`);
+  }
+  return errors === 0 ? ExitCode.Ok : ExitCode.Failure;
+}
+
+export function summary(r: ValidationResult): string {
+  const files = `${r.files} ${r.files === 1 ? 'file' : 'files'}`;
+  const resources = `${r.resourceCount} ${r.resourceCount === 1 ? 'resource' : 'resources'}`;
+  const broken =
+    r.brokenFiles > 0
+      ? ` (${r.brokenFiles} ${r.brokenFiles === 1 ? 'file' : 'files'} could not be loaded)`
+      : '';
+  return `${resources} in ${files}: ${r.resourceCount - r.invalidCount} valid, ${r.invalidCount} invalid${broken}`;
+}
+
+/** A documented, versioned shape (see docs/cli.md), close to `terraform validate -json`. */
+function toJson(r: ValidationResult, errors: number) {
+  return {
+    format_version: '1.0',
+    valid: errors === 0,
+    error_count: errors,
+    warning_count: r.diagnostics.length - errors,
+    summary: {
+      text: summary(r),
+      files: r.files,
+      broken_files: r.brokenFiles,
+      resources: r.resourceCount,
+      valid: r.resourceCount - r.invalidCount,
+      invalid: r.invalidCount,
+    },
+    diagnostics: r.diagnostics.map(jsonDiagnostic),
+  };
+}
+
+function jsonDiagnostic(d: Diagnostic) {
+  return {
+    severity: d.severity,
+    summary: d.message,
+    address: d.address ?? null,
+    pointer: d.pointer ?? null,
+    range: { filename: d.file, start: d.range.start, end: d.range.end },
+  };
+}

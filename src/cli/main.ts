@@ -1,0 +1,80 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { PgbackmanError } from '../errors.ts';
+import { ExitCode, exitCodeFor } from './exit-codes.ts';
+import { processOutput } from './output.ts';
+
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+/** Builds the program; command modules are imported only when their command runs, to keep start-up fast. */
+export function buildProgram(): Command {
+  const program = new Command('pgbackman')
+    .description(
+      'PostgreSQL backup manager run the GitOps way: manifests in git, a catalogue, agents that dump.',
+    )
+    .version(version, '-V, --version', 'print the version and exit')
+    .helpOption('-h, --help', 'show help')
+    .showSuggestionAfterError(true)
+    .exitOverride();
+
+  program
+    .command('validate')
+    .description('check manifests: YAML, schema and references; exit 0 when valid, 1 when not')
+    .argument('[paths...]', 'manifest files or directories (searched recursively for *.yaml, *.yml)', [
+      'manifests',
+    ])
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .option('--max-file-size <bytes>', 'refuse manifest files larger than this', parseBytes, 1024 * 1024)
+    .action(async (paths: string[], opts: { output: 'text' | 'json'; maxFileSize: number }) => {
+      const { runValidate } = await import('./commands/validate.ts');
+      process.exitCode = await runValidate(paths, opts, processOutput());
+    });
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of a manifest kind, or of all kinds')
+    .argument(
+      '[kind]',
+      'BackupServer, PgSQLNode, BackupDefinition, SnapshotDefinition, RestoreDefinition or BackupPolicy',
+    )
+    .action(async (kind: string | undefined) => {
+      const { runSchema } = await import('./commands/schema.ts');
+      process.exitCode = runSchema(kind, processOutput());
+    });
+
+  return program;
+}
+
+function parseBytes(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new PgbackmanError('USAGE', `--max-file-size: "${value}" is not a positive whole number of bytes`);
+  return n;
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  const output = processOutput();
+  try {
+    await buildProgram().parseAsync([...argv]);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander has already printed its message (or the help/version text).
+      const quiet = ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(err.code);
+      process.exitCode = quiet ? ExitCode.Ok : ExitCode.Usage;
+      return;
+    }
+    if (err instanceof PgbackmanError) {
+      output.err.write(`error: ${err.message}\n`);
+      process.exitCode = exitCodeFor(err.code);
+      return;
+    }
+    const e = err instanceof Error ? err : new Error(String(err));
+    output.err.write(
+      `internal error: ${e.message}\nThis is a bug in pgbackman; please report it with the command you ran.\n`,
+    );
+    if (process.env.PGBACKMAN_DEBUG) output.err.write(`${e.stack ?? ''}\n`);
+    process.exitCode = ExitCode.Internal;
+  }
+}

@@ -1,0 +1,23 @@
+/** What went wrong, as a stable code scripts can match; the CLI maps codes to exit codes in one place. */
+export type ErrorCode =
+  | 'USAGE' // the command line itself is wrong
+  | 'NOT_FOUND' // a path or object the user named does not exist
+  | 'INVALID_MANIFESTS' // manifests failed validation (diagnostics already printed)
+  | 'IO' // reading or writing a file failed
+  | 'INTERNAL'; // a bug: reported with a hint to file an issue
+
+/** The one error class commands throw for expected failures; anything else is a bug. */
+export class PgbackmanError extends Error {
+  override readonly name = 'PgbackmanError';
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** Turns any thrown value into an Error, keeping the original as its cause. */
+export function coerceError(err: unknown): Error {
+  if (err instanceof Error) return err;
+  return new Error(typeof err === 'string' ? err : `non-error thrown: ${String(err)}`, { cause: err });
+}

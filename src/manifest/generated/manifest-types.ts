@@ -1,0 +1,521 @@
+// Generated from schemas/*.schema.json by scripts/build-schemas.ts. DO NOT EDIT.
+
+export type Manifest =
+  | BackupServer
+  | PgSQLNode
+  | BackupPolicy
+  | BackupDefinition
+  | SnapshotDefinition
+  | RestoreDefinition;
+/**
+ * The manifest format version.
+ */
+export type ApiVersion = 'pgbackman.io/v1';
+/**
+ * A lowercase DNS-1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit, at most 63 characters.
+ */
+export type Name = string;
+/**
+ * Where dumps, logs and the spool are kept.
+ */
+export type AbsolutePath = string;
+/**
+ * An absolute file system path without '..' segments.
+ */
+export type AbsolutePath1 = string;
+/**
+ * What is dumped. CLUSTER: pg_dumpall of the whole node. FULL: schema and data, large objects included. SCHEMA: schema only. DATA: data only.
+ */
+export type BackupCode = 'CLUSTER' | 'FULL' | 'SCHEMA' | 'DATA';
+/**
+ * The pg_dump output format. 'directory' can use parallel jobs. CLUSTER dumps are always plain SQL.
+ */
+export type Format = 'custom' | 'directory' | 'plain' | 'tar';
+/**
+ * Parallel pg_dump jobs (-j); only with format 'directory'.
+ */
+export type Jobs = number;
+/**
+ * pg_dump compression: a level 0-9, or 'gzip', 'lz4', 'zstd' or 'none' with an optional ':level' (the method needs pg_dump 16 or newer). Not used by format 'tar'.
+ */
+export type Compression = number | string;
+/**
+ * A duration made of whole numbers with units w (weeks), d (days), h (hours), m (minutes), e.g. '14d', '36h', '1w3d'.
+ */
+export type Duration = string;
+/**
+ * The IANA time zone the schedule is read in, e.g. 'Europe/Oslo'.
+ */
+export type Timezone = string;
+/**
+ * Extra pg_dump options, each one '--option' or '--option=value' from pgbackman's allow-list (e.g. '--exclude-table=audit.*', '--no-owner').
+ *
+ * @maxItems 64
+ */
+export type ExtraArgs = string[];
+/**
+ * Also dump the roles the database needs (owners and grantees), from pg_dumpall --roles-only. Turn off on managed services that forbid it.
+ */
+export type IncludeRoles = boolean;
+/**
+ * Also dump the database's configuration: CREATE DATABASE options, ALTER DATABASE/ROLE ... SET and database-level GRANTs.
+ */
+export type IncludeDatabaseConfig = boolean;
+/**
+ * A note for people (PgBackMan's 'remarks').
+ */
+export type Description = string;
+/**
+ * When true, nothing new is scheduled for this object (PgBackMan's STOPPED status). Existing dumps are kept.
+ */
+export type Suspend = boolean;
+/**
+ * The name this object had before a rename, so the rename is planned as a move, not a delete and a create.
+ */
+export type PreviousName = string;
+/**
+ * The database pgbackman connects to for listing databases and roles.
+ */
+export type Database = string;
+/**
+ * An absolute file system path without '..' segments.
+ */
+export type AbsolutePath2 = string;
+/**
+ * A time of day, HH:MM (24-hour).
+ */
+export type ClockTime = string;
+/**
+ * A time of day, HH:MM (24-hour).
+ */
+export type ClockTime1 = string;
+/**
+ * Extra pg_dump options, each one '--option' or '--option=value' from pgbackman's allow-list (e.g. '--exclude-table=audit.*', '--no-owner').
+ *
+ * @maxItems 64
+ */
+export type ExtraArgs1 = string[];
+/**
+ * A lowercase DNS-1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit, at most 63 characters.
+ */
+export type Name1 = string;
+/**
+ * When to run: a cron expression (5 fields, or 6 with seconds first) or 'auto', a stable time inside the node's backup window.
+ */
+export type Schedule = string;
+/**
+ * How long a generated definition is kept (suspended) after its database disappeared from the node, before it is removed. Its dumps keep their own retention.
+ */
+export type Duration1 = string;
+/**
+ * A lowercase DNS-1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit, at most 63 characters.
+ */
+export type Name2 = string;
+/**
+ * A lowercase DNS-1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit, at most 63 characters.
+ */
+export type Name3 = string;
+/**
+ * The database to dump; required unless code is CLUSTER, forbidden then.
+ */
+export type Database1 = string;
+/**
+ * A lowercase DNS-1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit, at most 63 characters.
+ */
+export type Name4 = string;
+/**
+ * A lowercase DNS-1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit, at most 63 characters.
+ */
+export type Name5 = string;
+/**
+ * The database to dump; required unless code is CLUSTER, forbidden then.
+ */
+export type Database2 = string;
+/**
+ * When to take the snapshot. One whose time passed while the agent was down is taken when it starts.
+ */
+export type IsoTime = string;
+/**
+ * A duration made of whole numbers with units w (weeks), d (days), h (hours), m (minutes), e.g. '14d', '36h', '1w3d'.
+ */
+export type Duration2 = string;
+/**
+ * A lowercase DNS-1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit, at most 63 characters.
+ */
+export type Name6 = string;
+/**
+ * A lowercase DNS-1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit, at most 63 characters.
+ */
+export type Name7 = string;
+/**
+ * With definition or snapshot: the newest successful dump that finished at or before this time.
+ */
+export type IsoTime1 = string;
+/**
+ * A lowercase DNS-1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit, at most 63 characters.
+ */
+export type Name8 = string;
+/**
+ * The database to create; default: the dump's database name.
+ */
+export type Database3 = string;
+/**
+ * A lowercase DNS-1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit, at most 63 characters.
+ */
+export type Name9 = string;
+/**
+ * When to run the restore; default: as soon as it is applied.
+ */
+export type IsoTime2 = string;
+/**
+ * With existing: rename, the new name of the existing database; default '<database>_<UTC timestamp>'.
+ */
+export type Database4 = string;
+/**
+ * Extra pg_dump options, each one '--option' or '--option=value' from pgbackman's allow-list (e.g. '--exclude-table=audit.*', '--no-owner').
+ *
+ * @maxItems 64
+ */
+export type ExtraArgs2 = string[];
+
+/**
+ * A host that runs pgbackman agent, takes dumps and keeps them under its root directory.
+ */
+export interface BackupServer {
+  apiVersion: ApiVersion;
+  kind: 'BackupServer';
+  metadata: Metadata;
+  spec: {
+    /**
+     * The backup server's host name (FQDN); the agent started with --server NAME runs this server's work.
+     */
+    hostname: string;
+    rootDirectory?: AbsolutePath;
+    /**
+     * The directory holding pg_dump/pg_restore for each PostgreSQL major version, e.g. {"15": "/usr/lib/postgresql/15/bin"}. Majors not listed are discovered under /usr/lib/postgresql/* /bin.
+     */
+    pgBinDirectories?: {
+      [k: string]: AbsolutePath1 | undefined;
+    };
+    /**
+     * At most this many dumps run at once on this server.
+     */
+    maxConcurrentDumps?: number;
+    /**
+     * A dump does not start when the free space under rootDirectory is below this: bytes with a unit (KiB, MiB, GiB, TiB) or a percentage of the file system.
+     */
+    diskReserve?: string;
+    defaults?: DumpSettings;
+    description?: Description;
+    suspend?: Suspend;
+    lifecycle?: Lifecycle;
+    previousName?: PreviousName;
+  };
+}
+/**
+ * The object's identity (Kind/name) and its labels.
+ */
+export interface Metadata {
+  name: Name;
+  labels?: Labels;
+  annotations?: Annotations;
+}
+/**
+ * Key/value pairs used to select objects (a BackupPolicy's nodeSelector). Keys: an optional DNS prefix and '/', then a name of at most 63 characters; values: at most 63 characters of [A-Za-z0-9_.-].
+ */
+export interface Labels {
+  [k: string]: string | undefined;
+}
+/**
+ * Free-form notes about the object, for people and tools. pgbackman reads 'pgbackman.io/prevent-destroy: "true"'.
+ */
+export interface Annotations {
+  [k: string]: string | undefined;
+}
+/**
+ * What a backup definition takes from its node or backup server when it does not say itself.
+ */
+export interface DumpSettings {
+  code?: BackupCode;
+  format?: Format;
+  jobs?: Jobs;
+  compression?: Compression;
+  retention?: Retention;
+  timezone?: Timezone;
+  extraArgs?: ExtraArgs;
+  includeRoles?: IncludeRoles;
+  includeDatabaseConfig?: IncludeDatabaseConfig;
+}
+/**
+ * How long dumps are kept: a dump is deleted once it is older than 'period', except the newest 'redundancy' successful dumps, which are kept whatever their age.
+ */
+export interface Retention {
+  period?: Duration;
+  /**
+   * How many of the newest successful dumps are always kept.
+   */
+  redundancy?: number;
+}
+/**
+ * Guards against accidental deletion.
+ */
+export interface Lifecycle {
+  /**
+   * When true, a plan that would delete this object fails instead.
+   */
+  preventDestroy?: boolean;
+}
+/**
+ * A PostgreSQL server whose databases are backed up: how to connect, its backup window, and defaults for its definitions.
+ */
+export interface PgSQLNode {
+  apiVersion: ApiVersion;
+  kind: 'PgSQLNode';
+  metadata: Metadata;
+  spec: {
+    /**
+     * Host name or IP address of the PostgreSQL server.
+     */
+    host: string;
+    /**
+     * The PostgreSQL port.
+     */
+    port?: number;
+    /**
+     * The role pgbackman connects as; it must be able to read everything it dumps (a superuser, or pg_read_all_data plus what pg_dumpall --roles-only needs).
+     */
+    user?: string;
+    maintenanceDatabase?: Database;
+    /**
+     * Where the password comes from; never in the manifest. Without it libpq's own means apply (.pgpass, PGPASSFILE, certificates).
+     */
+    passwordFrom?: {
+      /**
+       * The name of an environment variable of the agent.
+       */
+      env?: string;
+      file?: AbsolutePath2;
+    };
+    /**
+     * libpq sslmode.
+     */
+    sslMode?: 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
+    /**
+     * Where 'schedule: auto' places dumps: a stable time between start and end (which may wrap past midnight), on the days the cron-style fields allow.
+     */
+    backupWindow?: {
+      start?: ClockTime;
+      end?: ClockTime1;
+      /**
+       * Cron day-of-month field.
+       */
+      daysOfMonth?: string;
+      /**
+       * Cron month field.
+       */
+      months?: string;
+      /**
+       * Cron day-of-week field (0-7, Sunday is 0 or 7).
+       */
+      daysOfWeek?: string;
+    };
+    defaults?: DumpSettings;
+    restoreExtraArgs?: ExtraArgs1;
+    /**
+     * Who hears about failures of this node's backups, snapshots and restores.
+     */
+    notify?: {
+      /**
+       * @maxItems 32
+       */
+      email?: string[];
+    };
+    description?: Description;
+    suspend?: Suspend;
+    lifecycle?: Lifecycle;
+    previousName?: PreviousName;
+  };
+}
+/**
+ * Backups for every database of the selected nodes, kept up to date: each live database that matches gets a backup definition made from the template; new databases are picked up, dropped ones are kept for a quarantine period.
+ */
+export interface BackupPolicy {
+  apiVersion: ApiVersion;
+  kind: 'BackupPolicy';
+  metadata: Metadata;
+  spec: {
+    server: Name1;
+    /**
+     * The nodes covered: those named, and those whose labels match all of matchLabels.
+     */
+    nodeSelector: {
+      /**
+       * @minItems 1
+       * @maxItems 10000
+       */
+      names?: [Name, ...Name[]];
+      matchLabels?: Labels;
+    };
+    /**
+     * Which databases of those nodes: names or glob patterns ('*', '?'). template0 and template1 are never included.
+     */
+    databases?: {
+      /**
+       * @maxItems 1000
+       */
+      include?: string[];
+      /**
+       * @maxItems 1000
+       */
+      exclude?: string[];
+      /**
+       * Leave out databases that already have a BackupDefinition on this server (PgBackMan's #databases_without_backup_definitions#).
+       */
+      skipDatabasesWithDefinitions?: boolean;
+    };
+    /**
+     * The settings of each generated definition; unset fields come from the node's and server's defaults.
+     */
+    template?: {
+      schedule?: Schedule;
+      timezone?: Timezone;
+      retention?: Retention;
+      code?: BackupCode;
+      format?: Format;
+      jobs?: Jobs;
+      compression?: Compression;
+      extraArgs?: ExtraArgs;
+      includeRoles?: IncludeRoles;
+      includeDatabaseConfig?: IncludeDatabaseConfig;
+      /**
+       * Run a missed scheduled dump as soon as the agent starts.
+       */
+      catchUp?: boolean;
+    };
+    deletedDatabaseRetention?: Duration1;
+    description?: Description;
+    suspend?: Suspend;
+    lifecycle?: Lifecycle;
+    previousName?: PreviousName;
+  };
+}
+/**
+ * A recurring dump of one database (or of a whole node with code CLUSTER) by one backup server. Unset fields come from the node's defaults, then the backup server's, then pgbackman's.
+ */
+export interface BackupDefinition {
+  apiVersion: ApiVersion;
+  kind: 'BackupDefinition';
+  metadata: Metadata;
+  spec: {
+    server: Name2;
+    node: Name3;
+    database?: Database1;
+    schedule?: Schedule;
+    timezone?: Timezone;
+    retention?: Retention;
+    code?: BackupCode;
+    format?: Format;
+    jobs?: Jobs;
+    compression?: Compression;
+    extraArgs?: ExtraArgs;
+    includeRoles?: IncludeRoles;
+    includeDatabaseConfig?: IncludeDatabaseConfig;
+    /**
+     * When a scheduled run was missed (the agent was down at its time), run it as soon as the agent starts.
+     */
+    catchUp?: boolean;
+    description?: Description;
+    suspend?: Suspend;
+    lifecycle?: Lifecycle;
+    previousName?: PreviousName;
+  };
+}
+/**
+ * A one-time dump at a given time, kept for its own retention period (e.g. before an upgrade, or to move a database to a newer major with a newer pg_dump).
+ */
+export interface SnapshotDefinition {
+  apiVersion: ApiVersion;
+  kind: 'SnapshotDefinition';
+  metadata: Metadata;
+  spec: {
+    server: Name4;
+    node: Name5;
+    database?: Database2;
+    at: IsoTime;
+    retention?: SnapshotRetention;
+    code?: BackupCode;
+    format?: Format;
+    jobs?: Jobs;
+    compression?: Compression;
+    extraArgs?: ExtraArgs;
+    includeRoles?: IncludeRoles;
+    includeDatabaseConfig?: IncludeDatabaseConfig;
+    /**
+     * Use the pg_dump of this major version (it must not be older than the node's server), e.g. to move a database to a newer PostgreSQL.
+     */
+    pgDumpVersion?: number;
+    /**
+     * A free label for the snapshot, shown in listings.
+     */
+    tag?: string;
+    description?: Description;
+    suspend?: Suspend;
+    lifecycle?: Lifecycle;
+    previousName?: PreviousName;
+  };
+}
+/**
+ * How long a snapshot's dump is kept after it was taken.
+ */
+export interface SnapshotRetention {
+  period?: Duration2;
+}
+/**
+ * A restore of a catalogued dump into a target node and database, once (at a time, or as soon as it is applied).
+ */
+export interface RestoreDefinition {
+  apiVersion: ApiVersion;
+  kind: 'RestoreDefinition';
+  metadata: Metadata;
+  spec: {
+    /**
+     * Which dump to restore: the newest successful dump of a definition or snapshot (optionally the newest taken before a time), or one backup by id. Name exactly one of definition, snapshot, backupId.
+     */
+    source: {
+      definition?: Name6;
+      snapshot?: Name7;
+      /**
+       * One catalogued backup, by id (see 'pgbackman get backups').
+       */
+      backupId?: string;
+      before?: IsoTime1;
+    };
+    /**
+     * Where to restore.
+     */
+    target: {
+      node: Name8;
+      database?: Database3;
+    };
+    server?: Name9;
+    at?: IsoTime2;
+    /**
+     * What to do when the target database exists: fail (default, nothing is touched), rename (the existing database is renamed to renameExistingTo), or drop (it is dropped first; refused when the target is the source database itself).
+     */
+    existing?: 'fail' | 'rename' | 'drop';
+    renameExistingTo?: Database4;
+    /**
+     * Roles the dump needs: create-missing (default) creates those the target lacks from the dump's roles file and uses existing ones as they are; skip restores no roles.
+     */
+    roles?: 'create-missing' | 'skip';
+    /**
+     * Parallel pg_restore jobs (-j).
+     */
+    jobs?: number;
+    extraArgs?: ExtraArgs2;
+    description?: Description;
+    suspend?: Suspend;
+    lifecycle?: Lifecycle;
+    previousName?: PreviousName;
+  };
+}

@@ -1,0 +1,46 @@
+import { open } from 'node:fs/promises';
+import type { Diagnostic } from './diagnostic.ts';
+import { rangeAt } from './text-position.ts';
+
+export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
+
+export type ReadResult =
+  | { readonly ok: true; readonly text: string }
+  | { readonly ok: false; readonly diagnostic: Diagnostic };
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+/** Reads a manifest file as UTF-8 text, refusing oversized and binary files before parsing them. */
+export async function readManifestFile(file: string, maxBytes = DEFAULT_MAX_FILE_BYTES): Promise<ReadResult> {
+  const fail = (message: string, offset = 0, text = ''): ReadResult => ({
+    ok: false,
+    diagnostic: { severity: 'error', file, range: rangeAt(text, offset, offset), message },
+  });
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    handle = await open(file, 'r');
+    const { size } = await handle.stat();
+    // Refuse before reading: a 50 MB file must not be loaded, let alone parsed.
+    if (size > maxBytes)
+      return fail(`file is ${size} bytes, over the limit of ${maxBytes} bytes for a manifest file`);
+    const bytes = await handle.readFile();
+    const nul = bytes.indexOf(0);
+    if (nul !== -1) return fail(`file is binary (a NUL byte at offset ${nul}), not YAML text`);
+    let text: string;
+    try {
+      text = utf8.decode(bytes);
+    } catch {
+      return fail('file is not valid UTF-8 text');
+    }
+    const control = /[\u0001-\u0008\u000b\u000c\u000e-\u001f\u007f]/.exec(text);
+    if (control !== null) {
+      const code = control[0].charCodeAt(0).toString(16).padStart(4, '0');
+      return fail(`control character U+${code} is not allowed in a manifest`, control.index, text);
+    }
+    return { ok: true, text };
+  } catch (err) {
+    return fail(`cannot read file: ${(err as NodeJS.ErrnoException).message}`);
+  } finally {
+    await handle?.close();
+  }
+}

@@ -1,0 +1,61 @@
+import type {
+  BackupCode,
+  BackupServer,
+  Compression,
+  DumpSettings,
+  Format,
+  PgSQLNode,
+} from './generated/manifest-types.ts';
+
+/** A definition's dump settings after its node's, then its server's, then pgbackman's defaults filled the gaps. */
+export interface EffectiveSettings {
+  readonly code: BackupCode;
+  readonly format: Format;
+  readonly jobs: number;
+  readonly compression: Compression | undefined;
+  readonly retention: { readonly period: string; readonly redundancy: number };
+  readonly timezone: string;
+  readonly extraArgs: readonly string[];
+  readonly includeRoles: boolean;
+  readonly includeDatabaseConfig: boolean;
+}
+
+/** pgbackman's own defaults, as PgBackMan had them: FULL dumps kept 7 days, at least 1 kept. */
+export const BUILTIN_SETTINGS: EffectiveSettings = {
+  code: 'FULL',
+  format: 'custom',
+  jobs: 1,
+  compression: undefined,
+  retention: { period: '7d', redundancy: 1 },
+  timezone: 'UTC',
+  extraArgs: [],
+  includeRoles: true,
+  includeDatabaseConfig: true,
+};
+
+/** Field by field, the first of: the object's own settings, the node's defaults, the server's defaults, the built-in. */
+export function resolveSettings(
+  own: DumpSettings,
+  node: PgSQLNode | undefined,
+  server: BackupServer | undefined,
+): EffectiveSettings {
+  const layers: DumpSettings[] = [own, node?.spec.defaults ?? {}, server?.spec.defaults ?? {}];
+  const pick = <K extends keyof DumpSettings>(key: K): DumpSettings[K] | undefined =>
+    layers.find((l) => l[key] !== undefined)?.[key];
+  const retention = (key: 'period' | 'redundancy') =>
+    layers.find((l) => l.retention?.[key] !== undefined)?.retention?.[key];
+  return {
+    code: pick('code') ?? BUILTIN_SETTINGS.code,
+    format: pick('format') ?? BUILTIN_SETTINGS.format,
+    jobs: pick('jobs') ?? BUILTIN_SETTINGS.jobs,
+    compression: pick('compression'),
+    retention: {
+      period: (retention('period') as string | undefined) ?? BUILTIN_SETTINGS.retention.period,
+      redundancy: (retention('redundancy') as number | undefined) ?? BUILTIN_SETTINGS.retention.redundancy,
+    },
+    timezone: pick('timezone') ?? BUILTIN_SETTINGS.timezone,
+    extraArgs: pick('extraArgs') ?? BUILTIN_SETTINGS.extraArgs,
+    includeRoles: pick('includeRoles') ?? BUILTIN_SETTINGS.includeRoles,
+    includeDatabaseConfig: pick('includeDatabaseConfig') ?? BUILTIN_SETTINGS.includeDatabaseConfig,
+  };
+}
