@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+export const TEMPLATE_DATABASE = 'pgbackman_template';
+
+/** The server the test run uses: set by run-tests.ts (a throwaway cluster) or by the developer. */
+export function testServerUrl(): string {
+  const url = process.env.PGBACKMAN_TEST_PG;
+  if (url === undefined || url === '') {
+    throw new Error('PGBACKMAN_TEST_PG is not set: run the tests with `npm test`, or point it at a PostgreSQL server');
+  }
+  return url;
+}
+
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${encodeURIComponent(database)}`;
+  return u.toString();
+}
+
+export interface TestDatabase {
+  readonly name: string;
+  readonly url: string;
+  drop(): Promise<void>;
+}
+
+/** A fresh database per test file, cloned from the template the runner prepared (worker's pattern). */
+export async function createTestDatabase(label: string): Promise<TestDatabase> {
+  const server = testServerUrl();
+  const name = `pgbackman_test_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
+  await withClient(server, (c) => c.query(`create database ${pg.escapeIdentifier(name)} template ${TEMPLATE_DATABASE}`));
+  return {
+    name,
+    url: withDatabase(server, name),
+    drop: () => withClient(server, (c) => c.query(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`)).then(() => undefined),
+  };
+}
+
+export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Creates the template database the per-file clones come from (later issues migrate the catalogue into it). */
+export async function prepareTemplate(server: string): Promise<void> {
+  await withClient(server, async (c) => {
+    await c.query(`drop database if exists ${TEMPLATE_DATABASE}`);
+    await c.query(`create database ${TEMPLATE_DATABASE}`);
+    await c.query(`alter database ${TEMPLATE_DATABASE} with is_template = true`);
+  });
+}

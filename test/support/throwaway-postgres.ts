@@ -1,0 +1,83 @@
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { chown, mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** A private PostgreSQL cluster in a temp directory: no Docker, no shared state, removed by `stop()`. */
+export interface ThrowawayPostgres {
+  readonly url: string;
+  readonly port: number;
+  readonly binDir: string;
+  readonly dir: string;
+  stop(): Promise<void>;
+}
+
+/** The newest `/usr/lib/postgresql/<major>/bin` that has initdb (the majors are discovered, not assumed). */
+export function findPgBinDir(root = '/usr/lib/postgresql'): string {
+  const majors = existsSync(root) ? readdirSync(root).filter((d) => /^\d+$/.test(d)) : [];
+  majors.sort((a, b) => Number(b) - Number(a));
+  const major = majors.find((m) => existsSync(join(root, m, 'bin', 'initdb')));
+  if (major === undefined) throw new Error(`no PostgreSQL server binaries under ${root}/*/bin (install the postgresql package)`);
+  return join(root, major, 'bin');
+}
+
+export async function startThrowawayPostgres(label = 'pg'): Promise<ThrowawayPostgres> {
+  const binDir = findPgBinDir();
+  const dir = await mkdtemp(join(tmpdir(), `pgbackman-test-${label}-`));
+  const dataDir = join(dir, 'data');
+  // PostgreSQL refuses to run as root: drop to the distro's postgres user, who must own the directory.
+  const asRoot = process.getuid?.() === 0;
+  const prefix = asRoot ? ['runuser', '-u', 'postgres', '--'] : [];
+  if (asRoot) {
+    const { stdout } = await run('id', ['-u', 'postgres']);
+    const { stdout: gid } = await run('id', ['-g', 'postgres']);
+    await chown(dir, Number(stdout.trim()), Number(gid.trim()));
+  }
+  const exec = async (tool: string, args: string[]) => {
+    const [cmd, ...rest] = [...prefix, join(binDir, tool), ...args];
+    return run(cmd as string, rest, { timeout: 60_000 });
+  };
+  await exec('initdb', ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    const options = [
+      `-p ${port}`,
+      `-k ${dir}`,
+      '-c listen_addresses=127.0.0.1',
+      '-c fsync=off',
+      '-c synchronous_commit=off',
+      '-c full_page_writes=off',
+      '-c max_connections=100',
+    ].join(' ');
+    try {
+      await exec('pg_ctl', ['-D', dataDir, '-w', '-t', '30', '-l', join(dir, 'server.log'), '-o', options, 'start']);
+      const stop = async () => {
+        await exec('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', 'stop']).catch(() => undefined);
+        await rm(dir, { recursive: true, force: true });
+      };
+      return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, port, binDir, dir, stop };
+    } catch (err) {
+      lastError = err; // most likely the port was taken between probing and binding: try another
+    }
+  }
+  await rm(dir, { recursive: true, force: true });
+  throw new Error(`could not start a throwaway PostgreSQL in ${dir}`, { cause: lastError });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
