@@ -1,3 +1,13 @@
 #!/usr/bin/env node
 // Thin launcher: the compiled CLI lives in dist/ (built by `npm ci` through `prepare`).
-import('../dist/cli/main.js').then((m) => m.main(process.argv));
+// `--version` is answered here, without loading the CLI: scripts call it often and it should cost no more than Node.
+import { readFileSync } from 'node:fs';
+
+const [flag, ...rest] = process.argv.slice(2);
+if ((flag === '--version' || flag === '-V') && rest.length === 0) {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  process.stdout.write(`${pkg.version}\n`);
+} else {
+  const { main } = await import('../dist/cli/main.js');
+  await main(process.argv);
+}

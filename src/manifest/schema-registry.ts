@@ -48,6 +48,7 @@ export function bundleUnionSchema(): JsonSchema {
     properties: { kind: { enum: [...KINDS] } },
     allOf: KINDS.map((kind) => ({
       if: { properties: { kind: { const: kind } }, required: ['kind'] },
+      // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then, not a thenable
       then: { $ref: `#/$defs/${kind}` },
     })),
     $defs: defs,
@@ -74,7 +75,10 @@ function inlineCommonRefs(value: Json): Json {
 function usedDefs(schema: Json, all: JsonSchema): JsonSchema {
   const used: JsonSchema = {};
   const visit = (value: Json): void => {
-    if (Array.isArray(value)) return value.forEach(visit);
+    if (Array.isArray(value)) {
+      for (const item of value) visit(item);
+      return;
+    }
     if (value === null || typeof value !== 'object') return;
     for (const [key, v] of Object.entries(value)) {
       const name = key === '$ref' && typeof v === 'string' ? /^#\/\$defs\/(.+)$/.exec(v)?.[1] : undefined;

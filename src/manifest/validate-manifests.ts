@@ -7,8 +7,8 @@ import { type ParsedFile, parseManifestFile } from './parse-manifest-file.ts';
 import { DEFAULT_MAX_FILE_BYTES, readManifestFile } from './read-manifest-file.ts';
 import { address, type Resource } from './resource.ts';
 import { didYouMean } from './suggest.ts';
-import { validateSemantics } from './validate-semantics.ts';
 import { type Issue, validateSchema } from './validate-schema.ts';
+import { validateSemantics } from './validate-semantics.ts';
 
 export interface ValidateOptions {
   readonly maxFileBytes?: number;
@@ -100,7 +100,7 @@ async function readAll(files: readonly string[], maxBytes: number) {
   for (let i = 0; i < files.length; i += 64) {
     const batch = files.slice(i, i + 64);
     const reads = await Promise.all(batch.map((f) => readManifestFile(f, maxBytes)));
-    batch.forEach((f, j) => results.push([f, reads[j] as Awaited<ReturnType<typeof readManifestFile>>]));
+    for (const [j, f] of batch.entries()) results.push([f, reads[j] as Awaited<ReturnType<typeof readManifestFile>>]);
   }
   return results;
 }

@@ -1,6 +1,6 @@
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import { KINDS, type Kind } from './kinds.ts';
-import { readSourceSchemas } from './schema-registry.ts';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import * as generated from './generated/schema-validators.ts';
+import type { Kind } from './kinds.ts';
 import { didYouMean } from './suggest.ts';
 
 /** A finding inside one resource: where (JSON pointer, and whether at the key) and what. */
@@ -11,18 +11,11 @@ export interface Issue {
   readonly atKey?: boolean;
 }
 
-let validators: Record<Kind, ValidateFunction> | undefined;
-
-function compile(): Record<Kind, ValidateFunction> {
-  const { common, kinds } = readSourceSchemas();
-  const ajv = new Ajv2020({ allErrors: true, strict: true, verbose: true, allowUnionTypes: true });
-  ajv.addSchema(common);
-  return Object.fromEntries(KINDS.map((k) => [k, ajv.compile(kinds[k])])) as Record<Kind, ValidateFunction>;
-}
+// Compiled ahead of time by scripts/build-schemas.ts (`npm run schemas`); a test fails when they are stale.
+const validators = generated as unknown as Record<Kind, ValidateFunction>;
 
 /** Checks one resource against its kind's JSON Schema; every problem at once, in words a person can act on. */
 export function validateSchema(kind: Kind, value: unknown): Issue[] {
-  validators ??= compile();
   const validate = validators[kind];
   if (validate(value)) return [];
   return explain(validate.errors ?? []);
@@ -51,7 +44,7 @@ function describe(e: ErrorObject): Issue {
   const propertyName = (e as { propertyName?: string }).propertyName;
   if (propertyName !== undefined) {
     return {
-      pointer: `${path}/${escape(propertyName)}`,
+      pointer: `${path}/${escapePointer(propertyName)}`,
       atKey: true,
       message: `invalid key "${propertyName}"`,
     };
@@ -63,7 +56,7 @@ function describe(e: ErrorObject): Issue {
       const field = String(params.additionalProperty);
       const known = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
       const hint = known.length > 0 ? `${didYouMean(field, known)} (allowed: ${known.join(', ')})` : '';
-      return { pointer: `${path}/${escape(field)}`, atKey: true, message: `unknown field "${field}"${hint}` };
+      return { pointer: `${path}/${escapePointer(field)}`, atKey: true, message: `unknown field "${field}"${hint}` };
     }
     case 'enum':
       return { pointer: path, message: `must be one of ${list(params.allowedValues)} (got ${show(e.data)})` };
@@ -84,7 +77,7 @@ function describe(e: ErrorObject): Issue {
   }
 }
 
-function escape(segment: string): string {
+function escapePointer(segment: string): string {
   return segment.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 

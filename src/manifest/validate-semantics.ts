@@ -2,8 +2,8 @@ import { checkCron, checkDatabaseName, checkDuration, checkIsoTime, checkTimezon
 import { checkExtraArg, PG_DUMP_OPTIONS, PG_DUMPALL_OPTIONS, PG_RESTORE_OPTIONS } from './extra-args.ts';
 import type { BackupServer, DumpSettings, PgSQLNode } from './generated/manifest-types.ts';
 import type { Kind } from './kinds.ts';
-import type { Resource, ResourceOf } from './resource.ts';
 import { resolveSettings } from './resolve-settings.ts';
+import type { Resource, ResourceOf } from './resource.ts';
 import { didYouMean } from './suggest.ts';
 import type { Issue } from './validate-schema.ts';
 
@@ -172,7 +172,7 @@ function checkResource(resource: Resource, report: Report, ref: Ref, get: Get): 
       break;
     }
     default:
-      return assertNever(m);
+      assertNever(m);
   }
 }
 

@@ -10,27 +10,39 @@ function findTests(path: string): string[] {
   if (!statSync(path).isDirectory()) return [path];
   return readdirSync(path, { withFileTypes: true })
     .filter((e) => !e.name.startsWith('.') && e.name !== 'corpus')
-    .flatMap((e) => (e.isDirectory() ? findTests(join(path, e.name)) : e.name.endsWith('.test.ts') ? [join(path, e.name)] : []))
+    .flatMap((e) =>
+      e.isDirectory()
+        ? findTests(join(path, e.name))
+        : e.name.endsWith('.test.ts')
+          ? [join(path, e.name)]
+          : [],
+    )
     .sort();
 }
 
 const args = process.argv.slice(2);
 const files = (args.length > 0 ? args : ['test']).flatMap(findTests);
 let cluster: ThrowawayPostgres | undefined;
-const env = { ...process.env, NO_COLOR: '1' };
+const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
 if (!env.PGBACKMAN_TEST_PG) {
   cluster = await startThrowawayPostgres('shared');
   env.PGBACKMAN_TEST_PG = cluster.url;
 }
 await prepareTemplate(env.PGBACKMAN_TEST_PG as string);
 
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files], {
-  stdio: 'inherit',
-  env,
-});
+const child = spawn(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
+  {
+    stdio: 'inherit',
+    env,
+  },
+);
 const stop = () => child.kill('SIGTERM');
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
-const code = await new Promise<number>((resolve) => child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
+const code = await new Promise<number>((resolve) =>
+  child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))),
+);
 await cluster?.stop();
 process.exit(code);

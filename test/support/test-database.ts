@@ -7,7 +7,9 @@ export const TEMPLATE_DATABASE = 'pgbackman_template';
 export function testServerUrl(): string {
   const url = process.env.PGBACKMAN_TEST_PG;
   if (url === undefined || url === '') {
-    throw new Error('PGBACKMAN_TEST_PG is not set: run the tests with `npm test`, or point it at a PostgreSQL server');
+    throw new Error(
+      'PGBACKMAN_TEST_PG is not set: run the tests with `npm test`, or point it at a PostgreSQL server',
+    );
   }
   return url;
 }
@@ -28,11 +30,16 @@ export interface TestDatabase {
 export async function createTestDatabase(label: string): Promise<TestDatabase> {
   const server = testServerUrl();
   const name = `pgbackman_test_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
-  await withClient(server, (c) => c.query(`create database ${pg.escapeIdentifier(name)} template ${TEMPLATE_DATABASE}`));
+  await withClient(server, (c) =>
+    c.query(`create database ${pg.escapeIdentifier(name)} template ${TEMPLATE_DATABASE}`),
+  );
   return {
     name,
     url: withDatabase(server, name),
-    drop: () => withClient(server, (c) => c.query(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`)).then(() => undefined),
+    drop: () =>
+      withClient(server, (c) =>
+        c.query(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`),
+      ).then(() => undefined),
   };
 }
 

@@ -13,7 +13,15 @@ describe('the test harness', () => {
   });
 
   test('gives each test file its own database on a real PostgreSQL server', async () => {
-    const row = await withClient(db.url, async (c) => (await c.query('select current_database() as name, current_setting($1)::int as version', ['server_version_num'])).rows[0]);
+    const row = await withClient(
+      db.url,
+      async (c) =>
+        (
+          await c.query('select current_database() as name, current_setting($1)::int as version', [
+            'server_version_num',
+          ])
+        ).rows[0],
+    );
     assert.equal(row.name, db.name);
     assert.ok(row.version >= 130000, `server version ${row.version} is older than 13`);
     assert.notEqual(db.url, testServerUrl());

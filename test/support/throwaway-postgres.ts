@@ -22,7 +22,8 @@ export function findPgBinDir(root = '/usr/lib/postgresql'): string {
   const majors = existsSync(root) ? readdirSync(root).filter((d) => /^\d+$/.test(d)) : [];
   majors.sort((a, b) => Number(b) - Number(a));
   const major = majors.find((m) => existsSync(join(root, m, 'bin', 'initdb')));
-  if (major === undefined) throw new Error(`no PostgreSQL server binaries under ${root}/*/bin (install the postgresql package)`);
+  if (major === undefined)
+    throw new Error(`no PostgreSQL server binaries under ${root}/*/bin (install the postgresql package)`);
   return join(root, major, 'bin');
 }
 
@@ -42,7 +43,18 @@ export async function startThrowawayPostgres(label = 'pg'): Promise<ThrowawayPos
     const [cmd, ...rest] = [...prefix, join(binDir, tool), ...args];
     return run(cmd as string, rest, { timeout: 60_000 });
   };
-  await exec('initdb', ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
+  await exec('initdb', [
+    '-D',
+    dataDir,
+    '-U',
+    'postgres',
+    '-A',
+    'trust',
+    '--no-sync',
+    '-E',
+    'UTF8',
+    '--locale=C',
+  ]);
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
@@ -56,7 +68,18 @@ export async function startThrowawayPostgres(label = 'pg'): Promise<ThrowawayPos
       '-c max_connections=100',
     ].join(' ');
     try {
-      await exec('pg_ctl', ['-D', dataDir, '-w', '-t', '30', '-l', join(dir, 'server.log'), '-o', options, 'start']);
+      await exec('pg_ctl', [
+        '-D',
+        dataDir,
+        '-w',
+        '-t',
+        '30',
+        '-l',
+        join(dir, 'server.log'),
+        '-o',
+        options,
+        'start',
+      ]);
       const stop = async () => {
         await exec('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', 'stop']).catch(() => undefined);
         await rm(dir, { recursive: true, force: true });

@@ -1,12 +1,7 @@
 // Generated from schemas/*.schema.json by scripts/build-schemas.ts. DO NOT EDIT.
 
 export type Manifest =
-  | BackupServer
-  | PgSQLNode
-  | BackupPolicy
-  | BackupDefinition
-  | SnapshotDefinition
-  | RestoreDefinition;
+  BackupServer | PgSQLNode | BackupPolicy | BackupDefinition | SnapshotDefinition | RestoreDefinition;
 /**
  * The manifest format version.
  */
