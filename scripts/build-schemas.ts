@@ -1,10 +1,11 @@
-// Regenerates what is derived from schemas/*.schema.json: the union bundle editors use and the TypeScript types.
-// `--check` fails instead of writing when either is stale (run by the tests).
+// Regenerates what is derived from schemas/*.schema.json: the union bundle editors use, the TypeScript types,
+// the compiled validators and docs/manifest-reference.md. `--check` fails instead of writing when any is stale.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import standaloneCode from 'ajv/dist/standalone/index.js';
 import { compile } from 'json-schema-to-typescript';
 import { KINDS } from '../src/manifest/kinds.ts';
+import { renderReference } from './render-reference.ts';
 import {
   BUNDLE_FILE,
   bundleUnionSchema,
@@ -39,7 +40,7 @@ function validatorsModule(): string {
   return `${BANNER}\n// @ts-nocheck\n${imports.join('\n')}\n${code.replace(/^"use strict";/, '')}\n`;
 }
 
-export async function generate(): Promise<{ bundle: string; types: string; validators: string }> {
+export async function generate(): Promise<{ bundle: string; types: string; validators: string; reference: string }> {
   const union = bundleUnionSchema();
   const bundle = `${JSON.stringify(union, null, 2)}\n`;
   // Compile a schema whose root lists every kind, so each gets a named, exported type.
@@ -61,15 +62,16 @@ export async function generate(): Promise<{ bundle: string; types: string; valid
     format: true,
     style: { singleQuote: true, printWidth: 110 },
   });
-  return { bundle, types: body, validators: validatorsModule() };
+  return { bundle, types: body, validators: validatorsModule(), reference: renderReference() };
 }
 
 const check = process.argv.includes('--check');
-const { bundle, types, validators } = await generate();
+const { bundle, types, validators, reference } = await generate();
 const targets: [URL, string][] = [
   [new URL(BUNDLE_FILE, SCHEMA_DIR), bundle],
   [new URL('manifest-types.ts', GENERATED), types],
   [new URL('schema-validators.ts', GENERATED), validators],
+  [new URL('../docs/manifest-reference.md', import.meta.url), reference],
 ];
 let stale = 0;
 for (const [url, content] of targets) {

@@ -1,3 +1,5 @@
+import { didYouMean } from './suggest.ts';
+
 /**
  * The pg_dump and pg_restore options a manifest may add. Everything else (connection, output file, format,
  * jobs, what to dump) is pgbackman's to set, so a manifest cannot redirect or weaken a dump.
@@ -80,6 +82,25 @@ export const PG_RESTORE_OPTIONS: Allowed = {
   '--superuser': 'value',
 };
 
+/** Options pgbackman sets itself, and the manifest field that controls each instead. */
+const RESERVED: Readonly<Record<string, string>> = {
+  '--file': 'pgbackman chooses where the dump is written',
+  '--format': 'use spec.format',
+  '--jobs': 'use spec.jobs',
+  '--compress': 'use spec.compression',
+  '--schema-only': 'use code: SCHEMA',
+  '--data-only': 'use code: DATA',
+  '--host': "the connection comes from the PgSQLNode's spec",
+  '--port': "the connection comes from the PgSQLNode's spec",
+  '--username': "the connection comes from the PgSQLNode's spec",
+  '--dbname': 'use spec.database',
+  '--password': 'passwords come from passwordFrom or .pgpass, never from arguments',
+  '--no-password': 'pgbackman never prompts for a password',
+  '--no-sync': 'pgbackman syncs every dump to disk before it counts',
+  '--clean': 'use the restore\'s existing: field',
+  '--create': 'pgbackman creates the target database itself',
+};
+
 // Never needed by a pg_dump pattern or value, and the classic ways into a shell or another file.
 const UNSAFE_VALUE = /[`$;|&<>'\\\u0000-\u001f\u007f]/;
 
@@ -95,8 +116,11 @@ export function checkExtraArg(
   const eq = arg.indexOf('=');
   const option = eq === -1 ? arg : arg.slice(0, eq);
   const kind = allowed[option];
+  const reserved = RESERVED[option];
+  if (kind === undefined && reserved !== undefined) return `${tool} option "${option}" is not allowed in a manifest: ${reserved}`;
   if (kind === undefined) {
-    return `${tool} option "${option}" is not allowed in a manifest (allowed: ${Object.keys(allowed).sort().join(', ')})`;
+    const hint = didYouMean(option, Object.keys(allowed));
+    return `${tool} option "${option}" is not allowed in a manifest${hint} (the allow-list is in docs/manifest-reference.md#extra-arguments)`;
   }
   const value = eq === -1 ? undefined : arg.slice(eq + 1);
   if (kind === 'flag' && value !== undefined) return `${tool} option "${option}" takes no value`;

@@ -3,6 +3,8 @@ export function suggest(word: string, candidates: Iterable<string>): string | un
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
   for (const candidate of candidates) {
+    // A known name followed by a typo'd suffix (`retentionPerid`) is what was meant.
+    if (candidate.length >= 4 && word.toLowerCase().startsWith(candidate.toLowerCase())) return candidate;
     const d = distance(word.toLowerCase(), candidate.toLowerCase());
     if (d < bestDistance) {
       best = candidate;

@@ -55,7 +55,8 @@ function describe(e: ErrorObject): Issue {
     case 'additionalProperties': {
       const field = String(params.additionalProperty);
       const known = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
-      const hint = known.length > 0 ? `${didYouMean(field, known)} (allowed: ${known.join(', ')})` : '';
+      const guess = didYouMean(field, known);
+      const hint = guess !== '' ? guess : known.length > 0 ? ` (allowed: ${known.join(', ')})` : '';
       return { pointer: `${path}/${escapePointer(field)}`, atKey: true, message: `unknown field "${field}"${hint}` };
     }
     case 'enum':
