@@ -5,13 +5,13 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import standaloneCode from 'ajv/dist/standalone/index.js';
 import { compile } from 'json-schema-to-typescript';
 import { KINDS } from '../src/manifest/kinds.ts';
-import { renderReference } from './render-reference.ts';
 import {
   BUNDLE_FILE,
   bundleUnionSchema,
   readSourceSchemas,
   SCHEMA_DIR,
 } from '../src/manifest/schema-registry.ts';
+import { renderReference } from './render-reference.ts';
 
 const GENERATED = new URL('../src/manifest/generated/', import.meta.url);
 const BANNER = '// Generated from schemas/*.schema.json by scripts/build-schemas.ts. DO NOT EDIT.';
@@ -40,7 +40,12 @@ function validatorsModule(): string {
   return `${BANNER}\n// @ts-nocheck\n${imports.join('\n')}\n${code.replace(/^"use strict";/, '')}\n`;
 }
 
-export async function generate(): Promise<{ bundle: string; types: string; validators: string; reference: string }> {
+export async function generate(): Promise<{
+  bundle: string;
+  types: string;
+  validators: string;
+  reference: string;
+}> {
   const union = bundleUnionSchema();
   const bundle = `${JSON.stringify(union, null, 2)}\n`;
   // Compile a schema whose root lists every kind, so each gets a named, exported type.

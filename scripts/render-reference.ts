@@ -36,12 +36,19 @@ export function renderReference(): string {
     'Generated from `schemas/*.schema.json` by `npm run schemas`; do not edit by hand.',
     'Every manifest has `apiVersion: pgbackman.io/v1`, a `kind`, `metadata` (`name`: a lowercase DNS-1123 label,',
     'unique per kind; optional `labels` and `annotations`) and a `spec`. Unknown fields are errors.',
-    'Unset dump settings of a definition come from its node\'s `defaults`, then its server\'s `defaults`, then the defaults below.',
+    "Unset dump settings of a definition come from its node's `defaults`, then its server's `defaults`, then the defaults below.",
     '',
   ];
   for (const kind of KINDS) {
     const schema = defs[kind] as Schema;
-    lines.push(`## ${kind}`, '', schema.description ?? '', '', '| field | type | default | description |', '|---|---|---|---|');
+    lines.push(
+      `## ${kind}`,
+      '',
+      schema.description ?? '',
+      '',
+      '| field | type | default | description |',
+      '|---|---|---|---|',
+    );
     const spec = resolve(schema.properties?.spec as Schema);
     walk(spec, 'spec', lines, resolve);
     lines.push('');
@@ -51,12 +58,18 @@ export function renderReference(): string {
     '',
     'Only these options may appear in `extraArgs` (pg_dump; pg_dumpall for CLUSTER dumps) and in restore `extraArgs`',
     '(pg_restore), written as `--option` or `--option=value` in one list item. Values may not contain',
-    '`` ` $ ; | & < > \' \\ ``, control characters or a `..` path segment. Connection, output, format and',
-    'what-to-dump options are pgbackman\'s to set.',
+    "`` ` $ ; | & < > ' \\ ``, control characters or a `..` path segment. Connection, output, format and",
+    "what-to-dump options are pgbackman's to set.",
     '',
   );
-  for (const [tool, options] of [['pg_dump', PG_DUMP_OPTIONS], ['pg_dumpall', PG_DUMPALL_OPTIONS], ['pg_restore', PG_RESTORE_OPTIONS]] as const) {
-    const list = Object.entries(options).sort().map(([o, k]) => `\`${o}${k === 'value' ? '=VALUE' : ''}\``);
+  for (const [tool, options] of [
+    ['pg_dump', PG_DUMP_OPTIONS],
+    ['pg_dumpall', PG_DUMPALL_OPTIONS],
+    ['pg_restore', PG_RESTORE_OPTIONS],
+  ] as const) {
+    const list = Object.entries(options)
+      .sort()
+      .map(([o, k]) => `\`${o}${k === 'value' ? '=VALUE' : ''}\``);
     lines.push(`- **${tool}**: ${list.join(', ')}`);
   }
   return `${lines.join('\n')}\n`;
@@ -78,6 +91,7 @@ function typeOf(s: Schema, resolve: (s: Schema) => Schema): string {
   if (s.oneOf !== undefined) return s.oneOf.map((o) => typeOf(resolve(o), resolve)).join(' or ');
   if (s.type === 'array') return `list of ${s.items ? typeOf(resolve(s.items), resolve) : 'values'}`;
   if (s.type === 'object' && s.properties === undefined) return 'map';
-  if (s.type === 'integer' && s.minimum !== undefined && s.maximum !== undefined) return `integer ${s.minimum}-${s.maximum}`;
+  if (s.type === 'integer' && s.minimum !== undefined && s.maximum !== undefined)
+    return `integer ${s.minimum}-${s.maximum}`;
   return s.type ?? 'value';
 }

@@ -6,7 +6,13 @@ import { REPO_ROOT, runCli } from './support/run-cli.ts';
 
 const EXAMPLES = join(REPO_ROOT, 'examples');
 const scenarios = readdirSync(EXAMPLES, { withFileTypes: true })
-  .filter((e) => e.isDirectory() && readdirSync(join(EXAMPLES, e.name), { recursive: true, encoding: 'utf8' }).some((f) => /\.ya?ml$/.test(f)))
+  .filter(
+    (e) =>
+      e.isDirectory() &&
+      readdirSync(join(EXAMPLES, e.name), { recursive: true, encoding: 'utf8' }).some((f) =>
+        /\.ya?ml$/.test(f),
+      ),
+  )
   .map((e) => e.name);
 
 describe('examples/', () => {

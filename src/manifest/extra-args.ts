@@ -75,7 +75,6 @@ export const PG_RESTORE_OPTIONS: Allowed = {
   '--exit-on-error': 'flag',
   '--single-transaction': 'flag',
   '--no-data-for-failed-tables': 'flag',
-  '--if-exists': 'flag',
   '--function': 'value',
   '--index': 'value',
   '--trigger': 'value',
@@ -97,7 +96,7 @@ const RESERVED: Readonly<Record<string, string>> = {
   '--password': 'passwords come from passwordFrom or .pgpass, never from arguments',
   '--no-password': 'pgbackman never prompts for a password',
   '--no-sync': 'pgbackman syncs every dump to disk before it counts',
-  '--clean': 'use the restore\'s existing: field',
+  '--clean': "use the restore's existing: field",
   '--create': 'pgbackman creates the target database itself',
 };
 
@@ -113,11 +112,16 @@ export function checkExtraArg(
   if (!arg.startsWith('--')) {
     return `"${arg}" is not allowed: write long options as --option or --option=value (short options and separate values are refused)`;
   }
+  const space = /^(--[a-z-]+)\s+(\S.*)$/.exec(arg);
+  if (space !== null && allowed[space[1] as string] === 'value') {
+    return `write the value after "=" in the same item: "${space[1]}=${space[2]}"`;
+  }
   const eq = arg.indexOf('=');
   const option = eq === -1 ? arg : arg.slice(0, eq);
   const kind = allowed[option];
   const reserved = RESERVED[option];
-  if (kind === undefined && reserved !== undefined) return `${tool} option "${option}" is not allowed in a manifest: ${reserved}`;
+  if (kind === undefined && reserved !== undefined)
+    return `${tool} option "${option}" is not allowed in a manifest: ${reserved}`;
   if (kind === undefined) {
     const hint = didYouMean(option, Object.keys(allowed));
     return `${tool} option "${option}" is not allowed in a manifest${hint} (the allow-list is in docs/manifest-reference.md#extra-arguments)`;

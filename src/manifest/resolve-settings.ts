@@ -33,7 +33,25 @@ export const BUILTIN_SETTINGS: EffectiveSettings = {
   includeDatabaseConfig: true,
 };
 
-/** Field by field, the first of: the object's own settings, the node's defaults, the server's defaults, the built-in. */
+export type SettingOrigin = 'own' | 'node' | 'server' | 'builtin';
+
+/** Which layer a setting came from, so an error can name the manifest to fix. */
+export function settingOrigin(
+  field: keyof DumpSettings,
+  own: DumpSettings,
+  node: PgSQLNode | undefined,
+  server: BackupServer | undefined,
+): SettingOrigin {
+  if (own[field] !== undefined) return 'own';
+  if (node?.spec.defaults?.[field] !== undefined) return 'node';
+  if (server?.spec.defaults?.[field] !== undefined) return 'server';
+  return 'builtin';
+}
+
+/**
+ * Field by field, the first of: the object's own settings, the node's defaults, the server's defaults, the
+ * built-in. Default extraArgs are pg_dump options, so a CLUSTER dump (pg_dumpall) only uses its own.
+ */
 export function resolveSettings(
   own: DumpSettings,
   node: PgSQLNode | undefined,
@@ -44,8 +62,9 @@ export function resolveSettings(
     layers.find((l) => l[key] !== undefined)?.[key];
   const retention = (key: 'period' | 'redundancy') =>
     layers.find((l) => l.retention?.[key] !== undefined)?.retention?.[key];
+  const code = pick('code') ?? BUILTIN_SETTINGS.code;
   return {
-    code: pick('code') ?? BUILTIN_SETTINGS.code,
+    code,
     format: pick('format') ?? BUILTIN_SETTINGS.format,
     jobs: pick('jobs') ?? BUILTIN_SETTINGS.jobs,
     compression: pick('compression'),
@@ -54,7 +73,7 @@ export function resolveSettings(
       redundancy: (retention('redundancy') as number | undefined) ?? BUILTIN_SETTINGS.retention.redundancy,
     },
     timezone: pick('timezone') ?? BUILTIN_SETTINGS.timezone,
-    extraArgs: pick('extraArgs') ?? BUILTIN_SETTINGS.extraArgs,
+    extraArgs: (code === 'CLUSTER' ? own.extraArgs : pick('extraArgs')) ?? BUILTIN_SETTINGS.extraArgs,
     includeRoles: pick('includeRoles') ?? BUILTIN_SETTINGS.includeRoles,
     includeDatabaseConfig: pick('includeDatabaseConfig') ?? BUILTIN_SETTINGS.includeDatabaseConfig,
   };

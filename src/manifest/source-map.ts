@@ -1,4 +1,4 @@
-import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseAllDocuments } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseAllDocuments, visit } from 'yaml';
 import type { Diagnostic, Position, Range } from './diagnostic.ts';
 
 /** Aliases may expand to at most this many nodes per document: an alias bomb fails fast instead of eating memory. */
@@ -33,7 +33,8 @@ export class SourceMap {
     const list = Array.isArray(docs) ? docs : [];
     for (const doc of list) {
       for (const e of [...doc.errors, ...doc.warnings]) {
-        this.diagnostics.push(this.#diagnostic(e.pos[0], e.pos[1], yamlMessage(e.code, e.message)));
+        const token = text.slice(e.pos[0], Math.min(e.pos[1], e.pos[0] + 80));
+        this.diagnostics.push(this.#diagnostic(e.pos[0], e.pos[1], yamlMessage(e.code, e.message, token)));
       }
       const [start = 0, , end = start] = doc.range;
       this.#docs.push({
@@ -42,7 +43,16 @@ export class SourceMap {
         resolve: (node) => (isAlias(node) ? (node.resolve(doc) as Node | undefined) : node),
       });
       let value: unknown = null;
-      if (doc.errors.length === 0) {
+      let unresolved = 0;
+      visit(doc, {
+        Alias: (_, alias) => {
+          if (alias.resolve(doc) !== undefined) return;
+          unresolved++;
+          const [from = start, to = from] = alias.range ?? [];
+          this.diagnostics.push(this.#diagnostic(from, to, `YAML: alias *${alias.source} refers to no anchor &${alias.source} before it`));
+        },
+      });
+      if (doc.errors.length === 0 && unresolved === 0) {
         try {
           value = doc.toJS({ maxAliasCount: MAX_ALIAS_EXPANSION });
         } catch (err) {
@@ -103,11 +113,11 @@ function unescapePointer(segment: string): string {
   return segment.replace(/~1/g, '/').replace(/~0/g, '~');
 }
 
-function yamlMessage(code: string, message: string): string {
+function yamlMessage(code: string, message: string, token: string): string {
   const text = message.replace(/\s+at line \d+, column \d+.*$/s, '').trim();
   switch (code) {
     case 'DUPLICATE_KEY':
-      return `YAML: duplicate key: ${text}`;
+      return `YAML: duplicate key "${token}": a key may appear only once in a mapping`;
     case 'TAB_AS_INDENT':
       return 'YAML: tab character used for indentation; indent with spaces';
     default:
@@ -117,7 +127,7 @@ function yamlMessage(code: string, message: string): string {
 
 function aliasMessage(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
-  if (/alias/i.test(message)) {
+  if (/excessive alias count/i.test(message)) {
     return `YAML: aliases expand to too many nodes (limit ${MAX_ALIAS_EXPANSION}); an alias bomb? Write the values out instead`;
   }
   return `YAML: ${message}`;

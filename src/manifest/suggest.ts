@@ -2,9 +2,13 @@
 export function suggest(word: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
-  for (const candidate of candidates) {
-    // A known name followed by a typo'd suffix (`retentionPerid`) is what was meant.
-    if (candidate.length >= 4 && word.toLowerCase().startsWith(candidate.toLowerCase())) return candidate;
+  // A known name followed by a typo'd suffix (`retentionPerid`) is what was meant; the longest such name.
+  const list = [...candidates];
+  const prefix = list
+    .filter((c) => c.length >= 4 && word.toLowerCase().startsWith(c.toLowerCase()))
+    .sort((a, b) => b.length - a.length)[0];
+  if (prefix !== undefined) return prefix;
+  for (const candidate of list) {
     const d = distance(word.toLowerCase(), candidate.toLowerCase());
     if (d < bestDistance) {
       best = candidate;

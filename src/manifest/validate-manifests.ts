@@ -16,8 +16,10 @@ export interface ValidateOptions {
 
 export interface ValidationResult {
   readonly files: number;
-  /** Files that could not be read or parsed as YAML at all. */
-  readonly brokenFiles: number;
+  /** Files refused before parsing: too large, binary, not UTF-8, or holding no manifest. */
+  readonly unreadableFiles: number;
+  /** Files with YAML errors; their other documents are still checked. */
+  readonly yamlErrorFiles: number;
   readonly resourceCount: number;
   readonly invalidCount: number;
   /** The resources without errors, in file order. */
@@ -44,16 +46,17 @@ export async function validateManifests(
     throw new PgbackmanError('NOT_FOUND', `no manifest files (*.yaml, *.yml) in ${paths.join(', ')}`);
   const diagnostics: Diagnostic[] = [];
   const entries: Entry[] = [];
-  let brokenFiles = 0;
+  let unreadableFiles = 0;
+  let yamlErrorFiles = 0;
   for (const [file, read] of await readAll(files, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES)) {
     if (!read.ok) {
       diagnostics.push(read.diagnostic);
-      brokenFiles++;
+      unreadableFiles++;
       continue;
     }
     const parsed = parseManifestFile(file, read.text);
     diagnostics.push(...parsed.diagnostics);
-    if (parsed.diagnostics.length > 0) brokenFiles++;
+    if (parsed.diagnostics.length > 0) yamlErrorFiles++;
     const before = entries.length;
     parsed.documents.forEach((value, document) => {
       if (value !== null && value !== undefined) entries.push(checkDocument(parsed, document, value));
@@ -63,7 +66,7 @@ export async function validateManifests(
         ...fileStart(file),
         message: 'file contains no manifests (it is empty or only comments)',
       });
-      brokenFiles++;
+      unreadableFiles++;
     }
   }
   const names = collectNames(entries);
@@ -83,13 +86,17 @@ export async function validateManifests(
   }
   for (const entry of entries) diagnostics.push(...entry.issues.map((issue) => toDiagnostic(entry, issue)));
   diagnostics.sort(compareDiagnostics);
-  const invalidCount = entries.filter((e) => e.issues.length > 0).length;
+  const invalidCount = entries.filter(hasErrors).length;
   return {
     files: files.length,
-    brokenFiles,
+    unreadableFiles,
+    yamlErrorFiles,
     resourceCount: entries.length,
     invalidCount,
-    resources: resources.filter((r) => byResource.get(r)?.issues.length === 0),
+    resources: resources.filter((r) => {
+      const entry = byResource.get(r);
+      return entry !== undefined && !hasErrors(entry);
+    }),
     diagnostics,
   };
 }
@@ -100,7 +107,8 @@ async function readAll(files: readonly string[], maxBytes: number) {
   for (let i = 0; i < files.length; i += 64) {
     const batch = files.slice(i, i + 64);
     const reads = await Promise.all(batch.map((f) => readManifestFile(f, maxBytes)));
-    for (const [j, f] of batch.entries()) results.push([f, reads[j] as Awaited<ReturnType<typeof readManifestFile>>]);
+    for (const [j, f] of batch.entries())
+      results.push([f, reads[j] as Awaited<ReturnType<typeof readManifestFile>>]);
   }
   return results;
 }
@@ -167,6 +175,10 @@ function markDuplicates(entries: readonly Entry[]): void {
   }
 }
 
+function hasErrors(e: Entry): boolean {
+  return e.issues.some((i) => i.severity !== 'warning');
+}
+
 function toResource(e: Entry): Resource {
   return {
     kind: e.kind as Kind,
@@ -184,7 +196,7 @@ function toDiagnostic(e: Entry, issue: Issue): Diagnostic {
       ? address(e.kind, e.name)
       : `${e.kind ?? 'document'} #${e.document + 1}`;
   return {
-    severity: 'error',
+    severity: issue.severity ?? 'error',
     file: e.parsed.file,
     range,
     address: where,

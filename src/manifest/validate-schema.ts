@@ -9,6 +9,8 @@ export interface Issue {
   readonly message: string;
   /** Point at the key rather than the value (an unknown field). */
   readonly atKey?: boolean;
+  /** Errors make a manifest invalid; warnings are printed and do not. Default: error. */
+  readonly severity?: 'error' | 'warning';
 }
 
 // Compiled ahead of time by scripts/build-schemas.ts (`npm run schemas`); a test fails when they are stale.
@@ -55,27 +57,72 @@ function describe(e: ErrorObject): Issue {
     case 'additionalProperties': {
       const field = String(params.additionalProperty);
       const known = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+      if (/^pass(word)?$/i.test(field)) {
+        return {
+          pointer: `${path}/${escapePointer(field)}`,
+          atKey: true,
+          message: `unknown field "${field}": passwords never go in manifests; use spec.passwordFrom ({env: VARIABLE} or {file: /path}) or libpq's .pgpass`,
+        };
+      }
       const guess = didYouMean(field, known);
       const hint = guess !== '' ? guess : known.length > 0 ? ` (allowed: ${known.join(', ')})` : '';
-      return { pointer: `${path}/${escapePointer(field)}`, atKey: true, message: `unknown field "${field}"${hint}` };
+      return {
+        pointer: `${path}/${escapePointer(field)}`,
+        atKey: true,
+        message: `unknown field "${field}"${hint}`,
+      };
     }
     case 'enum':
       return { pointer: path, message: `must be one of ${list(params.allowedValues)} (got ${show(e.data)})` };
     case 'const':
       return { pointer: path, message: `must be ${show(params.allowedValue)} (got ${show(e.data)})` };
-    case 'type':
-      return { pointer: path, message: `must be ${article(String(params.type))} (got ${typeName(e.data)})` };
-    case 'pattern':
-    case 'oneOf':
-    case 'minProperties':
-    case 'maxProperties':
+    case 'type': {
+      const hint = typeHint(String(params.type), e.data);
       return {
         pointer: path,
-        message: `invalid value ${show(e.data)}${schema.description ? `: ${schema.description}` : ''}`,
+        message: `must be ${article(String(params.type))} (got ${typeName(e.data)})${hint}`,
       };
+    }
+    case 'minProperties':
+    case 'maxProperties': {
+      const keys = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+      if (keys.length > 0 && e.keyword === 'maxProperties')
+        return { pointer: path, message: `give exactly one of ${keys.join(', ')}` };
+      return {
+        pointer: path,
+        message: keys.length > 0 ? `give at least one of ${keys.join(', ')}` : 'must not be empty',
+      };
+    }
+    case 'pattern':
+    case 'oneOf': {
+      const hint = valueHint(path, e.data) ?? (schema.description ? `: ${schema.description}` : '');
+      return { pointer: path, message: `invalid value ${show(e.data)}${hint}` };
+    }
     default:
       return { pointer: path, message: e.message ?? `fails ${e.keyword}` };
   }
+}
+
+/** A likely fix for a value of the wrong type, from what YAML users commonly write. */
+function typeHint(expected: string, data: unknown): string {
+  if (expected === 'string' && (typeof data === 'number' || typeof data === 'boolean')) {
+    return `; quote it if you mean the text: "${String(data)}"`;
+  }
+  if (expected === 'boolean' && typeof data === 'string' && /^(yes|no|on|off|y|n)$/i.test(data))
+    return '; write true or false';
+  return '';
+}
+
+/** A likely fix for a value that fails a pattern, or undefined to fall back to the field's description. */
+function valueHint(path: string, data: unknown): string | undefined {
+  if (typeof data !== 'string') return undefined;
+  if (path.endsWith('/host') && /^[^:\s]+:\d+$/.test(data))
+    return ': give the host alone and the port in spec.port';
+  const interval = /^(\d+)\s*(w|d|h|m)(?:eeks?|ays?|ours?|in(?:ute)?s?)?$/i.exec(data.trim());
+  if (interval !== null && data !== `${interval[1]}${interval[2]}`) {
+    return `: durations are written like "${interval[1]}${(interval[2] ?? 'd').toLowerCase()}" (units w, d, h, m)`;
+  }
+  return undefined;
 }
 
 function escapePointer(segment: string): string {

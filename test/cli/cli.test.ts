@@ -21,7 +21,12 @@ describe('the pgbackman command', () => {
   });
 
   test('a wrong command line exits 64 with a message on stderr and nothing on stdout', async () => {
-    for (const args of [['validate', '--bogus'], ['frobnicate'], ['validate', '-o', 'xml'], ['schema', 'Nope']]) {
+    for (const args of [
+      ['validate', '--bogus'],
+      ['frobnicate'],
+      ['validate', '-o', 'xml'],
+      ['schema', 'Nope'],
+    ]) {
       const r = await runCli(args);
       assert.equal(r.code, 64, `${args.join(' ')}: ${r.stderr}`);
       assert.equal(r.stdout, '');

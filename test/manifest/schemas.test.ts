@@ -19,7 +19,9 @@ function manifestDocs(dir: string): unknown[] {
 
 describe('the JSON Schemas', () => {
   test('the bundle, the TypeScript types and the compiled validators are regenerated from schemas/ (npm run schemas)', async () => {
-    await run(process.execPath, ['--import', 'tsx', 'scripts/build-schemas.ts', '--check'], { cwd: REPO_ROOT });
+    await run(process.execPath, ['--import', 'tsx', 'scripts/build-schemas.ts', '--check'], {
+      cwd: REPO_ROOT,
+    });
   });
 
   test('`pgbackman schema` prints a self-contained schema that accepts the shipped manifests and rejects typos', async () => {
@@ -47,12 +49,18 @@ describe('the JSON Schemas', () => {
 
   test('the editor modeline of every shipped manifest points at the bundle', () => {
     for (const dir of ['manifests', 'examples']) {
-      for (const f of readdirSync(join(REPO_ROOT, dir), { recursive: true, encoding: 'utf8' }).filter((f) => /\.ya?ml$/.test(f))) {
+      for (const f of readdirSync(join(REPO_ROOT, dir), { recursive: true, encoding: 'utf8' }).filter((f) =>
+        /\.ya?ml$/.test(f),
+      )) {
         const first = readFileSync(join(REPO_ROOT, dir, f), 'utf8').split('\n')[0] ?? '';
         const m = /^# yaml-language-server: \$schema=(\S+)$/.exec(first);
         assert.ok(m, `${dir}/${f} does not start with the yaml-language-server modeline`);
         const target = join(REPO_ROOT, dir, f, '..', m[1] as string);
-        assert.equal(target, join(REPO_ROOT, 'schemas', 'pgbackman.schema.json'), `${dir}/${f}: modeline points at ${target}`);
+        assert.equal(
+          target,
+          join(REPO_ROOT, 'schemas', 'pgbackman.schema.json'),
+          `${dir}/${f}: modeline points at ${target}`,
+        );
       }
     }
   });

@@ -108,7 +108,12 @@ describe('pgbackman validate', () => {
     );
     const r = await validate({ 'servers.yaml': SERVER, 'nodes.yaml': node, 'a.yaml': definition('shop') });
     assert.equal(r.code, 1);
-    assert.ok(r.stderr.includes('/spec: jobs: 4 needs format: directory (the format is custom)'), r.stderr);
+    assert.ok(
+      r.stderr.includes(
+        '/spec: jobs: 4 (from PgSQLNode/pg01 spec.defaults) needs format: directory; the format is custom (the default)',
+      ),
+      r.stderr,
+    );
     const fixed = await validate({
       'servers.yaml': SERVER,
       'nodes.yaml': node,
@@ -164,7 +169,8 @@ spec:
     assert.deepEqual(out.summary, {
       text: '3 resources in 3 files: 2 valid, 1 invalid',
       files: 3,
-      broken_files: 0,
+      unreadable_files: 0,
+      yaml_error_files: 0,
       resources: 3,
       valid: 2,
       invalid: 1,
@@ -184,5 +190,28 @@ spec:
     const empty = await validate({ 'README.md': '# not a manifest\n' });
     assert.equal(empty.code, 1);
     assert.match(empty.stderr, /^error: no manifest files \(\*\.yaml, \*\.yml\) in /);
+  });
+  test('prints warnings without failing: a policy whose selector matches no node', async () => {
+    const policy = `apiVersion: pgbackman.io/v1
+kind: BackupPolicy
+metadata:
+  name: all-staging
+spec:
+  server: backup01
+  nodeSelector: { matchLabels: { env: staging } }
+`;
+    const r = await validate({ ...BASE, 'p.yaml': policy });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.stderr.includes(`${r.dir}/p.yaml:7:32: warning: BackupPolicy/all-staging: /spec/nodeSelector/matchLabels: no PgSQLNode has the labels env=staging`), r.stderr);
+    assert.match(r.stdout, /3 resources in 3 files: 3 valid, 0 invalid/);
+  });
+
+  test('a CLUSTER dump does not inherit the pg_dump extraArgs of its node defaults', async () => {
+    const node = NODE.replace('  host: pg01.example.com', '  host: pg01.example.com\n  defaults: { extraArgs: ["--exclude-table-data=audit.*"] }');
+    const r = await validate({ 'servers.yaml': SERVER, 'nodes.yaml': node, 'a.yaml': definition('all', 'code: CLUSTER') });
+    assert.equal(r.code, 0, r.stderr);
+    const own = await validate({ ...BASE, 'a.yaml': definition('all', 'code: CLUSTER\n  extraArgs: ["--exclude-table-data=audit.*"]') });
+    assert.equal(own.code, 1);
+    assert.ok(own.stderr.includes('/spec/extraArgs/0: pg_dumpall option "--exclude-table-data" is not allowed'), own.stderr);
   });
 });

@@ -31,11 +31,16 @@ export async function runValidate(
 export function summary(r: ValidationResult): string {
   const files = `${r.files} ${r.files === 1 ? 'file' : 'files'}`;
   const resources = `${r.resourceCount} ${r.resourceCount === 1 ? 'resource' : 'resources'}`;
-  const broken =
-    r.brokenFiles > 0
-      ? ` (${r.brokenFiles} ${r.brokenFiles === 1 ? 'file' : 'files'} could not be loaded)`
-      : '';
-  return `${resources} in ${files}: ${r.resourceCount - r.invalidCount} valid, ${r.invalidCount} invalid${broken}`;
+  const notes = [
+    r.unreadableFiles > 0 ? `${plural(r.unreadableFiles, 'file')} could not be read` : '',
+    r.yamlErrorFiles > 0 ? `${plural(r.yamlErrorFiles, 'file')} with YAML errors` : '',
+  ].filter((n) => n !== '');
+  const suffix = notes.length > 0 ? ` (${notes.join(', ')})` : '';
+  return `${resources} in ${files}: ${r.resourceCount - r.invalidCount} valid, ${r.invalidCount} invalid${suffix}`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${n === 1 ? word : `${word}s`}`;
 }
 
 /** A documented, versioned shape (see docs/cli.md), close to `terraform validate -json`. */
@@ -48,7 +53,8 @@ function toJson(r: ValidationResult, errors: number) {
     summary: {
       text: summary(r),
       files: r.files,
-      broken_files: r.brokenFiles,
+      unreadable_files: r.unreadableFiles,
+      yaml_error_files: r.yamlErrorFiles,
       resources: r.resourceCount,
       valid: r.resourceCount - r.invalidCount,
       invalid: r.invalidCount,

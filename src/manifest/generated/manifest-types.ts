@@ -282,7 +282,7 @@ export interface PgSQLNode {
     user?: string;
     maintenanceDatabase?: Database;
     /**
-     * Where the password comes from; never in the manifest. Without it libpq's own means apply (.pgpass, PGPASSFILE, certificates).
+     * Where the password comes from, never the manifest: exactly one of env (a variable of the agent) or file (a file the agent reads). Without it libpq's own means apply (.pgpass, PGPASSFILE, certificates).
      */
     passwordFrom?: {
       /**
@@ -296,7 +296,7 @@ export interface PgSQLNode {
      */
     sslMode?: 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
     /**
-     * Where 'schedule: auto' places dumps: a stable time between start and end (which may wrap past midnight), on the days the cron-style fields allow.
+     * Where 'schedule: auto' places dumps: a stable time from start up to end, read in the node's defaults.timezone (UTC when unset). A window may wrap past midnight (22:00-04:00); its days are those of its start. The cron-style fields choose the days.
      */
     backupWindow?: {
       start?: ClockTime;
@@ -341,7 +341,7 @@ export interface BackupPolicy {
   spec: {
     server: Name1;
     /**
-     * The nodes covered: those named, and those whose labels match all of matchLabels.
+     * The nodes covered: every node named in names, and every node whose labels include all of matchLabels (a node is covered when either says so).
      */
     nodeSelector: {
       /**
@@ -349,22 +349,23 @@ export interface BackupPolicy {
        * @maxItems 10000
        */
       names?: [Name, ...Name[]];
-      matchLabels?: Labels;
+      matchLabels?: Labels1;
     };
     /**
-     * Which databases of those nodes: names or glob patterns ('*', '?'). template0 and template1 are never included.
+     * Which databases of those nodes: names or patterns where '*' matches any run of characters and '?' one character (every other character matches itself). template0, template1 and postgres are left out unless include names them literally.
      */
     databases?: {
       /**
+       * @minItems 1
        * @maxItems 1000
        */
-      include?: string[];
+      include?: [string, ...string[]];
       /**
        * @maxItems 1000
        */
       exclude?: string[];
       /**
-       * Leave out databases that already have a BackupDefinition on this server (PgBackMan's #databases_without_backup_definitions#).
+       * Leave out databases that already have a BackupDefinition of their own on this server (PgBackMan's #databases_without_backup_definitions#); a node's CLUSTER definition does not count.
        */
       skipDatabasesWithDefinitions?: boolean;
     };
@@ -393,6 +394,12 @@ export interface BackupPolicy {
     lifecycle?: Lifecycle;
     previousName?: PreviousName;
   };
+}
+/**
+ * Key/value pairs used to select objects (a BackupPolicy's nodeSelector). Keys: an optional DNS prefix and '/', then a name of at most 63 characters; values: at most 63 characters of [A-Za-z0-9_.-].
+ */
+export interface Labels1 {
+  [k: string]: string | undefined;
 }
 /**
  * A recurring dump of one database (or of a whole node with code CLUSTER) by one backup server. Unset fields come from the node's defaults, then the backup server's, then pgbackman's.

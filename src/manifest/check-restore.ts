@@ -1,0 +1,87 @@
+import { checkArgs } from './check-dump-settings.ts';
+import { checkDatabaseName, checkIsoTime } from './check-values.ts';
+import type { RestoreDefinition } from './generated/manifest-types.ts';
+import { resolveSettings } from './resolve-settings.ts';
+import type { SemanticContext } from './semantic-context.ts';
+
+/** A restore must name one source that can be restored, and must not destroy what it restores from. */
+export function checkRestore(ctx: SemanticContext, m: RestoreDefinition): void {
+  const { source, target, existing = 'fail', jobs = 1 } = m.spec;
+  const named = (['definition', 'snapshot', 'backupId'] as const).filter((k) => source[k] !== undefined);
+  if (named.length !== 1) {
+    ctx.report(
+      '/spec/source',
+      `name exactly one of definition, snapshot, backupId (found ${named.length === 0 ? 'none' : named.join(', ')})`,
+    );
+  }
+  if (source.before !== undefined) {
+    if (source.definition === undefined) {
+      ctx.report(
+        '/spec/source/before',
+        '"before" picks among the dumps of a definition; use it with source.definition only',
+      );
+    }
+    ctx.report('/spec/source/before', checkIsoTime(source.before));
+  }
+  ctx.ref('/spec/source/definition', 'BackupDefinition', source.definition);
+  ctx.ref('/spec/source/snapshot', 'SnapshotDefinition', source.snapshot);
+  ctx.ref('/spec/target/node', 'PgSQLNode', target.node);
+  ctx.ref('/spec/server', 'BackupServer', m.spec.server);
+  if (m.spec.at !== undefined) ctx.report('/spec/at', checkIsoTime(m.spec.at));
+  checkArgs(ctx.report, '/spec/extraArgs', m.spec.extraArgs, 'pg_restore');
+  if (jobs > 1 && m.spec.extraArgs?.includes('--single-transaction')) {
+    ctx.report(
+      '/spec/jobs',
+      'pg_restore cannot use parallel jobs with --single-transaction; remove one of them',
+    );
+  }
+  if (m.spec.renameExistingTo !== undefined) {
+    if (existing !== 'rename')
+      ctx.report('/spec/renameExistingTo', 'renameExistingTo is only used with existing: rename');
+    ctx.report('/spec/renameExistingTo', checkDatabaseName(m.spec.renameExistingTo));
+  }
+  if (target.database !== undefined) ctx.report('/spec/target/database', checkDatabaseName(target.database));
+  if (source.backupId !== undefined && m.spec.server === undefined) {
+    ctx.report(
+      '/spec/server',
+      'a restore of a backup by id needs spec.server: the backup server that holds the dump',
+    );
+  }
+
+  const from =
+    ctx.get('BackupDefinition', source.definition) ?? ctx.get('SnapshotDefinition', source.snapshot);
+  if (from === undefined) return;
+  const spec = from.manifest.spec;
+  const settings = resolveSettings(
+    spec,
+    ctx.get('PgSQLNode', spec.node)?.manifest,
+    ctx.get('BackupServer', spec.server)?.manifest,
+  );
+  const what = `${from.kind}/${from.name}`;
+  if (settings.code !== 'FULL' && settings.code !== 'SCHEMA') {
+    ctx.report('/spec/source', `${what} takes ${settings.code} dumps; a restore needs FULL or SCHEMA dumps`);
+  }
+  if (jobs > 1 && settings.format !== 'custom' && settings.format !== 'directory') {
+    ctx.report(
+      '/spec/jobs',
+      `${what} writes ${settings.format} dumps; parallel restore needs format custom or directory`,
+    );
+  }
+  if (m.spec.server !== undefined && m.spec.server !== spec.server) {
+    ctx.report(
+      '/spec/server',
+      `${what}'s dumps are kept by BackupServer/${spec.server}, not ${m.spec.server}`,
+    );
+  }
+  const snapshot = ctx.get('SnapshotDefinition', source.snapshot)?.manifest.spec.at;
+  if (snapshot !== undefined && m.spec.at !== undefined && Date.parse(m.spec.at) < Date.parse(snapshot)) {
+    ctx.report('/spec/at', `the restore is due before ${what} is taken (${snapshot})`);
+  }
+  const sameDatabase = (target.database ?? spec.database) === spec.database;
+  if (existing === 'drop' && target.node === spec.node && sameDatabase) {
+    ctx.report(
+      '/spec/existing',
+      `existing: drop would drop ${spec.database ?? 'the database'} on ${target.node}, the database this restore reads its dumps from; restore into another database or node, or use existing: rename`,
+    );
+  }
+}
