@@ -36,7 +36,15 @@ export function formatDiagnostic(d: Diagnostic): string {
   if (d.address !== undefined) parts.push(` ${d.address}`);
   if (d.pointer !== undefined) parts.push(` ${d.pointer === '' ? '/' : d.pointer}`);
   parts.push(` ${d.message}`);
-  return parts.join(':');
+  return escapeControls(parts.join(':'));
+}
+
+/** Manifest text may hold escape sequences and newlines; printed raw they would rewrite a terminal or a CI log. */
+export function escapeControls(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => {
+    const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+    return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
 }
 
 export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {

@@ -13,12 +13,27 @@ export interface ParsedFile {
   sourceMap(): SourceMap;
 }
 
+// `yaml` findings that say more than js-yaml's (which words indentation and depth errors better).
+const PREFER_YAML = new Set([
+  'UNCLOSED_FLOW',
+  'MISSING_CHAR',
+  'DUPLICATE_KEY',
+  'BAD_DQ_ESCAPE',
+  'TAB_AS_INDENT',
+  'BAD_ALIAS',
+  'TAG_RESOLVE_FAILED',
+  'KEY_OVER_1024_CHARS',
+  'MULTIPLE_ANCHORS',
+  'MULTIPLE_TAGS',
+]);
+
 // Anchors (and so aliases) and merge keys go to the precise parser, which bounds alias expansion.
 const NEEDS_PRECISE = /(?:^|[\s[{,])&[^\s]|<</m;
 
 /**
  * Parses with js-yaml (fast, rejects duplicate keys and tab indentation), falling back to `yaml`
  * (positions, alias limits) for files that use anchors or merge keys, or that js-yaml rejects.
+ * Each document reports at most its first YAML error.
  */
 export function parseManifestFile(file: string, text: string): ParsedFile {
   let map: SourceMap | undefined;
@@ -31,10 +46,17 @@ export function parseManifestFile(file: string, text: string): ParsedFile {
     const documents = loadAll(text, { filename: file, maxDepth: 64 });
     return { file, documents, diagnostics: [], sourceMap };
   } catch (err) {
-    const parsed = precise(file, sourceMap);
-    if (parsed.diagnostics.length > 0) return parsed;
-    // The two parsers disagree: report js-yaml's finding rather than accept a file one of them rejects.
-    return { file, documents: [], diagnostics: [fastParserDiagnostic(file, text, err)], sourceMap };
+    // js-yaml stops at the first error and words indentation and depth errors better; `yaml` still
+    // parses the other documents, so they are checked, and reports their own first errors.
+    const map = sourceMap();
+    const fast = fastParserDiagnostic(file, text, err);
+    const index = map.documentAt(fast.range.start.offset);
+    const precise = map.diagnostics.find((d) => map.documentAt(d.range.start.offset) === index);
+    const code = precise === undefined ? undefined : map.codes.get(precise);
+    const first = precise !== undefined && code !== undefined && PREFER_YAML.has(code) ? precise : fast;
+    const others = map.diagnostics.filter((d) => map.documentAt(d.range.start.offset) !== index);
+    const documents = map.values.map((v, i) => (i === index ? null : v));
+    return { file, documents, diagnostics: [first, ...others], sourceMap };
   }
 }
 
@@ -46,10 +68,10 @@ function precise(file: string, sourceMap: () => SourceMap): ParsedFile {
 function fastParserDiagnostic(file: string, text: string, err: unknown): Diagnostic {
   const e = err as { reason?: string; message?: string; mark?: { position?: number } };
   const offset = e.mark?.position ?? 0;
-  return {
-    severity: 'error',
-    file,
-    range: rangeAt(text, offset, offset),
-    message: `YAML: ${e.reason ?? e.message ?? String(err)}`,
-  };
+  let message = e.reason ?? e.message ?? String(err);
+  if (message === 'duplicated mapping key') {
+    const key = /^[^:\n]{0,80}/.exec(text.slice(offset))?.[0].trim() ?? '';
+    message = `duplicate key "${key}": a key may appear only once in a mapping`;
+  }
+  return { severity: 'error', file, range: rangeAt(text, offset, offset), message: `YAML: ${message}` };
 }

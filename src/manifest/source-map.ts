@@ -1,4 +1,15 @@
-import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseAllDocuments, visit } from 'yaml';
+import {
+  type Alias,
+  type Document,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseAllDocuments,
+  visit,
+} from 'yaml';
 import type { Diagnostic, Position, Range } from './diagnostic.ts';
 
 /** Aliases may expand to at most this many nodes per document: an alias bomb fails fast instead of eating memory. */
@@ -24,44 +35,79 @@ export class SourceMap {
   readonly #docs: LocatedDocument[] = [];
   readonly values: unknown[] = [];
   readonly diagnostics: Diagnostic[] = [];
+  /** The `yaml` error code behind each YAML diagnostic, to choose between the two parsers' findings. */
+  readonly codes = new WeakMap<Diagnostic, string>();
 
   readonly file: string;
 
   constructor(file: string, text: string) {
     this.file = file;
-    const docs = parseAllDocuments(text, { ...YAML_OPTIONS, lineCounter: this.#lines });
-    const list = Array.isArray(docs) ? docs : [];
-    for (const doc of list) {
-      for (const e of [...doc.errors, ...doc.warnings]) {
-        const token = text.slice(e.pos[0], Math.min(e.pos[1], e.pos[0] + 80));
-        this.diagnostics.push(this.#diagnostic(e.pos[0], e.pos[1], yamlMessage(e.code, e.message, token)));
-      }
+    let docs: Document.Parsed[];
+    try {
+      const parsed = parseAllDocuments(text, { ...YAML_OPTIONS, lineCounter: this.#lines });
+      docs = Array.isArray(parsed) ? parsed : [];
+    } catch (err) {
+      this.diagnostics.push(this.#diagnostic(0, 0, `YAML: ${exhaustionMessage(err)}`));
+      return;
+    }
+    for (const doc of docs) {
       const [start = 0, , end = start] = doc.range;
       this.#docs.push({
         contents: (doc.contents as Node | null) ?? null,
         range: this.range(start, end),
         resolve: (node) => (isAlias(node) ? (node.resolve(doc) as Node | undefined) : node),
       });
-      let value: unknown = null;
-      let unresolved = 0;
+      // One finding per document: after the first YAML error, the rest are usually its echoes.
+      const problem = this.#firstProblem(text, doc, start);
+      if (problem !== undefined) this.diagnostics.push(problem);
+      this.values.push(problem === undefined ? this.#value : null);
+    }
+  }
+
+  #value: unknown = null;
+
+  /** The first YAML problem of a document (setting #value to its data when there is none). */
+  #firstProblem(text: string, doc: Document.Parsed, start: number): Diagnostic | undefined {
+    const e = [...doc.errors, ...doc.warnings].sort((a, b) => a.pos[0] - b.pos[0])[0];
+    if (e !== undefined) {
+      const token = /^[^:\n]{0,80}/.exec(text.slice(e.pos[0]))?.[0].trim() ?? '';
+      // An unclosed flow collection is reported where the next line starts; point at its opening bracket.
+      const unclosed = /^Flow (map|sequence)/.test(e.message);
+      const from = unclosed ? openingBracket(text, e.pos[0]) : e.pos[0];
+      const d = this.#diagnostic(from, Math.max(from, e.pos[1]), yamlMessage(e.code, e.message, token));
+      this.codes.set(d, unclosed ? 'UNCLOSED_FLOW' : e.code);
+      return d;
+    }
+    try {
+      let firstAlias: [number, number] | undefined;
+      let unresolved: Alias | undefined;
       visit(doc, {
         Alias: (_, alias) => {
-          if (alias.resolve(doc) !== undefined) return;
-          unresolved++;
-          const [from = start, to = from] = alias.range ?? [];
-          this.diagnostics.push(this.#diagnostic(from, to, `YAML: alias *${alias.source} refers to no anchor &${alias.source} before it`));
+          firstAlias ??= [alias.range?.[0] ?? start, alias.range?.[1] ?? start];
+          if (unresolved === undefined && alias.resolve(doc) === undefined) unresolved = alias;
         },
       });
-      if (doc.errors.length === 0 && unresolved === 0) {
-        try {
-          value = doc.toJS({ maxAliasCount: MAX_ALIAS_EXPANSION });
-        } catch (err) {
-          value = null;
-          this.diagnostics.push(this.#diagnostic(start, start, aliasMessage(err)));
-        }
+      if (unresolved !== undefined) {
+        const [from = start, to = from] = unresolved.range ?? [];
+        return this.#diagnostic(from, to, `YAML: alias *${unresolved.source} refers to no anchor &${unresolved.source} before it`);
       }
-      this.values.push(value);
+      try {
+        this.#value = doc.toJS({ maxAliasCount: MAX_ALIAS_EXPANSION });
+      } catch (err) {
+        const [from, to] = firstAlias ?? [start, start];
+        return this.#diagnostic(from, to, exhaustionMessage(err));
+      }
+    } catch (err) {
+      return this.#diagnostic(start, start, `YAML: ${exhaustionMessage(err)}`);
     }
+    return undefined;
+  }
+
+  /** The index of the document that holds `offset` (the last one that starts at or before it). */
+  documentAt(offset: number): number {
+    let index = 0;
+    for (const [i, doc] of this.#docs.entries()) if (doc.range.start.offset <= offset) index = i;
+    return index;
   }
 
   get documentCount(): number {
@@ -116,6 +162,10 @@ function unescapePointer(segment: string): string {
 function yamlMessage(code: string, message: string, token: string): string {
   const text = message.replace(/\s+at line \d+, column \d+.*$/s, '').trim();
   switch (code) {
+    case 'BAD_INDENT':
+      if (/^Flow map/.test(text)) return 'YAML: this flow mapping "{" is not closed by "}" (or a line inside it is not indented enough)';
+      if (/^Flow sequence/.test(text)) return 'YAML: this flow sequence "[" is not closed by "]" (or a line inside it is not indented enough)';
+      return `YAML: ${text}`;
     case 'DUPLICATE_KEY':
       return `YAML: duplicate key "${token}": a key may appear only once in a mapping`;
     case 'TAB_AS_INDENT':
@@ -125,10 +175,25 @@ function yamlMessage(code: string, message: string, token: string): string {
   }
 }
 
-function aliasMessage(err: unknown): string {
+function exhaustionMessage(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   if (/excessive alias count/i.test(message)) {
     return `YAML: aliases expand to too many nodes (limit ${MAX_ALIAS_EXPANSION}); an alias bomb? Write the values out instead`;
   }
-  return `YAML: ${message}`;
+  if (err instanceof RangeError) return 'nesting is too deep';
+  return message;
+}
+
+/** The nearest `{` or `[` before `offset` that is not closed before it (quotes are not tracked: a best guess). */
+function openingBracket(text: string, offset: number): number {
+  let depth = 0;
+  for (let i = Math.min(offset, text.length) - 1; i >= 0; i--) {
+    const c = text[i];
+    if (c === '}' || c === ']') depth++;
+    else if (c === '{' || c === '[') {
+      if (depth === 0) return i;
+      depth--;
+    }
+  }
+  return offset;
 }

@@ -84,7 +84,7 @@ export async function validateManifests(
       ?.some((p) => issue.pointer === p || issue.pointer.startsWith(`${p}/`));
     if (!covered) entry.issues.push(issue);
   }
-  for (const entry of entries) diagnostics.push(...entry.issues.map((issue) => toDiagnostic(entry, issue)));
+  for (const entry of entries) diagnostics.push(...unique(entry.issues).map((issue) => toDiagnostic(entry, issue)));
   diagnostics.sort(compareDiagnostics);
   const invalidCount = entries.filter(hasErrors).length;
   return {
@@ -133,13 +133,17 @@ function checkDocument(parsed: ParsedFile, document: number, value: unknown): En
   }
   const record = value as Record<string, unknown>;
   const meta = record.metadata as Record<string, unknown> | undefined;
-  const name = typeof meta?.name === 'string' ? meta.name : undefined;
+  const name = typeof meta?.name === 'string' && meta.name !== '' ? meta.name : undefined;
   if (record.kind === undefined)
     return entry(undefined, name, [
       { pointer: '', message: `missing required field "kind" (one of ${KINDS.join(', ')})` },
     ]);
+  if (typeof record.kind !== 'string') {
+    const found = Array.isArray(record.kind) ? 'a list' : record.kind === null ? 'null' : `a ${typeof record.kind}`;
+    return entry(undefined, name, [{ pointer: '/kind', message: `must be a string, one of ${KINDS.join(', ')} (got ${found})` }]);
+  }
   if (!isKind(record.kind)) {
-    const kind = String(record.kind);
+    const kind = record.kind;
     return entry(undefined, name, [
       {
         pointer: '/kind',
@@ -173,6 +177,17 @@ function markDuplicates(entries: readonly Entry[]): void {
       message: `duplicate: ${key} is already defined at ${earlier.parsed.file}:${at.line}:${at.column}`,
     });
   }
+}
+
+/** The same finding reached by two checks (own settings, then resolved settings) is reported once. */
+function unique(issues: readonly Issue[]): Issue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const key = `${i.pointer}\u0000${i.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 function hasErrors(e: Entry): boolean {

@@ -30,6 +30,8 @@ function explain(errors: readonly ErrorObject[]): Issue[] {
   const issues: Issue[] = [];
   for (const error of errors) {
     if (error.keyword !== 'oneOf' && oneOfPaths.has(error.instancePath)) continue;
+    // The key's own error (with propertyName) already says it; this one only says "property name must be valid".
+    if (error.keyword === 'propertyNames') continue;
     const issue = describe(error);
     const key = `${issue.pointer}\u0000${issue.message}`;
     if (seen.has(key)) continue;
