@@ -32,7 +32,9 @@ export async function readManifestFile(file: string, maxBytes = DEFAULT_MAX_FILE
     } catch {
       const at = firstInvalidUtf8(bytes);
       const prefix = new TextDecoder().decode(bytes.subarray(0, at));
-      const shown = [...bytes.subarray(at, at + 2)].map((b) => b.toString(16).toUpperCase().padStart(2, '0')).join(' ');
+      const shown = [...bytes.subarray(at, at + 2)]
+        .map((b) => b.toString(16).toUpperCase().padStart(2, '0'))
+        .join(' ');
       return fail(`file is not valid UTF-8 text (bytes ${shown})`, prefix.length, prefix);
     }
     const control = /[\u0001-\u0008\u000b\u000c\u000e-\u001f\u007f]/.exec(text);
@@ -53,7 +55,8 @@ export function firstInvalidUtf8(bytes: Uint8Array): number {
   let i = 0;
   while (i < bytes.length) {
     const b = bytes[i] as number;
-    const length = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    const length =
+      b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
     if (length === 0 || i + length > bytes.length) return i;
     for (let j = 1; j < length; j++) if (((bytes[i + j] as number) & 0xc0) !== 0x80) return i;
     // Overlong, surrogate and out-of-range forms are caught here rather than by a decoder.

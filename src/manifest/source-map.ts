@@ -89,7 +89,11 @@ export class SourceMap {
       });
       if (unresolved !== undefined) {
         const [from = start, to = from] = unresolved.range ?? [];
-        return this.#diagnostic(from, to, `YAML: alias *${unresolved.source} refers to no anchor &${unresolved.source} before it`);
+        return this.#diagnostic(
+          from,
+          to,
+          `YAML: alias *${unresolved.source} refers to no anchor &${unresolved.source} before it`,
+        );
       }
       try {
         this.#value = doc.toJS({ maxAliasCount: MAX_ALIAS_EXPANSION });
@@ -163,8 +167,10 @@ function yamlMessage(code: string, message: string, token: string): string {
   const text = message.replace(/\s+at line \d+, column \d+.*$/s, '').trim();
   switch (code) {
     case 'BAD_INDENT':
-      if (/^Flow map/.test(text)) return 'YAML: this flow mapping "{" is not closed by "}" (or a line inside it is not indented enough)';
-      if (/^Flow sequence/.test(text)) return 'YAML: this flow sequence "[" is not closed by "]" (or a line inside it is not indented enough)';
+      if (/^Flow map/.test(text))
+        return 'YAML: this flow mapping "{" is not closed by "}" (or a line inside it is not indented enough)';
+      if (/^Flow sequence/.test(text))
+        return 'YAML: this flow sequence "[" is not closed by "]" (or a line inside it is not indented enough)';
       return `YAML: ${text}`;
     case 'DUPLICATE_KEY':
       return `YAML: duplicate key "${token}": a key may appear only once in a mapping`;

@@ -84,7 +84,8 @@ export async function validateManifests(
       ?.some((p) => issue.pointer === p || issue.pointer.startsWith(`${p}/`));
     if (!covered) entry.issues.push(issue);
   }
-  for (const entry of entries) diagnostics.push(...unique(entry.issues).map((issue) => toDiagnostic(entry, issue)));
+  for (const entry of entries)
+    diagnostics.push(...unique(entry.issues).map((issue) => toDiagnostic(entry, issue)));
   diagnostics.sort(compareDiagnostics);
   const invalidCount = entries.filter(hasErrors).length;
   return {
@@ -139,8 +140,14 @@ function checkDocument(parsed: ParsedFile, document: number, value: unknown): En
       { pointer: '', message: `missing required field "kind" (one of ${KINDS.join(', ')})` },
     ]);
   if (typeof record.kind !== 'string') {
-    const found = Array.isArray(record.kind) ? 'a list' : record.kind === null ? 'null' : `a ${typeof record.kind}`;
-    return entry(undefined, name, [{ pointer: '/kind', message: `must be a string, one of ${KINDS.join(', ')} (got ${found})` }]);
+    const found = Array.isArray(record.kind)
+      ? 'a list'
+      : record.kind === null
+        ? 'null'
+        : `a ${typeof record.kind}`;
+    return entry(undefined, name, [
+      { pointer: '/kind', message: `must be a string, one of ${KINDS.join(', ')} (got ${found})` },
+    ]);
   }
   if (!isKind(record.kind)) {
     const kind = record.kind;
