@@ -202,16 +202,34 @@ spec:
 `;
     const r = await validate({ ...BASE, 'p.yaml': policy });
     assert.equal(r.code, 0, r.stderr);
-    assert.ok(r.stderr.includes(`${r.dir}/p.yaml:7:32: warning: BackupPolicy/all-staging: /spec/nodeSelector/matchLabels: no PgSQLNode has the labels env=staging`), r.stderr);
+    assert.ok(
+      r.stderr.includes(
+        `${r.dir}/p.yaml:7:32: warning: BackupPolicy/all-staging: /spec/nodeSelector/matchLabels: no PgSQLNode has the labels env=staging`,
+      ),
+      r.stderr,
+    );
     assert.match(r.stdout, /3 resources in 3 files: 3 valid, 0 invalid/);
   });
 
   test('a CLUSTER dump does not inherit the pg_dump extraArgs of its node defaults', async () => {
-    const node = NODE.replace('  host: pg01.example.com', '  host: pg01.example.com\n  defaults: { extraArgs: ["--exclude-table-data=audit.*"] }');
-    const r = await validate({ 'servers.yaml': SERVER, 'nodes.yaml': node, 'a.yaml': definition('all', 'code: CLUSTER') });
+    const node = NODE.replace(
+      '  host: pg01.example.com',
+      '  host: pg01.example.com\n  defaults: { extraArgs: ["--exclude-table-data=audit.*"] }',
+    );
+    const r = await validate({
+      'servers.yaml': SERVER,
+      'nodes.yaml': node,
+      'a.yaml': definition('all', 'code: CLUSTER'),
+    });
     assert.equal(r.code, 0, r.stderr);
-    const own = await validate({ ...BASE, 'a.yaml': definition('all', 'code: CLUSTER\n  extraArgs: ["--exclude-table-data=audit.*"]') });
+    const own = await validate({
+      ...BASE,
+      'a.yaml': definition('all', 'code: CLUSTER\n  extraArgs: ["--exclude-table-data=audit.*"]'),
+    });
     assert.equal(own.code, 1);
-    assert.ok(own.stderr.includes('/spec/extraArgs/0: pg_dumpall option "--exclude-table-data" is not allowed'), own.stderr);
+    assert.ok(
+      own.stderr.includes('/spec/extraArgs/0: pg_dumpall option "--exclude-table-data" is not allowed'),
+      own.stderr,
+    );
   });
 });
