@@ -11,7 +11,14 @@ export function parseDuration(text: string): number {
   return total;
 }
 
+const durationCache = new Map<string, string | undefined>();
+
 export function checkDuration(text: string): string | undefined {
+  if (!durationCache.has(text)) durationCache.set(text, durationProblem(text));
+  return durationCache.get(text);
+}
+
+function durationProblem(text: string): string | undefined {
   const ms = parseDuration(text);
   if (ms <= 0) return `duration "${text}" must be longer than zero`;
   if (ms > 100 * 366 * UNIT_MS.d) return `duration "${text}" is longer than 100 years`;

@@ -103,8 +103,20 @@ const RESERVED: Readonly<Record<string, string>> = {
 // Never needed by a pg_dump pattern or value, and the classic ways into a shell or another file.
 const UNSAFE_VALUE = /[`$;|&<>'\\\u0000-\u001f\u007f]/;
 
-/** Why an extra argument is refused, or undefined when it is allowed. */
+const cache = new Map<string, string | undefined>();
+
+/** Why an extra argument is refused, or undefined when it is allowed (cached: repositories repeat them). */
 export function checkExtraArg(
+  arg: string,
+  allowed: Allowed,
+  tool: 'pg_dump' | 'pg_dumpall' | 'pg_restore',
+): string | undefined {
+  const key = `${tool}\u0000${arg}`;
+  if (!cache.has(key)) cache.set(key, extraArgProblem(arg, allowed, tool));
+  return cache.get(key);
+}
+
+function extraArgProblem(
   arg: string,
   allowed: Allowed,
   tool: 'pg_dump' | 'pg_dumpall' | 'pg_restore',

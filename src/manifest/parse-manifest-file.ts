@@ -1,4 +1,4 @@
-import { loadAll } from 'js-yaml';
+import { CORE_SCHEMA, type LoadOptions, loadAll } from 'js-yaml';
 import type { Diagnostic } from './diagnostic.ts';
 import { SourceMap } from './source-map.ts';
 import { rangeAt } from './text-position.ts';
@@ -12,6 +12,9 @@ export interface ParsedFile {
   /** The precise parse, built on first use: valid files never pay for positions. */
   sourceMap(): SourceMap;
 }
+
+// CORE_SCHEMA: timestamps stay strings and `<<` is not merged, as with `yaml`; maxDepth guards the stack.
+const FAST_OPTIONS: LoadOptions & { maxDepth: number } = { schema: CORE_SCHEMA, maxDepth: 64 };
 
 // `yaml` findings that say more than js-yaml's (which words indentation and depth errors better).
 const PREFER_YAML = new Set([
@@ -43,7 +46,7 @@ export function parseManifestFile(file: string, text: string): ParsedFile {
   };
   if (NEEDS_PRECISE.test(text)) return precise(file, sourceMap);
   try {
-    const documents = loadAll(text, { filename: file, maxDepth: 64 });
+    const documents = loadAll(text, undefined, { ...FAST_OPTIONS, filename: file });
     return { file, documents, diagnostics: [], sourceMap };
   } catch (err) {
     // js-yaml stops at the first error and words indentation and depth errors better; `yaml` still

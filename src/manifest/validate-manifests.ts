@@ -48,7 +48,9 @@ export async function validateManifests(
   const entries: Entry[] = [];
   let unreadableFiles = 0;
   let yamlErrorFiles = 0;
-  for (const [file, read] of await readAll(files, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES)) {
+  const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  for (const file of files) {
+    const read = readManifestFile(file, maxBytes);
     if (!read.ok) {
       diagnostics.push(read.diagnostic);
       unreadableFiles++;
@@ -100,18 +102,6 @@ export async function validateManifests(
     }),
     diagnostics,
   };
-}
-
-async function readAll(files: readonly string[], maxBytes: number) {
-  const results: [string, Awaited<ReturnType<typeof readManifestFile>>][] = [];
-  // A bounded number of open files at a time: repositories can hold thousands.
-  for (let i = 0; i < files.length; i += 64) {
-    const batch = files.slice(i, i + 64);
-    const reads = await Promise.all(batch.map((f) => readManifestFile(f, maxBytes)));
-    for (const [j, f] of batch.entries())
-      results.push([f, reads[j] as Awaited<ReturnType<typeof readManifestFile>>]);
-  }
-  return results;
 }
 
 function checkDocument(parsed: ParsedFile, document: number, value: unknown): Entry {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { loadAll } from 'js-yaml';
+import { CORE_SCHEMA, loadAll } from 'js-yaml';
 import { KINDS } from '../../src/manifest/kinds.ts';
 import { REPO_ROOT, runCli } from '../support/run-cli.ts';
 
@@ -14,7 +14,7 @@ const run = promisify(execFile);
 function manifestDocs(dir: string): unknown[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' })
     .filter((f) => /\.ya?ml$/.test(f))
-    .flatMap((f) => loadAll(readFileSync(join(dir, f), 'utf8')).filter((d) => d !== null));
+    .flatMap((f) => loadAll(readFileSync(join(dir, f), 'utf8'), undefined, { schema: CORE_SCHEMA }).filter((d) => d !== null));
 }
 
 describe('the JSON Schemas', () => {
