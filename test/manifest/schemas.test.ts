@@ -14,7 +14,11 @@ const run = promisify(execFile);
 function manifestDocs(dir: string): unknown[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' })
     .filter((f) => /\.ya?ml$/.test(f))
-    .flatMap((f) => loadAll(readFileSync(join(dir, f), 'utf8'), undefined, { schema: CORE_SCHEMA }).filter((d) => d !== null));
+    .flatMap((f) =>
+      loadAll(readFileSync(join(dir, f), 'utf8'), undefined, { schema: CORE_SCHEMA }).filter(
+        (d) => d !== null,
+      ),
+    );
 }
 
 describe('the JSON Schemas', () => {
