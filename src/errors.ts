@@ -4,6 +4,12 @@ export type ErrorCode =
   | 'NOT_FOUND' // a path or object the user named does not exist
   | 'INVALID_MANIFESTS' // manifests failed validation (diagnostics already printed)
   | 'IO' // reading or writing a file failed
+  | 'CATALOGUE_UNAVAILABLE' // the catalogue cannot be reached or refused the connection
+  | 'CATALOGUE_SCHEMA' // the catalogue's schema is older or newer than this pgbackman
+  | 'LOCKED' // another apply holds the catalogue lock
+  | 'STALE_PLAN' // a saved plan no longer matches the catalogue
+  | 'PLAN_REFUSED' // the plan breaks a safety rule (prevent-destroy, empty manifest set)
+  | 'ABORTED' // the user did not approve
   | 'INTERNAL'; // a bug: reported with a hint to file an issue
 
 /** The one error class commands throw for expected failures; anything else is a bug. */

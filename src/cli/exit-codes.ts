@@ -22,6 +22,12 @@ export function exitCodeFor(code: ErrorCode): ExitCode {
     case 'NOT_FOUND':
     case 'INVALID_MANIFESTS':
     case 'IO':
+    case 'CATALOGUE_UNAVAILABLE':
+    case 'CATALOGUE_SCHEMA':
+    case 'LOCKED':
+    case 'STALE_PLAN':
+    case 'PLAN_REFUSED':
+    case 'ABORTED':
       return ExitCode.Failure;
     case 'INTERNAL':
       return ExitCode.Internal;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import { catalogueLocation } from '../catalogue/open-catalogue.ts';
 import { PgbackmanError } from '../errors.ts';
 import { ExitCode, exitCodeFor } from './exit-codes.ts';
 import { processOutput } from './output.ts';
@@ -17,7 +18,13 @@ export function buildProgram(): Command {
     .version(version, '-V, --version', 'print the version and exit')
     .helpOption('-h, --help', 'show help')
     .showSuggestionAfterError(true)
+    .option(
+      '--catalogue <url>',
+      'postgres://... for a shared catalogue, or a directory for the embedded one (env PGBACKMAN_CATALOGUE; default ./.pgbackman/catalogue)',
+    )
     .exitOverride();
+  const catalogueOf = (cmd: Command): string =>
+    catalogueLocation(cmd.optsWithGlobals<{ catalogue?: string }>().catalogue);
 
   program
     .command('validate')
@@ -42,6 +49,23 @@ export function buildProgram(): Command {
     .action(async (kind: string | undefined) => {
       const { runSchema } = await import('./commands/schema.ts');
       process.exitCode = runSchema(kind, processOutput());
+    });
+
+  const catalogue = program.command('catalogue').description('manage the catalogue database itself');
+  catalogue
+    .command('migrate')
+    .description("create the catalogue's schema, or bring it to this version of pgbackman")
+    .action(async (_opts: unknown, cmd: Command) => {
+      const { runMigrate } = await import('./commands/catalogue.ts');
+      process.exitCode = await runMigrate(catalogueOf(cmd), processOutput());
+    });
+  catalogue
+    .command('status')
+    .description('schema version, pending migrations, lineage, serial and last apply')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (opts: { output: 'text' | 'json' }, cmd: Command) => {
+      const { runStatus } = await import('./commands/catalogue.ts');
+      process.exitCode = await runStatus(catalogueOf(cmd), opts.output, processOutput());
     });
 
   return program;

@@ -1,0 +1,44 @@
+import { join, resolve } from 'node:path';
+import type { CatalogueDb, Queryable } from './catalogue-db.ts';
+import { acquireEmbeddedLock } from './embedded-lock.ts';
+
+/**
+ * Opens the embedded catalogue (PGlite, PostgreSQL in WebAssembly) in `dir`, creating it on first use.
+ * PGlite is imported only here: commands that do not use it do not pay its start-up.
+ */
+export async function connectEmbedded(dir: string, command: string): Promise<CatalogueDb> {
+  const path = resolve(dir);
+  const release = acquireEmbeddedLock(join(path, '..', `${pathName(path)}.lock`), command);
+  try {
+    const { PGlite } = await import('@electric-sql/pglite');
+    const db = await PGlite.create(path);
+    const wrap = (t: { query: typeof db.query; exec: typeof db.exec }): Queryable => ({
+      async query<R extends object>(sql: string, params: readonly unknown[] = []) {
+        return (await t.query<R>(sql, params as unknown[])).rows;
+      },
+      async exec(sql: string) {
+        await t.exec(sql);
+      },
+    });
+    return {
+      kind: 'embedded',
+      location: path,
+      ...wrap(db),
+      transaction: <T>(fn: (tx: Queryable) => Promise<T>) => db.transaction((tx) => fn(wrap(tx))),
+      async close() {
+        try {
+          await db.close();
+        } finally {
+          release();
+        }
+      },
+    };
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
+
+function pathName(path: string): string {
+  return path.split('/').filter(Boolean).at(-1) ?? 'catalogue';
+}

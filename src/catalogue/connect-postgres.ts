@@ -1,0 +1,75 @@
+import pg from 'pg';
+import { PgbackmanError } from '../errors.ts';
+import type { CatalogueDb, Queryable } from './catalogue-db.ts';
+
+/** Opens a PostgreSQL catalogue; connection failures become errors that say what to check. */
+export async function connectPostgres(url: string, applicationName = 'pgbackman'): Promise<CatalogueDb> {
+  const location = redactUrl(url);
+  const client = new pg.Client({
+    connectionString: url,
+    application_name: applicationName,
+    connectionTimeoutMillis: 10_000,
+  });
+  // A dropped connection must not crash the process with an unhandled 'error' event.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (err) {
+    await client.end().catch(() => undefined);
+    throw connectionError(location, err);
+  }
+  const q: Queryable = {
+    async query<R extends object>(sql: string, params: readonly unknown[] = []) {
+      return (await client.query(sql, params as unknown[])).rows as R[];
+    },
+    async exec(sql: string) {
+      await client.query(sql);
+    },
+  };
+  return {
+    kind: 'postgres',
+    location,
+    ...q,
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      await client.query('begin');
+      try {
+        const result = await fn(q);
+        await client.query('commit');
+        return result;
+      } catch (err) {
+        await client.query('rollback').catch(() => undefined);
+        throw err;
+      }
+    },
+    close: () => client.end(),
+  };
+}
+
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    return u.toString();
+  } catch {
+    return url.replace(/:[^:@/]*@/, ':***@');
+  }
+}
+
+function connectionError(location: string, err: unknown): PgbackmanError {
+  const e = err as { code?: string; message?: string };
+  const reason =
+    e.code === '28P01'
+      ? 'password authentication failed (check PGPASSWORD, .pgpass or the URL)'
+      : e.code === '3D000'
+        ? (e.message ?? 'the database does not exist')
+        : e.code === 'ECONNREFUSED'
+          ? 'connection refused (is PostgreSQL running there?)'
+          : e.code === 'ENOTFOUND'
+            ? 'unknown host'
+            : (e.message ?? String(err));
+  return new PgbackmanError(
+    'CATALOGUE_UNAVAILABLE',
+    `cannot connect to the catalogue at ${location}: ${reason}`,
+    { cause: err },
+  );
+}
