@@ -51,6 +51,49 @@ export function buildProgram(): Command {
       process.exitCode = runSchema(kind, processOutput());
     });
 
+  program
+    .command('plan')
+    .description('show what applying the manifests would change in the catalogue; changes nothing')
+    .argument('[paths...]', 'manifest files or directories', ['manifests'])
+    .addOption(
+      new Option('-o, --output <format>', 'output format')
+        .choices(['text', 'json', 'markdown'])
+        .default('text'),
+    )
+    .option(
+      '--detailed-exitcode',
+      'exit 0 when there are no changes, 1 on error, 2 when there are changes',
+      false,
+    )
+    .option('--out <file>', 'save the plan, to apply exactly it later with `pgbackman apply FILE`')
+    .option('--allow-empty', 'allow an empty manifest set, which deletes every managed object', false)
+    .action(
+      async (
+        paths: string[],
+        opts: {
+          output: 'text' | 'json' | 'markdown';
+          detailedExitcode: boolean;
+          out?: string;
+          allowEmpty: boolean;
+        },
+        cmd: Command,
+      ) => {
+        const { runPlan } = await import('./commands/plan.ts');
+        process.exitCode = await runPlan(paths, catalogueOf(cmd), opts, processOutput());
+      },
+    );
+
+  program
+    .command('apply')
+    .description('make the catalogue match the manifests (or apply a saved plan), after approval')
+    .argument('[paths...]', 'manifest files or directories, or one saved plan file', ['manifests'])
+    .option('--auto-approve', 'apply without asking', false)
+    .option('--allow-empty', 'allow an empty manifest set, which deletes every managed object', false)
+    .action(async (paths: string[], opts: { autoApprove: boolean; allowEmpty: boolean }, cmd: Command) => {
+      const { runApply } = await import('./commands/apply.ts');
+      process.exitCode = await runApply(paths, catalogueOf(cmd), opts, processOutput());
+    });
+
   const catalogue = program.command('catalogue').description('manage the catalogue database itself');
   catalogue
     .command('migrate')

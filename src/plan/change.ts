@@ -1,0 +1,86 @@
+import type { Kind } from '../manifest/kinds.ts';
+import type { Address, ObjectState } from './object-state.ts';
+
+/** One field that differs: a dotted path (`spec.retention.period`) and its values; undefined = absent. */
+export interface FieldChange {
+  readonly path: string;
+  readonly before: unknown;
+  readonly after: unknown;
+}
+
+interface Base {
+  readonly kind: Kind;
+  readonly name: string;
+  readonly address: Address;
+}
+
+/** What the plan does to one object; exhaustive switches over `action` keep renderers and apply in step. */
+export type Change =
+  | (Base & { readonly action: 'create'; readonly after: ObjectState })
+  | (Base & {
+      readonly action: 'update';
+      readonly before: ObjectState;
+      readonly after: ObjectState;
+      readonly fields: readonly FieldChange[];
+      /** Set when the object was in the catalogue but unmanaged, and the manifests now take it over. */
+      readonly adopt: boolean;
+    })
+  | (Base & {
+      readonly action: 'move';
+      readonly previousName: string;
+      readonly before: ObjectState;
+      readonly after: ObjectState;
+      readonly fields: readonly FieldChange[];
+    })
+  | (Base & { readonly action: 'delete'; readonly before: ObjectState });
+
+export type Action = Change['action'];
+
+/** A reason the plan cannot be applied (prevent-destroy, an empty manifest set). */
+export interface PlanError {
+  readonly address: Address | null;
+  readonly summary: string;
+  readonly detail: string;
+}
+
+export interface Plan {
+  /** In the order apply runs them: creates, updates and moves parents first, then deletes children first. */
+  readonly changes: readonly Change[];
+  /** Objects in the catalogue no manifest manages: reported, never deleted. */
+  readonly unmanaged: readonly Address[];
+  readonly errors: readonly PlanError[];
+  readonly summary: PlanSummary;
+}
+
+export interface PlanSummary {
+  readonly add: number;
+  readonly change: number;
+  readonly destroy: number;
+}
+
+export function summarize(changes: readonly Change[]): PlanSummary {
+  let add = 0;
+  let change = 0;
+  let destroy = 0;
+  for (const c of changes) {
+    switch (c.action) {
+      case 'create':
+        add++;
+        break;
+      case 'update':
+      case 'move':
+        change++;
+        break;
+      case 'delete':
+        destroy++;
+        break;
+      default:
+        assertNever(c);
+    }
+  }
+  return { add, change, destroy };
+}
+
+export function assertNever(value: never): never {
+  throw new Error(`unhandled case: ${JSON.stringify(value)}`);
+}

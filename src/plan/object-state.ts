@@ -1,0 +1,46 @@
+import { createHash } from 'node:crypto';
+import type { Kind } from '../manifest/kinds.ts';
+
+/** One object as the plan sees it, on either side: what the manifests want, or what the catalogue holds. */
+export interface ObjectState {
+  readonly kind: Kind;
+  readonly name: string;
+  readonly spec: Readonly<Record<string, unknown>>;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  /** sha256 of the canonical JSON of spec, labels and annotations: equal hashes mean nothing to change. */
+  readonly hash: string;
+  readonly sourceFile: string | null;
+  /** False for objects in the catalogue that no manifest created: never deleted by a plan. */
+  readonly managed: boolean;
+}
+
+export type Address = `${Kind}/${string}`;
+
+export function addressOf(o: { kind: Kind; name: string }): Address {
+  return `${o.kind}/${o.name}`;
+}
+
+export function hashObject(o: Pick<ObjectState, 'spec' | 'labels' | 'annotations'>): string {
+  return createHash('sha256')
+    .update(canonicalJson({ spec: o.spec, labels: o.labels, annotations: o.annotations }))
+    .digest('hex');
+}
+
+/** JSON with object keys sorted, so equal values always serialize (and hash) the same. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** Whether deleting this object must be refused (`lifecycle.preventDestroy` or the annotation). */
+export function preventsDestroy(o: ObjectState): boolean {
+  const lifecycle = o.spec.lifecycle as { preventDestroy?: boolean } | undefined;
+  return lifecycle?.preventDestroy === true || o.annotations['pgbackman.io/prevent-destroy'] === 'true';
+}
