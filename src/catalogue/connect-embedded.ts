@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CatalogueDb, Queryable } from './catalogue-db.ts';
 import { acquireEmbeddedLock } from './embedded-lock.ts';
+import { migrate } from './migrate.ts';
 
 /**
  * Opens the embedded catalogue (PGlite, PostgreSQL in WebAssembly) in `dir`, creating it on first use.
@@ -10,6 +12,7 @@ export async function connectEmbedded(dir: string, command: string): Promise<Cat
   const path = resolve(dir);
   const release = acquireEmbeddedLock(join(path, '..', `${pathName(path)}.lock`), command);
   try {
+    const fresh = !existsSync(join(path, 'PG_VERSION'));
     const { PGlite } = await import('@electric-sql/pglite');
     const db = await PGlite.create(path);
     const wrap = (t: { query: typeof db.query; exec: typeof db.exec }): Queryable => ({
@@ -20,7 +23,7 @@ export async function connectEmbedded(dir: string, command: string): Promise<Cat
         await t.exec(sql);
       },
     });
-    return {
+    const catalogue: CatalogueDb = {
       kind: 'embedded',
       location: path,
       ...wrap(db),
@@ -33,6 +36,9 @@ export async function connectEmbedded(dir: string, command: string): Promise<Cat
         }
       },
     };
+    // A catalogue created just now has nothing to upgrade: give it its schema, so it works at once.
+    if (fresh) await migrate(catalogue);
+    return catalogue;
   } catch (err) {
     release();
     throw err;

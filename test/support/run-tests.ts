@@ -2,7 +2,10 @@
 // database, then runs node's test runner on every test/**/*.test.ts (or the files/folders given).
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connectEmbedded } from '../../src/catalogue/connect-embedded.ts';
 import { prepareTemplate } from './test-database.ts';
 import { startThrowawayPostgres, type ThrowawayPostgres } from './throwaway-postgres.ts';
 
@@ -29,6 +32,11 @@ if (!env.PGBACKMAN_TEST_PG) {
   env.PGBACKMAN_TEST_PG = cluster.url;
 }
 await prepareTemplate(env.PGBACKMAN_TEST_PG as string);
+// One embedded catalogue per run, created and migrated here; test files copy its directory.
+const embeddedDir = await mkdtemp(join(tmpdir(), 'pgbackman-embedded-template-'));
+env.PGBACKMAN_TEST_EMBEDDED = join(embeddedDir, 'catalogue');
+const embedded = await connectEmbedded(env.PGBACKMAN_TEST_EMBEDDED, 'test template');
+await embedded.close();
 
 const child = spawn(
   process.execPath,
@@ -45,4 +53,5 @@ const code = await new Promise<number>((resolve) =>
   child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))),
 );
 await cluster?.stop();
+await rm(embeddedDir, { recursive: true, force: true });
 process.exit(code);

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { connectPostgres } from '../../src/catalogue/connect-postgres.ts';
+import { migrate } from '../../src/catalogue/migrate.ts';
 
 export const TEMPLATE_DATABASE = 'pgbackman_template';
 
@@ -53,11 +55,33 @@ export async function withClient<T>(url: string, fn: (client: pg.Client) => Prom
   }
 }
 
-/** Creates the template database the per-file clones come from (later issues migrate the catalogue into it). */
+/** Creates the template database the per-file clones come from, with the catalogue migrated into it. */
 export async function prepareTemplate(server: string): Promise<void> {
   await withClient(server, async (c) => {
+    await c.query(`alter database ${TEMPLATE_DATABASE} with is_template = false`).catch(() => undefined);
     await c.query(`drop database if exists ${TEMPLATE_DATABASE}`);
     await c.query(`create database ${TEMPLATE_DATABASE}`);
-    await c.query(`alter database ${TEMPLATE_DATABASE} with is_template = true`);
   });
+  const db = await connectPostgres(withDatabase(server, TEMPLATE_DATABASE));
+  try {
+    await migrate(db);
+  } finally {
+    await db.close();
+  }
+  await withClient(server, (c) => c.query(`alter database ${TEMPLATE_DATABASE} with is_template = true`));
+}
+
+/** An empty database (from template0) for the tests of migration itself. */
+export async function createEmptyDatabase(label: string): Promise<TestDatabase> {
+  const server = testServerUrl();
+  const name = `pgbackman_empty_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
+  await withClient(server, (c) => c.query(`create database ${pg.escapeIdentifier(name)} template template0`));
+  return {
+    name,
+    url: withDatabase(server, name),
+    drop: () =>
+      withClient(server, (c) =>
+        c.query(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`),
+      ).then(() => undefined),
+  };
 }
