@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { chown, mkdtemp, rm } from 'node:fs/promises';
+import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,7 +27,15 @@ export function findPgBinDir(root = '/usr/lib/postgresql'): string {
   return join(root, major, 'bin');
 }
 
-export async function startThrowawayPostgres(label = 'pg'): Promise<ThrowawayPostgres> {
+export interface StartOptions {
+  /** Require this password for the postgres user (scram-sha-256) instead of trusting every connection. */
+  readonly password?: string;
+}
+
+export async function startThrowawayPostgres(
+  label = 'pg',
+  options: StartOptions = {},
+): Promise<ThrowawayPostgres> {
   const binDir = findPgBinDir();
   const dir = await mkdtemp(join(tmpdir(), `pgbackman-test-${label}-`));
   const dataDir = join(dir, 'data');
@@ -43,18 +51,13 @@ export async function startThrowawayPostgres(label = 'pg'): Promise<ThrowawayPos
     const [cmd, ...rest] = [...prefix, join(binDir, tool), ...args];
     return run(cmd as string, rest, { timeout: 60_000 });
   };
-  await exec('initdb', [
-    '-D',
-    dataDir,
-    '-U',
-    'postgres',
-    '-A',
-    'trust',
-    '--no-sync',
-    '-E',
-    'UTF8',
-    '--locale=C',
-  ]);
+  const auth = ['-A', 'trust'];
+  if (options.password !== undefined) {
+    const pwfile = join(dir, 'pwfile');
+    await writeFile(pwfile, `${options.password}\n`, { mode: 0o644 });
+    auth.splice(0, 2, '-A', 'scram-sha-256', `--pwfile=${pwfile}`);
+  }
+  await exec('initdb', ['-D', dataDir, '-U', 'postgres', ...auth, '--no-sync', '-E', 'UTF8', '--locale=C']);
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
