@@ -1,0 +1,198 @@
+CREATE SCHEMA pgbackman;
+CREATE TABLE pgbackman.apply_history (
+    serial bigint NOT NULL,
+    lineage uuid NOT NULL,
+    applied_at timestamp with time zone DEFAULT now() NOT NULL,
+    applied_by text NOT NULL,
+    revision text,
+    plan jsonb NOT NULL,
+    summary jsonb NOT NULL
+);
+CREATE TABLE pgbackman.backup_definitions (
+    name text NOT NULL,
+    spec jsonb NOT NULL,
+    labels jsonb DEFAULT '{}'::jsonb NOT NULL,
+    annotations jsonb DEFAULT '{}'::jsonb NOT NULL,
+    spec_hash text NOT NULL,
+    generation bigint DEFAULT 1 NOT NULL,
+    source_file text,
+    source_revision text,
+    managed boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    server text NOT NULL,
+    node text NOT NULL,
+    database text
+);
+CREATE TABLE pgbackman.backup_policies (
+    name text NOT NULL,
+    spec jsonb NOT NULL,
+    labels jsonb DEFAULT '{}'::jsonb NOT NULL,
+    annotations jsonb DEFAULT '{}'::jsonb NOT NULL,
+    spec_hash text NOT NULL,
+    generation bigint DEFAULT 1 NOT NULL,
+    source_file text,
+    source_revision text,
+    managed boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    server text NOT NULL
+);
+CREATE TABLE pgbackman.backup_runs (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    server text NOT NULL,
+    node text NOT NULL,
+    database text,
+    code text NOT NULL,
+    definition text,
+    snapshot text,
+    status text NOT NULL,
+    started_at timestamp with time zone NOT NULL,
+    finished_at timestamp with time zone,
+    duration_ms bigint,
+    dump_bytes bigint,
+    dump_path text,
+    log_path text,
+    roles_path text,
+    config_path text,
+    sha256 jsonb,
+    pg_dump_version text,
+    server_version text,
+    database_bytes bigint,
+    retention jsonb,
+    error text,
+    deleted_at timestamp with time zone,
+    CONSTRAINT backup_runs_check CHECK (((definition IS NULL) <> (snapshot IS NULL))),
+    CONSTRAINT backup_runs_code_check CHECK ((code = ANY (ARRAY['CLUSTER'::text, 'FULL'::text, 'SCHEMA'::text, 'DATA'::text]))),
+    CONSTRAINT backup_runs_status_check CHECK ((status = ANY (ARRAY['RUNNING'::text, 'SUCCEEDED'::text, 'FAILED'::text])))
+);
+CREATE TABLE pgbackman.backup_servers (
+    name text NOT NULL,
+    spec jsonb NOT NULL,
+    labels jsonb DEFAULT '{}'::jsonb NOT NULL,
+    annotations jsonb DEFAULT '{}'::jsonb NOT NULL,
+    spec_hash text NOT NULL,
+    generation bigint DEFAULT 1 NOT NULL,
+    source_file text,
+    source_revision text,
+    managed boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+CREATE TABLE pgbackman.catalogue (
+    singleton boolean DEFAULT true NOT NULL,
+    lineage uuid NOT NULL,
+    serial bigint DEFAULT 0 NOT NULL,
+    last_apply_at timestamp with time zone,
+    CONSTRAINT catalogue_singleton_check CHECK (singleton)
+);
+CREATE TABLE pgbackman.migrations (
+    id integer NOT NULL,
+    name text NOT NULL,
+    applied_at timestamp with time zone DEFAULT now() NOT NULL
+);
+CREATE TABLE pgbackman.pgsql_nodes (
+    name text NOT NULL,
+    spec jsonb NOT NULL,
+    labels jsonb DEFAULT '{}'::jsonb NOT NULL,
+    annotations jsonb DEFAULT '{}'::jsonb NOT NULL,
+    spec_hash text NOT NULL,
+    generation bigint DEFAULT 1 NOT NULL,
+    source_file text,
+    source_revision text,
+    managed boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+CREATE TABLE pgbackman.restore_definitions (
+    name text NOT NULL,
+    spec jsonb NOT NULL,
+    labels jsonb DEFAULT '{}'::jsonb NOT NULL,
+    annotations jsonb DEFAULT '{}'::jsonb NOT NULL,
+    spec_hash text NOT NULL,
+    generation bigint DEFAULT 1 NOT NULL,
+    source_file text,
+    source_revision text,
+    managed boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    server text,
+    target_node text NOT NULL
+);
+CREATE TABLE pgbackman.snapshot_definitions (
+    name text NOT NULL,
+    spec jsonb NOT NULL,
+    labels jsonb DEFAULT '{}'::jsonb NOT NULL,
+    annotations jsonb DEFAULT '{}'::jsonb NOT NULL,
+    spec_hash text NOT NULL,
+    generation bigint DEFAULT 1 NOT NULL,
+    source_file text,
+    source_revision text,
+    managed boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    server text NOT NULL,
+    node text NOT NULL,
+    database text
+);
+ALTER TABLE ONLY pgbackman.apply_history
+    ADD CONSTRAINT apply_history_pkey PRIMARY KEY (serial);
+ALTER TABLE ONLY pgbackman.backup_definitions
+    ADD CONSTRAINT backup_definitions_pkey PRIMARY KEY (name);
+ALTER TABLE ONLY pgbackman.backup_policies
+    ADD CONSTRAINT backup_policies_pkey PRIMARY KEY (name);
+ALTER TABLE ONLY pgbackman.backup_runs
+    ADD CONSTRAINT backup_runs_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY pgbackman.backup_servers
+    ADD CONSTRAINT backup_servers_pkey PRIMARY KEY (name);
+ALTER TABLE ONLY pgbackman.catalogue
+    ADD CONSTRAINT catalogue_pkey PRIMARY KEY (singleton);
+ALTER TABLE ONLY pgbackman.migrations
+    ADD CONSTRAINT migrations_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY pgbackman.pgsql_nodes
+    ADD CONSTRAINT pgsql_nodes_pkey PRIMARY KEY (name);
+ALTER TABLE ONLY pgbackman.restore_definitions
+    ADD CONSTRAINT restore_definitions_pkey PRIMARY KEY (name);
+ALTER TABLE ONLY pgbackman.snapshot_definitions
+    ADD CONSTRAINT snapshot_definitions_pkey PRIMARY KEY (name);
+CREATE INDEX backup_definitions_server_idx ON pgbackman.backup_definitions USING btree (server);
+CREATE INDEX backup_runs_definition_started_at_idx ON pgbackman.backup_runs USING btree (definition, started_at DESC);
+CREATE INDEX backup_runs_server_node_database_started_at_idx ON pgbackman.backup_runs USING btree (server, node, database, started_at DESC);
+CREATE INDEX backup_runs_snapshot_started_at_idx ON pgbackman.backup_runs USING btree (snapshot, started_at DESC);
+CREATE INDEX snapshot_definitions_server_idx ON pgbackman.snapshot_definitions USING btree (server);
+ALTER TABLE ONLY pgbackman.backup_definitions
+    ADD CONSTRAINT backup_definitions_node_fkey FOREIGN KEY (node) REFERENCES pgbackman.pgsql_nodes(name) ON UPDATE CASCADE;
+ALTER TABLE ONLY pgbackman.backup_definitions
+    ADD CONSTRAINT backup_definitions_server_fkey FOREIGN KEY (server) REFERENCES pgbackman.backup_servers(name) ON UPDATE CASCADE;
+ALTER TABLE ONLY pgbackman.backup_policies
+    ADD CONSTRAINT backup_policies_server_fkey FOREIGN KEY (server) REFERENCES pgbackman.backup_servers(name) ON UPDATE CASCADE;
+ALTER TABLE ONLY pgbackman.restore_definitions
+    ADD CONSTRAINT restore_definitions_server_fkey FOREIGN KEY (server) REFERENCES pgbackman.backup_servers(name) ON UPDATE CASCADE;
+ALTER TABLE ONLY pgbackman.restore_definitions
+    ADD CONSTRAINT restore_definitions_target_node_fkey FOREIGN KEY (target_node) REFERENCES pgbackman.pgsql_nodes(name) ON UPDATE CASCADE;
+ALTER TABLE ONLY pgbackman.snapshot_definitions
+    ADD CONSTRAINT snapshot_definitions_node_fkey FOREIGN KEY (node) REFERENCES pgbackman.pgsql_nodes(name) ON UPDATE CASCADE;
+ALTER TABLE ONLY pgbackman.snapshot_definitions
+    ADD CONSTRAINT snapshot_definitions_server_fkey FOREIGN KEY (server) REFERENCES pgbackman.backup_servers(name) ON UPDATE CASCADE;
+GRANT USAGE ON SCHEMA pgbackman TO pgbackman_rw;
+GRANT USAGE ON SCHEMA pgbackman TO pgbackman_ro;
+GRANT SELECT ON TABLE pgbackman.apply_history TO pgbackman_ro;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE pgbackman.apply_history TO pgbackman_rw;
+GRANT SELECT ON TABLE pgbackman.backup_definitions TO pgbackman_ro;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE pgbackman.backup_definitions TO pgbackman_rw;
+GRANT SELECT ON TABLE pgbackman.backup_policies TO pgbackman_ro;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE pgbackman.backup_policies TO pgbackman_rw;
+GRANT SELECT ON TABLE pgbackman.backup_runs TO pgbackman_ro;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE pgbackman.backup_runs TO pgbackman_rw;
+GRANT SELECT ON TABLE pgbackman.backup_servers TO pgbackman_ro;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE pgbackman.backup_servers TO pgbackman_rw;
+GRANT SELECT ON TABLE pgbackman.catalogue TO pgbackman_ro;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE pgbackman.catalogue TO pgbackman_rw;
+GRANT SELECT ON TABLE pgbackman.migrations TO pgbackman_ro;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE pgbackman.migrations TO pgbackman_rw;
+GRANT SELECT ON TABLE pgbackman.pgsql_nodes TO pgbackman_ro;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE pgbackman.pgsql_nodes TO pgbackman_rw;
+GRANT SELECT ON TABLE pgbackman.restore_definitions TO pgbackman_ro;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE pgbackman.restore_definitions TO pgbackman_rw;
+GRANT SELECT ON TABLE pgbackman.snapshot_definitions TO pgbackman_ro;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE pgbackman.snapshot_definitions TO pgbackman_rw;
