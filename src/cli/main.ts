@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { catalogueLocation } from '../catalogue/open-catalogue.ts';
 import { PgbackmanError } from '../errors.ts';
+import type { GetFlags } from './commands/get.ts';
 import { ExitCode, exitCodeFor } from './exit-codes.ts';
 import { processOutput } from './output.ts';
 
@@ -94,6 +95,41 @@ export function buildProgram(): Command {
       process.exitCode = await runApply(paths, catalogueOf(cmd), opts, processOutput());
     });
 
+  program
+    .command('get')
+    .description('list objects or dumps from the catalogue')
+    .argument('<resource>', 'servers, nodes, definitions, snapshots, restores, policies or backups')
+    .addOption(
+      new Option('-o, --output <format>', 'output format')
+        .choices(['table', 'json', 'yaml'])
+        .default('table'),
+    )
+    .option('--server <name>', 'only those of this backup server')
+    .option('--node <name>', 'only those of this node')
+    .option('--database <name>', 'only those of this database')
+    .option('--status <status>', 'backups only: RUNNING, SUCCEEDED or FAILED')
+    .option('--since <time>', 'backups only: started since a duration ago (7d) or an ISO 8601 time')
+    .option('--limit <n>', 'backups only: at most this many, newest first (default 100)', (v) =>
+      parseCount(v, '--limit'),
+    )
+    .action(async (resource: string, opts: GetFlags, cmd: Command) => {
+      const { runGet } = await import('./commands/get.ts');
+      process.exitCode = await runGet(resource, catalogueOf(cmd), opts, processOutput());
+    });
+
+  program
+    .command('describe')
+    .description('everything the catalogue knows about one object (KIND/NAME) or one dump (backup ID)')
+    .argument(
+      '<target>',
+      'KIND/NAME, e.g. BackupDefinition/shop-nightly or definition/shop-nightly; or "backup"',
+    )
+    .argument('[id]', 'with "backup": the backup id (or its first characters)')
+    .action(async (target: string, id: string | undefined, _opts: unknown, cmd: Command) => {
+      const { runDescribe } = await import('./commands/describe.ts');
+      process.exitCode = await runDescribe(target, id, catalogueOf(cmd), processOutput());
+    });
+
   const catalogue = program.command('catalogue').description('manage the catalogue database itself');
   catalogue
     .command('migrate')
@@ -112,6 +148,13 @@ export function buildProgram(): Command {
     });
 
   return program;
+}
+
+function parseCount(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new PgbackmanError('USAGE', `${flag}: "${value}" is not a positive whole number`);
+  return n;
 }
 
 function parseBytes(value: string): number {

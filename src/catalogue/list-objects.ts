@@ -1,0 +1,85 @@
+import type { Kind } from '../manifest/kinds.ts';
+import type { Queryable } from './catalogue-db.ts';
+import { TABLES } from './tables.ts';
+
+export interface CatalogueObject {
+  readonly kind: Kind;
+  readonly name: string;
+  readonly spec: Record<string, unknown>;
+  readonly labels: Record<string, string>;
+  readonly annotations: Record<string, string>;
+  readonly generation: number;
+  readonly managed: boolean;
+  readonly source: { readonly file: string | null; readonly revision: string | null };
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface ObjectFilter {
+  readonly server?: string;
+  readonly node?: string;
+  readonly database?: string;
+  readonly name?: string;
+}
+
+interface Row {
+  name: string;
+  spec: Record<string, unknown>;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  generation: string;
+  managed: boolean;
+  source_file: string | null;
+  source_revision: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** The objects of one kind, filtered in SQL by the columns the kind has (server, node, database). */
+export async function listObjects(
+  q: Queryable,
+  kind: Kind,
+  filter: ObjectFilter = {},
+): Promise<CatalogueObject[]> {
+  const { table, refs } = TABLES[kind];
+  const columns = new Set(refs.map((r) => r.column));
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (column: string, value: string | undefined) => {
+    if (value === undefined) return;
+    params.push(value);
+    where.push(`${column} = $${params.length}`);
+  };
+  add('name', filter.name);
+  if (filter.server !== undefined)
+    add(columns.has('server') ? 'server' : kind === 'BackupServer' ? 'name' : 'null', filter.server);
+  if (filter.node !== undefined)
+    add(
+      columns.has('node')
+        ? 'node'
+        : columns.has('target_node')
+          ? 'target_node'
+          : kind === 'PgSQLNode'
+            ? 'name'
+            : 'null',
+      filter.node,
+    );
+  if (filter.database !== undefined) add(columns.has('database') ? 'database' : 'null', filter.database);
+  const rows = await q.query<Row>(
+    `select name, spec, labels, annotations, generation::text, managed, source_file, source_revision, created_at, updated_at
+       from ${table} ${where.length > 0 ? `where ${where.join(' and ')}` : ''} order by name`,
+    params,
+  );
+  return rows.map((r) => ({
+    kind,
+    name: r.name,
+    spec: r.spec,
+    labels: r.labels,
+    annotations: r.annotations,
+    generation: Number(r.generation),
+    managed: r.managed,
+    source: { file: r.source_file, revision: r.source_revision },
+    createdAt: new Date(r.created_at).toISOString(),
+    updatedAt: new Date(r.updated_at).toISOString(),
+  }));
+}

@@ -1,0 +1,82 @@
+import { stringify } from 'yaml';
+import { listBackups } from '../../catalogue/list-backups.ts';
+import { listObjects } from '../../catalogue/list-objects.ts';
+import { requireCurrentSchema } from '../../catalogue/migrate.ts';
+import { withCatalogue } from '../../catalogue/open-catalogue.ts';
+import { PgbackmanError } from '../../errors.ts';
+import { KINDS, type Kind, parseKind } from '../../manifest/kinds.ts';
+import { ExitCode } from '../exit-codes.ts';
+import type { Output } from '../output.ts';
+import { RESOURCES } from './get.ts';
+
+/** `pgbackman describe KIND/NAME` or `describe backup ID`: everything the catalogue knows about one thing. */
+export async function runDescribe(
+  target: string,
+  id: string | undefined,
+  location: string,
+  output: Output,
+): Promise<ExitCode> {
+  return withCatalogue(location, 'describe', async (db) => {
+    await requireCurrentSchema(db);
+    if (/^backups?$/i.test(target)) {
+      if (id === undefined)
+        throw new PgbackmanError('USAGE', 'describe backup needs an ID (see `pgbackman get backups`)');
+      const found = await listBackups(db, { id, limit: 2 });
+      if (found.length === 0)
+        throw new PgbackmanError('NOT_FOUND', `no backup with an id starting with "${id}"`);
+      if (found.length > 1)
+        throw new PgbackmanError('USAGE', `more than one backup id starts with "${id}"; give more of it`);
+      output.out.write(stringify(found[0]));
+      return ExitCode.Ok;
+    }
+    const [kindText = '', name] = target.split('/');
+    const kind = kindOf(kindText);
+    if (kind === undefined || name === undefined || name === '') {
+      throw new PgbackmanError(
+        'USAGE',
+        `describe takes KIND/NAME (kinds: ${KINDS.join(', ')}) or "backup ID"; got "${target}"`,
+      );
+    }
+    const [object] = await listObjects(db, kind, { name });
+    if (object === undefined)
+      throw new PgbackmanError('NOT_FOUND', `${kind}/${name} is not in the catalogue`);
+    const runs =
+      kind === 'BackupDefinition' || kind === 'SnapshotDefinition'
+        ? await listBackups(db, {
+            [kind === 'BackupDefinition' ? 'definition' : 'snapshot']: name,
+            limit: 10,
+          })
+        : [];
+    const doc = {
+      address: `${kind}/${name}`,
+      managed: object.managed,
+      generation: object.generation,
+      source: object.source,
+      created: object.createdAt,
+      updated: object.updatedAt,
+      labels: object.labels,
+      annotations: object.annotations,
+      spec: object.spec,
+      ...(kind === 'BackupDefinition' || kind === 'SnapshotDefinition'
+        ? {
+            lastRuns: runs.map((r) => ({
+              id: r.id,
+              status: r.status,
+              started: r.startedAt,
+              durationMs: r.durationMs,
+              bytes: r.dumpBytes,
+              error: r.error,
+            })),
+          }
+        : {}),
+    };
+    output.out.write(stringify(doc));
+    return ExitCode.Ok;
+  });
+}
+
+function kindOf(text: string): Kind | undefined {
+  const resource = RESOURCES[text.toLowerCase()] ?? RESOURCES[`${text.toLowerCase()}s`];
+  if (resource !== undefined && resource !== 'backups') return resource;
+  return parseKind(text);
+}

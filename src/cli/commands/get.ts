@@ -1,0 +1,211 @@
+import { stringify } from 'yaml';
+import { type BackupRun, listBackups } from '../../catalogue/list-backups.ts';
+import { type CatalogueObject, listObjects } from '../../catalogue/list-objects.ts';
+import { requireCurrentSchema } from '../../catalogue/migrate.ts';
+import { withCatalogue } from '../../catalogue/open-catalogue.ts';
+import { PgbackmanError } from '../../errors.ts';
+import { parseDuration } from '../../manifest/check-values.ts';
+import type { Kind } from '../../manifest/kinds.ts';
+import { ExitCode } from '../exit-codes.ts';
+import type { Output } from '../output.ts';
+import { renderTable } from '../render-table.ts';
+
+export const RESOURCES: Readonly<Record<string, Kind | 'backups'>> = {
+  servers: 'BackupServer',
+  nodes: 'PgSQLNode',
+  definitions: 'BackupDefinition',
+  snapshots: 'SnapshotDefinition',
+  restores: 'RestoreDefinition',
+  policies: 'BackupPolicy',
+  backups: 'backups',
+};
+
+export interface GetFlags {
+  readonly output: 'table' | 'json' | 'yaml';
+  readonly server?: string;
+  readonly node?: string;
+  readonly database?: string;
+  readonly status?: string;
+  readonly since?: string;
+  readonly limit?: number;
+}
+
+/** `pgbackman get RESOURCE`: a table for people, JSON or YAML for scripts. */
+export async function runGet(
+  resource: string,
+  location: string,
+  flags: GetFlags,
+  output: Output,
+): Promise<ExitCode> {
+  const what = RESOURCES[resource] ?? RESOURCES[`${resource}s`];
+  if (what === undefined)
+    throw new PgbackmanError(
+      'USAGE',
+      `unknown resource "${resource}"; one of ${Object.keys(RESOURCES).join(', ')}`,
+    );
+  return withCatalogue(location, 'get', async (db) => {
+    await requireCurrentSchema(db);
+    const filter = { ...pick(flags, ['server', 'node', 'database']) };
+    const items =
+      what === 'backups'
+        ? await listBackups(db, {
+            ...filter,
+            ...pick(flags, ['status', 'limit']),
+            ...(flags.since ? { since: since(flags.since) } : {}),
+          })
+        : await listObjects(db, what, filter);
+    if (flags.output === 'json') output.out.write(`${JSON.stringify(items, null, 2)}\n`);
+    else if (flags.output === 'yaml') output.out.write(stringify(items));
+    else if (items.length === 0) output.err.write(`No ${resource} found.\n`);
+    else {
+      const width = process.stdout.isTTY ? process.stdout.columns : undefined;
+      const [headers, rows] =
+        what === 'backups' ? backupRows(items as BackupRun[]) : objectRows(what, items as CatalogueObject[]);
+      output.out.write(renderTable(headers, rows, width));
+    }
+    return ExitCode.Ok;
+  });
+}
+
+function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<Pick<T, K>> {
+  return Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]])) as Partial<
+    Pick<T, K>
+  >;
+}
+
+/** `--since 7d` (a duration back from now) or `--since 2026-11-01T00:00:00Z`. */
+function since(text: string): Date {
+  if (/^([0-9]+[wdhm])+$/.test(text)) return new Date(Date.now() - parseDuration(text));
+  const t = Date.parse(text);
+  if (Number.isNaN(t))
+    throw new PgbackmanError(
+      'USAGE',
+      `--since: "${text}" is neither a duration (7d, 36h) nor an ISO 8601 time`,
+    );
+  return new Date(t);
+}
+
+function objectRows(kind: Kind, items: CatalogueObject[]): [string[], string[][]] {
+  const s = (o: CatalogueObject, ...path: string[]) => {
+    let v: unknown = o.spec;
+    for (const p of path)
+      v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[p] : undefined;
+    return v === undefined || v === null ? '-' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  };
+  const retention = (o: CatalogueObject) => {
+    const r = o.spec.retention as { period?: string; redundancy?: number } | undefined;
+    return r === undefined
+      ? '-'
+      : `${r.period ?? 'default'}${r.redundancy === undefined ? '' : `, keep ${r.redundancy}`}`;
+  };
+  const flags = (o: CatalogueObject) =>
+    [o.spec.suspend === true ? 'suspended' : '', o.managed ? '' : 'unmanaged'].filter(Boolean).join(',') ||
+    '-';
+  switch (kind) {
+    case 'BackupServer':
+      return [
+        ['NAME', 'HOSTNAME', 'ROOT', 'MAX DUMPS', 'FLAGS'],
+        items.map((o) => [
+          o.name,
+          s(o, 'hostname'),
+          s(o, 'rootDirectory'),
+          s(o, 'maxConcurrentDumps'),
+          flags(o),
+        ]),
+      ];
+    case 'PgSQLNode':
+      return [
+        ['NAME', 'HOST', 'PORT', 'USER', 'LABELS', 'FLAGS'],
+        items.map((o) => [
+          o.name,
+          s(o, 'host'),
+          s(o, 'port'),
+          s(o, 'user'),
+          Object.entries(o.labels)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(',') || '-',
+          flags(o),
+        ]),
+      ];
+    case 'BackupDefinition':
+      return [
+        ['NAME', 'SERVER', 'NODE', 'DATABASE', 'CODE', 'SCHEDULE', 'RETENTION', 'FLAGS'],
+        items.map((o) => [
+          o.name,
+          s(o, 'server'),
+          s(o, 'node'),
+          s(o, 'database'),
+          s(o, 'code'),
+          s(o, 'schedule'),
+          retention(o),
+          flags(o),
+        ]),
+      ];
+    case 'SnapshotDefinition':
+      return [
+        ['NAME', 'SERVER', 'NODE', 'DATABASE', 'CODE', 'AT', 'FLAGS'],
+        items.map((o) => [
+          o.name,
+          s(o, 'server'),
+          s(o, 'node'),
+          s(o, 'database'),
+          s(o, 'code'),
+          s(o, 'at'),
+          flags(o),
+        ]),
+      ];
+    case 'RestoreDefinition':
+      return [
+        ['NAME', 'SOURCE', 'TARGET NODE', 'TARGET DATABASE', 'EXISTING', 'AT', 'FLAGS'],
+        items.map((o) => [
+          o.name,
+          s(o, 'source'),
+          s(o, 'target', 'node'),
+          s(o, 'target', 'database'),
+          s(o, 'existing'),
+          s(o, 'at'),
+          flags(o),
+        ]),
+      ];
+    case 'BackupPolicy':
+      return [
+        ['NAME', 'SERVER', 'NODES', 'DATABASES', 'FLAGS'],
+        items.map((o) => [o.name, s(o, 'server'), s(o, 'nodeSelector'), s(o, 'databases'), flags(o)]),
+      ];
+    default:
+      return assertNever(kind);
+  }
+}
+
+function backupRows(items: BackupRun[]): [string[], string[][]] {
+  return [
+    ['ID', 'STATUS', 'SERVER', 'NODE', 'DATABASE', 'CODE', 'DEFINITION', 'STARTED', 'DURATION', 'SIZE'],
+    items.map((b) => [
+      b.id.slice(0, 8),
+      b.deletedAt === null ? b.status : `${b.status} (deleted)`,
+      b.server,
+      b.node,
+      b.database ?? '-',
+      b.code,
+      b.definition ?? `snapshot:${b.snapshot}`,
+      b.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
+      b.durationMs === null ? '-' : `${(b.durationMs / 1000).toFixed(1)}s`,
+      b.dumpBytes === null ? '-' : humanBytes(b.dumpBytes),
+    ]),
+  ];
+}
+
+export function humanBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
+}
+
+function assertNever(v: never): never {
+  throw new Error(`unhandled kind ${String(v)}`);
+}
