@@ -44,16 +44,19 @@ export function diffStates(
       } else if (current === undefined) {
         changes.push({ kind, name: d.name, address: addressOf(d), action: 'create', after: d });
       } else if (current.hash !== d.hash || !current.managed) {
-        changes.push({
-          kind,
-          name: d.name,
-          address: addressOf(d),
-          action: 'update',
-          before: current,
-          after: d,
-          fields: fieldChanges(current, d),
-          adopt: !current.managed,
-        });
+        const fields = fieldChanges(current, d);
+        if (fields.length > 0 || !current.managed) {
+          changes.push({
+            kind,
+            name: d.name,
+            address: addressOf(d),
+            action: 'update',
+            before: current,
+            after: d,
+            fields,
+            adopt: !current.managed,
+          });
+        }
       }
     }
     for (const a of sortByName([...have.values()])) {
