@@ -180,6 +180,17 @@ export async function main(argv: readonly string[]): Promise<void> {
       process.exitCode = exitCodeFor(err.code);
       return;
     }
+    const db = err as { code?: unknown; severity?: unknown; message?: string };
+    if (typeof db.code === 'string' && /^[0-9A-Z]{5}$/.test(db.code) && typeof db.severity === 'string') {
+      // The catalogue refused a statement: say what it said, and what usually causes it.
+      const hint =
+        db.code === '42501'
+          ? ' (the role lacks privileges: apply and agents need pgbackman_rw, plan needs pgbackman_ro)'
+          : '';
+      output.err.write(`error: the catalogue refused: ${db.message ?? db.code}${hint}\n`);
+      process.exitCode = ExitCode.Failure;
+      return;
+    }
     const e = err instanceof Error ? err : new Error(String(err));
     output.err.write(
       `internal error: ${e.message}\nThis is a bug in pgbackman; please report it with the command you ran.\n`,

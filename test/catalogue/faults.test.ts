@@ -157,6 +157,25 @@ describe('catalogue faults', () => {
     assert.equal(r.code, 0, r.stderr);
   });
 
+  test('a read-only role can plan but not apply, and is told why', async () => {
+    const cat = await freshPostgres('readonly');
+    await withClient(cat.location, async (c) => {
+      await c.query('drop role if exists pgbackman_ci');
+      await c.query('create role pgbackman_ci login in role pgbackman_ro');
+    });
+    const asCi = cat.location.replace('postgres@', 'pgbackman_ci@');
+    const plan = await runCli(['--catalogue', asCi, 'plan', 'manifests', '--detailed-exitcode']);
+    assert.equal(plan.code, 2, plan.stderr);
+    const apply = await runCli(['--catalogue', asCi, 'apply', 'manifests', '--auto-approve']);
+    assertNoStackTrace(apply);
+    assert.equal(apply.code, 1);
+    assert.match(
+      apply.stderr,
+      /error: the catalogue refused: permission denied for table \w+ \(the role lacks privileges: apply and agents need pgbackman_rw/,
+    );
+    assert.deepEqual(await counts(cat.location), { serial: 0, servers: 0, history: 0 });
+  });
+
   test('objects no manifest created are reported and never deleted', async () => {
     const cat = await freshPostgres('unmanaged');
     await withClient(cat.location, (c) =>

@@ -1,10 +1,29 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, beforeEach, describe, test } from 'node:test';
+import { CORE_SCHEMA, loadAll } from 'js-yaml';
 import { BACKENDS, createTestCatalogue, type TestCatalogue } from '../support/catalogues.ts';
 import { BASE, definition } from '../support/fixtures.ts';
-import { assertNoStackTrace, runCli, writeTree } from '../support/run-cli.ts';
+import { assertNoStackTrace, REPO_ROOT, runCli, writeTree } from '../support/run-cli.ts';
+
+interface Manifest {
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string> };
+  spec: unknown;
+}
+
+function manifestsIn(dir: string): Manifest[] {
+  return readdirSync(join(REPO_ROOT, dir), { recursive: true, encoding: 'utf8' })
+    .filter((f) => /\.ya?ml$/.test(f))
+    .flatMap(
+      (f) =>
+        loadAll(readFileSync(join(REPO_ROOT, dir, f), 'utf8'), undefined, {
+          schema: CORE_SCHEMA,
+        }) as Manifest[],
+    )
+    .filter((d) => d !== null);
+}
 
 for (const backend of BACKENDS) {
   describe(`plan and apply (${backend} catalogue)`, () => {
@@ -43,6 +62,19 @@ for (const backend of BACKENDS) {
       const again = await cli('plan', 'examples', '--detailed-exitcode');
       assert.deepEqual([again.code, again.stdout], [0, 'No changes. The catalogue matches the manifests.\n']);
       assert.equal(await serial(), 1);
+      // Exactly what the manifests say: every object, with its spec and labels, and nothing else.
+      const want = manifestsIn('examples');
+      const got: { kind: string; name: string; spec: unknown; labels: unknown }[] = [];
+      for (const resource of ['servers', 'nodes', 'policies', 'definitions', 'snapshots', 'restores']) {
+        got.push(...JSON.parse((await cli('get', resource, '-o', 'json')).stdout));
+      }
+      const key = (o: { kind: string; name: string }) => `${o.kind}/${o.name}`;
+      assert.deepEqual(
+        got.map((o) => [key(o), o.spec, o.labels]).sort(),
+        want
+          .map((m) => [key({ kind: m.kind, name: m.metadata.name }), m.spec, m.metadata.labels ?? {}])
+          .sort(),
+      );
     });
 
     test('a changed field is planned as an in-place update with its old and new value', async () => {
