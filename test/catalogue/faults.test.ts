@@ -176,6 +176,44 @@ describe('catalogue faults', () => {
     assert.deepEqual(await counts(cat.location), { serial: 0, servers: 0, history: 0 });
   });
 
+  test('apply records who applied what, and tells each affected backup server', async () => {
+    const cat = await freshPostgres('notify');
+    const listener = new pg.Client({ connectionString: cat.location });
+    await listener.connect();
+    const heard: string[] = [];
+    listener.on('notification', (n) => heard.push(`${n.channel}:${n.payload}`));
+    await listener.query('listen pgbackman');
+    try {
+      const r = await runCli([
+        '--catalogue',
+        cat.location,
+        'apply',
+        'examples/multi-server',
+        '--auto-approve',
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.deepEqual(heard.sort(), ['pgbackman:multi-backup-bgo', 'pgbackman:multi-backup-osl']);
+    } finally {
+      await listener.end();
+    }
+    const [history] = await withClient(
+      cat.location,
+      async (c) =>
+        (
+          await c.query(
+            'select serial::int, applied_by, revision, summary, plan from pgbackman.apply_history',
+          )
+        ).rows,
+    );
+    assert.equal(history.serial, 1);
+    assert.match(history.applied_by, /^.+@.+$/);
+    // null only when the tests run outside a git work tree
+    if (history.revision !== null) assert.match(history.revision, /^[^@]+@sha1:[0-9a-f]{40}(\+dirty)?$/);
+    assert.deepEqual(history.summary, { add: 15, change: 0, destroy: 0 });
+    assert.equal(history.plan.changes.length, 15);
+  });
+
   test('objects no manifest created are reported and never deleted', async () => {
     const cat = await freshPostgres('unmanaged');
     await withClient(cat.location, (c) =>
