@@ -130,6 +130,16 @@ export function buildProgram(): Command {
       process.exitCode = await runDescribe(target, id, catalogueOf(cmd), processOutput());
     });
 
+  program
+    .command('run')
+    .description('take one dump of a backup definition (or --snapshot) now, in the foreground, and record it')
+    .argument('<name>', 'the BackupDefinition (or SnapshotDefinition) name')
+    .option('--snapshot', 'the name is a SnapshotDefinition', false)
+    .action(async (name: string, opts: { snapshot: boolean }, cmd: Command) => {
+      const { runRun } = await import('./commands/run.ts');
+      process.exitCode = await runRun(name, catalogueOf(cmd), opts, processOutput());
+    });
+
   const catalogue = program.command('catalogue').description('manage the catalogue database itself');
   catalogue
     .command('migrate')

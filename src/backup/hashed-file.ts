@@ -1,0 +1,65 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+export interface WrittenFile {
+  readonly bytes: number;
+  readonly sha256: string;
+}
+
+/** Streams into `path` (mode 0600), hashing the bytes as they pass: no second read, no buffering. */
+export async function writeHashed(source: Readable, path: string): Promise<WrittenFile> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      done(null, chunk);
+    },
+  });
+  await pipeline(source, tap, createWriteStream(path, { mode: 0o600 }));
+  await fsync(path);
+  return { bytes, sha256: hash.digest('hex') };
+}
+
+/** Hashes a file that another program wrote (directory-format dumps, roles, config). */
+export async function hashFile(path: string): Promise<WrittenFile> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(path)) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { bytes, sha256: hash.digest('hex') };
+}
+
+/** Every file under a directory, hashed and fsynced, with their total size. */
+export async function hashTree(dir: string): Promise<{ bytes: number; files: Record<string, string> }> {
+  const files: Record<string, string> = {};
+  let bytes = 0;
+  for (const name of (await readdir(dir)).sort()) {
+    const path = join(dir, name);
+    if ((await stat(path)).isDirectory()) continue;
+    const h = await hashFile(path);
+    await fsync(path);
+    files[name] = h.sha256;
+    bytes += h.bytes;
+  }
+  await fsync(dir);
+  return { bytes, files };
+}
+
+/** Flushes a file or directory to disk (a directory's fsync makes its renames and new entries durable). */
+export async function fsync(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,50 @@
+import { join, relative, resolve, sep } from 'node:path';
+import { PgbackmanError } from '../errors.ts';
+
+/** One path segment from a manifest name: letters, digits, `.`, `_`, `-` kept; everything else %-encoded. */
+export function pathSegment(name: string): string {
+  const encoded = [...name]
+    .map((c) =>
+      /^[\p{L}\p{N}_-]$/u.test(c) || c === '.'
+        ? c
+        : [...Buffer.from(c, 'utf8')]
+            .map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`)
+            .join(''),
+    )
+    .join('');
+  // "." and ".." are directories of their own: encode them too.
+  return /^\.+$/.test(encoded) ? encoded.replace(/\./g, '%2E') : encoded;
+}
+
+export interface DumpLayout {
+  /** The final directory of this run, named so a person can find it without the catalogue. */
+  readonly dir: string;
+  /** Where the run is written until it succeeds; never mistaken for a finished dump. */
+  readonly partial: string;
+}
+
+/** `<root>/<node>/<database>/<UTC timestamp>-<code>-<definition>/`, guaranteed to stay under root. */
+export function dumpLayout(
+  root: string,
+  node: string,
+  database: string | undefined,
+  code: string,
+  definition: string,
+  startedAt: Date,
+): DumpLayout {
+  const stamp = startedAt
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  const base = resolve(root);
+  const dir = join(
+    base,
+    pathSegment(node),
+    pathSegment(database ?? '_cluster'),
+    `${stamp}-${code}-${pathSegment(definition)}`,
+  );
+  const rel = relative(base, dir);
+  if (rel.startsWith('..') || rel.split(sep).includes('..'))
+    throw new PgbackmanError('USAGE', `dump path ${dir} would leave the root ${base}`);
+  return { dir, partial: `${dir}.partial` };
+}

@@ -1,0 +1,83 @@
+import pg from 'pg';
+import { PgbackmanError } from '../errors.ts';
+import type { PgSQLNode } from '../manifest/generated/manifest-types.ts';
+
+export interface NodeInfo {
+  readonly serverVersion: string;
+  readonly serverMajor: number;
+  /** The database's size when the dump started, or null for a CLUSTER dump. */
+  readonly databaseBytes: number | null;
+  /** The roles the database needs: owners, grantees, policy roles, role settings, and what they are members of. */
+  readonly roles: readonly string[];
+}
+
+// design.md §9: pg_shdepend knows every role a database's objects depend on.
+const ROLES_SQL = `
+with recursive direct(oid) as (
+  select refobjid from pg_catalog.pg_shdepend
+   where refclassid = 'pg_catalog.pg_authid'::regclass
+     and dbid = (select oid from pg_catalog.pg_database where datname = current_database())
+  union select datdba from pg_catalog.pg_database where datname = current_database()
+  union select (pg_catalog.aclexplode(datacl)).grantee from pg_catalog.pg_database where datname = current_database()
+  union select setrole from pg_catalog.pg_db_role_setting
+   where setdatabase = (select oid from pg_catalog.pg_database where datname = current_database())
+), closure(oid) as (
+  select oid from direct
+  union select m.roleid from pg_catalog.pg_auth_members m join closure c on m.member = c.oid
+)
+select rolname from pg_catalog.pg_roles
+ where oid in (select oid from closure) and rolname !~ '^pg_'
+ order by rolname`;
+
+/** Asks the node what the dump needs to know: its version, the database's size and the roles it uses. */
+export async function readNodeInfo(
+  node: PgSQLNode['spec'],
+  database: string,
+  env: NodeJS.ProcessEnv,
+): Promise<NodeInfo> {
+  const client = new pg.Client({
+    host: node.host,
+    port: node.port ?? 5432,
+    user: node.user ?? 'postgres',
+    database,
+    application_name: 'pgbackman',
+    connectionTimeoutMillis: 10_000,
+    ...(env.PGPASSWORD === undefined ? {} : { password: env.PGPASSWORD }),
+  });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    const reason =
+      e.code === 'ECONNREFUSED'
+        ? 'connection refused (is PostgreSQL running there?)'
+        : (e.message ?? String(err));
+    throw new PgbackmanError(
+      'CATALOGUE_UNAVAILABLE',
+      `cannot connect to ${node.host}:${node.port ?? 5432} database "${database}": ${reason}`,
+      { cause: err },
+    );
+  }
+  try {
+    const [v] = (
+      await client.query<{ num: string; text: string }>(
+        "select current_setting('server_version_num') as num, current_setting('server_version') as text",
+      )
+    ).rows;
+    const [size] = (
+      await client.query<{ bytes: string }>(
+        'select pg_catalog.pg_database_size(current_database())::text as bytes',
+      )
+    ).rows;
+    const roles = (await client.query<{ rolname: string }>(ROLES_SQL)).rows.map((r) => r.rolname);
+    return {
+      serverVersion: v?.text ?? '',
+      serverMajor: Math.floor(Number(v?.num) / 10000),
+      databaseBytes: Number(size?.bytes),
+      roles,
+    };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

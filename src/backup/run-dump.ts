@@ -1,0 +1,230 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Queryable } from '../catalogue/catalogue-db.ts';
+import type { BackupServer, PgSQLNode } from '../manifest/generated/manifest-types.ts';
+import { type EffectiveSettings, resolveSettings } from '../manifest/resolve-settings.ts';
+import { childEnv, conninfo } from './conninfo.ts';
+import { checkDiskReserve } from './disk-reserve.ts';
+import { filterRoles } from './filter-roles.ts';
+import { fsync, hashFile, hashTree, writeHashed } from './hashed-file.ts';
+import { dumpLayout } from './layout.ts';
+import { readNodeInfo } from './node-info.ts';
+import { choosePgBinDir, discoverPgBinDirs } from './pg-bin-dirs.ts';
+import { dumpFileName, pgDumpArgs } from './pg-dump-args.ts';
+import { recordEnd, recordStart } from './record-run.ts';
+import { acquireRunLock } from './run-lock.ts';
+import { spawnTool } from './spawn-tool.ts';
+
+const run = promisify(execFile);
+
+/** What to dump: a definition (or snapshot) with its node and server, as the catalogue holds them. */
+export interface DumpJob {
+  readonly kind: 'BackupDefinition' | 'SnapshotDefinition';
+  readonly name: string;
+  readonly spec: { server: string; node: string; database?: string; pgDumpVersion?: number } & Record<
+    string,
+    unknown
+  >;
+  readonly node: { readonly name: string; readonly spec: PgSQLNode['spec'] };
+  readonly server: { readonly name: string; readonly spec: BackupServer['spec'] };
+}
+
+export interface DumpResult {
+  readonly id: string;
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly dir: string | null;
+  readonly bytes: number | null;
+  readonly durationMs: number;
+  readonly settings: EffectiveSettings;
+  readonly error: string | null;
+}
+
+/**
+ * Takes one dump as the definition says, writes it under a temporary name, syncs it, renames it into
+ * place only when every step succeeded, and records it: RUNNING at the start, SUCCEEDED or FAILED at the end.
+ */
+export async function runDump(job: DumpJob, catalogue: Queryable): Promise<DumpResult> {
+  const settings = resolveSettings(
+    job.spec as never,
+    { spec: job.node.spec } as PgSQLNode,
+    { spec: job.server.spec } as BackupServer,
+  );
+  const root = job.server.spec.rootDirectory ?? '/srv/pgbackman';
+  const database = settings.code === 'CLUSTER' ? undefined : job.spec.database;
+  await mkdir(root, { recursive: true, mode: 0o700 });
+  await checkDiskReserve(root, job.server.spec.diskReserve ?? '5%');
+  const release = acquireRunLock(root, `${job.kind}-${job.name}`);
+  const startedAt = new Date();
+  const id = randomUUID();
+  const layout = dumpLayout(root, job.node.name, database, settings.code, job.name, startedAt);
+  const retention =
+    job.kind === 'BackupDefinition'
+      ? settings.retention
+      : { period: (job.spec.retention as { period?: string } | undefined)?.period ?? '7d' };
+  await recordStart(catalogue, {
+    id,
+    server: job.server.name,
+    node: job.node.name,
+    database: database ?? null,
+    code: settings.code,
+    definition: job.kind === 'BackupDefinition' ? job.name : null,
+    snapshot: job.kind === 'SnapshotDefinition' ? job.name : null,
+    startedAt,
+    retention,
+  });
+  let serverVersion: string | null = null;
+  let pgDumpVersion: string | null = null;
+  let databaseBytes: number | null = null;
+  try {
+    const env = childEnv(job.node.spec);
+    const info = await readNodeInfo(
+      job.node.spec,
+      database ?? job.node.spec.maintenanceDatabase ?? 'postgres',
+      env,
+    );
+    serverVersion = info.serverVersion;
+    databaseBytes = database === undefined ? null : info.databaseBytes;
+    const bin = choosePgBinDir(
+      discoverPgBinDirs((job.server.spec.pgBinDirectories ?? {}) as Record<string, string>),
+      info.serverMajor,
+      job.spec.pgDumpVersion,
+    );
+    pgDumpVersion = (await run(join(bin.dir, 'pg_dump'), ['--version'])).stdout
+      .trim()
+      .replace(/^pg_dump \(PostgreSQL\) /, '');
+    await mkdir(dirname(layout.partial), { recursive: true, mode: 0o700 });
+    await mkdir(layout.partial, { mode: 0o700 });
+    const log = join(layout.partial, 'dump.log');
+    const connection = conninfo(job.node.spec, database ?? job.node.spec.maintenanceDatabase ?? 'postgres');
+    const fileName = dumpFileName(settings);
+    const target = join(layout.partial, fileName);
+    const cmd = pgDumpArgs(settings, connection, target);
+    const tool = spawnTool(join(bin.dir, cmd.tool), cmd.args, env, log);
+    const sha256: Record<string, unknown> = {};
+    let bytes: number;
+    if (cmd.output === 'stdout') {
+      const [written] = await Promise.all([writeHashed(tool.stdout, target), tool.done]);
+      sha256[fileName] = written.sha256;
+      bytes = written.bytes;
+    } else {
+      tool.stdout.resume();
+      await tool.done;
+      const tree = await hashTree(target);
+      sha256[fileName] = tree.files;
+      bytes = tree.bytes;
+    }
+    let rolesPath: string | null = null;
+    let configPath: string | null = null;
+    if (database !== undefined && settings.includeRoles) {
+      const all = await captureTool(
+        join(bin.dir, 'pg_dumpall'),
+        [
+          '--dbname',
+          conninfo(job.node.spec, job.node.spec.maintenanceDatabase ?? 'postgres'),
+          '--roles-only',
+          '--no-password',
+        ],
+        env,
+        log,
+      );
+      rolesPath = join(layout.dir, 'roles.sql');
+      await writeFile(join(layout.partial, 'roles.sql'), filterRoles(all, info.roles), { mode: 0o600 });
+      sha256['roles.sql'] = (await hashFile(join(layout.partial, 'roles.sql'))).sha256;
+    }
+    if (database !== undefined && settings.includeDatabaseConfig) {
+      const sql = await captureTool(
+        join(bin.dir, 'pg_dump'),
+        ['--dbname', connection, '--no-password', '--create', '--schema-only', '--schema=pg_toast'],
+        env,
+        log,
+      );
+      configPath = join(layout.dir, 'config.sql');
+      await writeFile(join(layout.partial, 'config.sql'), databaseConfig(sql), { mode: 0o600 });
+      sha256['config.sql'] = (await hashFile(join(layout.partial, 'config.sql'))).sha256;
+    }
+    for (const f of ['roles.sql', 'config.sql', 'dump.log'])
+      await fsync(join(layout.partial, f)).catch(() => undefined);
+    await fsync(layout.partial);
+    await rename(layout.partial, layout.dir);
+    await fsync(dirname(layout.dir));
+    const finishedAt = new Date();
+    await recordEnd(catalogue, id, startedAt, {
+      status: 'SUCCEEDED',
+      finishedAt,
+      dumpBytes: bytes,
+      dumpPath: join(layout.dir, fileName),
+      logPath: join(layout.dir, 'dump.log'),
+      rolesPath,
+      configPath,
+      sha256,
+      pgDumpVersion,
+      serverVersion,
+      databaseBytes,
+      error: null,
+    });
+    return {
+      id,
+      status: 'SUCCEEDED',
+      dir: layout.dir,
+      bytes,
+      durationMs: finishedAt.getTime() - startedAt.getTime(),
+      settings,
+      error: null,
+    };
+  } catch (err) {
+    // Nothing that could be mistaken for a good dump stays behind.
+    await rm(layout.partial, { recursive: true, force: true });
+    const finishedAt = new Date();
+    const error = err instanceof Error ? err.message : String(err);
+    await recordEnd(catalogue, id, startedAt, {
+      status: 'FAILED',
+      finishedAt,
+      dumpBytes: null,
+      dumpPath: null,
+      logPath: null,
+      rolesPath: null,
+      configPath: null,
+      sha256: null,
+      pgDumpVersion,
+      serverVersion,
+      databaseBytes,
+      error,
+    });
+    return {
+      id,
+      status: 'FAILED',
+      dir: null,
+      bytes: null,
+      durationMs: finishedAt.getTime() - startedAt.getTime(),
+      settings,
+      error,
+    };
+  } finally {
+    release();
+  }
+}
+
+async function captureTool(
+  path: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  log: string,
+): Promise<string> {
+  const tool = spawnTool(path, args, env, log);
+  const chunks: Buffer[] = [];
+  tool.stdout.on('data', (c: Buffer) => chunks.push(c));
+  await tool.done;
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** pg_dump --create's database-level statements, without the pg_toast schema it had to name to dump nothing else. */
+function databaseConfig(sql: string): string {
+  return `${sql
+    .split('\n')
+    .filter((l) => !/^(CREATE|ALTER) SCHEMA pg_toast\b|^COMMENT ON SCHEMA pg_toast\b/.test(l))
+    .join('\n')
+    .trimEnd()}\n`;
+}

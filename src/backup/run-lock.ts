@@ -1,0 +1,43 @@
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { PgbackmanError } from '../errors.ts';
+
+/** One run of a definition at a time on this server: a second is refused, never interleaved. */
+export function acquireRunLock(root: string, key: string): () => void {
+  const dir = join(root, '.locks');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = join(dir, `${key}.lock`);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(file, 'wx', 0o600);
+      writeSync(fd, JSON.stringify({ pid: process.pid, since: new Date().toISOString() }));
+      closeSync(fd);
+      return () => rmSync(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      let holder: { pid?: number; since?: string } = {};
+      try {
+        holder = JSON.parse(readFileSync(file, 'utf8'));
+      } catch {
+        // unreadable: treat as stale
+      }
+      if (holder.pid !== undefined && alive(holder.pid)) {
+        throw new PgbackmanError(
+          'LOCKED',
+          `${key} is already running (pid ${holder.pid}, since ${holder.since ?? 'unknown'}); a definition never runs twice at once`,
+        );
+      }
+      rmSync(file, { force: true });
+    }
+  }
+  throw new PgbackmanError('LOCKED', `cannot take the run lock ${file}`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

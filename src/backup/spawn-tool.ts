@@ -1,0 +1,51 @@
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { PgbackmanError } from '../errors.ts';
+
+export interface ToolRun {
+  /** The tool's stdout, to be consumed by the caller (it is paused until read). */
+  readonly stdout: Readable;
+  /** Resolves when the tool exits 0; rejects with the last lines of its stderr otherwise. */
+  readonly done: Promise<void>;
+  kill(): void;
+}
+
+/** Runs a PostgreSQL client tool with an argument array (never a shell), its stderr appended to `logFile`. */
+export function spawnTool(
+  path: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  logFile: string,
+): ToolRun {
+  const child = spawn(path, [...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const log = createWriteStream(logFile, { flags: 'a', mode: 0o600 });
+  let tail = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    log.write(chunk);
+    tail = (tail + chunk.toString('utf8')).slice(-4000);
+  });
+  const done = new Promise<void>((resolve, reject) => {
+    child.on('error', (err) =>
+      reject(new PgbackmanError('IO', `cannot run ${path}: ${err.message}`, { cause: err })),
+    );
+    child.on('close', (code, signal) => {
+      log.end();
+      if (code === 0) return resolve();
+      const last = tail
+        .trim()
+        .split('\n')
+        .filter(
+          (l) =>
+            !/^pg_dump(all)?: (dumping|reading|last built-in|identifying|finding|flagging|saving|processing|reading|implied|creating)/.test(
+              l,
+            ),
+        )
+        .slice(-5)
+        .join('\n');
+      const how = signal === null ? `exited with status ${code}` : `was killed by ${signal}`;
+      reject(new PgbackmanError('IO', `${path.split('/').pop()} ${how}${last ? `: ${last}` : ''}`));
+    });
+  });
+  return { stdout: child.stdout, done, kill: () => child.kill('SIGTERM') };
+}
