@@ -1,0 +1,232 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { createTestCatalogue, type TestCatalogue } from '../support/catalogues.ts';
+import { assertNoStackTrace, runCli, writeTree } from '../support/run-cli.ts';
+import { testServerUrl, withClient, withDatabase } from '../support/test-database.ts';
+import {
+  findPgBinDir,
+  startThrowawayPostgres,
+  type ThrowawayPostgres,
+} from '../support/throwaway-postgres.ts';
+
+const exec = promisify(execFile);
+const BIN = findPgBinDir();
+const SOURCE_DB = 'shop ünïcode "q"';
+
+/** A database that exercises a dump: schemas, large objects, roles with grants, settings, a non-ASCII name. */
+async function createSourceDatabase(server: string): Promise<void> {
+  await withClient(server, async (c) => {
+    await c.query(`drop database if exists ${pg.escapeIdentifier(SOURCE_DB)} with (force)`);
+    for (const role of ['shop_owner', 'shop_reader', 'shop_readers']) {
+      await c.query(
+        `do $$ begin if not exists (select from pg_roles where rolname = '${role}') then create role ${role}; end if; end $$`,
+      );
+    }
+    await c.query('grant shop_readers to shop_reader');
+    await c.query(`create database ${pg.escapeIdentifier(SOURCE_DB)} owner shop_owner`);
+    await c.query(`alter database ${pg.escapeIdentifier(SOURCE_DB)} set work_mem = '12MB'`);
+    await c.query(
+      `alter role shop_reader in database ${pg.escapeIdentifier(SOURCE_DB)} set statement_timeout = '7s'`,
+    );
+    await c.query(`grant connect on database ${pg.escapeIdentifier(SOURCE_DB)} to shop_readers`);
+  });
+  await withClient(withDatabase(server, SOURCE_DB), async (c) => {
+    await c.query(`
+      create schema sales authorization shop_owner;
+      create schema audit;
+      create table sales.orders (id int primary key, customer text, total numeric, note bytea);
+      insert into sales.orders select g, 'customer ' || g, g * 1.5, decode(md5(g::text), 'hex') from generate_series(1, 5000) g;
+      create table audit.events (id bigserial primary key, at timestamptz default now(), what text);
+      insert into audit.events (what) select 'event ' || g from generate_series(1, 300) g;
+      alter table sales.orders owner to shop_owner;
+      grant usage on schema sales to shop_readers;
+      grant select on sales.orders to shop_readers;
+      select lo_from_bytea(424242, 'a large object'::bytea);
+    `);
+  });
+}
+
+/** What must survive a dump and a restore: row counts, a checksum of the contents, the large object. */
+async function fingerprint(url: string) {
+  return withClient(url, async (c) => {
+    const q = async (sql: string) => (await c.query(sql)).rows[0];
+    return {
+      orders: await q(
+        "select count(*)::int as n, md5(string_agg(o::text, ',' order by id)) as sum from sales.orders o",
+      ),
+      events: await q('select count(*)::int as n from audit.events'),
+      lo: await q('select convert_from(lo_get(424242), $$UTF8$$) as data'),
+      grants: await q("select has_table_privilege('shop_readers', 'sales.orders', 'SELECT') as reader"),
+      owner: await q("select tableowner from pg_tables where schemaname = 'sales' and tablename = 'orders'"),
+    };
+  });
+}
+
+function manifests(root: string, port: number, extra = ''): Record<string, string> {
+  const def = (name: string, spec: string) =>
+    `---\napiVersion: pgbackman.io/v1\nkind: BackupDefinition\nmetadata: {name: ${name}}\nspec: {server: local, node: node-a, ${spec}}\n`;
+  return {
+    'm.yaml': `apiVersion: pgbackman.io/v1
+kind: BackupServer
+metadata: {name: local}
+spec: {hostname: localhost, rootDirectory: ${JSON.stringify(root)}${extra}}
+---
+apiVersion: pgbackman.io/v1
+kind: PgSQLNode
+metadata: {name: node-a}
+spec: {host: 127.0.0.1, port: ${port}}
+${def('full-custom', `database: ${JSON.stringify(SOURCE_DB)}`)}${def('full-directory', `database: ${JSON.stringify(SOURCE_DB)}, format: directory, jobs: 2`)}${def('full-plain', `database: ${JSON.stringify(SOURCE_DB)}, format: plain`)}${def('full-tar', `database: ${JSON.stringify(SOURCE_DB)}, format: tar`)}${def('schema-only', `database: ${JSON.stringify(SOURCE_DB)}, code: SCHEMA`)}${def('data-only', `database: ${JSON.stringify(SOURCE_DB)}, code: DATA`)}${def('cluster', 'code: CLUSTER')}${def('gone', 'database: no_such_database')}`,
+  };
+}
+
+describe('pgbackman run', () => {
+  let catalogue: TestCatalogue;
+  let root: string;
+  let target: ThrowawayPostgres;
+  const node = new URL(testServerUrl());
+  const cli = async (...args: string[]) => {
+    const r = await runCli(['--catalogue', catalogue.location, ...args]);
+    assertNoStackTrace(r);
+    return r;
+  };
+
+  before(async () => {
+    catalogue = await createTestCatalogue('postgres', 'run');
+    root = await mkdtemp(join(tmpdir(), 'pgbackman-root-'));
+    await createSourceDatabase(testServerUrl());
+    const dir = await writeTree(manifests(root, Number(node.port)));
+    const r = await cli('apply', dir, '--auto-approve');
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    target = await startThrowawayPostgres('restore-target');
+  });
+  after(async () => {
+    await target?.stop();
+    await catalogue?.drop();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  /** Restores a run's files onto the throwaway target cluster as a new user would: roles, config, data. */
+  async function restore(dir: string, file: string, format: string): Promise<string> {
+    const psql = (args: string[]) =>
+      exec(join(BIN, 'psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=0', '--dbname', target.url, ...args]);
+    await withClient(target.url, (c) =>
+      c.query(`drop database if exists ${pg.escapeIdentifier(SOURCE_DB)} with (force)`),
+    );
+    await psql(['-f', join(dir, 'roles.sql')]);
+    await psql(['-f', join(dir, 'config.sql')]);
+    const db = withDatabase(target.url, SOURCE_DB);
+    if (format === 'plain')
+      await exec(join(BIN, 'psql'), ['-X', '-q', '--dbname', db, '-f', join(dir, file)]);
+    else await exec(join(BIN, 'pg_restore'), ['--dbname', db, '--exit-on-error', join(dir, file)]);
+    return db;
+  }
+
+  for (const [name, file, format] of [
+    ['full-custom', 'database.dump', 'custom'],
+    ['full-directory', 'database.dir', 'directory'],
+    ['full-plain', 'database.sql', 'plain'],
+    ['full-tar', 'database.tar', 'tar'],
+  ] as const) {
+    test(`${name}: the dump restores into an identical database on another cluster`, async () => {
+      const r = await cli('run', name);
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      const [, id, dir] =
+        /^Backup ([0-9a-f-]{36}) SUCCEEDED: FULL dump of .* on node-a, .*\n {2}(.+)\n$/.exec(r.stdout) ?? [];
+      assert.ok(id && dir, r.stdout);
+      assert.deepEqual(readdirSync(dir).sort(), ['config.sql', 'dump.log', file, 'roles.sql'].sort());
+      const restored = await restore(dir, file, format);
+      assert.deepEqual(
+        await fingerprint(restored),
+        await fingerprint(withDatabase(testServerUrl(), SOURCE_DB)),
+      );
+      const settings = await withClient(
+        target.url,
+        async (c) =>
+          (
+            await c.query(
+              `select coalesce(r.rolname, '*') as role, s.setconfig from pg_db_role_setting s join pg_database d on d.oid = s.setdatabase
+           left join pg_roles r on r.oid = s.setrole where d.datname = $1 order by 1`,
+              [SOURCE_DB],
+            )
+          ).rows,
+      );
+      assert.deepEqual(settings, [
+        { role: '*', setconfig: ['work_mem=12MB'] },
+        { role: 'shop_reader', setconfig: ['statement_timeout=7s'] },
+      ]);
+      const described = await cli('describe', 'backup', id);
+      assert.match(described.stdout, /status: SUCCEEDED\n/);
+      assert.match(described.stdout, /pgDumpVersion: "?\d+\.\d+/);
+      assert.match(described.stdout, new RegExp(`dumpPath: .*${file.replace('.', '\\.')}`));
+    });
+  }
+
+  test('SCHEMA and DATA dumps hold what their names say', async () => {
+    const schema = await cli('run', 'schema-only');
+    assert.equal(schema.code, 0, schema.stderr);
+    const data = await cli('run', 'data-only');
+    assert.equal(data.code, 0, data.stderr);
+    const list = async (out: string) => {
+      const dir = out.trim().split('\n').at(-1)?.trim() as string;
+      return (await exec(join(BIN, 'pg_restore'), ['--list', join(dir, 'database.dump')])).stdout;
+    };
+    assert.doesNotMatch(await list(schema.stdout), / TABLE DATA /);
+    assert.match(await list(schema.stdout), / TABLE sales orders /);
+    assert.match(await list(data.stdout), / TABLE DATA sales orders /);
+    assert.doesNotMatch(await list(data.stdout), / TABLE sales orders /);
+  });
+
+  test('CLUSTER dumps the whole node with pg_dumpall', async () => {
+    const r = await cli('run', 'cluster');
+    assert.equal(r.code, 0, r.stderr);
+    const dir = r.stdout.trim().split('\n').at(-1)?.trim() as string;
+    assert.match(dir, /\/node-a\/_cluster\/\d{8}T\d{6}Z-CLUSTER-cluster$/);
+    const { stdout } = await exec('grep', ['-c', 'CREATE ROLE shop_owner', join(dir, 'cluster.sql')]);
+    assert.equal(stdout.trim(), '1');
+  });
+
+  test('a failed dump is recorded FAILED with the reason, and leaves no files', async () => {
+    const before = readdirSync(join(root, 'node-a')).sort();
+    const r = await cli('run', 'gone');
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /^Backup [0-9a-f-]{36} FAILED: FULL dump of no_such_database on node-a after/);
+    assert.match(r.stderr, /database "no_such_database" does not exist/);
+    assert.deepEqual(readdirSync(join(root, 'node-a')).sort(), before);
+    const failed = JSON.parse((await cli('get', 'backups', '--status', 'failed', '-o', 'json')).stdout);
+    assert.equal(failed.length, 1);
+    assert.match(failed[0].error, /does not exist/);
+  });
+
+  test('a second run of the same definition at once is refused', async () => {
+    const lock = join(root, '.locks', 'BackupDefinition-full-custom.lock');
+    writeFileSync(lock, JSON.stringify({ pid: process.pid, since: '2026-11-25T00:00:00Z' }));
+    try {
+      const r = await cli('run', 'full-custom');
+      assert.equal(r.code, 1);
+      assert.match(
+        r.stderr,
+        new RegExp(`BackupDefinition-full-custom is already running \\(pid ${process.pid}`),
+      );
+    } finally {
+      await rm(lock, { force: true });
+    }
+  });
+
+  test('a dump does not start when free space is below the reserve', async () => {
+    const dir = await writeTree(manifests(root, Number(node.port), ', diskReserve: "99%"'));
+    const applied = await cli('apply', dir, '--auto-approve');
+    assert.equal(applied.code, 0, applied.stderr + applied.stdout);
+    const before = readdirSync(join(root, 'node-a'), { recursive: true }).length;
+    const r = await cli('run', 'full-custom');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /free under .*, below the reserve of 99% .*; no dump was started/);
+    assert.equal(readdirSync(join(root, 'node-a'), { recursive: true }).length, before);
+  });
+});
