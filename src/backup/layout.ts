@@ -23,7 +23,10 @@ export interface DumpLayout {
   readonly partial: string;
 }
 
-/** `<root>/<node>/<database>/<UTC timestamp>-<code>-<definition>/`, guaranteed to stay under root. */
+/**
+ * `<root>/<node>/<database>/<UTC timestamp>-<code>-<definition>-<run id prefix>/`, guaranteed to stay under
+ * root; the id prefix keeps two runs in the same second apart and ties the files to their catalogue row.
+ */
 export function dumpLayout(
   root: string,
   node: string,
@@ -31,6 +34,7 @@ export function dumpLayout(
   code: string,
   definition: string,
   startedAt: Date,
+  runId: string,
 ): DumpLayout {
   const stamp = startedAt
     .toISOString()
@@ -41,7 +45,7 @@ export function dumpLayout(
     base,
     pathSegment(node),
     pathSegment(database ?? '_cluster'),
-    `${stamp}-${code}-${pathSegment(definition)}`,
+    `${stamp}-${code}-${pathSegment(definition)}-${runId.slice(0, 8)}`,
   );
   const rel = relative(base, dir);
   if (rel.startsWith('..') || rel.split(sep).includes('..'))

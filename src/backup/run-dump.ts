@@ -14,9 +14,10 @@ import { dumpLayout } from './layout.ts';
 import { readNodeInfo } from './node-info.ts';
 import { choosePgBinDir, discoverPgBinDirs } from './pg-bin-dirs.ts';
 import { dumpFileName, pgDumpArgs } from './pg-dump-args.ts';
-import { recordEnd, recordStart } from './record-run.ts';
+import { type RunEnd, type RunStart, recordEnd, recordStart } from './record-run.ts';
 import { acquireRunLock } from './run-lock.ts';
 import { spawnTool } from './spawn-tool.ts';
+import { replaySpool, spoolRun } from './spool.ts';
 
 const run = promisify(execFile);
 
@@ -40,6 +41,45 @@ export interface DumpResult {
   readonly durationMs: number;
   readonly settings: EffectiveSettings;
   readonly error: string | null;
+  /** True when the catalogue could not be reached and the record waits in `<root>/.spool/`. */
+  readonly spooled: boolean;
+}
+
+/**
+ * Records a run in the catalogue; when the catalogue cannot be reached the dump goes on and the record
+ * is spooled to disk, to be replayed (exactly once, by run id) at the next contact.
+ */
+class Recorder {
+  #start: RunStart | undefined;
+  spooled = false;
+  readonly #q: Queryable;
+  readonly #root: string;
+  constructor(q: Queryable, root: string) {
+    this.#q = q;
+    this.#root = root;
+  }
+  async start(run: RunStart): Promise<void> {
+    this.#start = run;
+    try {
+      await replaySpool(this.#q, this.#root);
+      await recordStart(this.#q, run);
+    } catch {
+      this.spooled = true;
+      await spoolRun(this.#root, { start: run, end: null });
+    }
+  }
+  async end(e: RunEnd): Promise<void> {
+    const start = this.#start as RunStart;
+    if (!this.spooled) {
+      try {
+        await recordEnd(this.#q, start.id, start.startedAt, e);
+        return;
+      } catch {
+        this.spooled = true;
+      }
+    }
+    await spoolRun(this.#root, { start, end: e });
+  }
 }
 
 /**
@@ -59,22 +99,28 @@ export async function runDump(job: DumpJob, catalogue: Queryable): Promise<DumpR
   const release = acquireRunLock(root, `${job.kind}-${job.name}`);
   const startedAt = new Date();
   const id = randomUUID();
-  const layout = dumpLayout(root, job.node.name, database, settings.code, job.name, startedAt);
+  const layout = dumpLayout(root, job.node.name, database, settings.code, job.name, startedAt, id);
   const retention =
     job.kind === 'BackupDefinition'
       ? settings.retention
       : { period: (job.spec.retention as { period?: string } | undefined)?.period ?? '7d' };
-  await recordStart(catalogue, {
-    id,
-    server: job.server.name,
-    node: job.node.name,
-    database: database ?? null,
-    code: settings.code,
-    definition: job.kind === 'BackupDefinition' ? job.name : null,
-    snapshot: job.kind === 'SnapshotDefinition' ? job.name : null,
-    startedAt,
-    retention,
-  });
+  const recorder = new Recorder(catalogue, root);
+  try {
+    await recorder.start({
+      id,
+      server: job.server.name,
+      node: job.node.name,
+      database: database ?? null,
+      code: settings.code,
+      definition: job.kind === 'BackupDefinition' ? job.name : null,
+      snapshot: job.kind === 'SnapshotDefinition' ? job.name : null,
+      startedAt,
+      retention,
+    });
+  } catch (err) {
+    release();
+    throw err;
+  }
   let serverVersion: string | null = null;
   let pgDumpVersion: string | null = null;
   let databaseBytes: number | null = null;
@@ -151,7 +197,7 @@ export async function runDump(job: DumpJob, catalogue: Queryable): Promise<DumpR
     await rename(layout.partial, layout.dir);
     await fsync(dirname(layout.dir));
     const finishedAt = new Date();
-    await recordEnd(catalogue, id, startedAt, {
+    await recorder.end({
       status: 'SUCCEEDED',
       finishedAt,
       dumpBytes: bytes,
@@ -173,13 +219,14 @@ export async function runDump(job: DumpJob, catalogue: Queryable): Promise<DumpR
       durationMs: finishedAt.getTime() - startedAt.getTime(),
       settings,
       error: null,
+      spooled: recorder.spooled,
     };
   } catch (err) {
     // Nothing that could be mistaken for a good dump stays behind.
     await rm(layout.partial, { recursive: true, force: true });
     const finishedAt = new Date();
     const error = err instanceof Error ? err.message : String(err);
-    await recordEnd(catalogue, id, startedAt, {
+    await recorder.end({
       status: 'FAILED',
       finishedAt,
       dumpBytes: null,
@@ -201,6 +248,7 @@ export async function runDump(job: DumpJob, catalogue: Queryable): Promise<DumpR
       durationMs: finishedAt.getTime() - startedAt.getTime(),
       settings,
       error,
+      spooled: recorder.spooled,
     };
   } finally {
     release();

@@ -187,7 +187,7 @@ describe('pgbackman run', () => {
     const r = await cli('run', 'cluster');
     assert.equal(r.code, 0, r.stderr);
     const dir = r.stdout.trim().split('\n').at(-1)?.trim() as string;
-    assert.match(dir, /\/node-a\/_cluster\/\d{8}T\d{6}Z-CLUSTER-cluster$/);
+    assert.match(dir, /\/node-a\/_cluster\/\d{8}T\d{6}Z-CLUSTER-cluster-[0-9a-f]{8}$/);
     const { stdout } = await exec('grep', ['-c', 'CREATE ROLE shop_owner', join(dir, 'cluster.sql')]);
     assert.equal(stdout.trim(), '1');
   });

@@ -45,6 +45,11 @@ export async function runRun(
       },
       db,
     );
+    if (result.spooled) {
+      output.err.write(
+        `note: the catalogue could not be reached; this run's record waits in the spool and is sent at the next contact\n`,
+      );
+    }
     const what = `${result.settings.code} dump of ${spec.database ?? 'the whole node'} on ${node.name}`;
     const took = `${(result.durationMs / 1000).toFixed(1)} s`;
     if (result.status === 'SUCCEEDED') {

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { type DumpJob, runDump } from '../../src/backup/run-dump.ts';
+import { replaySpool, spoolDir } from '../../src/backup/spool.ts';
+import type { Queryable } from '../../src/catalogue/catalogue-db.ts';
+import { connectPostgres } from '../../src/catalogue/connect-postgres.ts';
+import { createTestCatalogue, type TestCatalogue } from '../support/catalogues.ts';
+import { testServerUrl } from '../support/test-database.ts';
+
+/** A catalogue connection that is down: every statement fails as a refused connection would. */
+function downAfter(real: Queryable, working: number): Queryable {
+  let calls = 0;
+  const fail = () =>
+    Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }));
+  return {
+    query: (sql, params) => (++calls > working ? fail() : real.query(sql, params)),
+    exec: (sql) => (++calls > working ? fail() : real.exec(sql)),
+  } as Queryable;
+}
+
+describe('the spool: a dump is taken and recorded even when the catalogue is down', () => {
+  let catalogue: TestCatalogue;
+  let root: string;
+  let job: DumpJob;
+  before(async () => {
+    catalogue = await createTestCatalogue('postgres', 'spool');
+    root = await mkdtemp(join(tmpdir(), 'pgbackman-spool-'));
+    const node = new URL(testServerUrl());
+    job = {
+      kind: 'BackupDefinition',
+      name: 'nightly',
+      spec: { server: 'local', node: 'n', database: 'postgres' },
+      node: { name: 'n', spec: { host: node.hostname, port: Number(node.port) } },
+      server: { name: 'local', spec: { hostname: 'localhost', rootDirectory: root } },
+    };
+  });
+  after(async () => {
+    await catalogue?.drop();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  const runs = async () => {
+    const db = await connectPostgres(catalogue.location);
+    try {
+      await replaySpool(db, root);
+      return await db.query<{ id: string; status: string; dump_path: string | null }>(
+        'select id::text, status, dump_path from pgbackman.backup_runs order by started_at',
+      );
+    } finally {
+      await db.close();
+    }
+  };
+
+  test('down from the start: the dump succeeds, its record is spooled, then replayed exactly once', async () => {
+    const db = await connectPostgres(catalogue.location);
+    const result = await runDump(job, downAfter(db, 0));
+    await db.close();
+    assert.equal(result.status, 'SUCCEEDED', result.error ?? '');
+    assert.equal(result.spooled, true);
+    assert.deepEqual(readdirSync(spoolDir(root)), [`${result.id}.json`]);
+    const first = await runs();
+    assert.deepEqual(
+      first.map((r) => [r.id, r.status]),
+      [[result.id, 'SUCCEEDED']],
+    );
+    assert.ok(first[0]?.dump_path?.startsWith(result.dir as string));
+    assert.deepEqual(readdirSync(spoolDir(root)), []);
+    assert.deepEqual(await runs(), first, 'a second replay records nothing twice');
+  });
+
+  test('down in the middle: the RUNNING row is completed by the replay', async () => {
+    const db = await connectPostgres(catalogue.location);
+    const result = await runDump(job, downAfter(db, 1));
+    await db.close();
+    assert.equal(result.status, 'SUCCEEDED', result.error ?? '');
+    assert.equal(result.spooled, true);
+    const after = await runs();
+    assert.equal(after.length, 2);
+    assert.deepEqual(after.at(-1), {
+      id: result.id,
+      status: 'SUCCEEDED',
+      dump_path: after.at(-1)?.dump_path,
+    });
+  });
+});
