@@ -62,9 +62,13 @@ CREATE TABLE pgbackman.backup_runs (
     retention jsonb,
     error text,
     deleted_at timestamp with time zone,
+    verified_at timestamp with time zone,
+    verify_status text,
+    verify_error text,
     CONSTRAINT backup_runs_check CHECK (((definition IS NULL) <> (snapshot IS NULL))),
     CONSTRAINT backup_runs_code_check CHECK ((code = ANY (ARRAY['CLUSTER'::text, 'FULL'::text, 'SCHEMA'::text, 'DATA'::text]))),
-    CONSTRAINT backup_runs_status_check CHECK ((status = ANY (ARRAY['RUNNING'::text, 'SUCCEEDED'::text, 'FAILED'::text])))
+    CONSTRAINT backup_runs_status_check CHECK ((status = ANY (ARRAY['RUNNING'::text, 'SUCCEEDED'::text, 'FAILED'::text]))),
+    CONSTRAINT backup_runs_verify_status_check CHECK ((verify_status = ANY (ARRAY['OK'::text, 'CORRUPT'::text, 'MISSING'::text])))
 );
 CREATE TABLE pgbackman.backup_servers (
     name text NOT NULL,

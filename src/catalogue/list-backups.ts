@@ -25,6 +25,9 @@ export interface BackupRun {
   readonly retention: unknown;
   readonly error: string | null;
   readonly deletedAt: string | null;
+  readonly verifiedAt: string | null;
+  readonly verifyStatus: string | null;
+  readonly verifyError: string | null;
 }
 
 export interface BackupFilter {
@@ -41,7 +44,7 @@ export interface BackupFilter {
 
 const COLUMNS = `id::text, status, server, node, database, code, definition, snapshot, started_at, finished_at,
   duration_ms::text, dump_bytes::text, dump_path, log_path, roles_path, config_path, sha256, pg_dump_version,
-  server_version, database_bytes::text, retention, error, deleted_at`;
+  server_version, database_bytes::text, retention, error, deleted_at, verified_at, verify_status, verify_error`;
 
 /** Dumps, newest first, filtered in SQL. */
 export async function listBackups(q: Queryable, filter: BackupFilter = {}): Promise<BackupRun[]> {
@@ -96,5 +99,8 @@ function toRun(r: Record<string, unknown>): BackupRun {
     retention: r.retention ?? null,
     error: str(r.error),
     deletedAt: time(r.deleted_at),
+    verifiedAt: time(r.verified_at),
+    verifyStatus: str(r.verify_status),
+    verifyError: str(r.verify_error),
   };
 }

@@ -140,6 +140,16 @@ export function buildProgram(): Command {
       process.exitCode = await runRun(name, catalogueOf(cmd), opts, processOutput());
     });
 
+  program
+    .command('verify')
+    .description("re-hash a dump's files and read it with pg_restore --list; record the result")
+    .argument('[id]', 'the backup id (or its first characters)')
+    .option('--all', 'every successful dump that has not been deleted', false)
+    .action(async (id: string | undefined, opts: { all: boolean }, cmd: Command) => {
+      const { runVerify } = await import('./commands/verify.ts');
+      process.exitCode = await runVerify(id, opts.all, catalogueOf(cmd), processOutput());
+    });
+
   const catalogue = program.command('catalogue').description('manage the catalogue database itself');
   catalogue
     .command('migrate')

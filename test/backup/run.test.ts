@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -167,6 +167,31 @@ describe('pgbackman run', () => {
       assert.match(described.stdout, new RegExp(`dumpPath: .*${file.replace('.', '\\.')}`));
     });
   }
+
+  test('verify re-hashes a dump and reads it, and finds a corrupt or missing file', async () => {
+    const r = await cli('run', 'full-custom');
+    const [, id, dir] = /^Backup ([0-9a-f-]{36}) SUCCEEDED: .*\n {2}(.+)\n$/.exec(r.stdout) ?? [];
+    assert.ok(id && dir, r.stdout);
+    const ok = await cli('verify', id.slice(0, 8));
+    assert.deepEqual([ok.code, ok.stdout], [0, `${id} OK\n`]);
+    const file = join(dir, 'database.dump');
+    const bytes = readFileSync(file);
+    bytes[bytes.length - 10] = (bytes[bytes.length - 10] ?? 0) ^ 0xff;
+    writeFileSync(file, bytes);
+    const corrupt = await cli('verify', id);
+    assert.equal(corrupt.code, 1);
+    assert.match(
+      corrupt.stdout,
+      new RegExp(
+        `^${id} CORRUPT: .*database\\.dump: sha256 [0-9a-f]{64} differs from the [0-9a-f]{64} recorded`,
+      ),
+    );
+    await rm(file);
+    const missing = await cli('verify', id);
+    assert.match(missing.stdout, /MISSING: .*database\.dump is missing/);
+    const described = await cli('describe', 'backup', id);
+    assert.match(described.stdout, /verifyStatus: MISSING\n/);
+  });
 
   test('SCHEMA and DATA dumps hold what their names say', async () => {
     const schema = await cli('run', 'schema-only');

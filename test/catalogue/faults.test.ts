@@ -68,18 +68,18 @@ describe('catalogue faults', () => {
     assert.equal(refused.code, 1);
     assert.match(
       refused.stderr,
-      /has no pgbackman schema yet; this pgbackman needs version 1: run `pgbackman catalogue migrate`/,
+      /has no pgbackman schema yet; this pgbackman needs version 2: run `pgbackman catalogue migrate`/,
     );
     const migrated = await runCli(['--catalogue', db.url, 'catalogue', 'migrate']);
     assert.equal(migrated.code, 0, migrated.stderr);
-    assert.match(migrated.stdout, /to schema version 1\./);
+    assert.match(migrated.stdout, /to schema version 2\./);
     const again = await runCli(['--catalogue', db.url, 'catalogue', 'migrate']);
-    assert.match(again.stdout, /is up to date \(schema version 1\)/);
+    assert.match(again.stdout, /is up to date \(schema version 2\)/);
     await withClient(db.url, (c) =>
       c.query("insert into pgbackman.migrations (id, name) values (99, 'from_the_future')"),
     );
     const newer = await runCli(['--catalogue', db.url, 'apply', 'manifests', '--auto-approve']);
-    assert.match(newer.stderr, /is at schema version 99, newer than this pgbackman \(1\): upgrade pgbackman/);
+    assert.match(newer.stderr, /is at schema version 99, newer than this pgbackman \(2\): upgrade pgbackman/);
   });
 
   test('a second apply fails at once, naming the holder of the lock', async () => {

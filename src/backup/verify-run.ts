@@ -1,0 +1,67 @@
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Queryable } from '../catalogue/catalogue-db.ts';
+import type { BackupRun } from '../catalogue/list-backups.ts';
+import { hashFile } from './hashed-file.ts';
+import { discoverPgBinDirs } from './pg-bin-dirs.ts';
+
+const run = promisify(execFile);
+
+export interface Verification {
+  readonly id: string;
+  readonly status: 'OK' | 'CORRUPT' | 'MISSING';
+  readonly error: string | null;
+}
+
+/**
+ * Re-hashes a dump's files against the checksums recorded when it was taken, and asks pg_restore to read
+ * its table of contents (plain SQL: its header), so a dump that cannot be restored is found before it is needed.
+ */
+export async function verifyRun(b: BackupRun): Promise<Verification> {
+  const fail = (status: 'CORRUPT' | 'MISSING', error: string): Verification => ({ id: b.id, status, error });
+  if (b.dumpPath === null || b.status !== 'SUCCEEDED')
+    return fail('MISSING', `the backup is ${b.status}, with no dump to verify`);
+  const dir = dirname(b.dumpPath);
+  const recorded = (b.sha256 ?? {}) as Record<string, string | Record<string, string>>;
+  for (const [name, sum] of Object.entries(recorded)) {
+    const files =
+      typeof sum === 'string'
+        ? { [name]: sum }
+        : Object.fromEntries(Object.entries(sum).map(([f, s]) => [join(name, f), s]));
+    for (const [file, expected] of Object.entries(files)) {
+      const path = join(dir, file);
+      if (!existsSync(path)) return fail('MISSING', `${path} is missing`);
+      const { sha256 } = await hashFile(path);
+      if (sha256 !== expected)
+        return fail(
+          'CORRUPT',
+          `${path}: sha256 ${sha256} differs from the ${expected} recorded when it was taken`,
+        );
+    }
+  }
+  const name = basename(b.dumpPath);
+  if (name.endsWith('.sql')) {
+    const head = readFileSync(b.dumpPath, { encoding: 'utf8', flag: 'r' }).slice(0, 4096);
+    if (!/^--\n-- PostgreSQL database (cluster )?dump/m.test(head))
+      return fail('CORRUPT', `${b.dumpPath} does not start with a PostgreSQL dump header`);
+    return { id: b.id, status: 'OK', error: null };
+  }
+  const bin = [...discoverPgBinDirs().entries()].sort(([a], [c]) => c - a)[0]?.[1];
+  if (bin === undefined) return fail('MISSING', 'no pg_restore on this machine to read the dump with');
+  try {
+    await run(join(bin, 'pg_restore'), ['--list', b.dumpPath], { maxBuffer: 256 * 1024 * 1024 });
+  } catch (err) {
+    const stderr = (err as { stderr?: string }).stderr?.trim() ?? String(err);
+    return fail('CORRUPT', `pg_restore cannot read ${b.dumpPath}: ${stderr}`);
+  }
+  return { id: b.id, status: 'OK', error: null };
+}
+
+export async function recordVerification(q: Queryable, v: Verification): Promise<void> {
+  await q.query(
+    'update pgbackman.backup_runs set verified_at = now(), verify_status = $2, verify_error = $3 where id = $1',
+    [v.id, v.status, v.error],
+  );
+}

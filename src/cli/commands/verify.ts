@@ -1,0 +1,39 @@
+import { recordVerification, verifyRun } from '../../backup/verify-run.ts';
+import { listBackups } from '../../catalogue/list-backups.ts';
+import { requireCurrentSchema } from '../../catalogue/migrate.ts';
+import { withCatalogue } from '../../catalogue/open-catalogue.ts';
+import { PgbackmanError } from '../../errors.ts';
+import { ExitCode } from '../exit-codes.ts';
+import type { Output } from '../output.ts';
+
+/** `pgbackman verify ID | --all`: re-hash and read each dump; exit 1 when any is missing or corrupt. */
+export async function runVerify(
+  id: string | undefined,
+  all: boolean,
+  location: string,
+  output: Output,
+): Promise<ExitCode> {
+  if ((id === undefined) === !all) throw new PgbackmanError('USAGE', 'verify takes one BACKUP_ID, or --all');
+  return withCatalogue(location, 'verify', async (db) => {
+    await requireCurrentSchema(db);
+    const backups = all
+      ? (await listBackups(db, { status: 'SUCCEEDED', limit: 1_000_000 })).filter((b) => b.deletedAt === null)
+      : await listBackups(db, { id: id as string, limit: 2 });
+    if (backups.length === 0)
+      throw new PgbackmanError(
+        'NOT_FOUND',
+        all ? 'no successful backups to verify' : `no backup with an id starting with "${id}"`,
+      );
+    if (!all && backups.length > 1)
+      throw new PgbackmanError('USAGE', `more than one backup id starts with "${id}"; give more of it`);
+    let bad = 0;
+    for (const b of backups) {
+      const v = await verifyRun(b);
+      await recordVerification(db, v);
+      if (v.status !== 'OK') bad++;
+      output.out.write(`${b.id} ${v.status}${v.error === null ? '' : `: ${v.error}`}\n`);
+    }
+    output.err.write(`${backups.length} verified: ${backups.length - bad} OK, ${bad} failed\n`);
+    return bad === 0 ? ExitCode.Ok : ExitCode.Failure;
+  });
+}
