@@ -45,3 +45,56 @@ export async function readHead(q: Queryable): Promise<CatalogueHead> {
   if (row === undefined) throw new Error('the catalogue has no lineage row');
   return { lineage: row.lineage, serial: Number(row.serial) };
 }
+
+/**
+ * The catalogue objects a plan against `desired` needs, read in two steps: every object's name and hash,
+ * then the full rows of only those that differ (changed, missing from the manifests, unmanaged). Objects
+ * whose hash matches are never compared field by field, so their specs are not fetched or parsed.
+ */
+export async function readStateFor(
+  q: Queryable,
+  desired: readonly { kind: Kind; name: string; hash: string }[],
+): Promise<ObjectState[]> {
+  const heads = await q.query<{ kind: Kind; name: string; spec_hash: string; managed: boolean }>(
+    KINDS.map((kind) => `select '${kind}' as kind, name, spec_hash, managed from ${TABLES[kind].table}`).join(
+      ' union all ',
+    ),
+  );
+  const wanted = new Map(desired.map((d) => [`${d.kind}/${d.name}`, d.hash]));
+  const needed = new Map<Kind, string[]>();
+  const state: ObjectState[] = [];
+  for (const h of heads) {
+    if (h.managed && wanted.get(`${h.kind}/${h.name}`) === h.spec_hash) {
+      state.push({
+        kind: h.kind,
+        name: h.name,
+        spec: {},
+        labels: {},
+        annotations: {},
+        hash: h.spec_hash,
+        sourceFile: null,
+        managed: true,
+      });
+    } else needed.set(h.kind, [...(needed.get(h.kind) ?? []), h.name]);
+  }
+  if (needed.size === 0) return state;
+  const params: string[][] = [];
+  const sql = [...needed.entries()].map(([kind, names]) => {
+    params.push(names);
+    return `select '${kind}' as kind, name, spec, labels, annotations, spec_hash, source_file, managed from ${TABLES[kind].table} where name = any($${params.length}::text[])`;
+  });
+  const rows = await q.query<Row>(sql.join(' union all '), params);
+  for (const r of rows) {
+    state.push({
+      kind: r.kind,
+      name: r.name,
+      spec: r.spec,
+      labels: r.labels,
+      annotations: r.annotations,
+      hash: r.spec_hash,
+      sourceFile: r.source_file,
+      managed: r.managed,
+    });
+  }
+  return state;
+}

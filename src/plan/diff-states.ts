@@ -26,7 +26,7 @@ export function diffStates(
     const have = new Map(actual.filter((o) => o.kind === kind).map((o) => [o.name, o]));
     const wanted = new Set(want.map((o) => o.name));
     const movedFrom = new Set<string>();
-    for (const d of sortByName(want)) {
+    for (const d of want) {
       const current = have.get(d.name);
       const previous = d.previousName === undefined ? undefined : have.get(d.previousName);
       if (current === undefined && previous !== undefined && !wanted.has(previous.name)) {
@@ -59,7 +59,7 @@ export function diffStates(
         }
       }
     }
-    for (const a of sortByName([...have.values()])) {
+    for (const a of have.values()) {
       if (wanted.has(a.name) || movedFrom.has(a.name)) continue;
       if (!a.managed) {
         unmanaged.push(addressOf(a));
@@ -75,7 +75,11 @@ export function diffStates(
       deletes.push({ kind, name: a.name, address: addressOf(a), action: 'delete', before: a });
     }
   }
-  deletes.sort((x, y) => KINDS.indexOf(y.kind) - KINDS.indexOf(x.kind));
+  // Sorted once here, not per object: only the changes, usually few, pay for a stable order.
+  changes.sort((x, y) => KINDS.indexOf(x.kind) - KINDS.indexOf(y.kind) || byName(x, y));
+  deletes.sort((x, y) => KINDS.indexOf(y.kind) - KINDS.indexOf(x.kind) || byName(x, y));
+  unmanaged.sort();
+  errors.sort((x, y) => (x.address ?? '').localeCompare(y.address ?? ''));
   if (desired.length === 0 && deletes.length > 0 && options.allowEmpty !== true) {
     errors.push({
       address: null,
@@ -87,8 +91,8 @@ export function diffStates(
   return { changes: all, unmanaged, errors, summary: summarize(all) };
 }
 
-function sortByName<T extends { name: string }>(list: T[]): T[] {
-  return list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+function byName(a: { name: string }, b: { name: string }): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
 /** Every leaf that differs between the two objects, as dotted paths; lists compare as whole values. */

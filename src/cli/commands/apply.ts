@@ -5,7 +5,7 @@ import type { CatalogueDb } from '../../catalogue/catalogue-db.ts';
 import { lockCatalogue } from '../../catalogue/lock.ts';
 import { requireCurrentSchema } from '../../catalogue/migrate.ts';
 import { withCatalogue } from '../../catalogue/open-catalogue.ts';
-import { readHead, readState } from '../../catalogue/read-state.ts';
+import { readHead, readStateFor } from '../../catalogue/read-state.ts';
 import { PgbackmanError } from '../../errors.ts';
 import type { Plan } from '../../plan/change.ts';
 import { diffStates } from '../../plan/diff-states.ts';
@@ -42,7 +42,7 @@ export async function runApply(
     const outcome = await db.transaction(async (tx) => {
       await lockCatalogue(tx);
       const head = await readHead(tx);
-      const plan = diffStates(desired, await readState(tx), { allowEmpty: flags.allowEmpty });
+      const plan = diffStates(desired, await readStateFor(tx, desired), { allowEmpty: flags.allowEmpty });
       output.out.write(renderText(plan, { color: output.color }));
       if (plan.errors.length > 0)
         throw new PgbackmanError(

@@ -1,6 +1,6 @@
 import { requireCurrentSchema } from '../../catalogue/migrate.ts';
 import { withCatalogue } from '../../catalogue/open-catalogue.ts';
-import { readHead, readState } from '../../catalogue/read-state.ts';
+import { readHead, readStateFor } from '../../catalogue/read-state.ts';
 import { diffStates } from '../../plan/diff-states.ts';
 import { planJson } from '../../plan/render-json.ts';
 import { renderMarkdown } from '../../plan/render-markdown.ts';
@@ -32,7 +32,7 @@ export async function runPlan(
     // One snapshot of the catalogue: the head and the objects are read in the same transaction.
     const { head, actual } = await db.transaction(async (tx) => ({
       head: await readHead(tx),
-      actual: await readState(tx),
+      actual: await readStateFor(tx, desired),
     }));
     const plan = diffStates(desired, actual, { allowEmpty: flags.allowEmpty });
     switch (flags.output) {
