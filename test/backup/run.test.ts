@@ -229,6 +229,46 @@ describe('pgbackman run', () => {
     assert.match(failed[0].error, /does not exist/);
   });
 
+  test('pg_dump killed mid-way: the run is FAILED, its partial output removed', async () => {
+    // A session holding an exclusive lock makes pg_dump wait inside its work, where it can be killed.
+    const blocker = new pg.Client({ connectionString: withDatabase(testServerUrl(), SOURCE_DB) });
+    await blocker.connect();
+    await blocker.query('begin');
+    await blocker.query('lock table audit.events in access exclusive mode');
+    const running = cli('run', 'full-custom');
+    let pid = '';
+    for (let i = 0; i < 100 && pid === ''; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      pid =
+        (
+          await exec('pgrep', [
+            '-f',
+            `pg_dump --dbname .*application_name='pgbackman' --no-password --verbose --format=custom`,
+          ]).catch(() => ({ stdout: '' }))
+        ).stdout
+          .trim()
+          .split('\n')[0] ?? '';
+    }
+    assert.notEqual(pid, '', 'pg_dump did not start');
+    assert.ok(
+      readdirSync(join(root, 'node-a'), { recursive: true, encoding: 'utf8' }).some((p) =>
+        p.endsWith('.partial'),
+      ),
+    );
+    process.kill(Number(pid), 'SIGKILL');
+    const r = await running;
+    await blocker.query('rollback');
+    await blocker.end();
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /pg_dump was killed by SIGKILL/);
+    assert.equal(
+      readdirSync(join(root, 'node-a'), { recursive: true, encoding: 'utf8' }).some((p) =>
+        p.endsWith('.partial'),
+      ),
+      false,
+    );
+  });
+
   test('a second run of the same definition at once is refused', async () => {
     const lock = join(root, '.locks', 'BackupDefinition-full-custom.lock');
     writeFileSync(lock, JSON.stringify({ pid: process.pid, since: '2026-11-25T00:00:00Z' }));
