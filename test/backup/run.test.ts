@@ -82,7 +82,17 @@ apiVersion: pgbackman.io/v1
 kind: PgSQLNode
 metadata: {name: node-a}
 spec: {host: 127.0.0.1, port: ${port}}
-${def('full-custom', `database: ${JSON.stringify(SOURCE_DB)}`)}${def('full-directory', `database: ${JSON.stringify(SOURCE_DB)}, format: directory, jobs: 2`)}${def('full-plain', `database: ${JSON.stringify(SOURCE_DB)}, format: plain`)}${def('full-tar', `database: ${JSON.stringify(SOURCE_DB)}, format: tar`)}${def('schema-only', `database: ${JSON.stringify(SOURCE_DB)}, code: SCHEMA`)}${def('data-only', `database: ${JSON.stringify(SOURCE_DB)}, code: DATA`)}${def('cluster', 'code: CLUSTER')}${def('gone', 'database: no_such_database')}`,
+${def('full-custom', `database: ${JSON.stringify(SOURCE_DB)}`)}${def('full-directory', `database: ${JSON.stringify(SOURCE_DB)}, format: directory, jobs: 2`)}${def('full-plain', `database: ${JSON.stringify(SOURCE_DB)}, format: plain`)}${def('full-tar', `database: ${JSON.stringify(SOURCE_DB)}, format: tar`)}${def('schema-only', `database: ${JSON.stringify(SOURCE_DB)}, code: SCHEMA`)}${def('data-only', `database: ${JSON.stringify(SOURCE_DB)}, code: DATA`)}${def('cluster', 'code: CLUSTER')}${def('gone', 'database: no_such_database')}---
+apiVersion: pgbackman.io/v1
+kind: PgSQLNode
+metadata: {name: node-down}
+spec: {host: 127.0.0.1, port: 1}
+---
+apiVersion: pgbackman.io/v1
+kind: BackupDefinition
+metadata: {name: unreachable}
+spec: {server: local, node: node-down, database: shop}
+`,
   };
 }
 
@@ -267,6 +277,13 @@ describe('pgbackman run', () => {
       ),
       false,
     );
+  });
+
+  test('a node that is down: FAILED, with the reason', async () => {
+    const r = await cli('run', 'unreachable');
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /^Backup [0-9a-f-]{36} FAILED: FULL dump of shop on node-down/);
+    assert.match(r.stderr, /cannot connect to 127\.0\.0\.1:1 database "shop": connection refused/);
   });
 
   test('a second run of the same definition at once is refused', async () => {
