@@ -1,7 +1,7 @@
 // What every benchmark shares: the Benchmark contract bench/run.ts drives, and measuring commands as whole
 // child processes (wall time and peak resident memory), interleaved, with warm-up runs and medians.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -46,6 +46,21 @@ export interface CommandSpec {
   readonly expectExitCode?: number;
   /** Checks a run's stdout (that it did the work it claims); returns a problem, or undefined when fine. */
   readonly check?: (stdout: string) => string | undefined;
+  /** Untimed set-up before every run of this command, warm-ups included (a fresh catalogue for an apply). */
+  readonly before?: () => Promise<void>;
+  /** How tables show the command when its argv holds what differs between machines (a port); else argv. */
+  readonly shown?: string;
+}
+
+/**
+ * Processes the commands drive without starting them (a database server): their CPU time is the benchmark's
+ * work, not competition, so it is measured per run and kept out of `otherCpuShare`.
+ */
+export interface Helper {
+  /** Names the helper in tables ("PostgreSQL"). */
+  readonly name: string;
+  /** The helper's CPU time so far, in milliseconds; undefined when it cannot be read. */
+  cpuMs(): number | undefined;
 }
 
 export interface Measurement {
@@ -56,6 +71,8 @@ export interface Measurement {
   readonly maxRssKiB: readonly number[];
   /** User + system CPU time of each measured run, in milliseconds (10 ms resolution); empty without GNU time. */
   readonly cpuMs: readonly number[];
+  /** The helper's CPU time during each measured run, in milliseconds; empty without a helper. */
+  readonly helperCpuMs: readonly number[];
   /** The last run's stdout, trimmed. */
   readonly stdout: string;
 }
@@ -69,6 +86,8 @@ export interface MeasuredGroup {
    * missing. Much above zero means the wall times are inflated by competition.
    */
   readonly otherCpuShare: number | undefined;
+  /** The helper's name, when the group had one. */
+  readonly helper: string | undefined;
   readonly measurements: readonly Measurement[];
 }
 
@@ -81,7 +100,7 @@ export interface Target {
   readonly name: string;
   readonly measured: number;
   readonly limit: number;
-  readonly unit: 'ms' | '×';
+  readonly unit: 'ms' | '×' | 'statements';
   readonly pass: boolean;
 }
 
@@ -127,22 +146,28 @@ interface RunOutcome {
  */
 export async function measureGroup(
   specs: readonly CommandSpec[],
-  options: { root: string; runs: number; warmup: number; log: (line: string) => void },
+  options: { root: string; runs: number; warmup: number; log: (line: string) => void; helper?: Helper },
 ): Promise<MeasuredGroup> {
   const scratch = mkdtempSync(join(tmpdir(), 'pgbackman-bench-'));
   const wall = specs.map((): number[] => []);
   const rss = specs.map((): number[] => []);
   const cpu = specs.map((): number[] => []);
+  const helperCpu = specs.map((): number[] => []);
   const last = specs.map(() => '');
+  const { helper } = options;
   const machineBefore = machineCpu();
   const selfBefore = process.cpuUsage();
+  const helperBefore = helper?.cpuMs();
   let childrenMs = 0;
   let childrenKnown = true;
   try {
     for (let round = 0; round < options.warmup + options.runs; round++) {
       const measured = round >= options.warmup;
       for (const [i, spec] of specs.entries()) {
+        await spec.before?.();
+        const helperStart = helper?.cpuMs();
         const outcome = await runOnce(spec, options.root, join(scratch, `rss-${i}`));
+        const helperEnd = helper?.cpuMs();
         if (outcome.cpuMs === undefined) childrenKnown = false;
         else childrenMs += outcome.cpuMs;
         const expected = spec.expectExitCode ?? 0;
@@ -160,6 +185,7 @@ export async function measureGroup(
         wall[i]?.push(outcome.wallMs);
         if (outcome.maxRssKiB !== undefined) rss[i]?.push(outcome.maxRssKiB);
         if (outcome.cpuMs !== undefined) cpu[i]?.push(outcome.cpuMs);
+        if (helperStart !== undefined && helperEnd !== undefined) helperCpu[i]?.push(helperEnd - helperStart);
       }
       const what = measured ? `run ${round - options.warmup + 1}/${options.runs}` : 'warm-up';
       options.log(`  ${what}: ${specs.map((s, i) => `${s.label} ${roundMs(lastOf(wall[i]))}`).join(', ')}`);
@@ -169,22 +195,28 @@ export async function measureGroup(
   }
   const machineAfter = machineCpu();
   const self = process.cpuUsage(selfBefore);
+  const helperAfter = helper?.cpuMs();
+  // With a helper, its whole CPU time during the group (the `before` steps' included) is ours.
+  const helperKnown = helper === undefined || (helperBefore !== undefined && helperAfter !== undefined);
+  const helperMs = helperBefore !== undefined && helperAfter !== undefined ? helperAfter - helperBefore : 0;
   let otherCpuShare: number | undefined;
-  if (machineBefore !== undefined && machineAfter !== undefined && childrenKnown) {
+  if (machineBefore !== undefined && machineAfter !== undefined && childrenKnown && helperKnown) {
     const busy = machineAfter.busyMs - machineBefore.busyMs;
     const total = machineAfter.totalMs - machineBefore.totalMs;
-    const ours = childrenMs + (self.user + self.system) / 1000;
+    const ours = childrenMs + helperMs + (self.user + self.system) / 1000;
     otherCpuShare = total > 0 ? Math.max(0, busy - ours) / total : undefined;
   }
   return {
     runs: options.runs,
     warmup: options.warmup,
     otherCpuShare,
+    helper: helper?.name,
     measurements: specs.map((spec, i) => ({
       spec,
       wallMs: wall[i] ?? [],
       maxRssKiB: rss[i] ?? [],
       cpuMs: cpu[i] ?? [],
+      helperCpuMs: helperCpu[i] ?? [],
       stdout: last[i] ?? '',
     })),
   };
@@ -205,6 +237,47 @@ function machineCpu(): { busyMs: number; totalMs: number } | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * CPU time (user + system) of process `root` and all its descendants, in milliseconds: the living ones' own
+ * time plus what each has reaped from exited children (`cutime`, `cstime`), from /proc/PID/stat. Undefined
+ * where /proc is missing or `root` is gone.
+ */
+export function processTreeCpuMs(root: number): number | undefined {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return undefined;
+  }
+  const children = new Map<number, number[]>();
+  const ticks = new Map<number, number>();
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile: its parent has reaped its time, or will
+    }
+    // pid (comm) state ppid ... utime stime cutime cstime: comm may hold spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const [ppid, utime, stime, cutime, cstime] = [1, 11, 12, 13, 14].map((i) => Number(fields[i]));
+    const pid = Number(entry);
+    ticks.set(pid, (utime ?? 0) + (stime ?? 0) + (cutime ?? 0) + (cstime ?? 0));
+    const siblings = children.get(ppid ?? 0);
+    if (siblings === undefined) children.set(ppid ?? 0, [pid]);
+    else siblings.push(pid);
+  }
+  if (!ticks.has(root)) return undefined;
+  let total = 0;
+  const queue = [root];
+  for (let pid = queue.pop(); pid !== undefined; pid = queue.pop()) {
+    total += ticks.get(pid) ?? 0;
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return total * 10; // USER_HZ ticks, 100 per second on Linux
 }
 
 function lastOf(values: readonly number[] | undefined): number | undefined {

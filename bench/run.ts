@@ -102,8 +102,11 @@ const ms = (v: number): string =>
   Number.isNaN(v) ? '-' : v >= 100 ? `${Math.round(v)} ms` : `${v.toFixed(1)} ms`;
 const mib = (kib: number): string => (Number.isNaN(kib) ? '-' : `${(kib / 1024).toFixed(0)} MiB`);
 const times = (v: number): string => `${v.toFixed(2)}×`;
-const measured = (t: Target): string => (t.unit === 'ms' ? ms(t.measured) : times(t.measured));
-const limit = (t: Target): string => `≤ ${t.unit === 'ms' ? `${t.limit} ms` : times(t.limit)}`;
+const count = (v: number, unit: string): string => `${Math.round(v).toLocaleString('en-US')} ${unit}`;
+const measured = (t: Target): string =>
+  t.unit === 'ms' ? ms(t.measured) : t.unit === '×' ? times(t.measured) : count(t.measured, t.unit);
+const limit = (t: Target): string =>
+  `≤ ${t.unit === 'ms' ? `${t.limit} ms` : t.unit === '×' ? times(t.limit) : count(t.limit, t.unit)}`;
 const verdict = (t: Target): string => (t.pass ? 'PASS' : 'MISS');
 
 interface Row {
@@ -114,6 +117,8 @@ interface Row {
   readonly max: string;
   readonly rss: string;
   readonly cpu: string;
+  /** The helper's CPU median (a database server the command drives), '-' without one. */
+  readonly helperCpu: string;
 }
 
 function rows(groups: readonly MeasuredGroup[]): Row[] {
@@ -124,15 +129,21 @@ function rows(groups: readonly MeasuredGroup[]): Row[] {
       const cpu = stats(m.cpuMs);
       return {
         label: m.spec.label,
-        command: display(m.spec.command),
+        command: m.spec.shown ?? display(m.spec.command),
         median: ms(wall.median),
         min: ms(wall.min),
         max: ms(wall.max),
         rss: Number.isNaN(rss.median) ? '-' : `${mib(rss.median)} (max ${mib(rss.max)})`,
         cpu: ms(cpu.median),
+        helperCpu: ms(stats(m.helperCpuMs).median),
       };
     }),
   );
+}
+
+/** The helper named by the result's groups (its CPU gets a column), if any. */
+function helperName(result: BenchResult): string | undefined {
+  return result.groups.find((g) => g.helper !== undefined)?.helper;
 }
 
 function textTable(header: readonly string[], body: readonly (readonly string[])[]): string {
@@ -152,11 +163,30 @@ function mdTable(header: readonly string[], body: readonly (readonly string[])[]
 
 function printResult(bench: Benchmark, result: BenchResult): void {
   const r = rows(result.groups);
+  const helper = helperName(result);
   console.log(`\n== ${bench.id}: ${bench.title}`);
   console.log(
     textTable(
-      ['measurement', 'median', 'min', 'max', 'CPU', 'peak RSS', 'command'],
-      r.map((x) => [x.label, x.median, x.min, x.max, x.cpu, x.rss, x.command]),
+      [
+        'measurement',
+        'median',
+        'min',
+        'max',
+        'CPU',
+        ...(helper === undefined ? [] : [`${helper} CPU`]),
+        'peak RSS',
+        'command',
+      ],
+      r.map((x) => [
+        x.label,
+        x.median,
+        x.min,
+        x.max,
+        x.cpu,
+        ...(helper === undefined ? [] : [x.helperCpu]),
+        x.rss,
+        x.command,
+      ]),
     ),
   );
   const shares = result.groups.map((g) => (g.otherCpuShare === undefined ? '?' : pct(g.otherCpuShare)));
@@ -179,6 +209,7 @@ function printResult(bench: Benchmark, result: BenchResult): void {
 
 function section(bench: Benchmark, result: BenchResult, m: Machine): string {
   const r = rows(result.groups);
+  const helper = helperName(result);
   const other = otherShare(result);
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   const runs = result.groups
@@ -190,6 +221,10 @@ function section(bench: Benchmark, result: BenchResult, m: Machine): string {
   const usage = existsSync(GNU_TIME)
     ? `Peak RSS is the child's maximum resident set size and CPU is its user + system time, as \`${GNU_TIME} -f '%M %U %S'\` reports them (from \`wait4\`'s rusage: Node 20 gives no rusage for child processes); medians over the runs, the largest RSS in brackets. CPU time (10 ms resolution) is less disturbed than wall time when other processes share the machine.`
     : `Peak RSS and CPU time are not measured: \`${GNU_TIME}\` (GNU time) is missing.`;
+  const helperUsage =
+    helper === undefined
+      ? ''
+      : ` ${helper} CPU is the user + system time the ${helper} server's processes (the server and every descendant, living or exited, from \`/proc/PID/stat\`) used while each run lasted: work done for the command, so it is not counted as other processes'.`;
   return [
     `<!-- bench:${bench.id}:start -->`,
     `## ${bench.title}`,
@@ -209,11 +244,29 @@ function section(bench: Benchmark, result: BenchResult, m: Machine): string {
           '',
         ]
       : []),
-    `Method: each command is a whole child process, spawned from the repository root with \`NODE_OPTIONS\` removed and \`NO_COLOR=1\` (${runs}; the commands of a group take turns in every round, so drift in the machine's load touches them alike); every run's exit code and output are checked. Wall time is \`process.hrtime\` from spawn to exit, through \`${GNU_TIME}\` (about 1 ms of its own). ${usage}`,
+    `Method: each command is a whole child process, spawned from the repository root with \`NODE_OPTIONS\` removed and \`NO_COLOR=1\` (${runs}; the commands of a group take turns in every round, so drift in the machine's load touches them alike); every run's exit code and output are checked. Wall time is \`process.hrtime\` from spawn to exit, through \`${GNU_TIME}\` (about 1 ms of its own). ${usage}${helperUsage}`,
     '',
     mdTable(
-      ['measurement', 'command', 'wall median', 'min', 'max', 'CPU median', 'peak RSS'],
-      r.map((x) => [x.label, `\`${x.command}\``, x.median, x.min, x.max, x.cpu, x.rss]),
+      [
+        'measurement',
+        'command',
+        'wall median',
+        'min',
+        'max',
+        'CPU median',
+        ...(helper === undefined ? [] : [`${helper} CPU median`]),
+        'peak RSS',
+      ],
+      r.map((x) => [
+        x.label,
+        `\`${x.command}\``,
+        x.median,
+        x.min,
+        x.max,
+        x.cpu,
+        ...(helper === undefined ? [] : [x.helperCpu]),
+        x.rss,
+      ]),
     ),
     '',
     mdTable(

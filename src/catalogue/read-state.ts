@@ -75,7 +75,11 @@ export async function readStateFor(
         sourceFile: null,
         managed: true,
       });
-    } else needed.set(h.kind, [...(needed.get(h.kind) ?? []), h.name]);
+    } else {
+      const names = needed.get(h.kind) ?? [];
+      names.push(h.name);
+      needed.set(h.kind, names);
+    }
   }
   if (needed.size === 0) return state;
   const params: string[][] = [];

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Kind } from '../manifest/kinds.ts';
 
 /** One object as the plan sees it, on either side: what the manifests want, or what the catalogue holds. */
@@ -26,9 +26,7 @@ export function addressOf(o: { kind: Kind; name: string }): Address {
 
 export function hashObject(o: Pick<ObjectState, 'spec' | 'labels' | 'annotations'>): string {
   // Plain JSON.stringify: canonicalising 23,000 objects cost more than the rest of the diff.
-  return createHash('sha256')
-    .update(JSON.stringify([o.spec, o.labels, o.annotations]))
-    .digest('hex');
+  return hash('sha256', JSON.stringify([o.spec, o.labels, o.annotations]), 'hex');
 }
 
 /** JSON with object keys sorted, so equal values always serialize (and hash) the same. */

@@ -20,9 +20,13 @@ export async function gitRevision(paths: readonly string[]): Promise<string | nu
   const git = async (...args: string[]) =>
     (await run('git', ['-C', dir, ...args], { timeout: 5000 })).stdout.trim();
   try {
-    const sha = await git('rev-parse', 'HEAD');
-    const branch = await git('rev-parse', '--abbrev-ref', 'HEAD');
-    const dirty = (await git('status', '--porcelain', '--', ...paths.map((p) => resolve(p)))) !== '';
+    // All three at once: they run while the caller validates the manifests.
+    const [sha, branch, status] = await Promise.all([
+      git('rev-parse', 'HEAD'),
+      git('rev-parse', '--abbrev-ref', 'HEAD'),
+      git('status', '--porcelain', '--', ...paths.map((p) => resolve(p))),
+    ]);
+    const dirty = status !== '';
     return `${branch}@sha1:${sha}${dirty ? '+dirty' : ''}`;
   } catch {
     return null;

@@ -35,8 +35,13 @@ export async function runApply(
   const [first] = args;
   if (args.length === 1 && first !== undefined && isSavedPlanFile(first))
     return applySaved(first, location, output);
-  const desired = await loadDesired(args, output, flags.allowEmpty);
-  const revision = await gitRevision(args);
+  // git runs in its own processes while this one validates.
+  const pending = gitRevision(args);
+  const desired = await loadDesired(args, output, flags.allowEmpty).catch(async (err) => {
+    await pending;
+    throw err;
+  });
+  const revision = await pending;
   return withCatalogue(location, 'apply', async (db) => {
     await requireCurrentSchema(db);
     const outcome = await db.transaction(async (tx) => {

@@ -25,8 +25,13 @@ export async function runPlan(
   flags: PlanFlags,
   output: Output,
 ): Promise<ExitCode> {
-  const desired = await loadDesired(paths, output, flags.allowEmpty);
-  const revision = await gitRevision(paths);
+  // git runs in its own processes while this one validates.
+  const pending = gitRevision(paths);
+  const desired = await loadDesired(paths, output, flags.allowEmpty).catch(async (err) => {
+    await pending;
+    throw err;
+  });
+  const revision = await pending;
   return withCatalogue(location, 'plan', async (db) => {
     await requireCurrentSchema(db);
     // One snapshot of the catalogue: the head and the objects are read in the same transaction.
