@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
 import type { BackupServer, PgSQLNode } from '../manifest/generated/manifest-types.ts';
 import { type EffectiveSettings, resolveSettings } from '../manifest/resolve-settings.ts';
+import { captureTool, databaseConfig } from './capture-tool.ts';
 import { childEnv, conninfo } from './conninfo.ts';
 import { checkDiskReserve } from './disk-reserve.ts';
 import { filterRoles } from './filter-roles.ts';
@@ -14,10 +15,9 @@ import { dumpLayout } from './layout.ts';
 import { readNodeInfo } from './node-info.ts';
 import { choosePgBinDir, discoverPgBinDirs } from './pg-bin-dirs.ts';
 import { dumpFileName, pgDumpArgs } from './pg-dump-args.ts';
-import { type RunEnd, type RunStart, recordEnd, recordStart } from './record-run.ts';
 import { acquireRunLock } from './run-lock.ts';
+import { RunRecorder } from './run-recorder.ts';
 import { spawnTool } from './spawn-tool.ts';
-import { replaySpool, spoolRun } from './spool.ts';
 
 const run = promisify(execFile);
 
@@ -46,43 +46,6 @@ export interface DumpResult {
 }
 
 /**
- * Records a run in the catalogue; when the catalogue cannot be reached the dump goes on and the record
- * is spooled to disk, to be replayed (exactly once, by run id) at the next contact.
- */
-class Recorder {
-  #start: RunStart | undefined;
-  spooled = false;
-  readonly #q: Queryable;
-  readonly #root: string;
-  constructor(q: Queryable, root: string) {
-    this.#q = q;
-    this.#root = root;
-  }
-  async start(run: RunStart): Promise<void> {
-    this.#start = run;
-    try {
-      await replaySpool(this.#q, this.#root);
-      await recordStart(this.#q, run);
-    } catch {
-      this.spooled = true;
-      await spoolRun(this.#root, { start: run, end: null });
-    }
-  }
-  async end(e: RunEnd): Promise<void> {
-    const start = this.#start as RunStart;
-    if (!this.spooled) {
-      try {
-        await recordEnd(this.#q, start.id, start.startedAt, e);
-        return;
-      } catch {
-        this.spooled = true;
-      }
-    }
-    await spoolRun(this.#root, { start, end: e });
-  }
-}
-
-/**
  * Takes one dump as the definition says, writes it under a temporary name, syncs it, renames it into
  * place only when every step succeeded, and records it: RUNNING at the start, SUCCEEDED or FAILED at the end.
  */
@@ -104,7 +67,7 @@ export async function runDump(job: DumpJob, catalogue: Queryable): Promise<DumpR
     job.kind === 'BackupDefinition'
       ? settings.retention
       : { period: (job.spec.retention as { period?: string } | undefined)?.period ?? '7d' };
-  const recorder = new Recorder(catalogue, root);
+  const recorder = new RunRecorder(catalogue, root);
   try {
     await recorder.start({
       id,
@@ -253,26 +216,4 @@ export async function runDump(job: DumpJob, catalogue: Queryable): Promise<DumpR
   } finally {
     release();
   }
-}
-
-async function captureTool(
-  path: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  log: string,
-): Promise<string> {
-  const tool = spawnTool(path, args, env, log);
-  const chunks: Buffer[] = [];
-  tool.stdout.on('data', (c: Buffer) => chunks.push(c));
-  await tool.done;
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/** pg_dump --create's database-level statements, without the pg_toast schema it had to name to dump nothing else. */
-function databaseConfig(sql: string): string {
-  return `${sql
-    .split('\n')
-    .filter((l) => !/^(CREATE|ALTER) SCHEMA pg_toast\b|^COMMENT ON SCHEMA pg_toast\b/.test(l))
-    .join('\n')
-    .trimEnd()}\n`;
 }

@@ -1,0 +1,24 @@
+import { spawnTool } from './spawn-tool.ts';
+
+/** Runs a client tool whose output is small (roles, database statements) and returns its stdout. */
+export async function captureTool(
+  path: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  log: string,
+): Promise<string> {
+  const tool = spawnTool(path, args, env, log);
+  const chunks: Buffer[] = [];
+  tool.stdout.on('data', (c: Buffer) => chunks.push(c));
+  await tool.done;
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** pg_dump --create's database-level statements, without the pg_toast schema it had to name to dump nothing else. */
+export function databaseConfig(sql: string): string {
+  return `${sql
+    .split('\n')
+    .filter((l) => !/^(CREATE|ALTER) SCHEMA pg_toast\b|^COMMENT ON SCHEMA pg_toast\b/.test(l))
+    .join('\n')
+    .trimEnd()}\n`;
+}

@@ -1,0 +1,40 @@
+import type { Queryable } from '../catalogue/catalogue-db.ts';
+import { type RunEnd, type RunStart, recordEnd, recordStart } from './record-run.ts';
+import { replaySpool, spoolRun } from './spool.ts';
+
+/**
+ * Records a run in the catalogue; when the catalogue cannot be reached the dump goes on and the record
+ * is spooled to disk, to be replayed (exactly once, by run id) at the next contact.
+ */
+export class RunRecorder {
+  #start: RunStart | undefined;
+  spooled = false;
+  readonly #q: Queryable;
+  readonly #root: string;
+  constructor(q: Queryable, root: string) {
+    this.#q = q;
+    this.#root = root;
+  }
+  async start(run: RunStart): Promise<void> {
+    this.#start = run;
+    try {
+      await replaySpool(this.#q, this.#root);
+      await recordStart(this.#q, run);
+    } catch {
+      this.spooled = true;
+      await spoolRun(this.#root, { start: run, end: null });
+    }
+  }
+  async end(e: RunEnd): Promise<void> {
+    const start = this.#start as RunStart;
+    if (!this.spooled) {
+      try {
+        await recordEnd(this.#q, start.id, start.startedAt, e);
+        return;
+      } catch {
+        this.spooled = true;
+      }
+    }
+    await spoolRun(this.#root, { start, end: e });
+  }
+}
