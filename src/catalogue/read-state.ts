@@ -14,25 +14,6 @@ interface Row {
   managed: boolean;
 }
 
-/** Every object in the catalogue, in one query: the plan's "actual" side. */
-export async function readState(q: Queryable): Promise<ObjectState[]> {
-  const sql = KINDS.map(
-    (kind) =>
-      `select '${kind}' as kind, name, spec, labels, annotations, spec_hash, source_file, managed from ${TABLES[kind].table}`,
-  ).join(' union all ');
-  const rows = await q.query<Row>(sql);
-  return rows.map((r) => ({
-    kind: r.kind,
-    name: r.name,
-    spec: r.spec,
-    labels: r.labels,
-    annotations: r.annotations,
-    hash: r.spec_hash,
-    sourceFile: r.source_file,
-    managed: r.managed,
-  }));
-}
-
 export interface CatalogueHead {
   readonly lineage: string;
   readonly serial: number;
@@ -88,17 +69,19 @@ export async function readStateFor(
     return `select '${kind}' as kind, name, spec, labels, annotations, spec_hash, source_file, managed from ${TABLES[kind].table} where name = any($${params.length}::text[])`;
   });
   const rows = await q.query<Row>(sql.join(' union all '), params);
-  for (const r of rows) {
-    state.push({
-      kind: r.kind,
-      name: r.name,
-      spec: r.spec,
-      labels: r.labels,
-      annotations: r.annotations,
-      hash: r.spec_hash,
-      sourceFile: r.source_file,
-      managed: r.managed,
-    });
-  }
+  for (const r of rows) state.push(toObjectState(r));
   return state;
+}
+
+function toObjectState(r: Row): ObjectState {
+  return {
+    kind: r.kind,
+    name: r.name,
+    spec: r.spec,
+    labels: r.labels,
+    annotations: r.annotations,
+    hash: r.spec_hash,
+    sourceFile: r.source_file,
+    managed: r.managed,
+  };
 }
