@@ -111,50 +111,66 @@ export async function runDump(job: DumpJob, catalogue: Queryable): Promise<DumpR
     const fileName = dumpFileName(settings);
     const target = join(layout.partial, fileName);
     const cmd = pgDumpArgs(settings, connection, target);
+    // The roles and the database's configuration are small: taken alongside the dump, not after it.
+    const globalsLog = join(layout.partial, 'globals.log');
+    const rolesSql =
+      database !== undefined && settings.includeRoles
+        ? captureTool(
+            join(bin.dir, 'pg_dumpall'),
+            [
+              '--dbname',
+              conninfo(job.node.spec, job.node.spec.maintenanceDatabase ?? 'postgres'),
+              '--roles-only',
+              '--no-password',
+            ],
+            env,
+            globalsLog,
+          )
+        : undefined;
+    const configSql =
+      database !== undefined && settings.includeDatabaseConfig
+        ? captureTool(
+            join(bin.dir, 'pg_dump'),
+            ['--dbname', connection, '--no-password', '--create', '--schema-only', '--schema=pg_toast'],
+            env,
+            globalsLog,
+          )
+        : undefined;
+    // Observed now, so a failure of one while the dump runs is never an unhandled rejection.
+    const globals = Promise.allSettled([rolesSql, configSql]);
     const tool = spawnTool(join(bin.dir, cmd.tool), cmd.args, env, log);
     const sha256: Record<string, unknown> = {};
     let bytes: number;
-    if (cmd.output === 'stdout') {
-      const [written] = await Promise.all([writeHashed(tool.stdout, target), tool.done]);
-      sha256[fileName] = written.sha256;
-      bytes = written.bytes;
-    } else {
-      tool.stdout.resume();
-      await tool.done;
-      const tree = await hashTree(target);
-      sha256[fileName] = tree.files;
-      bytes = tree.bytes;
+    try {
+      if (cmd.output === 'stdout') {
+        const [written] = await Promise.all([writeHashed(tool.stdout, target), tool.done]);
+        sha256[fileName] = written.sha256;
+        bytes = written.bytes;
+      } else {
+        tool.stdout.resume();
+        await tool.done;
+        const tree = await hashTree(target);
+        sha256[fileName] = tree.files;
+        bytes = tree.bytes;
+      }
+    } finally {
+      await globals;
     }
     let rolesPath: string | null = null;
     let configPath: string | null = null;
-    if (database !== undefined && settings.includeRoles) {
-      const all = await captureTool(
-        join(bin.dir, 'pg_dumpall'),
-        [
-          '--dbname',
-          conninfo(job.node.spec, job.node.spec.maintenanceDatabase ?? 'postgres'),
-          '--roles-only',
-          '--no-password',
-        ],
-        env,
-        log,
-      );
+    if (rolesSql !== undefined) {
       rolesPath = join(layout.dir, 'roles.sql');
-      await writeFile(join(layout.partial, 'roles.sql'), filterRoles(all, info.roles), { mode: 0o600 });
+      await writeFile(join(layout.partial, 'roles.sql'), filterRoles(await rolesSql, info.roles), {
+        mode: 0o600,
+      });
       sha256['roles.sql'] = (await hashFile(join(layout.partial, 'roles.sql'))).sha256;
     }
-    if (database !== undefined && settings.includeDatabaseConfig) {
-      const sql = await captureTool(
-        join(bin.dir, 'pg_dump'),
-        ['--dbname', connection, '--no-password', '--create', '--schema-only', '--schema=pg_toast'],
-        env,
-        log,
-      );
+    if (configSql !== undefined) {
       configPath = join(layout.dir, 'config.sql');
-      await writeFile(join(layout.partial, 'config.sql'), databaseConfig(sql), { mode: 0o600 });
+      await writeFile(join(layout.partial, 'config.sql'), databaseConfig(await configSql), { mode: 0o600 });
       sha256['config.sql'] = (await hashFile(join(layout.partial, 'config.sql'))).sha256;
     }
-    for (const f of ['roles.sql', 'config.sql', 'dump.log'])
+    for (const f of ['roles.sql', 'config.sql', 'dump.log', 'globals.log'])
       await fsync(join(layout.partial, f)).catch(() => undefined);
     await fsync(layout.partial);
     await rename(layout.partial, layout.dir);

@@ -1,0 +1,423 @@
+// `pgbackman run` (one dump now: pg_dump streamed through Node's sha256 into a file, fsync, rename, plus
+// roles.sql and config.sql, recorded in the catalogue) against a bare `pg_dump` to a file, side by side, on a
+// pgbench database (scale 70, about 1 GB, whose dump compresses to almost nothing) and on a database of
+// random text and bytea that does not compress away; custom format, and directory format with 2 jobs.
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { startThrowawayPostgres, type ThrowawayPostgres } from '../test/support/throwaway-postgres.ts';
+import {
+  type BenchContext,
+  type Benchmark,
+  type CommandSpec,
+  display,
+  GNU_TIME,
+  type Helper,
+  type MeasuredGroup,
+  measureGroup,
+  medianWall,
+  processTreeCpuMs,
+  stats,
+  type Target,
+  target,
+} from './harness.ts';
+
+/** "Overhead ≤ 5 % over bare pg_dump including checksums." */
+const OVERHEAD_RATIO = 1.05;
+/**
+ * "Executor memory flat (streams, no buffering of dumps)": pgbackman's peak RSS on the incompressible database
+ * (a dump about ten times larger) over its peak RSS on pgbench's. Buffering any part of a dump would show here.
+ */
+const RSS_FLAT_RATIO = 1.1;
+/** pgbench's scale: 70 is about 1 GB (7,000,000 rows in pgbench_accounts). */
+const PGBENCH_SCALE = 70;
+/** Rows of `noise`: each has 128 random hex characters and 64 random bytes, about 230 bytes on disk. */
+const NOISE_ROWS = 1_500_000;
+/** Refuse to start with less free space than this under the scratch directory (dumps, two clusters' worth). */
+const MIN_FREE_BYTES = 10 * 1024 ** 3;
+
+const NODE = 'bench-node';
+const SERVER = 'bench-server';
+const DB = { bench: 'bench', noise: 'noise', catalogue: 'catalogue' } as const;
+type Database = typeof DB.bench | typeof DB.noise;
+
+const run = promisify(execFile);
+
+/** Runs `program ARGV` untimed (setting up); returns its stdout, throws with its output's tail on failure. */
+async function exec(program: string, argv: readonly string[], cwd: string): Promise<string> {
+  const { NODE_OPTIONS: _ignored, ...env } = process.env;
+  try {
+    const { stdout } = await run(program, argv, {
+      cwd,
+      env: { ...env, NO_COLOR: '1' },
+      maxBuffer: 256 * 1024 * 1024,
+    });
+    return stdout;
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; message?: string };
+    const tail = `${e.stdout ?? ''}${e.stderr ?? ''}`.trim().split('\n').slice(-10).join('\n');
+    throw new Error(`${display([program, ...argv])} failed: ${e.message ?? String(err)}\n${tail}`, {
+      cause: err,
+    });
+  }
+}
+
+/** The throwaway cluster (node and catalogue in one), an admin connection to it, and its databases. */
+class Cluster {
+  readonly pg: ThrowawayPostgres;
+  readonly version: string;
+  private readonly admin: pg.Client;
+  private readonly postmasterPid: number;
+
+  private constructor(cluster: ThrowawayPostgres, admin: pg.Client, version: string, postmasterPid: number) {
+    this.pg = cluster;
+    this.admin = admin;
+    this.version = version;
+    this.postmasterPid = postmasterPid;
+  }
+
+  static async start(): Promise<Cluster> {
+    const cluster = await startThrowawayPostgres('bench-dump');
+    const admin = new pg.Client({ connectionString: cluster.url, application_name: 'pgbackman bench' });
+    try {
+      admin.on('error', () => undefined);
+      await admin.connect();
+      const version = await show(admin, 'server_version');
+      const pidFile = join(await show(admin, 'data_directory'), 'postmaster.pid');
+      const postmasterPid = Number(readFileSync(pidFile, 'utf8').split('\n', 1)[0]);
+      // Nothing changes the dumped databases after they are built: no background vacuum in any run.
+      await admin.query('alter system set autovacuum = off');
+      await admin.query('select pg_reload_conf()');
+      return new Cluster(cluster, admin, version, postmasterPid);
+    } catch (err) {
+      await admin.end().catch(() => undefined);
+      await cluster.stop();
+      throw err;
+    }
+  }
+
+  url(database: string): string {
+    const u = new URL(this.pg.url);
+    u.pathname = `/${database}`;
+    return u.toString();
+  }
+
+  tool(name: string): string {
+    return join(this.pg.binDir, name);
+  }
+
+  async sql(text: string): Promise<void> {
+    await this.admin.query(text);
+  }
+
+  /** Runs `text` in `database` on a connection of its own. */
+  async sqlIn(database: string, text: string): Promise<void> {
+    const c = new pg.Client({ connectionString: this.url(database) });
+    await c.connect();
+    try {
+      await c.query(text);
+    } finally {
+      await c.end();
+    }
+  }
+
+  async size(database: string): Promise<number> {
+    const { rows } = await this.admin.query<{ n: string }>('select pg_database_size($1)::text as n', [
+      database,
+    ]);
+    return Number(rows[0]?.n ?? Number.NaN);
+  }
+
+  /** The PostgreSQL server's CPU time so far: the postmaster and all its processes, living or exited. */
+  helper(): Helper {
+    return { name: 'PostgreSQL', cpuMs: () => processTreeCpuMs(this.postmasterPid) };
+  }
+
+  async stop(): Promise<void> {
+    await this.admin.end().catch(() => undefined);
+    await this.pg.stop();
+  }
+}
+
+async function show(c: pg.Client, setting: string): Promise<string> {
+  const { rows } = await c.query<Record<string, string>>(`show ${setting}`);
+  const value = rows[0]?.[setting];
+  if (value === undefined) throw new Error(`show ${setting}: no value`);
+  return value;
+}
+
+/** Stops the cluster when the runner is interrupted, then exits as interrupted. */
+function stopOnSignal(stop: () => Promise<void>): () => void {
+  const handler = (signal: NodeJS.Signals) => {
+    process.stderr.write(`\n${signal}: stopping the throwaway PostgreSQL\n`);
+    void stop().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}
+
+/** The manifests: one server whose root is `root`, the cluster as a node, four definitions. */
+function manifests(root: string, port: number): string {
+  const definition = (database: Database, format: 'custom' | 'directory') =>
+    [
+      'apiVersion: pgbackman.io/v1',
+      'kind: BackupDefinition',
+      'metadata:',
+      `  name: ${database}-${format}`,
+      'spec:',
+      `  server: ${SERVER}`,
+      `  node: ${NODE}`,
+      `  database: ${database}`,
+      '  code: FULL',
+      `  format: ${format}`,
+      ...(format === 'directory' ? ['  jobs: 2'] : []),
+    ].join('\n');
+  return [
+    [
+      'apiVersion: pgbackman.io/v1',
+      'kind: BackupServer',
+      'metadata:',
+      `  name: ${SERVER}`,
+      'spec:',
+      '  hostname: localhost',
+      `  rootDirectory: ${root}`,
+      '  diskReserve: 1GiB',
+    ].join('\n'),
+    [
+      'apiVersion: pgbackman.io/v1',
+      'kind: PgSQLNode',
+      'metadata:',
+      `  name: ${NODE}`,
+      'spec:',
+      '  host: 127.0.0.1',
+      `  port: ${port}`,
+      '  user: postgres',
+    ].join('\n'),
+    definition(DB.bench, 'custom'),
+    definition(DB.bench, 'directory'),
+    definition(DB.noise, 'custom'),
+    definition(DB.noise, 'directory'),
+  ]
+    .map((doc) => `${doc}\n`)
+    .join('---\n');
+}
+
+const mib = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(0)} MiB`;
+const fmt = (v: number) => v.toLocaleString('en-US');
+
+/** A measured pair: pgbackman's run of a definition and the bare pg_dump of the same database and format. */
+interface Pair {
+  readonly database: Database;
+  readonly format: 'custom' | 'directory';
+  readonly run: CommandSpec;
+  readonly bare: CommandSpec;
+}
+
+function medianOf(group: MeasuredGroup, label: string, what: 'cpuMs' | 'maxRssKiB' | 'helperCpuMs'): number {
+  const m = group.measurements.find((x) => x.spec.label === label);
+  if (m === undefined) throw new Error(`no measurement labelled "${label}"`);
+  return stats(m[what]).median;
+}
+
+const benchmark: Benchmark = {
+  id: 'dump',
+  title: 'Dumps: pgbackman run against a bare pg_dump',
+
+  async run(ctx: BenchContext) {
+    const scratch = mkdtempSync(join(tmpdir(), 'pgbackman-bench-dump-'));
+    const free = (() => {
+      const s = statfsSync(scratch);
+      return s.bavail * s.bsize;
+    })();
+    if (free < MIN_FREE_BYTES) {
+      rmSync(scratch, { recursive: true, force: true });
+      throw new Error(
+        `dump: only ${mib(free)} free under ${scratch}; this benchmark wants ${mib(MIN_FREE_BYTES)}`,
+      );
+    }
+    const root = join(scratch, 'root');
+    const bare = join(scratch, 'bare');
+    const manifestDir = join(scratch, 'manifests');
+    mkdirSync(root, { recursive: true });
+    mkdirSync(bare, { recursive: true });
+    mkdirSync(manifestDir, { recursive: true });
+
+    ctx.log(`dump: starting a throwaway PostgreSQL (${mib(free)} free under ${scratch})`);
+    const c = await Cluster.start();
+    const release = stopOnSignal(async () => {
+      await c.stop();
+      rmSync(scratch, { recursive: true, force: true });
+    });
+    try {
+      const port = c.pg.port;
+      ctx.log(
+        `dump: PostgreSQL ${c.version} on port ${port}; building ${DB.bench} (pgbench -i -s ${PGBENCH_SCALE})`,
+      );
+      await c.sql(`create database ${DB.bench}`);
+      await exec(
+        c.tool('pgbench'),
+        [
+          '-i',
+          '-q',
+          '-s',
+          String(PGBENCH_SCALE),
+          '-h',
+          '127.0.0.1',
+          '-p',
+          String(port),
+          '-U',
+          'postgres',
+          DB.bench,
+        ],
+        ctx.root,
+      );
+      ctx.log(`dump: building ${DB.noise} (${fmt(NOISE_ROWS)} rows of random text and bytea)`);
+      await c.sql(`create database ${DB.noise}`);
+      const md5s = (n: number) => Array.from({ length: n }, () => 'md5(random()::text)').join(' || ');
+      await c.sqlIn(
+        DB.noise,
+        'create table noise (id bigint primary key, t text not null, b bytea not null)',
+      );
+      await c.sqlIn(
+        DB.noise,
+        `insert into noise select g, ${md5s(4)}, decode(${md5s(4)}, 'hex') from generate_series(1, ${NOISE_ROWS}) g`,
+      );
+      await c.sqlIn(DB.noise, 'vacuum analyze noise');
+      await c.sqlIn(DB.bench, 'vacuum analyze');
+      const sizes = { bench: await c.size(DB.bench), noise: await c.size(DB.noise) };
+
+      ctx.log('dump: migrating the catalogue and applying the manifests');
+      const catalogue = c.url(DB.catalogue);
+      await c.sql(`create database ${DB.catalogue}`);
+      writeFileSync(join(manifestDir, 'bench.yaml'), manifests(root, port));
+      const cli = (...args: string[]) => ['bin/pgbackman.js', '--catalogue', catalogue, ...args];
+      await exec(process.execPath, cli('catalogue', 'migrate'), ctx.root);
+      await exec(process.execPath, cli('apply', manifestDir, '--auto-approve'), ctx.root);
+
+      const succeeded = (stdout: string) =>
+        /^Backup \S+ SUCCEEDED: /m.test(stdout)
+          ? undefined
+          : `expected "SUCCEEDED", got: ${stdout.trim().slice(-300)}`;
+      /** Removes every dump pgbackman took of `database` (untimed), so the disk does not fill. */
+      const clearRuns = async (database: Database) => {
+        rmSync(join(root, NODE, database), { recursive: true, force: true });
+      };
+      const shownRun = (name: string) => `node bin/pgbackman.js --catalogue $PG/${DB.catalogue} run ${name}`;
+      const pairs: Pair[] = [];
+      for (const database of [DB.bench, DB.noise] as const) {
+        for (const format of ['custom', 'directory'] as const) {
+          const name = `${database}-${format}`;
+          const out = join(bare, format === 'custom' ? `${database}.dump` : `${database}.dir`);
+          const flags = format === 'custom' ? ['-Fc'] : ['-Fd', '-j2'];
+          pairs.push({
+            database,
+            format,
+            run: {
+              label: `run ${name}`,
+              command: ['node', ...cli('run', name)],
+              shown: shownRun(name),
+              check: succeeded,
+              before: () => clearRuns(database),
+            },
+            bare: {
+              label: `pg_dump ${name}`,
+              command: [c.tool('pg_dump'), ...flags, '-f', out, '--dbname', c.url(database)],
+              shown: `pg_dump ${flags.join(' ')} -f $OUT/${database}.${format === 'custom' ? 'dump' : 'dir'} --dbname $PG/${database}`,
+              before: async () => rmSync(out, { recursive: true, force: true }),
+            },
+          });
+        }
+      }
+      const specs = pairs.flatMap((p) => [p.run, p.bare]);
+      ctx.log(`dump: ${specs.length} commands, interleaved`);
+      const group = await measureGroup(specs, {
+        root: ctx.root,
+        runs: ctx.runs ?? 3,
+        warmup: ctx.warmup ?? 1,
+        log: ctx.log,
+        helper: c.helper(),
+      });
+
+      // The sizes of the last dumps (pgbackman's line says its size; the bare ones are still on disk).
+      const dumpSizes = new Map<string, string>();
+      for (const p of pairs) {
+        const m = group.measurements.find((x) => x.spec === p.run);
+        const said = /SUCCEEDED: .*, ([\d.]+ \S+) in /.exec(m?.stdout ?? '');
+        dumpSizes.set(`${p.database}-${p.format}`, said?.[1] ?? '?');
+      }
+
+      const wall = (s: CommandSpec) => medianWall(group, s.label);
+      const cpu = (s: CommandSpec) => medianOf(group, s.label, 'cpuMs');
+      const rss = (s: CommandSpec) => medianOf(group, s.label, 'maxRssKiB');
+      const pair = (database: Database, format: 'custom' | 'directory') =>
+        pairs.find((p) => p.database === database && p.format === format) as Pair;
+      const flat = (format: 'custom' | 'directory'): Target =>
+        target(
+          `${pair(DB.noise, format).run.label} / ${pair(DB.bench, format).run.label}, peak RSS`,
+          rss(pair(DB.noise, format).run) / rss(pair(DB.bench, format).run),
+          RSS_FLAT_RATIO,
+          '×',
+        );
+      return {
+        about: [
+          `Node and catalogue: one throwaway PostgreSQL ${c.version} cluster for the whole benchmark (\`test/support/throwaway-postgres.ts\`: initdb into a temp directory; \`fsync\`, \`synchronous_commit\` and \`full_page_writes\` off), reached over TCP on 127.0.0.1, autovacuum off. \`${DB.bench}\` is \`pgbench -i -s ${PGBENCH_SCALE}\` (${mib(sizes.bench)}; its \`filler\` columns are blanks, so its custom dump is only ${dumpSizes.get('bench-custom')}). \`${DB.noise}\` is one table of ${fmt(NOISE_ROWS)} rows, each a \`text\` of 128 random hex digits (four \`md5(random()::text)\`) and a \`bytea\` of 64 random bytes (${mib(sizes.noise)}): COPY writes both as hex, which gzip can only halve, so its custom dump is ${dumpSizes.get('noise-custom')}. \`${DB.catalogue}\`, a third database, is pgbackman's catalogue: one BackupServer, the cluster as a PgSQLNode, and four BackupDefinitions (\`FULL\`, \`format: custom\`, and \`format: directory\` with \`jobs: 2\`, for each database). The databases are built once, before any measuring.`,
+          `**run** is \`pgbackman run DEFINITION\`: pg_dump (\`--format=c\` or \`--format=d --jobs=2\`) into \`….partial/\` under the server's root, the custom dump streamed through Node's sha256 into its file and the directory dump's files hashed after pg_dump ends, fsync, rename; plus \`roles.sql\` (\`pg_dumpall --roles-only\`, filtered) and \`config.sql\` (\`pg_dump --create --schema-only\`, filtered), and a \`RUNNING\` then \`SUCCEEDED\` row in the catalogue. **pg_dump** is the same pg_dump (\`${c.pg.binDir}\`) writing the same format to a file itself (\`-Fc -f\` or \`-Fd -j2 -f\`; pg_dump fsyncs its output too). Before every run, untimed, the previous output is deleted (pgbackman's dump directories of that database, or pg_dump's file or directory), so every run writes new files. Each pgbackman run's output is checked for \`SUCCEEDED\`.`,
+          `Peak RSS of **run** is the largest of Node and the tools it starts (GNU time reports the largest descendant's); it is Node's, pg_dump's being smaller. Memory is flat when it does not grow with the dump: compare ${DB.bench} (a dump of ${dumpSizes.get('bench-custom')}) with ${DB.noise} (${dumpSizes.get('noise-custom')}). On 2 CPUs pg_dump and the server's COPY already keep both busy, so pgbackman's own CPU time (its CPU median minus pg_dump's) is on the critical path.`,
+        ],
+        reproduce: [
+          'npm run bench                      # every benchmark; npm run bench -- dump for this one',
+          'PG=postgres://postgres@127.0.0.1:5432      # a PostgreSQL where you may create databases',
+          `psql $PG/postgres -c 'create database ${DB.bench}' -c 'create database ${DB.catalogue}'`,
+          `pgbench -i -q -s ${PGBENCH_SCALE} $PG/${DB.bench}`,
+          `node bin/pgbackman.js --catalogue $PG/${DB.catalogue} catalogue migrate`,
+          `node bin/pgbackman.js --catalogue $PG/${DB.catalogue} apply DIR --auto-approve   # DIR: the manifests above`,
+          `${GNU_TIME} -v ${shownRun('bench-custom')}`,
+          `${GNU_TIME} -v pg_dump -Fc -f $OUT/${DB.bench}.dump --dbname $PG/${DB.bench}`,
+          `${GNU_TIME} -v ${shownRun('bench-directory')}`,
+          `${GNU_TIME} -v pg_dump -Fd -j2 -f $OUT/${DB.bench}.dir --dbname $PG/${DB.bench}`,
+        ],
+        groups: [group],
+        ratios: [
+          ...pairs.map((p) => ({
+            name: `${p.run.label} / ${p.bare.label}, wall`,
+            value: wall(p.run) / wall(p.bare),
+          })),
+          ...pairs.map((p) => ({
+            name: `${p.run.label} / ${p.bare.label}, CPU`,
+            value: cpu(p.run) / cpu(p.bare),
+          })),
+          ...(['custom', 'directory'] as const).map((f) => ({
+            name: `${pair(DB.noise, f).run.label} / ${pair(DB.bench, f).run.label}, peak RSS`,
+            value: rss(pair(DB.noise, f).run) / rss(pair(DB.bench, f).run),
+          })),
+        ],
+        targets: [
+          ...pairs.map((p) =>
+            target(
+              `${p.run.label} / ${p.bare.label}, median wall time`,
+              wall(p.run) / wall(p.bare),
+              OVERHEAD_RATIO,
+              '×',
+            ),
+          ),
+          flat('custom'),
+          flat('directory'),
+        ],
+      };
+    } finally {
+      release();
+      ctx.log('dump: stopping the throwaway PostgreSQL');
+      await c.stop();
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  },
+};
+
+export default benchmark;
