@@ -150,7 +150,10 @@ describe('pgbackman run', () => {
       const [, id, dir] =
         /^Backup ([0-9a-f-]{36}) SUCCEEDED: FULL dump of .* on node-a, .*\n {2}(.+)\n$/.exec(r.stdout) ?? [];
       assert.ok(id && dir, r.stdout);
-      assert.deepEqual(readdirSync(dir).sort(), ['config.sql', 'dump.log', file, 'globals.log', 'roles.sql'].sort());
+      assert.deepEqual(
+        readdirSync(dir).sort(),
+        ['config.sql', 'dump.log', file, 'globals.log', 'roles.sql'].sort(),
+      );
       const restored = await restore(dir, file, format);
       assert.deepEqual(
         await fingerprint(restored),
