@@ -24,6 +24,7 @@ import {
   type Target,
   target,
 } from './harness.ts';
+import { show, stopOnSignal } from './server-helpers.ts';
 
 /** "Overhead ≤ 5 % over bare pg_dump including checksums." */
 const OVERHEAD_RATIO = 1.05;
@@ -140,27 +141,6 @@ class Cluster {
     await this.admin.end().catch(() => undefined);
     await this.pg.stop();
   }
-}
-
-async function show(c: pg.Client, setting: string): Promise<string> {
-  const { rows } = await c.query<Record<string, string>>(`show ${setting}`);
-  const value = rows[0]?.[setting];
-  if (value === undefined) throw new Error(`show ${setting}: no value`);
-  return value;
-}
-
-/** Stops the cluster when the runner is interrupted, then exits as interrupted. */
-function stopOnSignal(stop: () => Promise<void>): () => void {
-  const handler = (signal: NodeJS.Signals) => {
-    process.stderr.write(`\n${signal}: stopping the throwaway PostgreSQL\n`);
-    void stop().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-  };
-  process.once('SIGINT', handler);
-  process.once('SIGTERM', handler);
-  return () => {
-    process.off('SIGINT', handler);
-    process.off('SIGTERM', handler);
-  };
 }
 
 /** The manifests: one server whose root is `root`, the cluster as a node, four definitions. */
