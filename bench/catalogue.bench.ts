@@ -6,7 +6,6 @@ import { readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { startThrowawayPostgres, type ThrowawayPostgres } from '../test/support/throwaway-postgres.ts';
 import {
   CHANGE_EVERY,
   CHANGED_DIR,
@@ -21,14 +20,12 @@ import {
   type CommandSpec,
   display,
   GNU_TIME,
-  type Helper,
   measureGroup,
   medianWall,
-  processTreeCpuMs,
   type Target,
   target,
 } from './harness.ts';
-import { show, stopOnSignal } from './server-helpers.ts';
+import { BenchServer, stopOnSignal } from './server-helpers.ts';
 
 const APPLY_EMPTY_LIMIT_MS = 5000;
 const PLAN_LIMIT_MS = 2000;
@@ -100,47 +97,9 @@ function must(check: (stdout: string) => string | undefined, stdout: string, wha
 }
 
 /** The throwaway cluster, an admin connection to it, and what the benchmark does with databases. */
-class Catalogues {
-  readonly cluster: ThrowawayPostgres;
-  readonly version: string;
-  private readonly admin: pg.Client;
-  private readonly postmasterPid: number;
-
-  private constructor(cluster: ThrowawayPostgres, admin: pg.Client, version: string, postmasterPid: number) {
-    this.cluster = cluster;
-    this.admin = admin;
-    this.version = version;
-    this.postmasterPid = postmasterPid;
-  }
-
+class Catalogues extends BenchServer {
   static async start(): Promise<Catalogues> {
-    const cluster = await startThrowawayPostgres('bench');
-    const admin = new pg.Client({ connectionString: cluster.url, application_name: 'pgbackman bench' });
-    try {
-      admin.on('error', () => undefined);
-      await admin.connect();
-      const version = await show(admin, 'server_version');
-      const pidFile = join(await show(admin, 'data_directory'), 'postmaster.pid');
-      const postmasterPid = Number(readFileSync(pidFile, 'utf8').split('\n', 1)[0]);
-      // Vacuum and analyze after an apply would land in later runs' server CPU time: done by hand instead.
-      await admin.query('alter system set autovacuum = off');
-      await admin.query('select pg_reload_conf()');
-      return new Catalogues(cluster, admin, version, postmasterPid);
-    } catch (err) {
-      await admin.end().catch(() => undefined);
-      await cluster.stop();
-      throw err;
-    }
-  }
-
-  url(database: string): string {
-    const u = new URL(this.cluster.url);
-    u.pathname = `/${database}`;
-    return u.toString();
-  }
-
-  async sql(text: string): Promise<void> {
-    await this.admin.query(text);
+    return new Catalogues(await BenchServer.open('bench'));
   }
 
   /** A fresh database `name` cloned from `template` (any older one is dropped, its sessions ended). */
@@ -164,11 +123,6 @@ class Catalogues {
     }
   }
 
-  /** The PostgreSQL server's CPU time so far: the postmaster and all its processes, living or exited. */
-  helper(): Helper {
-    return { name: 'PostgreSQL', cpuMs: () => processTreeCpuMs(this.postmasterPid) };
-  }
-
   /**
    * Sets log_statement = 'all' on `database` (bind parameters left out), runs `fn` (commands on it) and
    * returns the statements the server logged meanwhile: one per simple query ("statement:") or
@@ -188,11 +142,6 @@ class Catalogues {
         const m = /\bLOG: {2}(?:statement|execute [^:]*): (.*)$/.exec(line);
         return m === null ? [] : [m[1] ?? ''];
       });
-  }
-
-  async stop(): Promise<void> {
-    await this.admin.end().catch(() => undefined);
-    await this.cluster.stop();
   }
 }
 

@@ -3,28 +3,24 @@
 // pgbench database (scale 70, about 1 GB, whose dump compresses to almost nothing) and on a database of
 // random text and bytea that does not compress away; custom format, and directory format with 2 jobs.
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import pg from 'pg';
-import { startThrowawayPostgres, type ThrowawayPostgres } from '../test/support/throwaway-postgres.ts';
 import {
   type BenchContext,
   type Benchmark,
   type CommandSpec,
   display,
   GNU_TIME,
-  type Helper,
   type MeasuredGroup,
   measureGroup,
   medianWall,
-  processTreeCpuMs,
   stats,
   type Target,
   target,
 } from './harness.ts';
-import { show, stopOnSignal } from './server-helpers.ts';
+import { BenchServer, stopOnSignal } from './server-helpers.ts';
 
 /** "Overhead ≤ 5 % over bare pg_dump including checksums." */
 const OVERHEAD_RATIO = 1.05;
@@ -67,62 +63,13 @@ async function exec(program: string, argv: readonly string[], cwd: string): Prom
 }
 
 /** The throwaway cluster (node and catalogue in one), an admin connection to it, and its databases. */
-class Cluster {
-  readonly pg: ThrowawayPostgres;
-  readonly version: string;
-  private readonly admin: pg.Client;
-  private readonly postmasterPid: number;
-
-  private constructor(cluster: ThrowawayPostgres, admin: pg.Client, version: string, postmasterPid: number) {
-    this.pg = cluster;
-    this.admin = admin;
-    this.version = version;
-    this.postmasterPid = postmasterPid;
-  }
-
+class Cluster extends BenchServer {
   static async start(): Promise<Cluster> {
-    const cluster = await startThrowawayPostgres('bench-dump');
-    const admin = new pg.Client({ connectionString: cluster.url, application_name: 'pgbackman bench' });
-    try {
-      admin.on('error', () => undefined);
-      await admin.connect();
-      const version = await show(admin, 'server_version');
-      const pidFile = join(await show(admin, 'data_directory'), 'postmaster.pid');
-      const postmasterPid = Number(readFileSync(pidFile, 'utf8').split('\n', 1)[0]);
-      // Nothing changes the dumped databases after they are built: no background vacuum in any run.
-      await admin.query('alter system set autovacuum = off');
-      await admin.query('select pg_reload_conf()');
-      return new Cluster(cluster, admin, version, postmasterPid);
-    } catch (err) {
-      await admin.end().catch(() => undefined);
-      await cluster.stop();
-      throw err;
-    }
-  }
-
-  url(database: string): string {
-    const u = new URL(this.pg.url);
-    u.pathname = `/${database}`;
-    return u.toString();
+    return new Cluster(await BenchServer.open('bench-dump'));
   }
 
   tool(name: string): string {
-    return join(this.pg.binDir, name);
-  }
-
-  async sql(text: string): Promise<void> {
-    await this.admin.query(text);
-  }
-
-  /** Runs `text` in `database` on a connection of its own. */
-  async sqlIn(database: string, text: string): Promise<void> {
-    const c = new pg.Client({ connectionString: this.url(database) });
-    await c.connect();
-    try {
-      await c.query(text);
-    } finally {
-      await c.end();
-    }
+    return join(this.cluster.binDir, name);
   }
 
   async size(database: string): Promise<number> {
@@ -130,16 +77,6 @@ class Cluster {
       database,
     ]);
     return Number(rows[0]?.n ?? Number.NaN);
-  }
-
-  /** The PostgreSQL server's CPU time so far: the postmaster and all its processes, living or exited. */
-  helper(): Helper {
-    return { name: 'PostgreSQL', cpuMs: () => processTreeCpuMs(this.postmasterPid) };
-  }
-
-  async stop(): Promise<void> {
-    await this.admin.end().catch(() => undefined);
-    await this.pg.stop();
   }
 }
 
@@ -236,7 +173,7 @@ const benchmark: Benchmark = {
       rmSync(scratch, { recursive: true, force: true });
     });
     try {
-      const port = c.pg.port;
+      const port = c.cluster.port;
       ctx.log(
         `dump: PostgreSQL ${c.version} on port ${port}; building ${DB.bench} (pgbench -i -s ${PGBENCH_SCALE})`,
       );
@@ -348,7 +285,7 @@ const benchmark: Benchmark = {
       return {
         about: [
           `Node and catalogue: one throwaway PostgreSQL ${c.version} cluster for the whole benchmark (\`test/support/throwaway-postgres.ts\`: initdb into a temp directory; \`fsync\`, \`synchronous_commit\` and \`full_page_writes\` off), reached over TCP on 127.0.0.1, autovacuum off. \`${DB.bench}\` is \`pgbench -i -s ${PGBENCH_SCALE}\` (${mib(sizes.bench)}; its \`filler\` columns are blanks, so its custom dump is only ${dumpSizes.get('bench-custom')}). \`${DB.noise}\` is one table of ${fmt(NOISE_ROWS)} rows, each a \`text\` of 128 random hex digits (four \`md5(random()::text)\`) and a \`bytea\` of 64 random bytes (${mib(sizes.noise)}): COPY writes both as hex, which gzip can only halve, so its custom dump is ${dumpSizes.get('noise-custom')}. \`${DB.catalogue}\`, a third database, is pgbackman's catalogue: one BackupServer, the cluster as a PgSQLNode, and four BackupDefinitions (\`FULL\`, \`format: custom\`, and \`format: directory\` with \`jobs: 2\`, for each database). The databases are built once, before any measuring.`,
-          `**run** is \`pgbackman run DEFINITION\`: pg_dump (\`--format=c\` or \`--format=d --jobs=2\`) into \`….partial/\` under the server's root, the custom dump streamed through Node's sha256 into its file and the directory dump's files hashed after pg_dump ends, fsync, rename; plus \`roles.sql\` (\`pg_dumpall --roles-only\`, filtered) and \`config.sql\` (\`pg_dump --create --schema-only\`, filtered), and a \`RUNNING\` then \`SUCCEEDED\` row in the catalogue. **pg_dump** is the same pg_dump (\`${c.pg.binDir}\`) writing the same format to a file itself (\`-Fc -f\` or \`-Fd -j2 -f\`; pg_dump fsyncs its output too). Before every run, untimed, the previous output is deleted (pgbackman's dump directories of that database, or pg_dump's file or directory), so every run writes new files. Each pgbackman run's output is checked for \`SUCCEEDED\`.`,
+          `**run** is \`pgbackman run DEFINITION\`: pg_dump (\`--format=c\` or \`--format=d --jobs=2\`) into \`….partial/\` under the server's root, the custom dump streamed through Node's sha256 into its file and the directory dump's files hashed after pg_dump ends, fsync, rename; plus \`roles.sql\` (\`pg_dumpall --roles-only\`, filtered) and \`config.sql\` (\`pg_dump --create --schema-only\`, filtered), and a \`RUNNING\` then \`SUCCEEDED\` row in the catalogue. **pg_dump** is the same pg_dump (\`${c.cluster.binDir}\`) writing the same format to a file itself (\`-Fc -f\` or \`-Fd -j2 -f\`; pg_dump fsyncs its output too). Before every run, untimed, the previous output is deleted (pgbackman's dump directories of that database, or pg_dump's file or directory), so every run writes new files. Each pgbackman run's output is checked for \`SUCCEEDED\`.`,
           `Peak RSS of **run** is the largest of Node and the tools it starts (GNU time reports the largest descendant's); it is Node's, pg_dump's being smaller. Memory is flat when it does not grow with the dump: compare ${DB.bench} (a dump of ${dumpSizes.get('bench-custom')}) with ${DB.noise} (${dumpSizes.get('noise-custom')}). On 2 CPUs pg_dump and the server's COPY already keep both busy, so pgbackman's own CPU time (its CPU median minus pg_dump's) is on the critical path.`,
         ],
         reproduce: [
