@@ -43,6 +43,8 @@ export interface DumpResult {
   readonly error: string | null;
   /** True when the catalogue could not be reached and the record waits in `<root>/.spool/`. */
   readonly spooled: boolean;
+  /** Records of earlier runs that were waiting in the spool and reached the catalogue at this run's start. */
+  readonly replayed: number;
 }
 
 /**
@@ -199,6 +201,7 @@ export async function runDump(job: DumpJob, catalogue: Queryable): Promise<DumpR
       settings,
       error: null,
       spooled: recorder.spooled,
+      replayed: recorder.replayed,
     };
   } catch (err) {
     // Nothing that could be mistaken for a good dump stays behind.
@@ -228,6 +231,7 @@ export async function runDump(job: DumpJob, catalogue: Queryable): Promise<DumpR
       settings,
       error,
       spooled: recorder.spooled,
+      replayed: recorder.replayed,
     };
   } finally {
     release();

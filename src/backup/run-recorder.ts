@@ -9,6 +9,8 @@ import { replaySpool, spoolRun } from './spool.ts';
 export class RunRecorder {
   #start: RunStart | undefined;
   spooled = false;
+  /** Records of earlier runs that were waiting in the spool and reached the catalogue at this start. */
+  replayed = 0;
   readonly #q: Queryable;
   readonly #root: string;
   constructor(q: Queryable, root: string) {
@@ -18,7 +20,7 @@ export class RunRecorder {
   async start(run: RunStart): Promise<void> {
     this.#start = run;
     try {
-      await replaySpool(this.#q, this.#root);
+      this.replayed = await replaySpool(this.#q, this.#root);
       await recordStart(this.#q, run);
     } catch {
       this.spooled = true;

@@ -33,15 +33,32 @@ export async function replaySpool(q: Queryable, root: string): Promise<number> {
   } catch {
     return 0;
   }
+  let sent = 0;
   for (const f of files) {
     const path = join(spoolDir(root), f);
-    const run = JSON.parse(await readFile(path, 'utf8')) as SpooledRun;
-    const s = run.start;
-    const e = run.end;
-    const started = new Date(s.startedAt);
-    const finished = e === null ? null : new Date(e.finishedAt);
-    await q.query(
-      `insert into pgbackman.backup_runs (id, server, node, database, code, definition, snapshot, status, started_at, retention,
+    let run: SpooledRun;
+    try {
+      run = JSON.parse(await readFile(path, 'utf8')) as SpooledRun;
+      if (typeof run?.start?.id !== 'string') throw new Error('no run id');
+    } catch {
+      // A torn or foreign file must not hold back every later record: kept aside for a human, not deleted.
+      await rename(path, `${path}.unreadable`).catch(() => undefined);
+      continue;
+    }
+    await sendSpooled(q, run);
+    await rm(path, { force: true });
+    sent++;
+  }
+  return sent;
+}
+
+async function sendSpooled(q: Queryable, run: SpooledRun): Promise<void> {
+  const s = run.start;
+  const e = run.end;
+  const started = new Date(s.startedAt);
+  const finished = e === null ? null : new Date(e.finishedAt);
+  await q.query(
+    `insert into pgbackman.backup_runs (id, server, node, database, code, definition, snapshot, status, started_at, retention,
               finished_at, duration_ms, dump_bytes, dump_path, log_path, roles_path, config_path, sha256, pg_dump_version,
               server_version, database_bytes, error)
        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
@@ -50,33 +67,30 @@ export async function replaySpool(q: Queryable, root: string): Promise<number> {
               log_path = excluded.log_path, roles_path = excluded.roles_path, config_path = excluded.config_path,
               sha256 = excluded.sha256, pg_dump_version = excluded.pg_dump_version, server_version = excluded.server_version,
               database_bytes = excluded.database_bytes, error = excluded.error`,
-      [
-        s.id,
-        s.server,
-        s.node,
-        s.database,
-        s.code,
-        s.definition,
-        s.snapshot,
-        // A run whose end was never spooled was interrupted: it is recorded as failed, not left running.
-        e?.status ?? 'FAILED',
-        started.toISOString(),
-        JSON.stringify(s.retention),
-        finished?.toISOString() ?? null,
-        finished === null ? null : finished.getTime() - started.getTime(),
-        e?.dumpBytes ?? null,
-        e?.dumpPath ?? null,
-        e?.logPath ?? null,
-        e?.rolesPath ?? null,
-        e?.configPath ?? null,
-        e?.sha256 === null || e === null ? null : JSON.stringify(e.sha256),
-        e?.pgDumpVersion ?? null,
-        e?.serverVersion ?? null,
-        e?.databaseBytes ?? null,
-        e === null ? 'interrupted before its end was recorded' : e.error,
-      ],
-    );
-    await rm(path, { force: true });
-  }
-  return files.length;
+    [
+      s.id,
+      s.server,
+      s.node,
+      s.database,
+      s.code,
+      s.definition,
+      s.snapshot,
+      // A run whose end was never spooled was interrupted: it is recorded as failed, not left running.
+      e?.status ?? 'FAILED',
+      started.toISOString(),
+      JSON.stringify(s.retention),
+      finished?.toISOString() ?? null,
+      finished === null ? null : finished.getTime() - started.getTime(),
+      e?.dumpBytes ?? null,
+      e?.dumpPath ?? null,
+      e?.logPath ?? null,
+      e?.rolesPath ?? null,
+      e?.configPath ?? null,
+      e?.sha256 === null || e === null ? null : JSON.stringify(e.sha256),
+      e?.pgDumpVersion ?? null,
+      e?.serverVersion ?? null,
+      e?.databaseBytes ?? null,
+      e === null ? 'interrupted before its end was recorded' : e.error,
+    ],
+  );
 }

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { PgbackmanError } from '../errors.ts';
 import type { CatalogueDb, Queryable } from './catalogue-db.ts';
+import { redactUrl } from './open-catalogue.ts';
 
 /** Opens a PostgreSQL catalogue; connection failures become errors that say what to check. */
 export async function connectPostgres(url: string, applicationName = 'pgbackman'): Promise<CatalogueDb> {
@@ -43,16 +44,6 @@ export async function connectPostgres(url: string, applicationName = 'pgbackman'
     },
     close: () => client.end(),
   };
-}
-
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password !== '') u.password = '***';
-    return u.toString();
-  } catch {
-    return url.replace(/:[^:@/]*@/, ':***@');
-  }
 }
 
 function connectionError(location: string, err: unknown): PgbackmanError {

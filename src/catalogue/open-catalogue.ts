@@ -11,6 +11,21 @@ export function isPostgresUrl(location: string): boolean {
   return /^postgres(ql)?:\/\//.test(location);
 }
 
+/** The location with any password removed: safe to print, and the catalogue's identity for caches. */
+export function safeLocation(location: string): string {
+  return isPostgresUrl(location) ? redactUrl(location) : location;
+}
+
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    return u.toString();
+  } catch {
+    return url.replace(/:[^:@/]*@/, ':***@');
+  }
+}
+
 /** Opens the catalogue at a postgres:// URL, or the embedded one in a directory. */
 export async function openCatalogue(location: string, command: string): Promise<CatalogueDb> {
   if (isPostgresUrl(location)) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -85,5 +85,17 @@ describe('the spool: a dump is taken and recorded even when the catalogue is dow
       status: 'SUCCEEDED',
       dump_path: after.at(-1)?.dump_path,
     });
+  });
+
+  test('a spool file that cannot be read is set aside, and the records after it still arrive', async () => {
+    await mkdir(spoolDir(root), { recursive: true });
+    await writeFile(join(spoolDir(root), '00000000-torn.json'), '{"start": {"id": "0000');
+    const db = await connectPostgres(catalogue.location);
+    const result = await runDump(job, downAfter(db, 0));
+    await db.close();
+    const before = (await runs()).length;
+    assert.ok(before >= 3, 'the spooled record arrived');
+    assert.deepEqual(readdirSync(spoolDir(root)).sort(), ['00000000-torn.json.unreadable']);
+    assert.ok((await runs()).some((r) => r.id === result.id));
   });
 });

@@ -35,6 +35,8 @@ await prepareTemplate(env.PGBACKMAN_TEST_PG as string);
 // One embedded catalogue per run, created and migrated here; test files copy its directory.
 const embeddedDir = await mkdtemp(join(tmpdir(), 'pgbackman-embedded-template-'));
 env.PGBACKMAN_TEST_EMBEDDED = join(embeddedDir, 'catalogue');
+// Runs cache what they read from the catalogue: in the run's temp directory, not the checkout's .pgbackman/.
+env.PGBACKMAN_CACHE = join(embeddedDir, 'job-cache');
 const embedded = await connectEmbedded(env.PGBACKMAN_TEST_EMBEDDED, 'test template');
 await embedded.close();
 

@@ -15,6 +15,9 @@ export interface ThrowawayPostgres {
   readonly binDir: string;
   readonly dir: string;
   stop(): Promise<void>;
+  /** Stops the server but keeps its data: a catalogue or node that is down, until `resume()`. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
 }
 
 /** The newest `/usr/lib/postgresql/<major>/bin` that has initdb (the majors are discovered, not assumed). */
@@ -70,8 +73,8 @@ export async function startThrowawayPostgres(
       '-c full_page_writes=off',
       '-c max_connections=100',
     ].join(' ');
-    try {
-      await exec('pg_ctl', [
+    const start = () =>
+      exec('pg_ctl', [
         '-D',
         dataDir,
         '-w',
@@ -83,11 +86,20 @@ export async function startThrowawayPostgres(
         options,
         'start',
       ]);
+    try {
+      await start();
       const stop = async () => {
         await exec('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', 'stop']).catch(() => undefined);
         await rm(dir, { recursive: true, force: true });
       };
-      return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, port, binDir, dir, stop };
+      const pause = async () => {
+        await exec('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', 'stop']);
+      };
+      const resume = async () => {
+        await start();
+      };
+      const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+      return { url, port, binDir, dir, stop, pause, resume };
     } catch (err) {
       lastError = err; // most likely the port was taken between probing and binding: try another
     }

@@ -1,65 +1,115 @@
-import { runDump } from '../../backup/run-dump.ts';
+import { cacheJob, jobCacheDir, readCachedJob } from '../../backup/job-cache.ts';
+import { type DumpJob, runDump } from '../../backup/run-dump.ts';
+import type { CatalogueDb, Queryable } from '../../catalogue/catalogue-db.ts';
 import { listObjects } from '../../catalogue/list-objects.ts';
 import { requireCurrentSchema } from '../../catalogue/migrate.ts';
-import { withCatalogue } from '../../catalogue/open-catalogue.ts';
+import { openCatalogue, safeLocation } from '../../catalogue/open-catalogue.ts';
+import { offlineCatalogue, unreachableReason } from '../../catalogue/unreachable.ts';
 import { PgbackmanError } from '../../errors.ts';
 import type { BackupServer, PgSQLNode } from '../../manifest/generated/manifest-types.ts';
 import { ExitCode } from '../exit-codes.ts';
 import type { Output } from '../output.ts';
 import { humanBytes } from './get.ts';
 
-/** `pgbackman run NAME`: one dump now, in the foreground, recorded in the catalogue like any other. */
+type JobKind = DumpJob['kind'];
+
+/**
+ * `pgbackman run NAME`: one dump now, in the foreground, recorded in the catalogue like any other.
+ * When the catalogue cannot be reached, the dump is taken from the copy the last run cached, and its
+ * record waits in the spool.
+ */
 export async function runRun(
   name: string,
   location: string,
   flags: { snapshot: boolean },
   output: Output,
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<ExitCode> {
-  return withCatalogue(location, 'run', async (db) => {
+  const kind: JobKind = flags.snapshot ? 'SnapshotDefinition' : 'BackupDefinition';
+  const cacheDir = jobCacheDir(env);
+  const catalogueId = safeLocation(location);
+  let db: CatalogueDb | undefined;
+  let job: DumpJob;
+  let catalogue: Queryable;
+  try {
+    db = await openCatalogue(location, 'run');
     await requireCurrentSchema(db);
-    const kind = flags.snapshot ? 'SnapshotDefinition' : 'BackupDefinition';
-    const [definition] = await listObjects(db, kind, { name });
-    if (definition === undefined) {
-      const hint = flags.snapshot ? '' : ' (for a snapshot, add --snapshot)';
-      throw new PgbackmanError(
-        'NOT_FOUND',
-        `${kind}/${name} is not in the catalogue${hint}; see \`pgbackman get ${flags.snapshot ? 'snapshots' : 'definitions'}\``,
-      );
-    }
-    const spec = definition.spec as { server: string; node: string; database?: string };
-    const [node] = await listObjects(db, 'PgSQLNode', { name: spec.node });
-    const [server] = await listObjects(db, 'BackupServer', { name: spec.server });
-    if (node === undefined || server === undefined)
-      throw new PgbackmanError(
-        'NOT_FOUND',
-        `${kind}/${name} refers to a node or server the catalogue does not have`,
-      );
-    output.err.write(`Dumping ${spec.database ?? 'the whole node'} on ${node.name} for ${kind}/${name}...\n`);
-    const result = await runDump(
-      {
-        kind,
-        name,
-        spec: definition.spec as never,
-        node: { name: node.name, spec: node.spec as PgSQLNode['spec'] },
-        server: { name: server.name, spec: server.spec as BackupServer['spec'] },
-      },
-      db,
+    job = await readJob(db, kind, name);
+    catalogue = db;
+    await cacheJob(cacheDir, catalogueId, job).catch((err: Error) =>
+      output.err.write(`warning: could not cache ${kind}/${name} in ${cacheDir}: ${err.message}\n`),
     );
-    if (result.spooled) {
-      output.err.write(
-        `note: the catalogue could not be reached; this run's record waits in the spool and is sent at the next contact\n`,
-      );
-    }
-    const what = `${result.settings.code} dump of ${spec.database ?? 'the whole node'} on ${node.name}`;
-    const took = `${(result.durationMs / 1000).toFixed(1)} s`;
-    if (result.status === 'SUCCEEDED') {
-      output.out.write(
-        `Backup ${result.id} SUCCEEDED: ${what}, ${humanBytes(result.bytes ?? 0)} in ${took}\n  ${result.dir}\n`,
-      );
-      return ExitCode.Ok;
-    }
-    output.out.write(`Backup ${result.id} FAILED: ${what} after ${took}\n`);
-    output.err.write(`error: ${result.error}\n`);
-    return ExitCode.Failure;
-  });
+  } catch (err) {
+    await db?.close().catch(() => undefined);
+    db = undefined;
+    const reason = unreachableReason(err);
+    if (reason === undefined) throw err;
+    const cached = await readCachedJob(cacheDir, catalogueId, kind, name).catch((cacheErr: Error) => {
+      throw new PgbackmanError('CATALOGUE_UNAVAILABLE', `${reason}\n  and ${cacheErr.message}`, {
+        cause: err,
+      });
+    });
+    output.err.write(
+      `warning: ${reason}\n  running ${kind}/${name} as the catalogue had it at ${cached.cachedAt} (cached in ${cacheDir})\n`,
+    );
+    job = cached.job;
+    catalogue = offlineCatalogue(reason);
+  }
+  try {
+    return await takeDump(job, catalogue, output);
+  } finally {
+    await db?.close();
+  }
+}
+
+async function readJob(db: CatalogueDb, kind: JobKind, name: string): Promise<DumpJob> {
+  const [definition] = await listObjects(db, kind, { name });
+  if (definition === undefined) {
+    const hint = kind === 'BackupDefinition' ? ' (for a snapshot, add --snapshot)' : '';
+    const list = kind === 'BackupDefinition' ? 'definitions' : 'snapshots';
+    throw new PgbackmanError(
+      'NOT_FOUND',
+      `${kind}/${name} is not in the catalogue${hint}; see \`pgbackman get ${list}\``,
+    );
+  }
+  const spec = definition.spec as DumpJob['spec'];
+  const [[node], [server]] = await Promise.all([
+    listObjects(db, 'PgSQLNode', { name: spec.node }),
+    listObjects(db, 'BackupServer', { name: spec.server }),
+  ]);
+  if (node === undefined || server === undefined)
+    throw new PgbackmanError(
+      'NOT_FOUND',
+      `${kind}/${name} refers to a node or server the catalogue does not have`,
+    );
+  return {
+    kind,
+    name,
+    spec,
+    node: { name: node.name, spec: node.spec as PgSQLNode['spec'] },
+    server: { name: server.name, spec: server.spec as BackupServer['spec'] },
+  };
+}
+
+async function takeDump(job: DumpJob, catalogue: Queryable, output: Output): Promise<ExitCode> {
+  const target = job.spec.database ?? 'the whole node';
+  output.err.write(`Dumping ${target} on ${job.node.name} for ${job.kind}/${job.name}...\n`);
+  const result = await runDump(job, catalogue);
+  if (result.replayed > 0)
+    output.err.write(`note: ${result.replayed} record(s) waiting in the spool reached the catalogue\n`);
+  if (result.spooled)
+    output.err.write(
+      `note: the catalogue could not be reached; this run's record waits in the spool and is sent at the next contact\n`,
+    );
+  const what = `${result.settings.code} dump of ${target} on ${job.node.name}`;
+  const took = `${(result.durationMs / 1000).toFixed(1)} s`;
+  if (result.status === 'SUCCEEDED') {
+    output.out.write(
+      `Backup ${result.id} SUCCEEDED: ${what}, ${humanBytes(result.bytes ?? 0)} in ${took}\n  ${result.dir}\n`,
+    );
+    return ExitCode.Ok;
+  }
+  output.out.write(`Backup ${result.id} FAILED: ${what} after ${took}\n`);
+  output.err.write(`error: ${result.error}\n`);
+  return ExitCode.Failure;
 }
