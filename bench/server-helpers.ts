@@ -79,10 +79,15 @@ export class BenchServer {
 
   /** Runs `text` in `database` on a connection of its own. */
   async sqlIn(database: string, text: string): Promise<void> {
+    await this.rowsIn(database, text);
+  }
+
+  /** The rows of `text` (with `$1` parameters) in `database`, on a connection of its own. */
+  async rowsIn<R extends object>(database: string, text: string, params: unknown[] = []): Promise<R[]> {
     const c = new pg.Client({ connectionString: this.url(database) });
     await c.connect();
     try {
-      await c.query(text);
+      return (await c.query<R>(text, params)).rows;
     } finally {
       await c.end();
     }

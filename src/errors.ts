@@ -5,6 +5,7 @@ export type ErrorCode =
   | 'INVALID_MANIFESTS' // manifests failed validation (diagnostics already printed)
   | 'IO' // reading or writing a file failed
   | 'CATALOGUE_UNAVAILABLE' // the catalogue cannot be reached or refused the connection
+  | 'NODE_UNAVAILABLE' // a PostgreSQL node to dump cannot be reached or refused the connection
   | 'CATALOGUE_SCHEMA' // the catalogue's schema is older or newer than this pgbackman
   | 'LOCKED' // another apply holds the catalogue lock
   | 'STALE_PLAN' // a saved plan no longer matches the catalogue

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open, readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { open, writeFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -27,6 +26,13 @@ export async function writeHashed(source: Readable, path: string): Promise<Writt
   return { bytes, sha256: hash.digest('hex') };
 }
 
+/** Writes a small text file (mode 0600) and returns the sha256 of what was written, from memory. */
+export async function writeSmall(path: string, text: string): Promise<string> {
+  const data = Buffer.from(text, 'utf8');
+  await writeFile(path, data, { mode: 0o600 });
+  return createHash('sha256').update(data).digest('hex');
+}
+
 /** Hashes a file that another program wrote (directory-format dumps, roles, config). */
 export async function hashFile(path: string): Promise<WrittenFile> {
   const hash = createHash('sha256');
@@ -36,22 +42,6 @@ export async function hashFile(path: string): Promise<WrittenFile> {
     bytes += (chunk as Buffer).length;
   }
   return { bytes, sha256: hash.digest('hex') };
-}
-
-/** Every file under a directory, hashed and fsynced, with their total size. */
-export async function hashTree(dir: string): Promise<{ bytes: number; files: Record<string, string> }> {
-  const files: Record<string, string> = {};
-  let bytes = 0;
-  for (const name of (await readdir(dir)).sort()) {
-    const path = join(dir, name);
-    if ((await stat(path)).isDirectory()) continue;
-    const h = await hashFile(path);
-    await fsync(path);
-    files[name] = h.sha256;
-    bytes += h.bytes;
-  }
-  await fsync(dir);
-  return { bytes, files };
 }
 
 /** Flushes a file or directory to disk (a directory's fsync makes its renames and new entries durable). */

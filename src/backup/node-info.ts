@@ -54,28 +54,25 @@ export async function readNodeInfo(
         ? 'connection refused (is PostgreSQL running there?)'
         : (e.message ?? String(err));
     throw new PgbackmanError(
-      'CATALOGUE_UNAVAILABLE',
+      'NODE_UNAVAILABLE',
       `cannot connect to ${node.host}:${node.port ?? 5432} database "${database}": ${reason}`,
       { cause: err },
     );
   }
   try {
-    const [v] = (
-      await client.query<{ num: string; text: string }>(
-        "select current_setting('server_version_num') as num, current_setting('server_version') as text",
+    // One round trip: this sits on every run's critical path.
+    const [row] = (
+      await client.query<{ num: string; text: string; bytes: string; roles: string[] | null }>(
+        `select current_setting('server_version_num') as num, current_setting('server_version') as text,
+                pg_catalog.pg_database_size(current_database())::text as bytes,
+                (select array_agg(rolname::text order by rolname) from (${ROLES_SQL}) r) as roles`,
       )
     ).rows;
-    const [size] = (
-      await client.query<{ bytes: string }>(
-        'select pg_catalog.pg_database_size(current_database())::text as bytes',
-      )
-    ).rows;
-    const roles = (await client.query<{ rolname: string }>(ROLES_SQL)).rows.map((r) => r.rolname);
     return {
-      serverVersion: v?.text ?? '',
-      serverMajor: Math.floor(Number(v?.num) / 10000),
-      databaseBytes: Number(size?.bytes),
-      roles,
+      serverVersion: row?.text ?? '',
+      serverMajor: Math.floor(Number(row?.num) / 10000),
+      databaseBytes: Number(row?.bytes),
+      roles: row?.roles ?? [],
     };
   } finally {
     await client.end().catch(() => undefined);

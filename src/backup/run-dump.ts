@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
@@ -10,7 +10,8 @@ import { captureTool, databaseConfig } from './capture-tool.ts';
 import { childEnv, conninfo } from './conninfo.ts';
 import { checkDiskReserve } from './disk-reserve.ts';
 import { filterRoles } from './filter-roles.ts';
-import { fsync, hashFile, hashTree, writeHashed } from './hashed-file.ts';
+import { TreeFollower } from './follow-tree.ts';
+import { fsync, writeHashed, writeSmall } from './hashed-file.ts';
 import { dumpLayout } from './layout.ts';
 import { readNodeInfo } from './node-info.ts';
 import { choosePgBinDir, discoverPgBinDirs } from './pg-bin-dirs.ts';
@@ -70,6 +71,11 @@ export async function runDump(job: DumpJob, catalogue: Queryable): Promise<DumpR
       ? settings.retention
       : { period: (job.spec.retention as { period?: string } | undefined)?.period ?? '7d' };
   const recorder = new RunRecorder(catalogue, root);
+  const maintenance = job.node.spec.maintenanceDatabase ?? 'postgres';
+  // The node is asked while the catalogue records the start: both sit before pg_dump can begin.
+  const nodeInfo = (async () =>
+    readNodeInfo(job.node.spec, database ?? maintenance, childEnv(job.node.spec)))();
+  nodeInfo.catch(() => undefined);
   try {
     await recorder.start({
       id,
@@ -90,12 +96,8 @@ export async function runDump(job: DumpJob, catalogue: Queryable): Promise<DumpR
   let pgDumpVersion: string | null = null;
   let databaseBytes: number | null = null;
   try {
+    const info = await nodeInfo;
     const env = childEnv(job.node.spec);
-    const info = await readNodeInfo(
-      job.node.spec,
-      database ?? job.node.spec.maintenanceDatabase ?? 'postgres',
-      env,
-    );
     serverVersion = info.serverVersion;
     databaseBytes = database === undefined ? null : info.databaseBytes;
     const bin = choosePgBinDir(
@@ -103,13 +105,15 @@ export async function runDump(job: DumpJob, catalogue: Queryable): Promise<DumpR
       info.serverMajor,
       job.spec.pgDumpVersion,
     );
-    pgDumpVersion = (await run(join(bin.dir, 'pg_dump'), ['--version'])).stdout
-      .trim()
-      .replace(/^pg_dump \(PostgreSQL\) /, '');
+    // Only the record needs it: asked while the dump runs.
+    const toolVersion = run(join(bin.dir, 'pg_dump'), ['--version']).then((r) =>
+      r.stdout.trim().replace(/^pg_dump \(PostgreSQL\) /, ''),
+    );
+    toolVersion.catch(() => undefined);
     await mkdir(dirname(layout.partial), { recursive: true, mode: 0o700 });
     await mkdir(layout.partial, { mode: 0o700 });
     const log = join(layout.partial, 'dump.log');
-    const connection = conninfo(job.node.spec, database ?? job.node.spec.maintenanceDatabase ?? 'postgres');
+    const connection = conninfo(job.node.spec, database ?? maintenance);
     const fileName = dumpFileName(settings);
     const target = join(layout.partial, fileName);
     const cmd = pgDumpArgs(settings, connection, target);
@@ -119,12 +123,7 @@ export async function runDump(job: DumpJob, catalogue: Queryable): Promise<DumpR
       database !== undefined && settings.includeRoles
         ? captureTool(
             join(bin.dir, 'pg_dumpall'),
-            [
-              '--dbname',
-              conninfo(job.node.spec, job.node.spec.maintenanceDatabase ?? 'postgres'),
-              '--roles-only',
-              '--no-password',
-            ],
+            ['--dbname', conninfo(job.node.spec, maintenance), '--roles-only', '--no-password'],
             env,
             globalsLog,
           )
@@ -149,28 +148,36 @@ export async function runDump(job: DumpJob, catalogue: Queryable): Promise<DumpR
         sha256[fileName] = written.sha256;
         bytes = written.bytes;
       } else {
-        tool.stdout.resume();
-        await tool.done;
-        const tree = await hashTree(target);
-        sha256[fileName] = tree.files;
-        bytes = tree.bytes;
+        const follower = new TreeFollower(target);
+        try {
+          tool.stdout.resume();
+          await tool.done;
+          const tree = await follower.finish();
+          sha256[fileName] = tree.files;
+          bytes = tree.bytes;
+        } finally {
+          await follower.close();
+        }
       }
     } finally {
       await globals;
     }
+    pgDumpVersion = await toolVersion;
     let rolesPath: string | null = null;
     let configPath: string | null = null;
     if (rolesSql !== undefined) {
       rolesPath = join(layout.dir, 'roles.sql');
-      await writeFile(join(layout.partial, 'roles.sql'), filterRoles(await rolesSql, info.roles), {
-        mode: 0o600,
-      });
-      sha256['roles.sql'] = (await hashFile(join(layout.partial, 'roles.sql'))).sha256;
+      sha256['roles.sql'] = await writeSmall(
+        join(layout.partial, 'roles.sql'),
+        filterRoles(await rolesSql, info.roles),
+      );
     }
     if (configSql !== undefined) {
       configPath = join(layout.dir, 'config.sql');
-      await writeFile(join(layout.partial, 'config.sql'), databaseConfig(await configSql), { mode: 0o600 });
-      sha256['config.sql'] = (await hashFile(join(layout.partial, 'config.sql'))).sha256;
+      sha256['config.sql'] = await writeSmall(
+        join(layout.partial, 'config.sql'),
+        databaseConfig(await configSql),
+      );
     }
     for (const f of ['roles.sql', 'config.sql', 'dump.log', 'globals.log'])
       await fsync(join(layout.partial, f)).catch(() => undefined);

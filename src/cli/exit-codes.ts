@@ -23,6 +23,7 @@ export function exitCodeFor(code: ErrorCode): ExitCode {
     case 'INVALID_MANIFESTS':
     case 'IO':
     case 'CATALOGUE_UNAVAILABLE':
+    case 'NODE_UNAVAILABLE':
     case 'CATALOGUE_SCHEMA':
     case 'LOCKED':
     case 'STALE_PLAN':

@@ -174,6 +174,9 @@ describe('pgbackman run', () => {
         { role: '*', setconfig: ['work_mem=12MB'] },
         { role: 'shop_reader', setconfig: ['statement_timeout=7s'] },
       ]);
+      // The checksums taken while the files were written agree with a full re-read of them.
+      const verified = await cli('verify', id);
+      assert.deepEqual([verified.code, verified.stdout], [0, `${id} OK\n`], verified.stderr);
       const described = await cli('describe', 'backup', id);
       assert.match(described.stdout, /status: SUCCEEDED\n/);
       assert.match(described.stdout, /pgDumpVersion: "?\d+\.\d+/);

@@ -7,6 +7,7 @@ import { PgbackmanError } from '../../errors.ts';
 import { parseDuration } from '../../manifest/check-values.ts';
 import type { Kind } from '../../manifest/kinds.ts';
 import { ExitCode } from '../exit-codes.ts';
+import { humanBytes } from '../human-bytes.ts';
 import type { Output } from '../output.ts';
 import { renderTable } from '../render-table.ts';
 
@@ -193,17 +194,6 @@ function backupRows(items: BackupRun[]): [string[], string[][]] {
       b.dumpBytes === null ? '-' : humanBytes(b.dumpBytes),
     ]),
   ];
-}
-
-export function humanBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
 }
 
 function assertNever(v: never): never {

@@ -8,8 +8,8 @@ import { offlineCatalogue, unreachableReason } from '../../catalogue/unreachable
 import { PgbackmanError } from '../../errors.ts';
 import type { BackupServer, PgSQLNode } from '../../manifest/generated/manifest-types.ts';
 import { ExitCode } from '../exit-codes.ts';
+import { humanBytes } from '../human-bytes.ts';
 import type { Output } from '../output.ts';
-import { humanBytes } from './get.ts';
 
 type JobKind = DumpJob['kind'];
 
@@ -31,14 +31,16 @@ export async function runRun(
   let db: CatalogueDb | undefined;
   let job: DumpJob;
   let catalogue: Queryable;
+  let caching: Promise<void> = Promise.resolve();
   try {
     db = await openCatalogue(location, 'run');
     await requireCurrentSchema(db);
     job = await readJob(db, kind, name);
     catalogue = db;
-    await cacheJob(cacheDir, catalogueId, job).catch((err: Error) =>
-      output.err.write(`warning: could not cache ${kind}/${name} in ${cacheDir}: ${err.message}\n`),
-    );
+    // Written while the dump runs; a failure to cache costs a warning, never the dump.
+    caching = cacheJob(cacheDir, catalogueId, job).catch((err: Error) => {
+      output.err.write(`warning: could not cache ${kind}/${name} in ${cacheDir}: ${err.message}\n`);
+    });
   } catch (err) {
     await db?.close().catch(() => undefined);
     db = undefined;
@@ -58,6 +60,7 @@ export async function runRun(
   try {
     return await takeDump(job, catalogue, output);
   } finally {
+    await caching;
     await db?.close();
   }
 }
