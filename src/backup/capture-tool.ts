@@ -6,8 +6,9 @@ export async function captureTool(
   args: string[],
   env: NodeJS.ProcessEnv,
   log: string,
+  signal?: AbortSignal,
 ): Promise<string> {
-  const tool = spawnTool(path, args, env, log);
+  const tool = spawnTool(path, args, env, log, signal);
   const chunks: Buffer[] = [];
   tool.stdout.on('data', (c: Buffer) => chunks.push(c));
   await tool.done;

@@ -69,3 +69,42 @@ export async function recordEnd(q: Queryable, id: string, startedAt: Date, e: Ru
     ],
   );
 }
+
+/** A run that was recorded RUNNING and whose process stopped before recording its end. */
+export interface InterruptedRun {
+  readonly id: string;
+  readonly node: string;
+  readonly database: string | null;
+  readonly code: string;
+  readonly startedAt: Date;
+}
+
+export const INTERRUPTED =
+  'interrupted: the process taking this dump stopped before it finished (found by the next run of its definition)';
+
+/**
+ * Closes the earlier runs of the same definition that are still RUNNING: the caller holds the definition's
+ * run lock, so no live process is taking them. They become FAILED, and the caller removes their partial files.
+ */
+export async function closeInterrupted(q: Queryable, r: RunStart): Promise<InterruptedRun[]> {
+  const rows = await q.query<{
+    id: string;
+    node: string;
+    database: string | null;
+    code: string;
+    started_at: string;
+  }>(
+    `update pgbackman.backup_runs set status = 'FAILED', finished_at = now(), error = $5
+      where status = 'RUNNING' and server = $1 and definition is not distinct from $2
+        and snapshot is not distinct from $3 and id <> $4
+      returning id::text, node, database, code, (extract(epoch from started_at) * 1000)::bigint::text as started_at`,
+    [r.server, r.definition, r.snapshot, r.id, INTERRUPTED],
+  );
+  return rows.map((row) => ({
+    id: row.id,
+    node: row.node,
+    database: row.database,
+    code: row.code,
+    startedAt: new Date(Number(row.started_at)),
+  }));
+}

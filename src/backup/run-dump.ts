@@ -1,26 +1,19 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
 import type { BackupServer, PgSQLNode } from '../manifest/generated/manifest-types.ts';
 import { type EffectiveSettings, resolveSettings } from '../manifest/resolve-settings.ts';
-import { captureTool, databaseConfig } from './capture-tool.ts';
-import { childEnv, conninfo } from './conninfo.ts';
+import { childEnv } from './conninfo.ts';
 import { checkDiskReserve } from './disk-reserve.ts';
-import { filterRoles } from './filter-roles.ts';
-import { TreeFollower } from './follow-tree.ts';
-import { fsync, writeHashed, writeSmall } from './hashed-file.ts';
+import { fsync } from './hashed-file.ts';
 import { dumpLayout } from './layout.ts';
+import { removeLeftovers } from './leftovers.ts';
 import { readNodeInfo } from './node-info.ts';
 import { choosePgBinDir, discoverPgBinDirs } from './pg-bin-dirs.ts';
-import { dumpFileName, pgDumpArgs } from './pg-dump-args.ts';
 import { acquireRunLock } from './run-lock.ts';
 import { RunRecorder } from './run-recorder.ts';
-import { spawnTool } from './spawn-tool.ts';
-
-const run = promisify(execFile);
+import { writeDump } from './write-dump.ts';
 
 /** What to dump: a definition (or snapshot) with its node and server, as the catalogue holds them. */
 export interface DumpJob {
@@ -46,13 +39,25 @@ export interface DumpResult {
   readonly spooled: boolean;
   /** Records of earlier runs that were waiting in the spool and reached the catalogue at this run's start. */
   readonly replayed: number;
+  /** Earlier runs of this definition whose process stopped mid-way, found RUNNING and now recorded FAILED. */
+  readonly interrupted: number;
+}
+
+export interface RunDumpOptions {
+  /** Aborting it interrupts the run: its tools are sent SIGTERM, its files removed, and it is recorded FAILED. */
+  readonly signal?: AbortSignal;
 }
 
 /**
  * Takes one dump as the definition says, writes it under a temporary name, syncs it, renames it into
  * place only when every step succeeded, and records it: RUNNING at the start, SUCCEEDED or FAILED at the end.
  */
-export async function runDump(job: DumpJob, catalogue: Queryable): Promise<DumpResult> {
+export async function runDump(
+  job: DumpJob,
+  catalogue: Queryable,
+  options: RunDumpOptions = {},
+): Promise<DumpResult> {
+  const { signal } = options;
   const settings = resolveSettings(
     job.spec as never,
     { spec: job.node.spec } as PgSQLNode,
@@ -71,10 +76,13 @@ export async function runDump(job: DumpJob, catalogue: Queryable): Promise<DumpR
       ? settings.retention
       : { period: (job.spec.retention as { period?: string } | undefined)?.period ?? '7d' };
   const recorder = new RunRecorder(catalogue, root);
-  const maintenance = job.node.spec.maintenanceDatabase ?? 'postgres';
   // The node is asked while the catalogue records the start: both sit before pg_dump can begin.
   const nodeInfo = (async () =>
-    readNodeInfo(job.node.spec, database ?? maintenance, childEnv(job.node.spec)))();
+    readNodeInfo(
+      job.node.spec,
+      database ?? job.node.spec.maintenanceDatabase ?? 'postgres',
+      childEnv(job.node.spec),
+    ))();
   nodeInfo.catch(() => undefined);
   try {
     await recorder.start({
@@ -88,6 +96,8 @@ export async function runDump(job: DumpJob, catalogue: Queryable): Promise<DumpR
       startedAt,
       retention,
     });
+    // Holding the definition's lock, nothing else writes its partial directories: earlier runs' are debris.
+    await removeLeftovers(root, job.name, layout, recorder.interrupted);
   } catch (err) {
     release();
     throw err;
@@ -97,7 +107,6 @@ export async function runDump(job: DumpJob, catalogue: Queryable): Promise<DumpR
   let databaseBytes: number | null = null;
   try {
     const info = await nodeInfo;
-    const env = childEnv(job.node.spec);
     serverVersion = info.serverVersion;
     databaseBytes = database === undefined ? null : info.databaseBytes;
     const bin = choosePgBinDir(
@@ -105,82 +114,23 @@ export async function runDump(job: DumpJob, catalogue: Queryable): Promise<DumpR
       info.serverMajor,
       job.spec.pgDumpVersion,
     );
-    // Only the record needs it: asked while the dump runs.
-    const toolVersion = run(join(bin.dir, 'pg_dump'), ['--version']).then((r) =>
-      r.stdout.trim().replace(/^pg_dump \(PostgreSQL\) /, ''),
-    );
-    toolVersion.catch(() => undefined);
+    signal?.throwIfAborted();
     await mkdir(dirname(layout.partial), { recursive: true, mode: 0o700 });
     await mkdir(layout.partial, { mode: 0o700 });
-    const log = join(layout.partial, 'dump.log');
-    const connection = conninfo(job.node.spec, database ?? maintenance);
-    const fileName = dumpFileName(settings);
-    const target = join(layout.partial, fileName);
-    const cmd = pgDumpArgs(settings, connection, target);
-    // The roles and the database's configuration are small: taken alongside the dump, not after it.
-    const globalsLog = join(layout.partial, 'globals.log');
-    const rolesSql =
-      database !== undefined && settings.includeRoles
-        ? captureTool(
-            join(bin.dir, 'pg_dumpall'),
-            ['--dbname', conninfo(job.node.spec, maintenance), '--roles-only', '--no-password'],
-            env,
-            globalsLog,
-          )
-        : undefined;
-    const configSql =
-      database !== undefined && settings.includeDatabaseConfig
-        ? captureTool(
-            join(bin.dir, 'pg_dump'),
-            ['--dbname', connection, '--no-password', '--create', '--schema-only', '--schema=pg_toast'],
-            env,
-            globalsLog,
-          )
-        : undefined;
-    // Observed now, so a failure of one while the dump runs is never an unhandled rejection.
-    const globals = Promise.allSettled([rolesSql, configSql]);
-    const tool = spawnTool(join(bin.dir, cmd.tool), cmd.args, env, log);
-    const sha256: Record<string, unknown> = {};
-    let bytes: number;
-    try {
-      if (cmd.output === 'stdout') {
-        const [written] = await Promise.all([writeHashed(tool.stdout, target), tool.done]);
-        sha256[fileName] = written.sha256;
-        bytes = written.bytes;
-      } else {
-        const follower = new TreeFollower(target);
-        try {
-          tool.stdout.resume();
-          await tool.done;
-          const tree = await follower.finish();
-          sha256[fileName] = tree.files;
-          bytes = tree.bytes;
-        } finally {
-          await follower.close();
-        }
-      }
-    } finally {
-      await globals;
-    }
-    pgDumpVersion = await toolVersion;
-    let rolesPath: string | null = null;
-    let configPath: string | null = null;
-    if (rolesSql !== undefined) {
-      rolesPath = join(layout.dir, 'roles.sql');
-      sha256['roles.sql'] = await writeSmall(
-        join(layout.partial, 'roles.sql'),
-        filterRoles(await rolesSql, info.roles),
-      );
-    }
-    if (configSql !== undefined) {
-      configPath = join(layout.dir, 'config.sql');
-      sha256['config.sql'] = await writeSmall(
-        join(layout.partial, 'config.sql'),
-        databaseConfig(await configSql),
-      );
-    }
-    for (const f of ['roles.sql', 'config.sql', 'dump.log', 'globals.log'])
-      await fsync(join(layout.partial, f)).catch(() => undefined);
+    const written = await writeDump(
+      {
+        node: job.node.spec,
+        database,
+        settings,
+        binDir: bin.dir,
+        roles: info.roles,
+        env: childEnv(job.node.spec),
+      },
+      layout.partial,
+      signal,
+    );
+    pgDumpVersion = written.pgDumpVersion;
+    signal?.throwIfAborted();
     await fsync(layout.partial);
     await rename(layout.partial, layout.dir);
     await fsync(dirname(layout.dir));
@@ -188,12 +138,12 @@ export async function runDump(job: DumpJob, catalogue: Queryable): Promise<DumpR
     await recorder.end({
       status: 'SUCCEEDED',
       finishedAt,
-      dumpBytes: bytes,
-      dumpPath: join(layout.dir, fileName),
+      dumpBytes: written.bytes,
+      dumpPath: join(layout.dir, written.fileName),
       logPath: join(layout.dir, 'dump.log'),
-      rolesPath,
-      configPath,
-      sha256,
+      rolesPath: written.roles ? join(layout.dir, 'roles.sql') : null,
+      configPath: written.config ? join(layout.dir, 'config.sql') : null,
+      sha256: written.sha256,
       pgDumpVersion,
       serverVersion,
       databaseBytes,
@@ -203,18 +153,23 @@ export async function runDump(job: DumpJob, catalogue: Queryable): Promise<DumpR
       id,
       status: 'SUCCEEDED',
       dir: layout.dir,
-      bytes,
+      bytes: written.bytes,
       durationMs: finishedAt.getTime() - startedAt.getTime(),
       settings,
       error: null,
       spooled: recorder.spooled,
       replayed: recorder.replayed,
+      interrupted: recorder.interrupted.length,
     };
   } catch (err) {
     // Nothing that could be mistaken for a good dump stays behind.
     await rm(layout.partial, { recursive: true, force: true });
     const finishedAt = new Date();
-    const error = err instanceof Error ? err.message : String(err);
+    const error = signal?.aborted
+      ? `interrupted by ${String(signal.reason)} before it finished`
+      : err instanceof Error
+        ? err.message
+        : String(err);
     await recorder.end({
       status: 'FAILED',
       finishedAt,
@@ -239,6 +194,7 @@ export async function runDump(job: DumpJob, catalogue: Queryable): Promise<DumpR
       error,
       spooled: recorder.spooled,
       replayed: recorder.replayed,
+      interrupted: recorder.interrupted.length,
     };
   } finally {
     release();

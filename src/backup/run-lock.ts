@@ -21,7 +21,7 @@ export function acquireRunLock(root: string, key: string): () => void {
       } catch {
         // unreadable: treat as stale
       }
-      if (holder.pid !== undefined && alive(holder.pid)) {
+      if (holder.pid !== undefined && processAlive(holder.pid)) {
         throw new PgbackmanError(
           'LOCKED',
           `${key} is already running (pid ${holder.pid}, since ${holder.since ?? 'unknown'}); a definition never runs twice at once`,
@@ -33,7 +33,8 @@ export function acquireRunLock(root: string, key: string): () => void {
   throw new PgbackmanError('LOCKED', `cannot take the run lock ${file}`);
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid exists (EPERM: it exists, as another user's). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -1,5 +1,12 @@
 import type { Queryable } from '../catalogue/catalogue-db.ts';
-import { type RunEnd, type RunStart, recordEnd, recordStart } from './record-run.ts';
+import {
+  closeInterrupted,
+  type InterruptedRun,
+  type RunEnd,
+  type RunStart,
+  recordEnd,
+  recordStart,
+} from './record-run.ts';
 import { replaySpool, spoolRun } from './spool.ts';
 
 /**
@@ -11,6 +18,8 @@ export class RunRecorder {
   spooled = false;
   /** Records of earlier runs that were waiting in the spool and reached the catalogue at this start. */
   replayed = 0;
+  /** Earlier runs of the same definition left RUNNING by a process that stopped; now recorded FAILED. */
+  interrupted: InterruptedRun[] = [];
   readonly #q: Queryable;
   readonly #root: string;
   constructor(q: Queryable, root: string) {
@@ -21,10 +30,11 @@ export class RunRecorder {
     this.#start = run;
     try {
       this.replayed = await replaySpool(this.#q, this.#root);
+      this.interrupted = await closeInterrupted(this.#q, run);
       await recordStart(this.#q, run);
     } catch {
       this.spooled = true;
-      await spoolRun(this.#root, { start: run, end: null });
+      await spoolRun(this.#root, { start: run, end: null, pid: process.pid });
     }
   }
   async end(e: RunEnd): Promise<void> {
@@ -37,6 +47,6 @@ export class RunRecorder {
         this.spooled = true;
       }
     }
-    await spoolRun(this.#root, { start, end: e });
+    await spoolRun(this.#root, { start, end: e, pid: process.pid });
   }
 }

@@ -17,8 +17,14 @@ export function spawnTool(
   args: readonly string[],
   env: NodeJS.ProcessEnv,
   logFile: string,
+  signal?: AbortSignal,
 ): ToolRun {
-  const child = spawn(path, [...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // An aborted signal (the run interrupted) sends the tool SIGTERM; it then closes like any killed tool.
+  const child = spawn(path, [...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(signal === undefined ? {} : { signal }),
+  });
   const log = createWriteStream(logFile, { flags: 'a', mode: 0o600 });
   let tail = '';
   child.stderr.on('data', (chunk: Buffer) => {
@@ -26,9 +32,10 @@ export function spawnTool(
     tail = (tail + chunk.toString('utf8')).slice(-4000);
   });
   const done = new Promise<void>((resolve, reject) => {
-    child.on('error', (err) =>
-      reject(new PgbackmanError('IO', `cannot run ${path}: ${err.message}`, { cause: err })),
-    );
+    child.on('error', (err) => {
+      if (err.name !== 'AbortError')
+        reject(new PgbackmanError('IO', `cannot run ${path}: ${err.message}`, { cause: err }));
+    });
     child.on('close', (code, signal) => {
       log.end();
       if (code === 0) return resolve();

@@ -2,11 +2,14 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
 import type { RunEnd, RunStart } from './record-run.ts';
+import { processAlive } from './run-lock.ts';
 
 /** A run's record waiting for the catalogue: its start, and its end once known. */
 export interface SpooledRun {
   readonly start: RunStart;
   readonly end: RunEnd | null;
+  /** The process taking the run: a start without an end is only replayed once that process is gone. */
+  readonly pid?: number;
 }
 
 export function spoolDir(root: string): string {
@@ -45,6 +48,8 @@ export async function replaySpool(q: Queryable, root: string): Promise<number> {
       await rename(path, `${path}.unreadable`).catch(() => undefined);
       continue;
     }
+    // Still being taken (by another process, or this one): its end will follow.
+    if (run.end === null && run.pid !== undefined && processAlive(run.pid)) continue;
     await sendSpooled(q, run);
     await rm(path, { force: true });
     sent++;

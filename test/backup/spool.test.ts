@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type DumpJob, runDump } from '../../src/backup/run-dump.ts';
-import { replaySpool, spoolDir } from '../../src/backup/spool.ts';
+import { replaySpool, spoolDir, spoolRun } from '../../src/backup/spool.ts';
 import type { Queryable } from '../../src/catalogue/catalogue-db.ts';
 import { connectPostgres } from '../../src/catalogue/connect-postgres.ts';
 import { createTestCatalogue, type TestCatalogue } from '../support/catalogues.ts';
@@ -74,7 +75,7 @@ describe('the spool: a dump is taken and recorded even when the catalogue is dow
 
   test('down in the middle: the RUNNING row is completed by the replay', async () => {
     const db = await connectPostgres(catalogue.location);
-    const result = await runDump(job, downAfter(db, 1));
+    const result = await runDump(job, downAfter(db, 2)); // closing interrupted runs, then the start
     await db.close();
     assert.equal(result.status, 'SUCCEEDED', result.error ?? '');
     assert.equal(result.spooled, true);
@@ -97,5 +98,33 @@ describe('the spool: a dump is taken and recorded even when the catalogue is dow
     assert.ok(before >= 3, 'the spooled record arrived');
     assert.deepEqual(readdirSync(spoolDir(root)).sort(), ['00000000-torn.json.unreadable']);
     assert.ok((await runs()).some((r) => r.id === result.id));
+  });
+
+  test('a start whose process is alive waits; once that process is gone it is replayed as interrupted', async () => {
+    const start = {
+      id: '00000000-0000-4000-8000-000000000001',
+      server: 'local',
+      node: 'n',
+      database: 'postgres',
+      code: 'FULL',
+      definition: 'nightly',
+      snapshot: null,
+      startedAt: new Date(),
+      retention: { period: '7d' },
+    };
+    await spoolRun(root, { start, end: null, pid: process.pid });
+    assert.equal(
+      (await runs()).some((r) => r.id === start.id),
+      false,
+      'still being taken: not replayed',
+    );
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid;
+    await spoolRun(root, { start, end: null, pid: gone });
+    const replayed = (await runs()).find((r) => r.id === start.id);
+    assert.equal(replayed?.status, 'FAILED');
+    assert.deepEqual(
+      readdirSync(spoolDir(root)).filter((f) => f.endsWith('.json')),
+      [],
+    );
   });
 });

@@ -97,7 +97,26 @@ async function readJob(db: CatalogueDb, kind: JobKind, name: string): Promise<Du
 async function takeDump(job: DumpJob, catalogue: Queryable, output: Output): Promise<ExitCode> {
   const target = job.spec.database ?? 'the whole node';
   output.err.write(`Dumping ${target} on ${job.node.name} for ${job.kind}/${job.name}...\n`);
-  const result = await runDump(job, catalogue);
+  // The first SIGINT or SIGTERM stops the dump cleanly (tools killed, files removed, FAILED recorded);
+  // a second one meets Node's default handler.
+  const controller = new AbortController();
+  const interrupt = (signal: NodeJS.Signals) => {
+    output.err.write(`${signal}: interrupting the dump; its files are removed and the run recorded FAILED\n`);
+    controller.abort(signal);
+  };
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+  let result: Awaited<ReturnType<typeof runDump>>;
+  try {
+    result = await runDump(job, catalogue, { signal: controller.signal });
+  } finally {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
+  }
+  if (result.interrupted > 0)
+    output.err.write(
+      `note: ${result.interrupted} earlier run(s) of ${job.kind}/${job.name} were left RUNNING by a process that stopped; now recorded FAILED and their partial files removed\n`,
+    );
   if (result.replayed > 0)
     output.err.write(`note: ${result.replayed} record(s) waiting in the spool reached the catalogue\n`);
   if (result.spooled)

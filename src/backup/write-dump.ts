@@ -1,0 +1,110 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { PgSQLNode } from '../manifest/generated/manifest-types.ts';
+import type { EffectiveSettings } from '../manifest/resolve-settings.ts';
+import { captureTool, databaseConfig } from './capture-tool.ts';
+import { conninfo } from './conninfo.ts';
+import { filterRoles } from './filter-roles.ts';
+import { TreeFollower } from './follow-tree.ts';
+import { fsync, writeHashed, writeSmall } from './hashed-file.ts';
+import { dumpFileName, pgDumpArgs } from './pg-dump-args.ts';
+import { spawnTool } from './spawn-tool.ts';
+
+const run = promisify(execFile);
+
+export interface DumpTarget {
+  readonly node: PgSQLNode['spec'];
+  /** The database, or undefined for a CLUSTER dump. */
+  readonly database: string | undefined;
+  readonly settings: EffectiveSettings;
+  /** The PostgreSQL bin directory whose pg_dump and pg_dumpall to use. */
+  readonly binDir: string;
+  /** The roles the database needs (roles.sql keeps only these). */
+  readonly roles: readonly string[];
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export interface WrittenDump {
+  readonly fileName: string;
+  readonly bytes: number;
+  readonly sha256: Record<string, unknown>;
+  readonly roles: boolean;
+  readonly config: boolean;
+  readonly pgDumpVersion: string;
+}
+
+/**
+ * Writes one dump into `dir` (which exists and is empty): pg_dump or pg_dumpall, and beside a database's dump
+ * its roles.sql and config.sql, each file hashed as it is written and synced. Throws when any tool fails.
+ */
+export async function writeDump(t: DumpTarget, dir: string, signal?: AbortSignal): Promise<WrittenDump> {
+  const maintenance = t.node.maintenanceDatabase ?? 'postgres';
+  // Only the record needs it: asked while the dump runs.
+  const version = run(join(t.binDir, 'pg_dump'), ['--version']).then((r) =>
+    r.stdout.trim().replace(/^pg_dump \(PostgreSQL\) /, ''),
+  );
+  version.catch(() => undefined);
+  const connection = conninfo(t.node, t.database ?? maintenance);
+  const fileName = dumpFileName(t.settings);
+  const target = join(dir, fileName);
+  const cmd = pgDumpArgs(t.settings, connection, target);
+  // The roles and the database's configuration are small: taken alongside the dump, not after it.
+  const globalsLog = join(dir, 'globals.log');
+  const capture = (tool: string, args: string[]) =>
+    captureTool(join(t.binDir, tool), args, t.env, globalsLog, signal);
+  const rolesSql =
+    t.database !== undefined && t.settings.includeRoles
+      ? capture('pg_dumpall', ['--dbname', conninfo(t.node, maintenance), '--roles-only', '--no-password'])
+      : undefined;
+  const configSql =
+    t.database !== undefined && t.settings.includeDatabaseConfig
+      ? capture('pg_dump', [
+          '--dbname',
+          connection,
+          '--no-password',
+          '--create',
+          '--schema-only',
+          '--schema=pg_toast',
+        ])
+      : undefined;
+  // Observed now, so a failure of one while the dump runs is never an unhandled rejection.
+  const globals = Promise.allSettled([rolesSql, configSql]);
+  const tool = spawnTool(join(t.binDir, cmd.tool), cmd.args, t.env, join(dir, 'dump.log'), signal);
+  const sha256: Record<string, unknown> = {};
+  let bytes: number;
+  try {
+    if (cmd.output === 'stdout') {
+      const [written] = await Promise.all([writeHashed(tool.stdout, target), tool.done]);
+      sha256[fileName] = written.sha256;
+      bytes = written.bytes;
+    } else {
+      const follower = new TreeFollower(target);
+      try {
+        tool.stdout.resume();
+        await tool.done;
+        const tree = await follower.finish();
+        sha256[fileName] = tree.files;
+        bytes = tree.bytes;
+      } finally {
+        await follower.close();
+      }
+    }
+  } finally {
+    await globals;
+  }
+  if (rolesSql !== undefined)
+    sha256['roles.sql'] = await writeSmall(join(dir, 'roles.sql'), filterRoles(await rolesSql, t.roles));
+  if (configSql !== undefined)
+    sha256['config.sql'] = await writeSmall(join(dir, 'config.sql'), databaseConfig(await configSql));
+  for (const f of ['roles.sql', 'config.sql', 'dump.log', 'globals.log'])
+    await fsync(join(dir, f)).catch(() => undefined);
+  return {
+    fileName,
+    bytes,
+    sha256,
+    roles: rolesSql !== undefined,
+    config: configSql !== undefined,
+    pgDumpVersion: await version,
+  };
+}

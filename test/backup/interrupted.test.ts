@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { createTestCatalogue, type TestCatalogue } from '../support/catalogues.ts';
+import { assertNoStackTrace, REPO_ROOT, runCli, writeTree } from '../support/run-cli.ts';
+import { testServerUrl, withClient, withDatabase } from '../support/test-database.ts';
+
+const exec = promisify(execFile);
+const DB = 'interrupt_me';
+
+interface Finished {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+describe('a run that is interrupted', () => {
+  let catalogue: TestCatalogue;
+  let root: string;
+  before(async () => {
+    catalogue = await createTestCatalogue('postgres', 'interrupted');
+    root = await mkdtemp(join(tmpdir(), 'pgbackman-interrupted-'));
+    await withClient(testServerUrl(), async (c) => {
+      await c.query(`drop database if exists ${DB} with (force)`);
+      await c.query(`create database ${DB}`);
+    });
+    await withClient(withDatabase(testServerUrl(), DB), (c) =>
+      c.query('create table t as select g from generate_series(1, 1000) g'),
+    );
+    const node = new URL(testServerUrl());
+    const dir = await writeTree({
+      'm.yaml': `apiVersion: pgbackman.io/v1
+kind: BackupServer
+metadata: {name: local}
+spec: {hostname: localhost, rootDirectory: ${JSON.stringify(root)}}
+---
+apiVersion: pgbackman.io/v1
+kind: PgSQLNode
+metadata: {name: n1}
+spec: {host: ${node.hostname}, port: ${node.port}}
+---
+apiVersion: pgbackman.io/v1
+kind: BackupDefinition
+metadata: {name: slow}
+spec: {server: local, node: n1, database: ${DB}}
+`,
+    });
+    const r = await cli('apply', dir, '--auto-approve');
+    assert.equal(r.code, 0, r.stderr);
+  });
+  after(async () => {
+    await catalogue?.drop();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  const cli = (...args: string[]) => runCli(['--catalogue', catalogue.location, ...args]);
+  const runs = async () =>
+    JSON.parse((await cli('get', 'backups', '-o', 'json')).stdout) as {
+      id: string;
+      status: string;
+      error: string | null;
+    }[];
+  const partials = () =>
+    existsSync(join(root, 'n1', DB))
+      ? readdirSync(join(root, 'n1', DB)).filter((d) => d.endsWith('.partial'))
+      : [];
+  const pgDumps = async () =>
+    (await exec('pgrep', ['-f', `pg_dump .*dbname='${DB}'`]).catch(() => ({ stdout: '' }))).stdout.trim();
+
+  /** Starts `pgbackman run slow` while a lock holds pg_dump inside its work; resolves once its files exist. */
+  async function startBlockedRun() {
+    const blocker = new pg.Client({ connectionString: withDatabase(testServerUrl(), DB) });
+    await blocker.connect();
+    await blocker.query('begin');
+    await blocker.query('lock table t in access exclusive mode');
+    const child = spawn(
+      process.execPath,
+      [join(REPO_ROOT, 'bin/pgbackman.js'), '--catalogue', catalogue.location, 'run', 'slow'],
+      { env: { ...process.env, NO_COLOR: '1' } },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const done = new Promise<Finished>((resolve) =>
+      child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
+    );
+    for (let i = 0; i < 200 && (partials().length === 0 || (await pgDumps()) === ''); i++) await sleep(50);
+    assert.equal(partials().length, 1, `the run did not start: ${stderr}`);
+    const unblock = async () => {
+      await blocker.query('rollback');
+      await blocker.end();
+    };
+    return { child, done, unblock };
+  }
+
+  test('SIGTERM: pg_dump is stopped, the files removed, the run recorded FAILED as interrupted', async () => {
+    const { child, done, unblock } = await startBlockedRun();
+    child.kill('SIGTERM');
+    const r = await done;
+    await unblock();
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /SIGTERM: interrupting the dump/);
+    assert.match(r.stdout, /^Backup \S+ FAILED: FULL dump of interrupt_me on n1/);
+    assert.match(r.stderr, /error: interrupted by SIGTERM before it finished/);
+    assert.doesNotMatch(r.stderr, /^\s+at /m);
+    assert.deepEqual(partials(), []);
+    assert.equal(await pgDumps(), '', 'no pg_dump is left running');
+    const [last] = await runs();
+    assert.equal(last?.status, 'FAILED');
+    assert.match(last?.error ?? '', /interrupted by SIGTERM/);
+  });
+
+  test('SIGKILL: the next run records the lost run FAILED and removes its partial files', async () => {
+    const { child, done, unblock } = await startBlockedRun();
+    child.kill('SIGKILL');
+    assert.equal((await done).signal, 'SIGKILL');
+    // Nothing can stop an orphaned pg_dump when its parent is killed outright: the operator (here, the test) does.
+    await exec('pkill', ['-f', `pg_dump .*dbname='${DB}'`]).catch(() => undefined);
+    await unblock();
+    const lost = (await runs()).find((r) => r.status === 'RUNNING');
+    assert.ok(lost, 'the killed run is still RUNNING in the catalogue');
+    assert.equal(partials().length, 1, 'and its partial directory is still there');
+
+    const next = await cli('run', 'slow');
+    assertNoStackTrace(next);
+    assert.equal(next.code, 0, next.stderr);
+    assert.match(next.stderr, /note: 1 earlier run\(s\) of BackupDefinition\/slow were left RUNNING/);
+    assert.deepEqual(partials(), []);
+    const after = await runs();
+    const closed = after.find((r) => r.id === lost.id);
+    assert.equal(closed?.status, 'FAILED');
+    assert.match(
+      closed?.error ?? '',
+      /^interrupted: the process taking this dump stopped before it finished/,
+    );
+    assert.equal(after.filter((r) => r.status === 'RUNNING').length, 0);
+  });
+});
