@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createTestCatalogue } from '../support/catalogues.ts';
+import { localSetup } from '../support/fixtures.ts';
 import { assertNoStackTrace, REPO_ROOT, runCli, writeTree } from '../support/run-cli.ts';
 import { testServerUrl } from '../support/test-database.ts';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../support/throwaway-postgres.ts';
@@ -103,26 +104,12 @@ describe('pgbackman run while the catalogue is down', () => {
 
 function manifestsFor(root: string): string {
   const node = new URL(testServerUrl());
-  return `apiVersion: pgbackman.io/v1
-kind: BackupServer
-metadata: {name: local}
-spec: {hostname: localhost, rootDirectory: ${JSON.stringify(root)}}
----
-apiVersion: pgbackman.io/v1
-kind: PgSQLNode
-metadata: {name: n1}
-spec: {host: ${node.hostname}, port: ${node.port}}
----
-apiVersion: pgbackman.io/v1
-kind: BackupDefinition
-metadata: {name: nightly}
-spec: {server: local, node: n1, database: postgres}
----
-apiVersion: pgbackman.io/v1
-kind: BackupDefinition
-metadata: {name: never-run}
-spec: {server: local, node: n1, database: template1}
-`;
+  return localSetup({
+    root,
+    host: node.hostname,
+    port: node.port,
+    definitions: { nightly: 'database: postgres', 'never-run': 'database: template1' },
+  });
 }
 
 describe('pgbackman run while the embedded catalogue is held by another process', () => {

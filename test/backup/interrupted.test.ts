@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { createTestCatalogue, type TestCatalogue } from '../support/catalogues.ts';
+import { localSetup } from '../support/fixtures.ts';
 import { assertNoStackTrace, REPO_ROOT, runCli, writeTree } from '../support/run-cli.ts';
 import { testServerUrl, withClient, withDatabase } from '../support/test-database.ts';
 
@@ -37,21 +38,12 @@ describe('a run that is interrupted', () => {
     );
     const node = new URL(testServerUrl());
     const dir = await writeTree({
-      'm.yaml': `apiVersion: pgbackman.io/v1
-kind: BackupServer
-metadata: {name: local}
-spec: {hostname: localhost, rootDirectory: ${JSON.stringify(root)}}
----
-apiVersion: pgbackman.io/v1
-kind: PgSQLNode
-metadata: {name: n1}
-spec: {host: ${node.hostname}, port: ${node.port}}
----
-apiVersion: pgbackman.io/v1
-kind: BackupDefinition
-metadata: {name: slow}
-spec: {server: local, node: n1, database: ${DB}}
-`,
+      'm.yaml': localSetup({
+        root,
+        host: node.hostname,
+        port: node.port,
+        definitions: { slow: `database: ${DB}` },
+      }),
     });
     const r = await cli('apply', dir, '--auto-approve');
     assert.equal(r.code, 0, r.stderr);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createTestCatalogue, type TestCatalogue } from '../support/catalogues.ts';
+import { localSetup } from '../support/fixtures.ts';
 import { assertNoStackTrace, runCli, writeTree } from '../support/run-cli.ts';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../support/throwaway-postgres.ts';
 
@@ -16,21 +17,14 @@ describe('pgbackman run against a node that requires a password', () => {
     catalogue = await createTestCatalogue('postgres', 'password');
     root = await mkdtemp(join(tmpdir(), 'pgbackman-pw-'));
     const dir = await writeTree({
-      'm.yaml': `apiVersion: pgbackman.io/v1
-kind: BackupServer
-metadata: {name: local}
-spec: {hostname: localhost, rootDirectory: ${JSON.stringify(root)}}
----
-apiVersion: pgbackman.io/v1
-kind: PgSQLNode
-metadata: {name: locked}
-spec: {host: 127.0.0.1, port: ${node.port}, passwordFrom: {env: PGBACKMAN_NODE_PASSWORD}}
----
-apiVersion: pgbackman.io/v1
-kind: BackupDefinition
-metadata: {name: nightly}
-spec: {server: local, node: locked, database: postgres}
-`,
+      'm.yaml': localSetup({
+        root,
+        host: '127.0.0.1',
+        port: node.port,
+        nodeName: 'locked',
+        nodeSpec: 'passwordFrom: {env: PGBACKMAN_NODE_PASSWORD}',
+        definitions: { nightly: 'database: postgres' },
+      }),
     });
     const r = await runCli(['--catalogue', catalogue.location, 'apply', dir, '--auto-approve']);
     assert.equal(r.code, 0, r.stderr);
