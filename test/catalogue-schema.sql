@@ -65,6 +65,8 @@ CREATE TABLE pgbackman.backup_runs (
     verified_at timestamp with time zone,
     verify_status text,
     verify_error text,
+    host text,
+    pid integer,
     CONSTRAINT backup_runs_check CHECK (((definition IS NULL) <> (snapshot IS NULL))),
     CONSTRAINT backup_runs_code_check CHECK ((code = ANY (ARRAY['CLUSTER'::text, 'FULL'::text, 'SCHEMA'::text, 'DATA'::text]))),
     CONSTRAINT backup_runs_status_check CHECK ((status = ANY (ARRAY['RUNNING'::text, 'SUCCEEDED'::text, 'FAILED'::text]))),

@@ -5,20 +5,27 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PgbackmanError } from '../errors.ts';
 
 interface Followed {
-  readonly handle: FileHandle;
+  /** Open while the file is being written; closed (null) once it has been idle, reopened to catch up. */
+  handle: FileHandle | null;
   readonly hash: Hash;
   readonly ino: number;
   bytes: number;
+  idlePasses: number;
 }
 
 const CHUNK = 1024 * 1024;
 const IDLE_MS = 20;
+/** A file that has not grown for this many passes is done being written (pg_dump moved on): closed. */
+const IDLE_PASSES_TO_CLOSE = 3;
+/** Never more open files than this, whatever the number of tables: the oldest idle ones are closed first. */
+const MAX_OPEN = 32;
 
 /**
  * Hashes the files another program writes into a directory (pg_dump's directory format) while it writes
  * them: each file is followed from where the last read stopped, so its bytes are read once, from the page
  * cache, alongside the dump instead of after it. pg_dump only appends to these files; `finish()` checks that
- * each file ends where its hash does and is still the file that was read, so a rewrite cannot go unnoticed.
+ * each file is still the one that was read and ends where its hash does (a rewrite that kept the length is
+ * the one change it could not see, and pg_dump does not make it).
  */
 export class TreeFollower {
   readonly #dir: string;
@@ -43,10 +50,10 @@ export class TreeFollower {
       const files: Record<string, string> = {};
       let bytes = 0;
       for (const [name, f] of [...this.#files].sort(([a], [b]) => (a < b ? -1 : 1))) {
-        const now = await stat(join(this.#dir, name));
-        if (now.ino !== f.ino || now.size !== f.bytes)
-          throw new PgbackmanError('IO', `${name} changed after it was read: its checksum would be wrong`);
-        await f.handle.sync();
+        await this.#catchUp(name, f);
+        const handle = f.handle as FileHandle;
+        await handle.sync();
+        await this.#closeHandle(f);
         files[name] = f.hash.digest('hex');
         bytes += f.bytes;
       }
@@ -62,7 +69,7 @@ export class TreeFollower {
   async close(): Promise<void> {
     this.#stopped = true;
     await this.#loop.catch(() => undefined);
-    await Promise.all([...this.#files.values()].map((f) => f.handle.close().catch(() => undefined)));
+    await Promise.all([...this.#files.values()].map((f) => this.#closeHandle(f)));
     this.#files.clear();
   }
 
@@ -70,7 +77,7 @@ export class TreeFollower {
     while (!this.#stopped) if ((await this.#pass()) === 0) await sleep(IDLE_MS);
   }
 
-  /** One sweep: new files are opened, every file is read to its current end. Returns the bytes read. */
+  /** One sweep: new files are opened, open files read to their current end. Returns the bytes read. */
   async #pass(): Promise<number> {
     let names: string[];
     try {
@@ -80,28 +87,60 @@ export class TreeFollower {
     }
     let read = 0;
     for (const name of names) {
-      if (this.#skipped.has(name)) continue;
-      let f = this.#files.get(name);
-      if (f === undefined) {
-        const handle = await open(join(this.#dir, name), 'r');
-        const s = await handle.stat();
-        if (!s.isFile()) {
-          this.#skipped.add(name);
-          await handle.close();
-          continue;
-        }
-        f = { handle, hash: createHash('sha256'), ino: s.ino, bytes: 0 };
-        this.#files.set(name, f);
-      }
-      for (;;) {
-        const { bytesRead } = await f.handle.read(this.#buffer, 0, CHUNK, f.bytes);
-        if (bytesRead === 0) break;
-        f.hash.update(this.#buffer.subarray(0, bytesRead));
-        f.bytes += bytesRead;
-        read += bytesRead;
-        if (bytesRead < CHUNK) break;
-      }
+      if (this.#skipped.has(name) || this.#files.get(name)?.handle === null) continue;
+      const f = this.#files.get(name) ?? (await this.#start(name));
+      if (f === undefined) continue;
+      const n = await this.#readToEnd(f);
+      read += n;
+      f.idlePasses = n === 0 ? f.idlePasses + 1 : 0;
+      if (f.idlePasses >= IDLE_PASSES_TO_CLOSE) await this.#closeHandle(f);
     }
     return read;
+  }
+
+  async #start(name: string): Promise<Followed | undefined> {
+    const open_ = [...this.#files.values()].filter((f) => f.handle !== null);
+    if (open_.length >= MAX_OPEN) {
+      const idlest = open_.sort((a, b) => b.idlePasses - a.idlePasses)[0];
+      if (idlest !== undefined) await this.#closeHandle(idlest);
+    }
+    const handle = await open(join(this.#dir, name), 'r');
+    const s = await handle.stat();
+    if (!s.isFile()) {
+      this.#skipped.add(name);
+      await handle.close();
+      return undefined;
+    }
+    const f: Followed = { handle, hash: createHash('sha256'), ino: s.ino, bytes: 0, idlePasses: 0 };
+    this.#files.set(name, f);
+    return f;
+  }
+
+  /** Reopens a closed file where its hash stopped, checks it is the same file, and reads the rest. */
+  async #catchUp(name: string, f: Followed): Promise<void> {
+    if (f.handle === null) f.handle = await open(join(this.#dir, name), 'r');
+    await this.#readToEnd(f);
+    const now = await stat(join(this.#dir, name));
+    if (now.ino !== f.ino || now.size !== f.bytes)
+      throw new PgbackmanError('IO', `${name} changed after it was read: its checksum would be wrong`);
+  }
+
+  async #readToEnd(f: Followed): Promise<number> {
+    const handle = f.handle as FileHandle;
+    let read = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(this.#buffer, 0, CHUNK, f.bytes);
+      if (bytesRead === 0) return read;
+      f.hash.update(this.#buffer.subarray(0, bytesRead));
+      f.bytes += bytesRead;
+      read += bytesRead;
+      if (bytesRead < CHUNK) return read;
+    }
+  }
+
+  async #closeHandle(f: Followed): Promise<void> {
+    const handle = f.handle;
+    f.handle = null;
+    await handle?.close().catch(() => undefined);
   }
 }

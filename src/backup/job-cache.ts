@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { PgbackmanError } from '../errors.ts';
 import type { DumpJob } from './run-dump.ts';
 
@@ -54,8 +54,11 @@ export async function readCachedJob(
   const file = cacheFile(dir, catalogue, kind, name);
   let text: string;
   try {
+    await requirePrivate(file);
+    await requirePrivate(dirname(file));
     text = await readFile(file, 'utf8');
-  } catch {
+  } catch (err) {
+    if (err instanceof PgbackmanError) throw err;
     throw new PgbackmanError(
       'NOT_FOUND',
       `no cached copy of ${kind}/${name} for this catalogue in ${dir} (a run caches what it reads from the catalogue; run it once while the catalogue is up)`,
@@ -70,4 +73,15 @@ export async function readCachedJob(
   if (entry.version !== 1 || entry.job?.kind !== kind || entry.job.name !== name)
     throw new PgbackmanError('IO', `${file}: not a cached copy of ${kind}/${name} this pgbackman can read`);
   return entry;
+}
+
+/** The cache names the binaries a run starts and where it writes: only its owner may have written it. */
+async function requirePrivate(path: string): Promise<void> {
+  const s = await stat(path);
+  const uid = process.getuid?.();
+  if ((uid !== undefined && s.uid !== uid) || (s.mode & 0o022) !== 0)
+    throw new PgbackmanError(
+      'IO',
+      `${path}: refusing the cached copy: it must belong to this user and not be writable by others (mode ${(s.mode & 0o777).toString(8)}, owner uid ${s.uid})`,
+    );
 }

@@ -10,6 +10,9 @@ export interface RunStart {
   readonly snapshot: string | null;
   readonly startedAt: Date;
   readonly retention: unknown;
+  /** The host and process taking the run: only they can tell whether it is still going. */
+  readonly host: string;
+  readonly pid: number;
 }
 
 export interface RunEnd {
@@ -29,8 +32,9 @@ export interface RunEnd {
 
 export async function recordStart(q: Queryable, r: RunStart): Promise<void> {
   await q.query(
-    `insert into pgbackman.backup_runs (id, server, node, database, code, definition, snapshot, status, started_at, retention)
-     values ($1, $2, $3, $4, $5, $6, $7, 'RUNNING', $8, $9)`,
+    `insert into pgbackman.backup_runs (id, server, node, database, code, definition, snapshot, status, started_at, retention,
+            host, pid)
+     values ($1, $2, $3, $4, $5, $6, $7, 'RUNNING', $8, $9, $10, $11)`,
     [
       r.id,
       r.server,
@@ -41,6 +45,8 @@ export async function recordStart(q: Queryable, r: RunStart): Promise<void> {
       r.snapshot,
       r.startedAt.toISOString(),
       JSON.stringify(r.retention),
+      r.host,
+      r.pid,
     ],
   );
 }
@@ -79,32 +85,37 @@ export interface InterruptedRun {
   readonly startedAt: Date;
 }
 
-export const INTERRUPTED =
-  'interrupted: the process taking this dump stopped before it finished (found by the next run of its definition)';
-
 /**
- * Closes the earlier runs of the same definition that are still RUNNING: the caller holds the definition's
- * run lock, so no live process is taking them. They become FAILED, and the caller removes their partial files.
+ * The earlier runs of the same definition that are still RUNNING although the process taking them, on this
+ * host, is gone (a run from another host is never judged from here). Read-only: the caller recovers them.
  */
-export async function closeInterrupted(q: Queryable, r: RunStart): Promise<InterruptedRun[]> {
+export async function findInterrupted(
+  q: Queryable,
+  r: RunStart,
+  alive: (pid: number) => boolean,
+): Promise<InterruptedRun[]> {
   const rows = await q.query<{
     id: string;
     node: string;
     database: string | null;
     code: string;
-    started_at: string;
+    started_ms: string;
+    host: string | null;
+    pid: number | null;
   }>(
-    `update pgbackman.backup_runs set status = 'FAILED', finished_at = now(), error = $5
+    `select id::text, node, database, code, (extract(epoch from started_at) * 1000)::bigint::text as started_ms, host, pid
+       from pgbackman.backup_runs
       where status = 'RUNNING' and server = $1 and definition is not distinct from $2
-        and snapshot is not distinct from $3 and id <> $4
-      returning id::text, node, database, code, (extract(epoch from started_at) * 1000)::bigint::text as started_at`,
-    [r.server, r.definition, r.snapshot, r.id, INTERRUPTED],
+        and snapshot is not distinct from $3 and id <> $4`,
+    [r.server, r.definition, r.snapshot, r.id],
   );
-  return rows.map((row) => ({
-    id: row.id,
-    node: row.node,
-    database: row.database,
-    code: row.code,
-    startedAt: new Date(Number(row.started_at)),
-  }));
+  return rows
+    .filter((row) => row.host === null || (row.host === r.host && (row.pid === null || !alive(row.pid))))
+    .map((row) => ({
+      id: row.id,
+      node: row.node,
+      database: row.database,
+      code: row.code,
+      startedAt: new Date(Number(row.started_ms)),
+    }));
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
 import type { BackupServer, PgSQLNode } from '../manifest/generated/manifest-types.ts';
@@ -8,12 +9,12 @@ import { childEnv } from './conninfo.ts';
 import { checkDiskReserve } from './disk-reserve.ts';
 import { fsync } from './hashed-file.ts';
 import { dumpLayout } from './layout.ts';
-import { removeLeftovers } from './leftovers.ts';
 import { readNodeInfo } from './node-info.ts';
 import { choosePgBinDir, discoverPgBinDirs } from './pg-bin-dirs.ts';
+import { markOwner, removeDeadPartials, unmarkOwner } from './recover-run.ts';
 import { acquireRunLock } from './run-lock.ts';
 import { RunRecorder } from './run-recorder.ts';
-import { writeDump } from './write-dump.ts';
+import { type WrittenDump, writeDump } from './write-dump.ts';
 
 /** What to dump: a definition (or snapshot) with its node and server, as the catalogue holds them. */
 export interface DumpJob {
@@ -35,12 +36,14 @@ export interface DumpResult {
   readonly durationMs: number;
   readonly settings: EffectiveSettings;
   readonly error: string | null;
-  /** True when the catalogue could not be reached and the record waits in `<root>/.spool/`. */
-  readonly spooled: boolean;
+  /** Why the record waits in `<root>/.spool/` instead of the catalogue; undefined when it reached it. */
+  readonly spoolReason: string | undefined;
   /** Records of earlier runs that were waiting in the spool and reached the catalogue at this run's start. */
   readonly replayed: number;
   /** Earlier runs of this definition whose process stopped mid-way, found RUNNING and now recorded FAILED. */
   readonly interrupted: number;
+  /** Earlier runs whose process stopped after their dump was in place: now hashed and recorded SUCCEEDED. */
+  readonly recovered: number;
 }
 
 export interface RunDumpOptions {
@@ -95,9 +98,10 @@ export async function runDump(
       snapshot: job.kind === 'SnapshotDefinition' ? job.name : null,
       startedAt,
       retention,
+      host: hostname(),
+      pid: process.pid,
     });
-    // Holding the definition's lock, nothing else writes its partial directories: earlier runs' are debris.
-    await removeLeftovers(root, job.name, layout, recorder.interrupted);
+    await removeDeadPartials(layout, job.name);
   } catch (err) {
     release();
     throw err;
@@ -105,35 +109,83 @@ export async function runDump(
   let serverVersion: string | null = null;
   let pgDumpVersion: string | null = null;
   let databaseBytes: number | null = null;
+  const result = (
+    status: DumpResult['status'],
+    finishedAt: Date,
+    written: WrittenDump | null,
+    error: string | null,
+  ): DumpResult => ({
+    id,
+    status,
+    dir: written === null ? null : layout.dir,
+    bytes: written?.bytes ?? null,
+    durationMs: finishedAt.getTime() - startedAt.getTime(),
+    settings,
+    error,
+    spoolReason: recorder.spoolReason,
+    replayed: recorder.replayed,
+    interrupted: recorder.interrupted,
+    recovered: recorder.recovered,
+  });
   try {
-    const info = await nodeInfo;
-    serverVersion = info.serverVersion;
-    databaseBytes = database === undefined ? null : info.databaseBytes;
-    const bin = choosePgBinDir(
-      discoverPgBinDirs((job.server.spec.pgBinDirectories ?? {}) as Record<string, string>),
-      info.serverMajor,
-      job.spec.pgDumpVersion,
-    );
-    signal?.throwIfAborted();
-    await mkdir(dirname(layout.partial), { recursive: true, mode: 0o700 });
-    await mkdir(layout.partial, { mode: 0o700 });
-    const written = await writeDump(
-      {
-        node: job.node.spec,
-        database,
-        settings,
-        binDir: bin.dir,
-        roles: info.roles,
-        env: childEnv(job.node.spec),
-      },
-      layout.partial,
-      signal,
-    );
-    pgDumpVersion = written.pgDumpVersion;
-    signal?.throwIfAborted();
-    await fsync(layout.partial);
-    await rename(layout.partial, layout.dir);
-    await fsync(dirname(layout.dir));
+    let written: WrittenDump;
+    try {
+      const info = await nodeInfo;
+      serverVersion = info.serverVersion;
+      databaseBytes = database === undefined ? null : info.databaseBytes;
+      const bin = choosePgBinDir(
+        discoverPgBinDirs((job.server.spec.pgBinDirectories ?? {}) as Record<string, string>),
+        info.serverMajor,
+        job.spec.pgDumpVersion,
+      );
+      signal?.throwIfAborted();
+      await mkdir(dirname(layout.partial), { recursive: true, mode: 0o700 });
+      await mkdir(layout.partial, { mode: 0o700 });
+      await markOwner(layout.partial);
+      written = await writeDump(
+        {
+          node: job.node.spec,
+          database,
+          settings,
+          binDir: bin.dir,
+          roles: info.roles,
+          env: childEnv(job.node.spec),
+        },
+        layout.partial,
+        signal,
+      );
+      pgDumpVersion = written.pgDumpVersion;
+      signal?.throwIfAborted();
+      await unmarkOwner(layout.partial);
+      await fsync(layout.partial);
+      await rename(layout.partial, layout.dir);
+    } catch (err) {
+      // Nothing that could be mistaken for a good dump stays behind.
+      await rm(layout.partial, { recursive: true, force: true });
+      const finishedAt = new Date();
+      const error = signal?.aborted
+        ? `interrupted by ${String(signal.reason)} before it finished`
+        : err instanceof Error
+          ? err.message
+          : String(err);
+      await recorder.end({
+        status: 'FAILED',
+        finishedAt,
+        dumpBytes: null,
+        dumpPath: null,
+        logPath: null,
+        rolesPath: null,
+        configPath: null,
+        sha256: null,
+        pgDumpVersion,
+        serverVersion,
+        databaseBytes,
+        error,
+      });
+      return result('FAILED', finishedAt, null, error);
+    }
+    // From here the dump is in place: whatever happens next, it is never recorded FAILED or removed.
+    await fsync(dirname(layout.dir)).catch(() => undefined);
     const finishedAt = new Date();
     await recorder.end({
       status: 'SUCCEEDED',
@@ -149,53 +201,7 @@ export async function runDump(
       databaseBytes,
       error: null,
     });
-    return {
-      id,
-      status: 'SUCCEEDED',
-      dir: layout.dir,
-      bytes: written.bytes,
-      durationMs: finishedAt.getTime() - startedAt.getTime(),
-      settings,
-      error: null,
-      spooled: recorder.spooled,
-      replayed: recorder.replayed,
-      interrupted: recorder.interrupted.length,
-    };
-  } catch (err) {
-    // Nothing that could be mistaken for a good dump stays behind.
-    await rm(layout.partial, { recursive: true, force: true });
-    const finishedAt = new Date();
-    const error = signal?.aborted
-      ? `interrupted by ${String(signal.reason)} before it finished`
-      : err instanceof Error
-        ? err.message
-        : String(err);
-    await recorder.end({
-      status: 'FAILED',
-      finishedAt,
-      dumpBytes: null,
-      dumpPath: null,
-      logPath: null,
-      rolesPath: null,
-      configPath: null,
-      sha256: null,
-      pgDumpVersion,
-      serverVersion,
-      databaseBytes,
-      error,
-    });
-    return {
-      id,
-      status: 'FAILED',
-      dir: null,
-      bytes: null,
-      durationMs: finishedAt.getTime() - startedAt.getTime(),
-      settings,
-      error,
-      spooled: recorder.spooled,
-      replayed: recorder.replayed,
-      interrupted: recorder.interrupted.length,
-    };
+    return result('SUCCEEDED', finishedAt, written, null);
   } finally {
     release();
   }

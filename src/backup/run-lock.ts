@@ -1,4 +1,5 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { PgbackmanError } from '../errors.ts';
 
@@ -10,21 +11,24 @@ export function acquireRunLock(root: string, key: string): () => void {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(file, 'wx', 0o600);
-      writeSync(fd, JSON.stringify({ pid: process.pid, since: new Date().toISOString() }));
+      writeSync(fd, JSON.stringify({ host: hostname(), pid: process.pid, since: new Date().toISOString() }));
       closeSync(fd);
       return () => rmSync(file, { force: true });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      let holder: { pid?: number; since?: string } = {};
+      let holder: { host?: string; pid?: number; since?: string } = {};
       try {
         holder = JSON.parse(readFileSync(file, 'utf8'));
       } catch {
         // unreadable: treat as stale
       }
-      if (holder.pid !== undefined && processAlive(holder.pid)) {
+      // A holder on another host (a root on shared storage) cannot be checked from here: it is taken as alive.
+      const elsewhere = holder.host !== undefined && holder.host !== hostname();
+      if (holder.pid !== undefined && (elsewhere || processAlive(holder.pid))) {
+        const where = elsewhere ? ` on ${holder.host}` : '';
         throw new PgbackmanError(
           'LOCKED',
-          `${key} is already running (pid ${holder.pid}, since ${holder.since ?? 'unknown'}); a definition never runs twice at once`,
+          `${key} is already running (pid ${holder.pid}${where}, since ${holder.since ?? 'unknown'}); a definition never runs twice at once${elsewhere ? ` (if that host is gone, remove ${file})` : ''}`,
         );
       }
       rmSync(file, { force: true });

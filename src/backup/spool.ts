@@ -1,15 +1,16 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
+import { unreachableReason } from '../catalogue/unreachable.ts';
 import type { RunEnd, RunStart } from './record-run.ts';
+import { recoverRun } from './recover-run.ts';
 import { processAlive } from './run-lock.ts';
 
 /** A run's record waiting for the catalogue: its start, and its end once known. */
 export interface SpooledRun {
   readonly start: RunStart;
   readonly end: RunEnd | null;
-  /** The process taking the run: a start without an end is only replayed once that process is gone. */
-  readonly pid?: number;
 }
 
 export function spoolDir(root: string): string {
@@ -41,37 +42,85 @@ export async function replaySpool(q: Queryable, root: string): Promise<number> {
     const path = join(spoolDir(root), f);
     let run: SpooledRun;
     try {
-      run = JSON.parse(await readFile(path, 'utf8')) as SpooledRun;
-      if (typeof run?.start?.id !== 'string') throw new Error('no run id');
+      run = parseSpooled(await readFile(path, 'utf8'));
     } catch {
       // A torn or foreign file must not hold back every later record: kept aside for a human, not deleted.
       await rename(path, `${path}.unreadable`).catch(() => undefined);
       continue;
     }
-    // Still being taken (by another process, or this one): its end will follow.
-    if (run.end === null && run.pid !== undefined && processAlive(run.pid)) continue;
-    await sendSpooled(q, run);
-    await rm(path, { force: true });
+    // Still being taken (by this host's process that wrote it, or on another host): its end will follow.
+    if (run.end === null && (run.start.host !== hostname() || processAlive(run.start.pid))) continue;
+    // Claimed by an atomic rename, so two replays never send (or delete) the same version twice.
+    const claimed = `${path}.sending-${process.pid}`;
+    try {
+      await rename(path, claimed);
+      run = parseSpooled(await readFile(claimed, 'utf8'));
+    } catch {
+      continue; // another replay took it
+    }
+    const s = run.start;
+    const end =
+      run.end ??
+      (await recoverRun(root, {
+        ...s,
+        name: s.definition ?? s.snapshot ?? '',
+        startedAt: new Date(s.startedAt),
+      }));
+    try {
+      await sendSpooled(q, { start: s, end });
+    } catch (err) {
+      if (unreachableReason(err) !== undefined) {
+        await rename(claimed, path).catch(() => undefined);
+        throw err;
+      }
+      // The catalogue refused this record (not the connection): kept aside with the reason, the rest go on.
+      await writeFile(
+        `${path}.rejected`,
+        `${JSON.stringify({ ...run, rejected: String((err as Error).message) })}\n`,
+        {
+          mode: 0o600,
+        },
+      );
+      await rm(claimed, { force: true });
+      continue;
+    }
+    await rm(claimed, { force: true });
     sent++;
   }
   return sent;
 }
 
-async function sendSpooled(q: Queryable, run: SpooledRun): Promise<void> {
+function parseSpooled(text: string): SpooledRun {
+  const run = JSON.parse(text) as SpooledRun;
+  const s = run?.start;
+  if (
+    typeof s?.id !== 'string' ||
+    Number.isNaN(new Date(s.startedAt).getTime()) ||
+    typeof s.code !== 'string'
+  )
+    throw new Error('not a spooled run');
+  if (run.end !== null && Number.isNaN(new Date(run.end?.finishedAt).getTime()))
+    throw new Error('no end time');
+  return run;
+}
+
+async function sendSpooled(q: Queryable, run: { start: RunStart; end: RunEnd }): Promise<void> {
   const s = run.start;
   const e = run.end;
   const started = new Date(s.startedAt);
-  const finished = e === null ? null : new Date(e.finishedAt);
+  const finished = new Date(e.finishedAt);
   await q.query(
     `insert into pgbackman.backup_runs (id, server, node, database, code, definition, snapshot, status, started_at, retention,
               finished_at, duration_ms, dump_bytes, dump_path, log_path, roles_path, config_path, sha256, pg_dump_version,
-              server_version, database_bytes, error)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
+              server_version, database_bytes, error, host, pid)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
        on conflict (id) do update set status = excluded.status, finished_at = excluded.finished_at,
               duration_ms = excluded.duration_ms, dump_bytes = excluded.dump_bytes, dump_path = excluded.dump_path,
               log_path = excluded.log_path, roles_path = excluded.roles_path, config_path = excluded.config_path,
               sha256 = excluded.sha256, pg_dump_version = excluded.pg_dump_version, server_version = excluded.server_version,
-              database_bytes = excluded.database_bytes, error = excluded.error`,
+              database_bytes = excluded.database_bytes, error = excluded.error, host = excluded.host, pid = excluded.pid
+        -- A record never goes back: what was recorded SUCCEEDED stays so.
+        where backup_runs.status <> 'SUCCEEDED' or excluded.status = 'SUCCEEDED'`,
     [
       s.id,
       s.server,
@@ -80,22 +129,23 @@ async function sendSpooled(q: Queryable, run: SpooledRun): Promise<void> {
       s.code,
       s.definition,
       s.snapshot,
-      // A run whose end was never spooled was interrupted: it is recorded as failed, not left running.
-      e?.status ?? 'FAILED',
+      e.status,
       started.toISOString(),
       JSON.stringify(s.retention),
-      finished?.toISOString() ?? null,
-      finished === null ? null : finished.getTime() - started.getTime(),
-      e?.dumpBytes ?? null,
-      e?.dumpPath ?? null,
-      e?.logPath ?? null,
-      e?.rolesPath ?? null,
-      e?.configPath ?? null,
-      e?.sha256 === null || e === null ? null : JSON.stringify(e.sha256),
-      e?.pgDumpVersion ?? null,
-      e?.serverVersion ?? null,
-      e?.databaseBytes ?? null,
-      e === null ? 'interrupted before its end was recorded' : e.error,
+      finished.toISOString(),
+      finished.getTime() - started.getTime(),
+      e.dumpBytes,
+      e.dumpPath,
+      e.logPath,
+      e.rolesPath,
+      e.configPath,
+      e.sha256 === null ? null : JSON.stringify(e.sha256),
+      e.pgDumpVersion,
+      e.serverVersion,
+      e.databaseBytes,
+      e.error,
+      s.host ?? null,
+      s.pid ?? null,
     ],
   );
 }

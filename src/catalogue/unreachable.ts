@@ -17,13 +17,21 @@ const LOST = new Set([
   '53300',
 ]);
 
+// Invalid password, authorisation rejected (pg_hba or no such role), no such database.
+const REFUSED = new Set(['28P01', '28000', '3D000']);
+
 /**
  * Why the catalogue could not be used, when the cause is reaching it (down, unreachable, held by
  * another process) rather than what was asked of it; undefined for every other error.
  */
 export function unreachableReason(err: unknown): string | undefined {
-  if (err instanceof PgbackmanError)
+  if (err instanceof PgbackmanError) {
+    // A catalogue that answered and refused the login (password, pg_hba, no such database) is misconfigured,
+    // not down: going on from a cache would hide that until the spool is full.
+    const cause = (err.cause as { code?: unknown } | undefined)?.code;
+    if (typeof cause === 'string' && REFUSED.has(cause)) return undefined;
     return err.code === 'CATALOGUE_UNAVAILABLE' || err.code === 'LOCKED' ? err.message : undefined;
+  }
   const e = err as { code?: unknown; message?: unknown } | null;
   const message = typeof e?.message === 'string' ? e.message : String(err);
   if (typeof e?.code === 'string' && LOST.has(e.code)) return `the catalogue connection failed: ${message}`;

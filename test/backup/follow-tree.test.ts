@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,5 +48,23 @@ describe('following a directory another program writes (directory-format dumps)'
     await sleep(60);
     writeFileSync(join(dir, 'toc.dat'), randomBytes(50_000)); // truncated and shorter: not an append
     await assert.rejects(follower.finish(), /toc\.dat changed after it was read/);
+  });
+
+  test('thousands of files (one per table) never hold thousands of descriptors open', async () => {
+    const dir = await scratch();
+    const openFds = () => readdirSync('/proc/self/fd').length;
+    const baseline = openFds();
+    const follower = new TreeFollower(dir);
+    await mkdir(dir);
+    let most = 0;
+    for (let i = 0; i < 600; i++) {
+      writeFileSync(join(dir, `${4000 + i}.dat.gz`), randomBytes(1000));
+      if (i % 50 === 0) await sleep(80); // the follower sees the files a batch at a time, as pg_dump writes them
+      most = Math.max(most, openFds() - baseline);
+    }
+    const tree = await follower.finish();
+    assert.equal(Object.keys(tree.files).length, 600);
+    assert.equal(tree.files['4599.dat.gz'], sha(join(dir, '4599.dat.gz')));
+    assert.ok(most <= 40, `at most 40 more descriptors open while following, saw ${most}`);
   });
 });

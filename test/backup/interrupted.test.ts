@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { dumpLayout } from '../../src/backup/layout.ts';
+import { removeDeadPartials } from '../../src/backup/recover-run.ts';
 import { createTestCatalogue, type TestCatalogue } from '../support/catalogues.ts';
 import { localSetup } from '../support/fixtures.ts';
 import { assertNoStackTrace, REPO_ROOT, runCli, writeTree } from '../support/run-cli.ts';
@@ -139,5 +141,66 @@ describe('a run that is interrupted', () => {
       /^interrupted: the process taking this dump stopped before it finished/,
     );
     assert.equal(after.filter((r) => r.status === 'RUNNING').length, 0);
+  });
+
+  test('a process killed after its dump was in place: the next run hashes it and records it SUCCEEDED', async () => {
+    const first = await cli('run', 'slow');
+    assert.equal(first.code, 0, first.stderr);
+    const id = /^Backup (\S+) SUCCEEDED/.exec(first.stdout)?.[1] as string;
+    const before = (await runs()).find((r) => r.id === id) as unknown as Record<string, unknown>;
+    // As if the process died between renaming the directory and recording the end.
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid;
+    await withClient(catalogue.location, (c) =>
+      c.query(
+        `update pgbackman.backup_runs set status = 'RUNNING', finished_at = null, dump_path = null, sha256 = null,
+                host = $2, pid = $3 where id = $1`,
+        [id, hostname(), gone],
+      ),
+    );
+    const next = await cli('run', 'slow');
+    assert.equal(next.code, 0, next.stderr);
+    assert.match(
+      next.stderr,
+      /note: 1 earlier run\(s\) of BackupDefinition\/slow had put their dump in place/,
+    );
+    const after = (await runs()).find((r) => r.id === id) as unknown as Record<string, unknown>;
+    assert.equal(after.status, 'SUCCEEDED');
+    assert.equal(after.dumpPath, before.dumpPath);
+    assert.deepEqual(after.sha256, before.sha256, 'the files hash as they did when written');
+  });
+});
+
+describe('partial directories left behind', () => {
+  test('only those whose process on this host is gone are removed; a live run of the same name keeps its own', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'pgbackman-partials-'));
+    try {
+      const at = new Date('2026-11-25T01:02:03Z');
+      const place = (id: string) => dumpLayout(root, 'n1', 'shop', 'FULL', 'shop', at, id);
+      const current = place('cccccccc-0000-4000-8000-000000000000');
+      const owners: Record<string, object | null> = {
+        'aaaaaaaa-0000-4000-8000-000000000000': { host: hostname(), pid: process.pid }, // a live run (a snapshot named shop)
+        'bbbbbbbb-0000-4000-8000-000000000000': {
+          host: hostname(),
+          pid: spawnSync(process.execPath, ['-e', '0']).pid,
+        },
+        'dddddddd-0000-4000-8000-000000000000': { host: 'another-host', pid: 1 },
+        'eeeeeeee-0000-4000-8000-000000000000': null, // no owner mark: cannot be judged
+      };
+      for (const [id, owner] of Object.entries(owners)) {
+        await mkdir(place(id).partial, { recursive: true });
+        if (owner !== null) writeFileSync(join(place(id).partial, '.owner.json'), JSON.stringify(owner));
+      }
+      await mkdir(current.partial, { recursive: true });
+      const removed = await removeDeadPartials(current, 'shop');
+      assert.deepEqual(removed, [place('bbbbbbbb-0000-4000-8000-000000000000').partial]);
+      assert.deepEqual(
+        readdirSync(join(root, 'n1', 'shop'))
+          .map((d) => d.slice(-16, -8))
+          .sort(),
+        ['aaaaaaaa', 'cccccccc', 'dddddddd', 'eeeeeeee'],
+      );
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type DumpJob, runDump } from '../../src/backup/run-dump.ts';
@@ -12,14 +12,23 @@ import { connectPostgres } from '../../src/catalogue/connect-postgres.ts';
 import { createTestCatalogue, type TestCatalogue } from '../support/catalogues.ts';
 import { testServerUrl } from '../support/test-database.ts';
 
-/** A catalogue connection that is down: every statement fails as a refused connection would. */
-function downAfter(real: Queryable, working: number): Queryable {
-  let calls = 0;
-  const fail = () =>
-    Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }));
+const refused = () =>
+  Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }));
+
+/** A catalogue that is down from the start: every statement fails as a refused connection would. */
+const down: Queryable = { query: refused, exec: refused };
+
+/** A catalogue that goes down once the run's RUNNING row is in: the start is recorded, the end is not. */
+function downAfterStart(real: Queryable): Queryable {
+  let isDown = false;
   return {
-    query: (sql, params) => (++calls > working ? fail() : real.query(sql, params)),
-    exec: (sql) => (++calls > working ? fail() : real.exec(sql)),
+    async query(sql, params) {
+      if (isDown) return refused();
+      const rows = await real.query(sql, params);
+      if (/^\s*insert into pgbackman\.backup_runs/.test(sql) && /'RUNNING'/.test(sql)) isDown = true;
+      return rows;
+    },
+    exec: (sql) => (isDown ? refused() : real.exec(sql)),
   } as Queryable;
 }
 
@@ -58,10 +67,10 @@ describe('the spool: a dump is taken and recorded even when the catalogue is dow
 
   test('down from the start: the dump succeeds, its record is spooled, then replayed exactly once', async () => {
     const db = await connectPostgres(catalogue.location);
-    const result = await runDump(job, downAfter(db, 0));
+    const result = await runDump(job, down);
     await db.close();
     assert.equal(result.status, 'SUCCEEDED', result.error ?? '');
-    assert.equal(result.spooled, true);
+    assert.equal(result.spoolReason !== undefined, true);
     assert.deepEqual(readdirSync(spoolDir(root)), [`${result.id}.json`]);
     const first = await runs();
     assert.deepEqual(
@@ -75,10 +84,10 @@ describe('the spool: a dump is taken and recorded even when the catalogue is dow
 
   test('down in the middle: the RUNNING row is completed by the replay', async () => {
     const db = await connectPostgres(catalogue.location);
-    const result = await runDump(job, downAfter(db, 2)); // closing interrupted runs, then the start
+    const result = await runDump(job, downAfterStart(db));
     await db.close();
     assert.equal(result.status, 'SUCCEEDED', result.error ?? '');
-    assert.equal(result.spooled, true);
+    assert.equal(result.spoolReason !== undefined, true);
     const after = await runs();
     assert.equal(after.length, 2);
     assert.deepEqual(after.at(-1), {
@@ -92,7 +101,7 @@ describe('the spool: a dump is taken and recorded even when the catalogue is dow
     await mkdir(spoolDir(root), { recursive: true });
     await writeFile(join(spoolDir(root), '00000000-torn.json'), '{"start": {"id": "0000');
     const db = await connectPostgres(catalogue.location);
-    const result = await runDump(job, downAfter(db, 0));
+    const result = await runDump(job, down);
     await db.close();
     const before = (await runs()).length;
     assert.ok(before >= 3, 'the spooled record arrived');
@@ -111,20 +120,45 @@ describe('the spool: a dump is taken and recorded even when the catalogue is dow
       snapshot: null,
       startedAt: new Date(),
       retention: { period: '7d' },
+      host: hostname(),
+      pid: process.pid,
     };
-    await spoolRun(root, { start, end: null, pid: process.pid });
+    await spoolRun(root, { start, end: null });
     assert.equal(
       (await runs()).some((r) => r.id === start.id),
       false,
       'still being taken: not replayed',
     );
     const gone = spawnSync(process.execPath, ['-e', '0']).pid;
-    await spoolRun(root, { start, end: null, pid: gone });
+    await spoolRun(root, { start: { ...start, pid: gone }, end: null });
     const replayed = (await runs()).find((r) => r.id === start.id);
     assert.equal(replayed?.status, 'FAILED');
     assert.deepEqual(
       readdirSync(spoolDir(root)).filter((f) => f.endsWith('.json')),
       [],
+    );
+  });
+
+  test('a record the catalogue refuses is set aside with the reason, and the others still arrive', async () => {
+    const db = await connectPostgres(catalogue.location);
+    const result = await runDump(job, down);
+    await db.close();
+    const file = join(spoolDir(root), `${result.id}.json`);
+    const record = JSON.parse(readFileSync(file, 'utf8'));
+    record.end.status = 'MAYBE'; // the catalogue's check constraint refuses it
+    writeFileSync(
+      join(spoolDir(root), '00000000-refused.json'),
+      JSON.stringify({ ...record, start: { ...record.start, id: '00000000-0000-4000-8000-00000000000f' } }),
+    );
+    const after = await runs();
+    assert.ok(after.some((r) => r.id === result.id && r.status === 'SUCCEEDED'));
+    assert.deepEqual(
+      readdirSync(spoolDir(root)).filter((f) => !f.endsWith('.unreadable')),
+      ['00000000-refused.json.rejected'],
+    );
+    assert.match(
+      readFileSync(join(spoolDir(root), '00000000-refused.json.rejected'), 'utf8'),
+      /"rejected":".*check constraint/,
     );
   });
 });

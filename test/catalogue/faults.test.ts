@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import pg from 'pg';
 import { APPLY_LOCK } from '../../src/catalogue/lock.ts';
+import { latestVersion } from '../../src/catalogue/migrations.ts';
 import { createTestCatalogue, type TestCatalogue } from '../support/catalogues.ts';
 import { BASE, definition } from '../support/fixtures.ts';
 import { assertNoStackTrace, REPO_ROOT, runCli, writeTree } from '../support/run-cli.ts';
@@ -68,18 +69,25 @@ describe('catalogue faults', () => {
     assert.equal(refused.code, 1);
     assert.match(
       refused.stderr,
-      /has no pgbackman schema yet; this pgbackman needs version 2: run `pgbackman catalogue migrate`/,
+      new RegExp(
+        `has no pgbackman schema yet; this pgbackman needs version ${latestVersion()}: run \`pgbackman catalogue migrate\``,
+      ),
     );
     const migrated = await runCli(['--catalogue', db.url, 'catalogue', 'migrate']);
     assert.equal(migrated.code, 0, migrated.stderr);
-    assert.match(migrated.stdout, /to schema version 2\./);
+    assert.match(migrated.stdout, new RegExp(`to schema version ${latestVersion()}\\.`));
     const again = await runCli(['--catalogue', db.url, 'catalogue', 'migrate']);
-    assert.match(again.stdout, /is up to date \(schema version 2\)/);
+    assert.match(again.stdout, new RegExp(`is up to date \\(schema version ${latestVersion()}\\)`));
     await withClient(db.url, (c) =>
       c.query("insert into pgbackman.migrations (id, name) values (99, 'from_the_future')"),
     );
     const newer = await runCli(['--catalogue', db.url, 'apply', 'manifests', '--auto-approve']);
-    assert.match(newer.stderr, /is at schema version 99, newer than this pgbackman \(2\): upgrade pgbackman/);
+    assert.match(
+      newer.stderr,
+      new RegExp(
+        `is at schema version 99, newer than this pgbackman \\(${latestVersion()}\\): upgrade pgbackman`,
+      ),
+    );
   });
 
   test('a second apply fails at once, naming the holder of the lock', async () => {

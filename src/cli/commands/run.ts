@@ -97,31 +97,40 @@ async function readJob(db: CatalogueDb, kind: JobKind, name: string): Promise<Du
 async function takeDump(job: DumpJob, catalogue: Queryable, output: Output): Promise<ExitCode> {
   const target = job.spec.database ?? 'the whole node';
   output.err.write(`Dumping ${target} on ${job.node.name} for ${job.kind}/${job.name}...\n`);
-  // The first SIGINT or SIGTERM stops the dump cleanly (tools killed, files removed, FAILED recorded);
-  // a second one meets Node's default handler.
+  // The first SIGINT or SIGTERM stops the dump cleanly (tools stopped, partial files removed, recorded);
+  // both handlers go at once, so a second signal of either kind meets Node's default and ends the process.
   const controller = new AbortController();
+  const stopHandling = () => {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
+  };
   const interrupt = (signal: NodeJS.Signals) => {
-    output.err.write(`${signal}: interrupting the dump; its files are removed and the run recorded FAILED\n`);
+    stopHandling();
+    output.err.write(`${signal}: interrupting the dump (a second signal ends pgbackman at once)\n`);
     controller.abort(signal);
   };
-  process.once('SIGINT', interrupt);
-  process.once('SIGTERM', interrupt);
+  process.on('SIGINT', interrupt);
+  process.on('SIGTERM', interrupt);
   let result: Awaited<ReturnType<typeof runDump>>;
   try {
     result = await runDump(job, catalogue, { signal: controller.signal });
   } finally {
-    process.off('SIGINT', interrupt);
-    process.off('SIGTERM', interrupt);
+    stopHandling();
   }
+  const of = `${job.kind}/${job.name}`;
+  if (result.recovered > 0)
+    output.err.write(
+      `note: ${result.recovered} earlier run(s) of ${of} had put their dump in place before their process stopped; hashed and recorded SUCCEEDED\n`,
+    );
   if (result.interrupted > 0)
     output.err.write(
-      `note: ${result.interrupted} earlier run(s) of ${job.kind}/${job.name} were left RUNNING by a process that stopped; now recorded FAILED and their partial files removed\n`,
+      `note: ${result.interrupted} earlier run(s) of ${of} were left RUNNING by a process that stopped; recorded FAILED, their partial files removed\n`,
     );
   if (result.replayed > 0)
     output.err.write(`note: ${result.replayed} record(s) waiting in the spool reached the catalogue\n`);
-  if (result.spooled)
+  if (result.spoolReason !== undefined)
     output.err.write(
-      `note: the catalogue could not be reached; this run's record waits in the spool and is sent at the next contact\n`,
+      `note: this run's record waits in the spool and is sent by the next run that reaches the catalogue (${result.spoolReason})\n`,
     );
   const what = `${result.settings.code} dump of ${target} on ${job.node.name}`;
   const took = `${(result.durationMs / 1000).toFixed(1)} s`;
