@@ -57,23 +57,50 @@ export async function recordEnd(q: Queryable, id: string, startedAt: Date, e: Ru
             log_path = $7, roles_path = $8, config_path = $9, sha256 = $10, pg_dump_version = $11, server_version = $12,
             database_bytes = $13, error = $14
       where id = $1`,
-    [
-      id,
-      e.status,
-      e.finishedAt.toISOString(),
-      e.finishedAt.getTime() - startedAt.getTime(),
-      e.dumpBytes,
-      e.dumpPath,
-      e.logPath,
-      e.rolesPath,
-      e.configPath,
-      e.sha256 === null ? null : JSON.stringify(e.sha256),
-      e.pgDumpVersion,
-      e.serverVersion,
-      e.databaseBytes,
-      e.error,
-    ],
+    [id, e.status, ...endValues(e, startedAt)],
   );
+}
+
+/** An end's values from finished_at to error, in the column order every statement that records one uses. */
+export function endValues(e: RunEnd, startedAt: Date): unknown[] {
+  return [
+    e.finishedAt.toISOString(),
+    e.finishedAt.getTime() - startedAt.getTime(),
+    e.dumpBytes,
+    e.dumpPath,
+    e.logPath,
+    e.rolesPath,
+    e.configPath,
+    e.sha256 === null ? null : JSON.stringify(e.sha256),
+    e.pgDumpVersion,
+    e.serverVersion,
+    e.databaseBytes,
+    e.error,
+  ];
+}
+
+/** The end of a run that left no dump, with whatever it had learnt before failing. */
+export function failedEnd(
+  finishedAt: Date,
+  error: string,
+  known: Pick<RunEnd, 'pgDumpVersion' | 'serverVersion' | 'databaseBytes'> = {
+    pgDumpVersion: null,
+    serverVersion: null,
+    databaseBytes: null,
+  },
+): RunEnd {
+  return {
+    status: 'FAILED',
+    finishedAt,
+    dumpBytes: null,
+    dumpPath: null,
+    logPath: null,
+    rolesPath: null,
+    configPath: null,
+    sha256: null,
+    ...known,
+    error,
+  };
 }
 
 /** A run that was recorded RUNNING and whose process stopped before recording its end. */

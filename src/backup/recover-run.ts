@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { hashFile } from './hashed-file.ts';
 import { type DumpLayout, dumpLayout, pathSegment } from './layout.ts';
-import type { RunEnd } from './record-run.ts';
+import { failedEnd, type RunEnd } from './record-run.ts';
 import { processAlive } from './run-lock.ts';
 
 export const INTERRUPTED =
@@ -61,8 +61,9 @@ export async function recoverRun(root: string, run: RunPlace): Promise<RunEnd> {
       for (const f of ['roles.sql', 'config.sql'].filter((x) => names.includes(x)))
         sha256[f] = (await hashFile(join(layout.dir, f))).sha256;
       return {
-        ...emptyEnd(finished.mtime),
+        ...failedEnd(finished.mtime, ''),
         status: 'SUCCEEDED',
+        error: null,
         dumpBytes: bytes,
         dumpPath: dump,
         logPath: names.includes('dump.log') ? join(layout.dir, 'dump.log') : null,
@@ -73,24 +74,7 @@ export async function recoverRun(root: string, run: RunPlace): Promise<RunEnd> {
     }
   }
   await rm(layout.partial, { recursive: true, force: true });
-  return { ...emptyEnd(new Date()), status: 'FAILED', error: INTERRUPTED };
-}
-
-function emptyEnd(finishedAt: Date): RunEnd {
-  return {
-    status: 'FAILED',
-    finishedAt,
-    dumpBytes: null,
-    dumpPath: null,
-    logPath: null,
-    rolesPath: null,
-    configPath: null,
-    sha256: null,
-    pgDumpVersion: null,
-    serverVersion: null,
-    databaseBytes: null,
-    error: null,
-  };
+  return failedEnd(new Date(), INTERRUPTED);
 }
 
 /** Marks a partial directory with the host and process writing it, so a later run can tell it is debris. */

@@ -11,6 +11,7 @@ import { fsync } from './hashed-file.ts';
 import { dumpLayout } from './layout.ts';
 import { readNodeInfo } from './node-info.ts';
 import { choosePgBinDir, discoverPgBinDirs } from './pg-bin-dirs.ts';
+import { failedEnd } from './record-run.ts';
 import { markOwner, removeDeadPartials, unmarkOwner } from './recover-run.ts';
 import { acquireRunLock } from './run-lock.ts';
 import { RunRecorder } from './run-recorder.ts';
@@ -168,20 +169,7 @@ export async function runDump(
         : err instanceof Error
           ? err.message
           : String(err);
-      await recorder.end({
-        status: 'FAILED',
-        finishedAt,
-        dumpBytes: null,
-        dumpPath: null,
-        logPath: null,
-        rolesPath: null,
-        configPath: null,
-        sha256: null,
-        pgDumpVersion,
-        serverVersion,
-        databaseBytes,
-        error,
-      });
+      await recorder.end(failedEnd(finishedAt, error, { pgDumpVersion, serverVersion, databaseBytes }));
       return result('FAILED', finishedAt, null, error);
     }
     // From here the dump is in place: whatever happens next, it is never recorded FAILED or removed.

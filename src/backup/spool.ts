@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
 import { unreachableReason } from '../catalogue/unreachable.ts';
-import type { RunEnd, RunStart } from './record-run.ts';
+import { endValues, type RunEnd, type RunStart } from './record-run.ts';
 import { recoverRun } from './recover-run.ts';
 import { processAlive } from './run-lock.ts';
 
@@ -59,15 +59,17 @@ export async function replaySpool(q: Queryable, root: string): Promise<number> {
       continue; // another replay took it
     }
     const s = run.start;
-    const end =
-      run.end ??
+    // JSON gave back the end time as a string.
+    const end = run.end === null ? null : { ...run.end, finishedAt: new Date(run.end.finishedAt) };
+    const ending =
+      end ??
       (await recoverRun(root, {
         ...s,
         name: s.definition ?? s.snapshot ?? '',
         startedAt: new Date(s.startedAt),
       }));
     try {
-      await sendSpooled(q, { start: s, end });
+      await sendSpooled(q, { start: s, end: ending });
     } catch (err) {
       if (unreachableReason(err) !== undefined) {
         await rename(claimed, path).catch(() => undefined);
@@ -107,8 +109,6 @@ function parseSpooled(text: string): SpooledRun {
 async function sendSpooled(q: Queryable, run: { start: RunStart; end: RunEnd }): Promise<void> {
   const s = run.start;
   const e = run.end;
-  const started = new Date(s.startedAt);
-  const finished = new Date(e.finishedAt);
   await q.query(
     `insert into pgbackman.backup_runs (id, server, node, database, code, definition, snapshot, status, started_at, retention,
               finished_at, duration_ms, dump_bytes, dump_path, log_path, roles_path, config_path, sha256, pg_dump_version,
@@ -130,20 +130,9 @@ async function sendSpooled(q: Queryable, run: { start: RunStart; end: RunEnd }):
       s.definition,
       s.snapshot,
       e.status,
-      started.toISOString(),
+      new Date(s.startedAt).toISOString(),
       JSON.stringify(s.retention),
-      finished.toISOString(),
-      finished.getTime() - started.getTime(),
-      e.dumpBytes,
-      e.dumpPath,
-      e.logPath,
-      e.rolesPath,
-      e.configPath,
-      e.sha256 === null ? null : JSON.stringify(e.sha256),
-      e.pgDumpVersion,
-      e.serverVersion,
-      e.databaseBytes,
-      e.error,
+      ...endValues(e, new Date(s.startedAt)),
       s.host ?? null,
       s.pid ?? null,
     ],
