@@ -33,6 +33,8 @@ export async function spoolRun(root: string, run: SpooledRun): Promise<void> {
 export async function replaySpool(q: Queryable, root: string): Promise<number> {
   let files: string[];
   try {
+    const all = await readdir(spoolDir(root));
+    await reclaimAbandoned(root, all);
     files = (await readdir(spoolDir(root))).filter((f) => f.endsWith('.json')).sort();
   } catch {
     return 0;
@@ -90,6 +92,18 @@ export async function replaySpool(q: Queryable, root: string): Promise<number> {
     sent++;
   }
   return sent;
+}
+
+/** Claims left by a replay whose process died before finishing go back to the spool, to be sent again. */
+async function reclaimAbandoned(root: string, names: readonly string[]): Promise<void> {
+  for (const name of names) {
+    const m = /^(.+\.json)\.sending-(\d+)$/.exec(name);
+    if (m === null || processAlive(Number(m[2]))) continue;
+    const original = join(spoolDir(root), m[1] as string);
+    // A newer copy under the original name wins; an upsert by run id makes sending either one safe.
+    if (names.includes(m[1] as string)) await rm(join(spoolDir(root), name), { force: true });
+    else await rename(join(spoolDir(root), name), original).catch(() => undefined);
+  }
 }
 
 function parseSpooled(text: string): SpooledRun {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -159,6 +159,19 @@ describe('the spool: a dump is taken and recorded even when the catalogue is dow
     assert.match(
       readFileSync(join(spoolDir(root), '00000000-refused.json.rejected'), 'utf8'),
       /"rejected":".*check constraint/,
+    );
+  });
+
+  test('a claim left by a replay that died is sent by the next one', async () => {
+    const result = await runDump(job, down);
+    const file = join(spoolDir(root), `${result.id}.json`);
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+    renameSync(file, `${file}.sending-${dead}`);
+    const after = await runs();
+    assert.ok(after.some((r) => r.id === result.id && r.status === 'SUCCEEDED'));
+    assert.deepEqual(
+      readdirSync(spoolDir(root)).filter((f) => f.startsWith(result.id)),
+      [],
     );
   });
 });
