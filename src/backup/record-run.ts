@@ -56,7 +56,7 @@ export async function recordEnd(q: Queryable, id: string, startedAt: Date, e: Ru
     `update pgbackman.backup_runs set status = $2, finished_at = $3, duration_ms = $4, dump_bytes = $5, dump_path = $6,
             log_path = $7, roles_path = $8, config_path = $9, sha256 = $10, pg_dump_version = $11, server_version = $12,
             database_bytes = $13, error = $14
-      where id = $1`,
+      where id = $1 and status = 'RUNNING'`,
     [id, e.status, ...endValues(e, startedAt)],
   );
 }

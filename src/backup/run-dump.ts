@@ -102,7 +102,8 @@ export async function runDump(
       host: hostname(),
       pid: process.pid,
     });
-    await removeDeadPartials(layout, job.name);
+    // Debris of runs whose process is gone; a failure to clear it never stops this run.
+    await removeDeadPartials(layout, job.name).catch(() => undefined);
   } catch (err) {
     release();
     throw err;
@@ -170,6 +171,7 @@ export async function runDump(
           ? err.message
           : String(err);
       await recorder.end(failedEnd(finishedAt, error, { pgDumpVersion, serverVersion, databaseBytes }));
+      await recorder.tidy();
       return result('FAILED', finishedAt, null, error);
     }
     // From here the dump is in place: whatever happens next, it is never recorded FAILED or removed.
@@ -189,6 +191,7 @@ export async function runDump(
       databaseBytes,
       error: null,
     });
+    await recorder.tidy();
     return result('SUCCEEDED', finishedAt, written, null);
   } finally {
     release();

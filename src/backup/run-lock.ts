@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { PgbackmanError } from '../errors.ts';
@@ -8,11 +8,26 @@ export function acquireRunLock(root: string, key: string): () => void {
   const dir = join(root, '.locks');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, `${key}.lock`);
+  // Written whole under a private name, then linked into place: the lock never exists half-written.
+  const mine = join(dir, `.${key}.${process.pid}.tmp`);
+  writeFileSync(
+    mine,
+    JSON.stringify({ host: hostname(), pid: process.pid, since: new Date().toISOString() }),
+    {
+      mode: 0o600,
+    },
+  );
+  try {
+    return take(file, mine, key);
+  } finally {
+    rmSync(mine, { force: true });
+  }
+}
+
+function take(file: string, mine: string, key: string): () => void {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const fd = openSync(file, 'wx', 0o600);
-      writeSync(fd, JSON.stringify({ host: hostname(), pid: process.pid, since: new Date().toISOString() }));
-      closeSync(fd);
+      linkSync(mine, file);
       return () => rmSync(file, { force: true });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;

@@ -1,8 +1,9 @@
 import type { Queryable } from '../catalogue/catalogue-db.ts';
+import { PgbackmanError } from '../errors.ts';
 import { findInterrupted, type RunEnd, type RunStart, recordEnd, recordStart } from './record-run.ts';
 import { recoverRun } from './recover-run.ts';
 import { processAlive } from './run-lock.ts';
-import { replaySpool, spoolRun } from './spool.ts';
+import { replaySpool, type SpooledRun, spoolRun } from './spool.ts';
 
 /**
  * Records a run in the catalogue; when the catalogue cannot be reached (or refuses the record) the dump goes
@@ -32,12 +33,25 @@ export class RunRecorder {
   async start(run: RunStart): Promise<void> {
     this.#start = run;
     try {
-      this.replayed = await replaySpool(this.#q, this.#root);
-      await this.#closeInterrupted(run);
       await recordStart(this.#q, run);
     } catch (err) {
       this.spoolReason = reasonOf(err);
-      await spoolRun(this.#root, { start: run, end: null });
+      await this.#spool({ start: run, end: null });
+    }
+  }
+
+  /**
+   * After this run's own dump (which must not wait for it): sends the spool's waiting records and closes
+   * earlier runs of the definition whose process stopped, re-hashing any whose dump was in place.
+   */
+  async tidy(): Promise<void> {
+    const start = this.#start as RunStart;
+    if (this.spooled) return; // the catalogue is not there to tidy into
+    try {
+      this.replayed = await replaySpool(this.#q, this.#root);
+      await this.#closeInterrupted(start);
+    } catch {
+      // Left for the next run: this one's own record is already where it belongs.
     }
   }
 
@@ -51,7 +65,19 @@ export class RunRecorder {
         this.spoolReason = reasonOf(err);
       }
     }
-    await spoolRun(this.#root, { start, end: e });
+    await this.#spool({ start, end: e });
+  }
+
+  async #spool(run: SpooledRun): Promise<void> {
+    try {
+      await spoolRun(this.#root, run);
+    } catch (err) {
+      throw new PgbackmanError(
+        'IO',
+        `run ${run.start.id} could not be recorded: the catalogue (${this.spoolReason}) and the spool (${reasonOf(err)}) both failed`,
+        { cause: err },
+      );
+    }
   }
 
   async #closeInterrupted(run: RunStart): Promise<void> {

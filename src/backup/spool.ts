@@ -2,7 +2,7 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
-import { unreachableReason } from '../catalogue/unreachable.ts';
+import { refusedData } from '../catalogue/unreachable.ts';
 import { endValues, type RunEnd, type RunStart } from './record-run.ts';
 import { recoverRun } from './recover-run.ts';
 import { processAlive } from './run-lock.ts';
@@ -51,40 +51,26 @@ export async function replaySpool(q: Queryable, root: string): Promise<number> {
       continue;
     }
     // Still being taken (by this host's process that wrote it, or on another host): its end will follow.
-    if (run.end === null && (run.start.host !== hostname() || processAlive(run.start.pid))) continue;
+    if (run.end === null && stillRunning(run)) continue;
     // Claimed by an atomic rename, so two replays never send (or delete) the same version twice.
-    const claimed = `${path}.sending-${process.pid}`;
+    const claimed = `${path}.sending-${process.pid}@${hostname()}`;
     try {
       await rename(path, claimed);
       run = parseSpooled(await readFile(claimed, 'utf8'));
     } catch {
       continue; // another replay took it
     }
-    const s = run.start;
-    // JSON gave back the end time as a string.
-    const end = run.end === null ? null : { ...run.end, finishedAt: new Date(run.end.finishedAt) };
-    const ending =
-      end ??
-      (await recoverRun(root, {
-        ...s,
-        name: s.definition ?? s.snapshot ?? '',
-        startedAt: new Date(s.startedAt),
-      }));
     try {
-      await sendSpooled(q, { start: s, end: ending });
+      await sendSpooled(q, { start: run.start, end: await endOf(root, run) });
     } catch (err) {
-      if (unreachableReason(err) !== undefined) {
-        await rename(claimed, path).catch(() => undefined);
+      if (!refusedData(err)) {
+        // Not delivered (the catalogue is down, or anything else): back in the spool for the next replay.
+        await rename(claimed, path);
         throw err;
       }
-      // The catalogue refused this record (not the connection): kept aside with the reason, the rest go on.
-      await writeFile(
-        `${path}.rejected`,
-        `${JSON.stringify({ ...run, rejected: String((err as Error).message) })}\n`,
-        {
-          mode: 0o600,
-        },
-      );
+      // The catalogue refused this record's data: kept aside with the reason, the others go on.
+      const why = err instanceof Error ? err.message : String(err);
+      await writeFile(`${path}.rejected`, `${JSON.stringify({ ...run, rejected: why })}\n`, { mode: 0o600 });
       await rm(claimed, { force: true });
       continue;
     }
@@ -94,11 +80,25 @@ export async function replaySpool(q: Queryable, root: string): Promise<number> {
   return sent;
 }
 
+/** A start without an end is still being taken while its process lives (on another host: cannot tell, so yes). */
+function stillRunning(run: SpooledRun): boolean {
+  const host = run.start.host ?? hostname(); // records from before hosts were recorded came from this host
+  const pid = run.start.pid ?? (run as { pid?: number }).pid;
+  return host !== hostname() || (pid !== undefined && processAlive(pid));
+}
+
+/** The recorded end, or for a run whose process stopped first, what its files say (recoverRun). */
+async function endOf(root: string, run: SpooledRun): Promise<RunEnd> {
+  if (run.end !== null) return { ...run.end, finishedAt: new Date(run.end.finishedAt) }; // JSON gave a string
+  const s = run.start;
+  return recoverRun(root, { ...s, name: s.definition ?? s.snapshot ?? '', startedAt: new Date(s.startedAt) });
+}
+
 /** Claims left by a replay whose process died before finishing go back to the spool, to be sent again. */
 async function reclaimAbandoned(root: string, names: readonly string[]): Promise<void> {
   for (const name of names) {
-    const m = /^(.+\.json)\.sending-(\d+)$/.exec(name);
-    if (m === null || processAlive(Number(m[2]))) continue;
+    const m = /^(.+\.json)\.sending-(\d+)@(.+)$/.exec(name);
+    if (m === null || m[3] !== hostname() || processAlive(Number(m[2]))) continue;
     const original = join(spoolDir(root), m[1] as string);
     // A newer copy under the original name wins; an upsert by run id makes sending either one safe.
     if (names.includes(m[1] as string)) await rm(join(spoolDir(root), name), { force: true });

@@ -42,6 +42,12 @@ export function unreachableReason(err: unknown): string | undefined {
 
 /** A catalogue that is not there: every statement fails with the reason, so records go to the spool. */
 export function offlineCatalogue(reason: string): Queryable {
-  const fail = () => Promise.reject(new Error(reason));
+  const fail = () => Promise.reject(new PgbackmanError('CATALOGUE_UNAVAILABLE', reason));
   return { query: fail, exec: fail };
+}
+
+/** A statement the catalogue refused because of the data it was given (SQLSTATE classes 22 and 23). */
+export function refusedData(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code);
 }

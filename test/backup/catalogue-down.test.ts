@@ -65,6 +65,14 @@ describe('pgbackman run while the catalogue is down', () => {
     const dir = /\n {2}(\S+)\n/.exec(down.stdout)?.[1] as string;
     assert.ok(existsSync(join(dir, 'database.dump')), 'the dump is on disk');
     assert.deepEqual(readdirSync(join(root, '.spool')), [`${offline}.json`]);
+    // A second run while it is still down keeps the first one's record waiting too.
+    const down2 = await cli(['run', 'nightly']);
+    assert.equal(down2.code, 0, down2.stderr);
+    const offline2 = idOf(down2.stdout);
+    assert.deepEqual(
+      readdirSync(join(root, '.spool')).sort(),
+      [`${offline}.json`, `${offline2}.json`].sort(),
+    );
 
     const never = await cli(['run', 'never-run']);
     assertNoStackTrace(never);
@@ -80,18 +88,18 @@ describe('pgbackman run while the catalogue is down', () => {
     );
     const back = await cli(['run', 'nightly']);
     assert.equal(back.code, 0, back.stderr);
-    assert.match(back.stderr, /note: 1 record\(s\) waiting in the spool reached the catalogue/);
+    assert.match(back.stderr, /note: 2 record\(s\) waiting in the spool reached the catalogue/);
     assert.deepEqual(readdirSync(join(root, '.spool')), []);
     const all = await backups();
     assert.deepEqual(
       all,
-      [idOf(first.stdout), offline, idOf(back.stdout)].map((id) => `${id} SUCCEEDED`).sort(),
+      [idOf(first.stdout), offline, offline2, idOf(back.stdout)].map((id) => `${id} SUCCEEDED`).sort(),
     );
 
     const again = await cli(['run', 'nightly']);
     assert.equal(again.code, 0, again.stderr);
     assert.doesNotMatch(again.stderr, /spool/);
-    assert.equal((await backups()).length, 4, 'each record arrives exactly once');
+    assert.equal((await backups()).length, 5, 'each record arrives exactly once');
   });
 
   test('a catalogue that refuses the request (not one that is down) is never bypassed', async () => {

@@ -166,7 +166,7 @@ describe('the spool: a dump is taken and recorded even when the catalogue is dow
     const result = await runDump(job, down);
     const file = join(spoolDir(root), `${result.id}.json`);
     const dead = spawnSync(process.execPath, ['-e', '0']).pid;
-    renameSync(file, `${file}.sending-${dead}`);
+    renameSync(file, `${file}.sending-${dead}@${hostname()}`);
     const after = await runs();
     assert.ok(after.some((r) => r.id === result.id && r.status === 'SUCCEEDED'));
     assert.deepEqual(
