@@ -1,7 +1,10 @@
 import { spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import type { Readable } from 'node:stream';
+import { accessSync, constants, createWriteStream, existsSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { PgbackmanError } from '../errors.ts';
+
+const SETPRIV = '/usr/bin/setpriv';
+const ORPHAN_GUARD = process.platform === 'linux' && existsSync(SETPRIV);
 
 export interface ToolRun {
   /** The tool's stdout, to be consumed by the caller (it is paused until read). */
@@ -19,13 +22,29 @@ export function spawnTool(
   logFile: string,
   signal?: AbortSignal,
 ): ToolRun {
+  if (ORPHAN_GUARD) {
+    // setpriv would report a missing tool as its own exit 127: say it as plainly as spawn would.
+    try {
+      accessSync(path, constants.X_OK);
+    } catch (err) {
+      const done = Promise.reject(new PgbackmanError('IO', `cannot run ${path}: ${(err as Error).message}`));
+      done.catch(() => undefined);
+      return { stdout: Readable.from([]), done, kill: () => undefined };
+    }
+  }
+  // If pgbackman dies, even by SIGKILL, the kernel sends the tool SIGTERM (PR_SET_PDEATHSIG through setpriv):
+  // no pg_dump outlives it holding a snapshot open on the node.
+  const [command, argv] = ORPHAN_GUARD
+    ? [SETPRIV, ['--pdeathsig', 'TERM', '--', path, ...args]]
+    : [path, [...args]];
   // An aborted signal (the run interrupted) sends the tool SIGTERM; it then closes like any killed tool.
-  const child = spawn(path, [...args], {
+  const child = spawn(command, argv, {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(signal === undefined ? {} : { signal }),
   });
   const log = createWriteStream(logFile, { flags: 'a', mode: 0o600 });
+  log.on('error', () => undefined); // a log that cannot be written never takes the run down with it
   let tail = '';
   child.stderr.on('data', (chunk: Buffer) => {
     log.write(chunk);
