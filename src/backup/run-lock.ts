@@ -1,4 +1,4 @@
-import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { PgbackmanError } from '../errors.ts';
@@ -25,7 +25,7 @@ export function acquireRunLock(root: string, key: string): () => void {
 }
 
 function take(file: string, mine: string, key: string): () => void {
-  for (let attempt = 0; attempt < 2; attempt++) {
+  for (let attempt = 0; attempt < 3; attempt++) {
     try {
       linkSync(mine, file);
       return () => rmSync(file, { force: true });
@@ -46,10 +46,37 @@ function take(file: string, mine: string, key: string): () => void {
           `${key} is already running (pid ${holder.pid}${where}, since ${holder.since ?? 'unknown'}); a definition never runs twice at once${elsewhere ? ` (if that host is gone, remove ${file})` : ''}`,
         );
       }
-      rmSync(file, { force: true });
+      removeStale(file, holder);
     }
   }
   throw new PgbackmanError('LOCKED', `cannot take the run lock ${file}`);
+}
+
+/**
+ * Takes a stale lock away by renaming it to a private name (one process wins the rename), then checks that
+ * what it moved is the lock it judged stale: a fresh lock another process took meanwhile is put back.
+ */
+function removeStale(file: string, judged: { pid?: number; since?: string }): void {
+  const grave = `${file}.stale-${process.pid}`;
+  try {
+    renameSync(file, grave);
+  } catch {
+    return; // another process took it over first: try again
+  }
+  let moved: { pid?: number; since?: string } = {};
+  try {
+    moved = JSON.parse(readFileSync(grave, 'utf8'));
+  } catch {
+    // unreadable, as judged
+  }
+  if (moved.pid !== judged.pid || moved.since !== judged.since) {
+    try {
+      linkSync(grave, file);
+    } catch {
+      // someone holds the lock now; their run goes on
+    }
+  }
+  rmSync(grave, { force: true });
 }
 
 /** Whether a process with this pid exists (EPERM: it exists, as another user's). */
