@@ -1,29 +1,10 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { open, writeFile } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 
 export interface WrittenFile {
   readonly bytes: number;
   readonly sha256: string;
-}
-
-/** Streams into `path` (mode 0600), hashing the bytes as they pass: no second read, no buffering. */
-export async function writeHashed(source: Readable, path: string): Promise<WrittenFile> {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  const tap = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      hash.update(chunk);
-      bytes += chunk.length;
-      done(null, chunk);
-    },
-  });
-  await pipeline(source, tap, createWriteStream(path, { mode: 0o600 }));
-  await fsync(path);
-  return { bytes, sha256: hash.digest('hex') };
 }
 
 /** Writes a small text file (mode 0600) and returns the sha256 of what was written, from memory. */

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants, createWriteStream, existsSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { PgbackmanError } from '../errors.ts';
 
@@ -21,6 +22,7 @@ export function spawnTool(
   env: NodeJS.ProcessEnv,
   logFile: string,
   signal?: AbortSignal,
+  stdout?: Socket,
 ): ToolRun {
   if (ORPHAN_GUARD) {
     // setpriv would report a missing tool as its own exit 127: say it as plainly as spawn would.
@@ -40,13 +42,15 @@ export function spawnTool(
   // An aborted signal (the run interrupted) sends the tool SIGTERM; it then closes like any killed tool.
   const child = spawn(command, argv, {
     env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', stdout ?? 'pipe', 'pipe'],
     ...(signal === undefined ? {} : { signal }),
   });
+  // The child has its own copy of a given stdout; the parent's must go, or the reader never sees the end.
+  stdout?.destroy();
   const log = createWriteStream(logFile, { flags: 'a', mode: 0o600 });
   log.on('error', () => undefined); // a log that cannot be written never takes the run down with it
   let tail = '';
-  child.stderr.on('data', (chunk: Buffer) => {
+  (child.stderr as Readable).on('data', (chunk: Buffer) => {
     log.write(chunk);
     tail = (tail + chunk.toString('utf8')).slice(-4000);
   });
@@ -73,5 +77,5 @@ export function spawnTool(
       reject(new PgbackmanError('IO', `${path.split('/').pop()} ${how}${last ? `: ${last}` : ''}`));
     });
   });
-  return { stdout: child.stdout, done, kill: () => child.kill('SIGTERM') };
+  return { stdout: child.stdout ?? Readable.from([]), done, kill: () => child.kill('SIGTERM') };
 }

@@ -7,7 +7,8 @@ import { captureTool, databaseConfig } from './capture-tool.ts';
 import { conninfo } from './conninfo.ts';
 import { filterRoles } from './filter-roles.ts';
 import { TreeFollower } from './follow-tree.ts';
-import { fsync, writeHashed, writeSmall } from './hashed-file.ts';
+import { fsync, writeSmall } from './hashed-file.ts';
+import { openHashedSink } from './hashed-sink.ts';
 import { dumpFileName, pgDumpArgs } from './pg-dump-args.ts';
 import { spawnTool } from './spawn-tool.ts';
 
@@ -70,12 +71,26 @@ export async function writeDump(t: DumpTarget, dir: string, signal?: AbortSignal
       : undefined;
   // Observed now, so a failure of one while the dump runs is never an unhandled rejection.
   const globals = Promise.allSettled([rolesSql, configSql]);
-  const tool = spawnTool(join(t.binDir, cmd.tool), cmd.args, t.env, join(dir, 'dump.log'), signal);
   const sha256: Record<string, unknown> = {};
   let bytes: number;
   try {
-    if (cmd.output === 'stdout') {
-      const [written] = await Promise.all([writeHashed(tool.stdout, target), tool.done]);
+    const sink = cmd.output === 'stdout' ? await openHashedSink(target) : undefined;
+    const tool = spawnTool(
+      join(t.binDir, cmd.tool),
+      cmd.args,
+      t.env,
+      join(dir, 'dump.log'),
+      signal,
+      sink?.stdout,
+    );
+    if (sink !== undefined) {
+      try {
+        await tool.done;
+      } catch (err) {
+        await sink.abort();
+        throw err;
+      }
+      const written = await sink.done;
       sha256[fileName] = written.sha256;
       bytes = written.bytes;
     } else {
