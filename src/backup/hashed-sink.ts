@@ -8,6 +8,8 @@ import type { WrittenFile } from './hashed-file.ts';
 
 /** How much is read from the tool at a time, into one buffer reused for the whole dump. */
 const CHUNK = 256 * 1024;
+/** Each of the two write buffers: a write starts when one is half full, so writes are few and large. */
+const WRITE = 2 * 1024 * 1024;
 
 /** Where a tool's stdout goes: hashed and written to a file, through one reused buffer. */
 export interface HashedSink {
@@ -21,8 +23,9 @@ export interface HashedSink {
 
 /**
  * A connected pair of Unix sockets: the tool writes to one end, and pgbackman reads the other with `onread`
- * into a single buffer, hashes each chunk, and writes it to `path` before reading the next. Unlike a
- * stream, which allocates a buffer per read, memory stays the same however large the dump.
+ * into a single buffer, hashes each chunk and copies it into one of two write buffers, written to `path`
+ * in turn. Unlike a stream, which allocates a buffer per read, memory stays the same however large the
+ * dump, and reading pauses only when both write buffers are full.
  */
 export async function openHashedSink(path: string): Promise<HashedSink> {
   const dir = await mkdtemp(join(tmpdir(), 'pgbackman-sink-'));
@@ -38,8 +41,40 @@ export async function openHashedSink(path: string): Promise<HashedSink> {
     const file = out;
     const hash = createHash('sha256');
     const buffer = Buffer.allocUnsafe(CHUNK);
+    // Two write buffers: one fills from the socket while the other is being written.
+    const bufs = [Buffer.allocUnsafe(WRITE), Buffer.allocUnsafe(WRITE)] as const;
+    let cur: 0 | 1 = 0;
+    let fill = 0;
     let bytes = 0;
-    let writing: Promise<unknown> = Promise.resolve();
+    let inFlight: Promise<void> | undefined;
+    let failure: Error | undefined;
+    let pending: Uint8Array | undefined; // a chunk still in the read buffer, reading paused until it is taken
+    const startWrite = () => {
+      const data = bufs[cur].subarray(0, fill);
+      cur = cur === 0 ? 1 : 0;
+      fill = 0;
+      inFlight = writeAll(file, data).then(
+        () => {
+          inFlight = undefined;
+          if (pending === undefined) return;
+          const chunk = pending;
+          pending = undefined;
+          startWrite();
+          take(chunk);
+          reader.resume();
+        },
+        (err: Error) => {
+          inFlight = undefined;
+          failure = err;
+          reader.destroy(err);
+        },
+      );
+    };
+    const take = (chunk: Uint8Array) => {
+      bufs[cur].set(chunk, fill);
+      fill += chunk.length;
+      if (fill >= WRITE / 2 && inFlight === undefined) startWrite();
+    };
     const accepted = once(server, 'connection') as Promise<[Socket]>;
     const reader: Socket = connect({
       path: address,
@@ -49,12 +84,16 @@ export async function openHashedSink(path: string): Promise<HashedSink> {
           const chunk = buf.subarray(0, n);
           hash.update(chunk);
           bytes += n;
-          // Reading pauses until the chunk is written: the buffer is reused for the next one.
-          writing = file.write(chunk).then(
-            () => reader.resume(),
-            (err: Error) => reader.destroy(err),
-          );
-          return false;
+          if (fill + n > WRITE) {
+            // Both buffers busy: reading pauses (the chunk stays in the read buffer) until the write ends.
+            if (inFlight !== undefined) {
+              pending = chunk;
+              return false;
+            }
+            startWrite();
+          }
+          take(chunk);
+          return true;
         },
       },
     });
@@ -68,7 +107,9 @@ export async function openHashedSink(path: string): Promise<HashedSink> {
     const done = (async () => {
       try {
         await ended;
-        await writing;
+        while (inFlight !== undefined) await inFlight;
+        if (failure !== undefined) throw failure;
+        if (fill > 0) await writeAll(file, bufs[cur].subarray(0, fill));
         await file.sync();
         return { bytes, sha256: hash.digest('hex') };
       } finally {
@@ -92,4 +133,9 @@ export async function openHashedSink(path: string): Promise<HashedSink> {
     server.close();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+async function writeAll(file: FileHandle, data: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < data.length) off += (await file.write(data, off, data.length - off)).bytesWritten;
 }
