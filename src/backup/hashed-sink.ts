@@ -121,6 +121,7 @@ export async function openHashedSink(path: string): Promise<HashedSink> {
       stdout: toolEnd,
       done,
       abort: async () => {
+        toolEnd.destroy(); // in case the tool never started and spawnTool did not take it
         reader.destroy();
         await done.catch(() => undefined);
       },

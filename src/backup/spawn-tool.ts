@@ -29,6 +29,7 @@ export function spawnTool(
     try {
       accessSync(path, constants.X_OK);
     } catch (err) {
+      stdout?.destroy();
       const done = Promise.reject(new PgbackmanError('IO', `cannot run ${path}: ${(err as Error).message}`));
       done.catch(() => undefined);
       return { stdout: Readable.from([]), done, kill: () => undefined };

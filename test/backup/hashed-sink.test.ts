@@ -62,4 +62,20 @@ describe("a tool's output hashed into a file through one reused buffer", () => {
     await assert.rejects(tool.done, /exited with status 3/);
     await sink.abort();
   });
+
+  test('a tool that cannot be started is reported, and nothing is left holding the process open', async () => {
+    const dir = await scratch();
+    const sink = await openHashedSink(join(dir, 'database.dump'));
+    const tool = spawnTool(
+      join(dir, 'no-such-pg_dump'),
+      [],
+      process.env,
+      join(dir, 'log'),
+      undefined,
+      sink.stdout,
+    );
+    await assert.rejects(tool.done, /cannot run .*no-such-pg_dump/);
+    await sink.abort();
+    assert.equal(sink.stdout.destroyed, true);
+  });
 });
