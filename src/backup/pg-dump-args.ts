@@ -33,17 +33,17 @@ export function pgDumpArgs(settings: EffectiveSettings, connection: string, dire
   return { tool: 'pg_dump', args, output: settings.format === 'directory' ? 'directory' : 'stdout' };
 }
 
-/** The dump file's extension by format, so a person can tell what a file is without the catalogue. */
+/** The dump file's name by format, so a person can tell what a file is without the catalogue. */
+const FILE_BY_FORMAT = {
+  custom: 'database.dump',
+  directory: 'database.dir',
+  plain: 'database.sql',
+  tar: 'database.tar',
+} as const satisfies Record<EffectiveSettings['format'], string>;
+
+/** Every name a run's dump file can have (recovery looks for them in a directory whose run was lost). */
+export const DUMP_FILE_NAMES: readonly string[] = [...Object.values(FILE_BY_FORMAT), 'cluster.sql'];
+
 export function dumpFileName(settings: EffectiveSettings): string {
-  if (settings.code === 'CLUSTER') return 'cluster.sql';
-  switch (settings.format) {
-    case 'custom':
-      return 'database.dump';
-    case 'directory':
-      return 'database.dir';
-    case 'plain':
-      return 'database.sql';
-    case 'tar':
-      return 'database.tar';
-  }
+  return settings.code === 'CLUSTER' ? 'cluster.sql' : FILE_BY_FORMAT[settings.format];
 }

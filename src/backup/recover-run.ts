@@ -3,13 +3,13 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { hashFile } from './hashed-file.ts';
 import { type DumpLayout, dumpLayout, pathSegment } from './layout.ts';
+import { DUMP_FILE_NAMES } from './pg-dump-args.ts';
 import { failedEnd, type RunEnd } from './record-run.ts';
 import { processAlive } from './run-lock.ts';
 
 export const INTERRUPTED =
   'interrupted: the process taking this dump stopped before it finished (found by a later run)';
 
-const DUMP_FILES = ['database.dump', 'database.dir', 'database.sql', 'database.tar', 'cluster.sql'];
 const OWNER = '.owner.json';
 
 /** What locates a run's files: the fields its directory name is made of. */
@@ -40,7 +40,7 @@ export async function recoverRun(root: string, run: RunPlace): Promise<RunEnd> {
   const finished = await stat(layout.dir).catch(() => undefined);
   if (finished?.isDirectory()) {
     const names = await readdir(layout.dir);
-    const dumpFile = DUMP_FILES.find((f) => names.includes(f));
+    const dumpFile = DUMP_FILE_NAMES.find((f) => names.includes(f));
     if (dumpFile !== undefined) {
       const sha256: Record<string, unknown> = {};
       let bytes = 0;
