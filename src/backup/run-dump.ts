@@ -5,17 +5,17 @@ import { dirname, join } from 'node:path';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
 import type { BackupServer, PgSQLNode } from '../manifest/generated/manifest-types.ts';
 import { type EffectiveSettings, resolveSettings } from '../manifest/resolve-settings.ts';
-import { childEnv } from './conninfo.ts';
-import { checkDiskReserve } from './disk-reserve.ts';
-import { fsync } from './hashed-file.ts';
-import { dumpLayout } from './layout.ts';
-import { readNodeInfo } from './node-info.ts';
-import { choosePgBinDir, discoverPgBinDirs } from './pg-bin-dirs.ts';
-import { failedEnd } from './record-run.ts';
-import { markOwner, removeDeadPartials, unmarkOwner } from './recover-run.ts';
-import { acquireRunLock } from './run-lock.ts';
-import { RunRecorder } from './run-recorder.ts';
-import { type WrittenDump, writeDump } from './write-dump.ts';
+import { childEnv } from './dump/conninfo.ts';
+import { readNodeInfo } from './dump/node-info.ts';
+import { choosePgBinDir, discoverPgBinDirs } from './dump/pg-bin-dirs.ts';
+import { type WrittenDump, writeDump } from './dump/write-dump.ts';
+import { checkDiskReserve } from './files/disk-reserve.ts';
+import { fsync } from './files/hashed-file.ts';
+import { dumpLayout } from './files/layout.ts';
+import { markOwner, removeDeadPartials, unmarkOwner } from './files/owner-mark.ts';
+import { acquireRunLock } from './files/run-lock.ts';
+import { failedEnd } from './record/record-run.ts';
+import { RunRecorder } from './record/run-recorder.ts';
 
 /** What to dump: a definition (or snapshot) with its node and server, as the catalogue holds them. */
 export interface DumpJob {

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { PgbackmanError } from '../errors.ts';
+import { classifySqlError, connectionReason } from '../sqlstate.ts';
 import type { CatalogueDb, Queryable } from './catalogue-db.ts';
 import { redactUrl } from './open-catalogue.ts';
 
@@ -47,20 +48,10 @@ export async function connectPostgres(url: string, applicationName = 'pgbackman'
 }
 
 function connectionError(location: string, err: unknown): PgbackmanError {
-  const e = err as { code?: string; message?: string };
-  const reason =
-    e.code === '28P01'
-      ? 'password authentication failed (check PGPASSWORD, .pgpass or the URL)'
-      : e.code === '3D000'
-        ? (e.message ?? 'the database does not exist')
-        : e.code === 'ECONNREFUSED'
-          ? 'connection refused (is PostgreSQL running there?)'
-          : e.code === 'ENOTFOUND'
-            ? 'unknown host'
-            : (e.message ?? String(err));
+  const why = classifySqlError(err);
   return new PgbackmanError(
-    'CATALOGUE_UNAVAILABLE',
-    `cannot connect to the catalogue at ${location}: ${reason}`,
+    why === 'refused' || why === 'privilege' ? 'CATALOGUE_REFUSED' : 'CATALOGUE_UNREACHABLE',
+    `cannot connect to the catalogue at ${location}: ${connectionReason(err)}`,
     { cause: err },
   );
 }

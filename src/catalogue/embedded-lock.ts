@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PgbackmanError } from '../errors.ts';
+import { processAlive } from '../system/process-alive.ts';
 
 interface Holder {
   readonly pid: number;
@@ -24,16 +25,16 @@ export function acquireEmbeddedLock(lockFile: string, command: string): () => vo
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = readHolder(lockFile);
-      if (holder !== undefined && isAlive(holder.pid)) {
+      if (holder !== undefined && processAlive(holder.pid)) {
         throw new PgbackmanError(
-          'LOCKED',
+          'CATALOGUE_IN_USE',
           `the embedded catalogue ${dirname(lockFile)} is in use by pid ${holder.pid} (${holder.command}) since ${holder.since}; wait for it to finish, stop it, or use a PostgreSQL catalogue (--catalogue postgres://...)`,
         );
       }
       rmSync(lockFile, { force: true }); // its holder is gone: the lock is stale
     }
   }
-  throw new PgbackmanError('LOCKED', `cannot take the lock ${lockFile}`);
+  throw new PgbackmanError('CATALOGUE_IN_USE', `cannot take the lock ${lockFile}`);
 }
 
 function readHolder(file: string): Holder | undefined {
@@ -41,14 +42,5 @@ function readHolder(file: string): Holder | undefined {
     return JSON.parse(readFileSync(file, 'utf8')) as Holder;
   } catch {
     return undefined;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -27,7 +27,7 @@ export async function lockCatalogue(tx: Queryable): Promise<void> {
       ? 'another process'
       : `${holder.application_name || 'a session'} (pid ${holder.pid}, user ${holder.usename}) since ${holder.since?.toISOString() ?? 'unknown'}`;
   throw new PgbackmanError(
-    'LOCKED',
+    'APPLY_LOCKED',
     `the catalogue is locked by ${who}: another apply is running; try again when it has finished`,
   );
 }

@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../errors.ts';
+import { assertNever, type ErrorCode } from '../errors.ts';
 
 /** Every exit code pgbackman uses, chosen here and nowhere else. */
 export const ExitCode = {
@@ -8,10 +8,14 @@ export const ExitCode = {
   Failure: 1,
   /** `plan --detailed-exitcode` only: success, and there are changes. */
   Changes: 2,
-  /** The command line is wrong (unknown option, missing argument). */
+  /** The command line is wrong (unknown option, missing argument, a filter value that does not exist). */
   Usage: 64,
   /** A bug in pgbackman. */
   Internal: 70,
+  /** Stopped by SIGINT (128 + 2), as shells and schedulers expect. */
+  Interrupted: 130,
+  /** Stopped by SIGTERM (128 + 15). */
+  Terminated: 143,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -20,23 +24,39 @@ export function exitCodeFor(code: ErrorCode): ExitCode {
     case 'USAGE':
       return ExitCode.Usage;
     case 'NOT_FOUND':
+    case 'INVALID_INPUT':
     case 'INVALID_MANIFESTS':
+    case 'NO_MANIFESTS':
     case 'IO':
-    case 'CATALOGUE_UNAVAILABLE':
-    case 'NODE_UNAVAILABLE':
+    case 'DISK_FULL':
+    case 'UNSAFE':
+    case 'CATALOGUE_UNREACHABLE':
+    case 'CATALOGUE_REFUSED':
+    case 'CATALOGUE_NOT_FOUND':
     case 'CATALOGUE_SCHEMA':
-    case 'LOCKED':
+    case 'CATALOGUE_IN_USE':
+    case 'APPLY_LOCKED':
+    case 'RUN_LOCKED':
+    case 'NODE_UNREACHABLE':
+    case 'NODE_REFUSED':
+    case 'TIMEOUT':
     case 'STALE_PLAN':
     case 'PLAN_REFUSED':
     case 'ABORTED':
+    case 'INTERRUPTED':
       return ExitCode.Failure;
     case 'INTERNAL':
       return ExitCode.Internal;
     default:
-      return assertNever(code);
+      return assertNever(code, 'error code');
   }
 }
 
-function assertNever(value: never): never {
-  throw new Error(`unhandled error code: ${String(value)}`);
+/** 128 + the signal's number, for the two signals that stop a command cleanly. */
+export function exitCodeForSignal(signal: string): ExitCode {
+  return signal === 'SIGINT'
+    ? ExitCode.Interrupted
+    : signal === 'SIGTERM'
+      ? ExitCode.Terminated
+      : ExitCode.Failure;
 }

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { catalogueLocation } from '../catalogue/open-catalogue.ts';
-import { PgbackmanError } from '../errors.ts';
+import { coerceError, PgbackmanError } from '../errors.ts';
+import { classifySqlError, isServerError } from '../sqlstate.ts';
 import type { GetFlags } from './commands/get.ts';
 import { ExitCode, exitCodeFor } from './exit-codes.ts';
 import { processOutput } from './output.ts';
@@ -195,27 +196,34 @@ export async function main(argv: readonly string[]): Promise<void> {
       process.exitCode = quiet ? ExitCode.Ok : ExitCode.Usage;
       return;
     }
-    if (err instanceof PgbackmanError) {
-      output.err.write(`error: ${err.message}\n`);
-      process.exitCode = exitCodeFor(err.code);
-      return;
+    const e = asPgbackmanError(err);
+    output.err.write(`${formatError(e)}\n`);
+    if (e.code === 'INTERNAL') {
+      output.err.write('This is a bug in pgbackman; please report it with the command you ran.\n');
+      if (process.env.PGBACKMAN_DEBUG) output.err.write(`${coerceError(err).stack ?? ''}\n`);
     }
-    const db = err as { code?: unknown; severity?: unknown; message?: string };
-    if (typeof db.code === 'string' && /^[0-9A-Z]{5}$/.test(db.code) && typeof db.severity === 'string') {
-      // The catalogue refused a statement: say what it said, and what usually causes it.
-      const hint =
-        db.code === '42501'
-          ? ' (the role lacks privileges: apply and agents need pgbackman_rw, plan needs pgbackman_ro)'
-          : '';
-      output.err.write(`error: the catalogue refused: ${db.message ?? db.code}${hint}\n`);
-      process.exitCode = ExitCode.Failure;
-      return;
-    }
-    const e = err instanceof Error ? err : new Error(String(err));
-    output.err.write(
-      `internal error: ${e.message}\nThis is a bug in pgbackman; please report it with the command you ran.\n`,
-    );
-    if (process.env.PGBACKMAN_DEBUG) output.err.write(`${e.stack ?? ''}\n`);
-    process.exitCode = ExitCode.Internal;
+    process.exitCode = exitCodeFor(e.code);
   }
+}
+
+/** `error[CODE]: message`, the one shape every error is printed in. */
+export function formatError(e: PgbackmanError): string {
+  return `error[${e.code}]: ${e.message}`;
+}
+
+/** What the CLI prints for anything thrown: our own errors as they are, a refusal of the catalogue, or a bug. */
+function asPgbackmanError(err: unknown): PgbackmanError {
+  if (err instanceof PgbackmanError) return err;
+  if (isServerError(err)) {
+    // The catalogue refused a statement: say what it said, and what usually causes it.
+    const hint =
+      classifySqlError(err) === 'privilege'
+        ? ' (the role lacks privileges: apply and agents need pgbackman_rw, plan needs pgbackman_ro)'
+        : '';
+    return new PgbackmanError('CATALOGUE_REFUSED', `the catalogue refused: ${err.message}${hint}`, {
+      cause: err,
+    });
+  }
+  const e = coerceError(err);
+  return new PgbackmanError('INTERNAL', `internal error: ${e.message}`, { cause: err });
 }

@@ -43,7 +43,7 @@ export async function validateManifests(
 ): Promise<ValidationResult> {
   const files = await findManifestFiles(paths);
   if (files.length === 0)
-    throw new PgbackmanError('NOT_FOUND', `no manifest files (*.yaml, *.yml) in ${paths.join(', ')}`);
+    throw new PgbackmanError('NO_MANIFESTS', `no manifest files (*.yaml, *.yml) in ${paths.join(', ')}`);
   const diagnostics: Diagnostic[] = [];
   const entries: Entry[] = [];
   let unreadableFiles = 0;
@@ -223,4 +223,20 @@ function fileStart(file: string): Omit<Diagnostic, 'message'> {
     file,
     range: { start: { line: 1, column: 1, offset: 0 }, end: { line: 1, column: 1, offset: 0 } },
   };
+}
+
+/** `N resources in M files: V valid, I invalid`, with the files that could not be read or parsed. */
+export function validationSummary(r: ValidationResult): string {
+  const files = `${r.files} ${r.files === 1 ? 'file' : 'files'}`;
+  const resources = `${r.resourceCount} ${r.resourceCount === 1 ? 'resource' : 'resources'}`;
+  const notes = [
+    r.unreadableFiles > 0 ? `${plural(r.unreadableFiles, 'file')} could not be read` : '',
+    r.yamlErrorFiles > 0 ? `${plural(r.yamlErrorFiles, 'file')} with YAML errors` : '',
+  ].filter((n) => n !== '');
+  const suffix = notes.length > 0 ? ` (${notes.join(', ')})` : '';
+  return `${resources} in ${files}: ${r.resourceCount - r.invalidCount} valid, ${r.invalidCount} invalid${suffix}`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${n === 1 ? word : `${word}s`}`;
 }

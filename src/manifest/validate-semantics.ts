@@ -1,3 +1,4 @@
+import { assertNever } from '../errors.ts';
 import { checkArgs, checkDump, checkSettings } from './check-dump-settings.ts';
 import { checkPolicy } from './check-policy.ts';
 import { checkRestore } from './check-restore.ts';
@@ -107,8 +108,4 @@ function checkResource(ctx: SemanticContext, resource: Resource): void {
     default:
       assertNever(m);
   }
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unhandled manifest kind: ${JSON.stringify(value)}`);
 }

@@ -1,3 +1,4 @@
+import { assertNever } from '../errors.ts';
 import type { Kind } from '../manifest/kinds.ts';
 import type { Address, ObjectState } from './object-state.ts';
 
@@ -79,8 +80,4 @@ export function summarize(changes: readonly Change[]): PlanSummary {
     }
   }
   return { add, change, destroy };
-}
-
-export function assertNever(value: never): never {
-  throw new Error(`unhandled case: ${JSON.stringify(value)}`);
 }

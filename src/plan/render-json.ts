@@ -1,4 +1,5 @@
-import { assertNever, type Change, type Plan } from './change.ts';
+import { assertNever } from '../errors.ts';
+import type { Change, Plan } from './change.ts';
 import type { ObjectState } from './object-state.ts';
 
 export const PLAN_FORMAT_VERSION = '1.0';

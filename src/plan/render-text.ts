@@ -1,4 +1,5 @@
-import { assertNever, type Change, type FieldChange, type Plan } from './change.ts';
+import { assertNever } from '../errors.ts';
+import type { Change, FieldChange, Plan } from './change.ts';
 
 export interface TextStyle {
   readonly color: boolean;

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { PgbackmanError } from '../errors.ts';
 import type { Plan } from './change.ts';
 import { canonicalJson } from './object-state.ts';
@@ -16,45 +15,40 @@ export interface SavedPlan {
   readonly checksum: string;
 }
 
-export function savePlan(
-  file: string,
+export function makeSavedPlan(
   plan: Plan,
   catalogue: SavedPlan['catalogue'],
   revision: string | null,
-): void {
+  now: Date,
+): SavedPlan {
   const body = {
     pgbackman_saved_plan: SAVED_PLAN_VERSION as typeof SAVED_PLAN_VERSION,
-    created_at: new Date().toISOString(),
+    created_at: now.toISOString(),
     catalogue,
     revision,
     plan,
   };
-  const saved: SavedPlan = { ...body, checksum: checksum(body) };
-  writeFileSync(file, `${JSON.stringify(saved, null, 2)}\n`, { mode: 0o600 });
+  return { ...body, checksum: checksum(body) };
 }
 
-/** Whether `file` looks like a saved plan rather than a manifest path. */
-export function isSavedPlanFile(file: string): boolean {
-  try {
-    return /^\s*\{\s*"pgbackman_saved_plan"/.test(readFileSync(file, 'utf8').slice(0, 200));
-  } catch {
-    return false;
-  }
+/** Whether a file's first characters look like a saved plan rather than a manifest. */
+export function looksLikeSavedPlan(head: string): boolean {
+  return /^\s*\{\s*"pgbackman_saved_plan"/.test(head);
 }
 
-/** Reads a saved plan and refuses one that was edited after it was saved. */
-export function loadPlan(file: string): SavedPlan {
+/** Parses a saved plan and refuses one that was edited after it was saved; `name` says where it came from. */
+export function parseSavedPlan(text: string, name: string): SavedPlan {
   let saved: SavedPlan;
   try {
-    saved = JSON.parse(readFileSync(file, 'utf8')) as SavedPlan;
+    saved = JSON.parse(text) as SavedPlan;
   } catch (err) {
-    throw new PgbackmanError('STALE_PLAN', `${file} is not a readable saved plan: ${(err as Error).message}`);
+    throw new PgbackmanError('STALE_PLAN', `${name} is not a readable saved plan: ${(err as Error).message}`);
   }
   const { checksum: recorded, ...body } = saved;
   if (saved.pgbackman_saved_plan !== SAVED_PLAN_VERSION || recorded !== checksum(body)) {
     throw new PgbackmanError(
       'STALE_PLAN',
-      `${file} was modified after it was saved (its checksum does not match); make a new plan with \`pgbackman plan --out\``,
+      `${name} was modified after it was saved (its checksum does not match); make a new plan with \`pgbackman plan --out\``,
     );
   }
   return saved;

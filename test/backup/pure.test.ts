@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { filterRoles } from '../../src/backup/filter-roles.ts';
-import { dumpLayout, pathSegment } from '../../src/backup/layout.ts';
-import { choosePgBinDir } from '../../src/backup/pg-bin-dirs.ts';
-import { pgDumpArgs } from '../../src/backup/pg-dump-args.ts';
+import { filterRoles } from '../../src/backup/dump/filter-roles.ts';
+import { choosePgBinDir } from '../../src/backup/dump/pg-bin-dirs.ts';
+import { pgDumpArgs } from '../../src/backup/dump/pg-dump-args.ts';
+import { dumpLayout, pathSegment } from '../../src/backup/files/layout.ts';
 import { BUILTIN_SETTINGS } from '../../src/manifest/resolve-settings.ts';
 
 describe('choosing pg_dump', () => {

@@ -38,7 +38,7 @@ describe('catalogue faults', () => {
     assert.equal(r.code, 1);
     assert.equal(
       r.stderr,
-      'error: cannot connect to the catalogue at postgres://postgres:***@127.0.0.1:1/cat: connection refused (is PostgreSQL running there?)\n',
+      'error[CATALOGUE_UNREACHABLE]: cannot connect to the catalogue at postgres://postgres:***@127.0.0.1:1/cat: connection refused (is PostgreSQL running there?)\n',
     );
   });
 
@@ -179,7 +179,7 @@ describe('catalogue faults', () => {
     assert.equal(apply.code, 1);
     assert.match(
       apply.stderr,
-      /error: the catalogue refused: permission denied for table \w+ \(the role lacks privileges: apply and agents need pgbackman_rw/,
+      /error\[CATALOGUE_REFUSED\]: the catalogue refused: permission denied for table \w+ \(the role lacks privileges: apply and agents need pgbackman_rw/,
     );
     assert.deepEqual(await counts(cat.location), { serial: 0, servers: 0, history: 0 });
   });

@@ -4,7 +4,7 @@ import { unreachableReason } from '../../src/catalogue/unreachable.ts';
 import { PgbackmanError } from '../../src/errors.ts';
 
 const unavailable = (causeCode: string) =>
-  new PgbackmanError('CATALOGUE_UNAVAILABLE', `cannot connect to the catalogue: ${causeCode}`, {
+  new PgbackmanError('CATALOGUE_UNREACHABLE', `cannot connect to the catalogue: ${causeCode}`, {
     cause: Object.assign(new Error(causeCode), { code: causeCode }),
   });
 
@@ -15,7 +15,9 @@ describe('when a run may go on without the catalogue', () => {
     for (const code of ['57P01', '57P03', '53300', 'ECONNRESET'])
       assert.ok(unreachableReason(Object.assign(new Error(code), { code })), code);
     assert.ok(unreachableReason(new Error('Connection terminated unexpectedly')));
-    assert.ok(unreachableReason(new PgbackmanError('LOCKED', 'the embedded catalogue is in use by pid 12')));
+    assert.ok(
+      unreachableReason(new PgbackmanError('CATALOGUE_IN_USE', 'the embedded catalogue is in use by pid 12')),
+    );
   });
 
   test('a catalogue that answers and refuses (login, missing database, anything asked of it): no', () => {

@@ -62,7 +62,7 @@ for (const backend of BACKENDS) {
       const missing = await cli('describe', 'BackupDefinition/nope');
       assert.deepEqual(
         [missing.code, missing.stderr],
-        [1, 'error: BackupDefinition/nope is not in the catalogue\n'],
+        [1, 'error[NOT_FOUND]: BackupDefinition/nope is not in the catalogue\n'],
       );
     });
 

@@ -186,10 +186,10 @@ spec:
   test('says so when a path does not exist or holds no manifests', async () => {
     const missing = await runCli(['validate', '/nonexistent/manifests']);
     assert.equal(missing.code, 1);
-    assert.equal(missing.stderr, 'error: /nonexistent/manifests: no such file or directory\n');
+    assert.equal(missing.stderr, 'error[NOT_FOUND]: /nonexistent/manifests: no such file or directory\n');
     const empty = await validate({ 'README.md': '# not a manifest\n' });
     assert.equal(empty.code, 1);
-    assert.match(empty.stderr, /^error: no manifest files \(\*\.yaml, \*\.yml\) in /);
+    assert.match(empty.stderr, /^error\[NO_MANIFESTS\]: no manifest files \(\*\.yaml, \*\.yml\) in /);
   });
   test('prints warnings without failing: a policy whose selector matches no node', async () => {
     const policy = `apiVersion: pgbackman.io/v1

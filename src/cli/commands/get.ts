@@ -3,7 +3,7 @@ import { type BackupRun, listBackups } from '../../catalogue/list-backups.ts';
 import { type CatalogueObject, listObjects } from '../../catalogue/list-objects.ts';
 import { requireCurrentSchema } from '../../catalogue/migrate.ts';
 import { withCatalogue } from '../../catalogue/open-catalogue.ts';
-import { PgbackmanError } from '../../errors.ts';
+import { assertNever, PgbackmanError } from '../../errors.ts';
 import { parseDuration } from '../../manifest/check-values.ts';
 import type { Kind } from '../../manifest/kinds.ts';
 import { ExitCode } from '../exit-codes.ts';
@@ -194,8 +194,4 @@ function backupRows(items: BackupRun[]): [string[], string[][]] {
       b.dumpBytes === null ? '-' : humanBytes(b.dumpBytes),
     ]),
   ];
-}
-
-function assertNever(v: never): never {
-  throw new Error(`unhandled kind ${String(v)}`);
 }

@@ -1,4 +1,4 @@
-import { cacheJob, jobCacheDir, readCachedJob } from '../../backup/job-cache.ts';
+import { cacheJob, jobCacheDir, readCachedJob } from '../../backup/record/job-cache.ts';
 import { type DumpJob, runDump } from '../../backup/run-dump.ts';
 import type { CatalogueDb, Queryable } from '../../catalogue/catalogue-db.ts';
 import { listObjects } from '../../catalogue/list-objects.ts';
@@ -47,7 +47,7 @@ export async function runRun(
     const reason = unreachableReason(err);
     if (reason === undefined) throw err;
     const cached = await readCachedJob(cacheDir, catalogueId, kind, name).catch((cacheErr: Error) => {
-      throw new PgbackmanError('CATALOGUE_UNAVAILABLE', `${reason}\n  and ${cacheErr.message}`, {
+      throw new PgbackmanError('CATALOGUE_UNREACHABLE', `${reason}\n  and ${cacheErr.message}`, {
         cause: err,
       });
     });

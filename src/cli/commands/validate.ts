@@ -1,6 +1,10 @@
 import type { Diagnostic } from '../../manifest/diagnostic.ts';
 import { formatDiagnostic } from '../../manifest/diagnostic.ts';
-import { type ValidationResult, validateManifests } from '../../manifest/validate-manifests.ts';
+import {
+  type ValidationResult,
+  validateManifests,
+  validationSummary,
+} from '../../manifest/validate-manifests.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { type Output, paint } from '../output.ts';
 
@@ -23,24 +27,9 @@ export async function runValidate(
       const line = formatDiagnostic(d);
       output.err.write(`${paint(output, d.severity === 'error' ? 'red' : 'yellow', line)}\n`);
     }
-    output.out.write(`${summary(result)}\n`);
+    output.out.write(`${validationSummary(result)}\n`);
   }
   return errors === 0 ? ExitCode.Ok : ExitCode.Failure;
-}
-
-export function summary(r: ValidationResult): string {
-  const files = `${r.files} ${r.files === 1 ? 'file' : 'files'}`;
-  const resources = `${r.resourceCount} ${r.resourceCount === 1 ? 'resource' : 'resources'}`;
-  const notes = [
-    r.unreadableFiles > 0 ? `${plural(r.unreadableFiles, 'file')} could not be read` : '',
-    r.yamlErrorFiles > 0 ? `${plural(r.yamlErrorFiles, 'file')} with YAML errors` : '',
-  ].filter((n) => n !== '');
-  const suffix = notes.length > 0 ? ` (${notes.join(', ')})` : '';
-  return `${resources} in ${files}: ${r.resourceCount - r.invalidCount} valid, ${r.invalidCount} invalid${suffix}`;
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${n === 1 ? word : `${word}s`}`;
 }
 
 /** A documented, versioned shape (see docs/cli.md), close to `terraform validate -json`. */
@@ -51,7 +40,7 @@ function toJson(r: ValidationResult, errors: number) {
     error_count: errors,
     warning_count: r.diagnostics.length - errors,
     summary: {
-      text: summary(r),
+      text: validationSummary(r),
       files: r.files,
       unreadable_files: r.unreadableFiles,
       yaml_error_files: r.yamlErrorFiles,

@@ -1,4 +1,4 @@
-import { recordVerification, verifyRun } from '../../backup/verify-run.ts';
+import { recordVerification, verifyRun } from '../../backup/verify/verify-run.ts';
 import { listBackups } from '../../catalogue/list-backups.ts';
 import { requireCurrentSchema } from '../../catalogue/migrate.ts';
 import { withCatalogue } from '../../catalogue/open-catalogue.ts';

@@ -2,10 +2,10 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Queryable } from '../catalogue/catalogue-db.ts';
-import type { BackupRun } from '../catalogue/list-backups.ts';
-import { hashFile } from './hashed-file.ts';
-import { discoverPgBinDirs } from './pg-bin-dirs.ts';
+import type { Queryable } from '../../catalogue/catalogue-db.ts';
+import type { BackupRun } from '../../catalogue/list-backups.ts';
+import { discoverPgBinDirs } from '../dump/pg-bin-dirs.ts';
+import { hashFile } from '../files/hashed-file.ts';
 
 const run = promisify(execFile);
 

@@ -1,6 +1,7 @@
 import pg from 'pg';
-import { PgbackmanError } from '../errors.ts';
-import type { PgSQLNode } from '../manifest/generated/manifest-types.ts';
+import { PgbackmanError } from '../../errors.ts';
+import type { PgSQLNode } from '../../manifest/generated/manifest-types.ts';
+import { classifySqlError, connectionReason } from '../../sqlstate.ts';
 
 export interface NodeInfo {
   readonly serverVersion: string;
@@ -48,14 +49,10 @@ export async function readNodeInfo(
   try {
     await client.connect();
   } catch (err) {
-    const e = err as { code?: string; message?: string };
-    const reason =
-      e.code === 'ECONNREFUSED'
-        ? 'connection refused (is PostgreSQL running there?)'
-        : (e.message ?? String(err));
+    const why = classifySqlError(err);
     throw new PgbackmanError(
-      'NODE_UNAVAILABLE',
-      `cannot connect to ${node.host}:${node.port ?? 5432} database "${database}": ${reason}`,
+      why === 'refused' || why === 'privilege' ? 'NODE_REFUSED' : 'NODE_UNREACHABLE',
+      `cannot connect to ${node.host}:${node.port ?? 5432} database "${database}": ${connectionReason(err)}`,
       { cause: err },
     );
   }

@@ -5,12 +5,12 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type DumpJob, runDump } from '../../src/backup/run-dump.ts';
-import { replaySpool, spoolDir, spoolRun } from '../../src/backup/spool.ts';
-import type { Queryable } from '../../src/catalogue/catalogue-db.ts';
-import { connectPostgres } from '../../src/catalogue/connect-postgres.ts';
-import { createTestCatalogue, type TestCatalogue } from '../support/catalogues.ts';
-import { testServerUrl } from '../support/test-database.ts';
+import { replaySpool, spoolDir, spoolRun } from '../../../src/backup/record/spool.ts';
+import { type DumpJob, runDump } from '../../../src/backup/run-dump.ts';
+import type { Queryable } from '../../../src/catalogue/catalogue-db.ts';
+import { connectPostgres } from '../../../src/catalogue/connect-postgres.ts';
+import { createTestCatalogue, type TestCatalogue } from '../../support/catalogues.ts';
+import { testServerUrl } from '../../support/test-database.ts';
 
 const refused = () =>
   Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }));

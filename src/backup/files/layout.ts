@@ -1,5 +1,5 @@
 import { join, relative, resolve, sep } from 'node:path';
-import { PgbackmanError } from '../errors.ts';
+import { PgbackmanError } from '../../errors.ts';
 
 /** One path segment from a manifest name: letters, digits, `.`, `_`, `-` kept; everything else %-encoded. */
 export function pathSegment(name: string): string {

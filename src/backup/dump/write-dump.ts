@@ -1,14 +1,14 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { PgSQLNode } from '../manifest/generated/manifest-types.ts';
-import type { EffectiveSettings } from '../manifest/resolve-settings.ts';
+import type { PgSQLNode } from '../../manifest/generated/manifest-types.ts';
+import type { EffectiveSettings } from '../../manifest/resolve-settings.ts';
+import { TreeFollower } from '../files/follow-tree.ts';
+import { fsync, writeSmall } from '../files/hashed-file.ts';
+import { openHashedSink } from '../files/hashed-sink.ts';
 import { captureTool, databaseConfig } from './capture-tool.ts';
 import { conninfo } from './conninfo.ts';
 import { filterRoles } from './filter-roles.ts';
-import { TreeFollower } from './follow-tree.ts';
-import { fsync, writeSmall } from './hashed-file.ts';
-import { openHashedSink } from './hashed-sink.ts';
 import { dumpFileName, pgDumpArgs } from './pg-dump-args.ts';
 import { spawnTool } from './spawn-tool.ts';
 

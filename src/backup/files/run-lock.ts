@@ -1,7 +1,8 @@
 import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { PgbackmanError } from '../errors.ts';
+import { PgbackmanError } from '../../errors.ts';
+import { processAlive } from '../../system/process-alive.ts';
 
 /** One run of a definition at a time on this server: a second is refused, never interleaved. */
 export function acquireRunLock(root: string, key: string): () => void {
@@ -42,14 +43,14 @@ function take(file: string, mine: string, key: string): () => void {
       if (holder.pid !== undefined && (elsewhere || processAlive(holder.pid))) {
         const where = elsewhere ? ` on ${holder.host}` : '';
         throw new PgbackmanError(
-          'LOCKED',
+          'RUN_LOCKED',
           `${key} is already running (pid ${holder.pid}${where}, since ${holder.since ?? 'unknown'}); a definition never runs twice at once${elsewhere ? ` (if that host is gone, remove ${file})` : ''}`,
         );
       }
       removeStale(file, holder);
     }
   }
-  throw new PgbackmanError('LOCKED', `cannot take the run lock ${file}`);
+  throw new PgbackmanError('RUN_LOCKED', `cannot take the run lock ${file}`);
 }
 
 /**
@@ -77,14 +78,4 @@ function removeStale(file: string, judged: { pid?: number; since?: string }): vo
     }
   }
   rmSync(grave, { force: true });
-}
-
-/** Whether a process with this pid exists (EPERM: it exists, as another user's). */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

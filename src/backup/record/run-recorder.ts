@@ -1,8 +1,8 @@
-import type { Queryable } from '../catalogue/catalogue-db.ts';
-import { PgbackmanError } from '../errors.ts';
+import type { Queryable } from '../../catalogue/catalogue-db.ts';
+import { messageOf, PgbackmanError } from '../../errors.ts';
+import { processAlive } from '../../system/process-alive.ts';
 import { findInterrupted, type RunEnd, type RunStart, recordEnd, recordStart } from './record-run.ts';
 import { recoverRun } from './recover-run.ts';
-import { processAlive } from './run-lock.ts';
 import { replaySpool, type SpooledRun, spoolRun } from './spool.ts';
 
 /**
@@ -35,7 +35,7 @@ export class RunRecorder {
     try {
       await recordStart(this.#q, run);
     } catch (err) {
-      this.spoolReason = reasonOf(err);
+      this.spoolReason = messageOf(err);
       await this.#spool({ start: run, end: null });
     }
   }
@@ -62,7 +62,7 @@ export class RunRecorder {
         await recordEnd(this.#q, start.id, start.startedAt, e);
         return;
       } catch (err) {
-        this.spoolReason = reasonOf(err);
+        this.spoolReason = messageOf(err);
       }
     }
     await this.#spool({ start, end: e });
@@ -74,7 +74,7 @@ export class RunRecorder {
     } catch (err) {
       throw new PgbackmanError(
         'IO',
-        `run ${run.start.id} could not be recorded: the catalogue (${this.spoolReason}) and the spool (${reasonOf(err)}) both failed`,
+        `run ${run.start.id} could not be recorded: the catalogue (${this.spoolReason}) and the spool (${messageOf(err)}) both failed`,
         { cause: err },
       );
     }
@@ -94,8 +94,4 @@ export class RunRecorder {
       else this.interrupted++;
     }
   }
-}
-
-function reasonOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { acquireRunLock } from '../../src/backup/run-lock.ts';
+import { acquireRunLock } from '../../../src/backup/files/run-lock.ts';
 
 describe('the run lock: one run of a definition at a time', () => {
   let root: string;

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants, createWriteStream, existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
-import { PgbackmanError } from '../errors.ts';
+import { PgbackmanError } from '../../errors.ts';
 
 const SETPRIV = '/usr/bin/setpriv';
 const ORPHAN_GUARD = process.platform === 'linux' && existsSync(SETPRIV);

@@ -3,10 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createTestCatalogue, type TestCatalogue } from '../support/catalogues.ts';
-import { localSetup } from '../support/fixtures.ts';
-import { assertNoStackTrace, runCli, writeTree } from '../support/run-cli.ts';
-import { startThrowawayPostgres, type ThrowawayPostgres } from '../support/throwaway-postgres.ts';
+import { createTestCatalogue, type TestCatalogue } from '../../support/catalogues.ts';
+import { localSetup } from '../../support/fixtures.ts';
+import { assertNoStackTrace, runCli, writeTree } from '../../support/run-cli.ts';
+import { startThrowawayPostgres, type ThrowawayPostgres } from '../../support/throwaway-postgres.ts';
 
 describe('pgbackman run against a node that requires a password', () => {
   let node: ThrowawayPostgres;

@@ -5,8 +5,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { openHashedSink } from '../../src/backup/hashed-sink.ts';
-import { spawnTool } from '../../src/backup/spawn-tool.ts';
+import { spawnTool } from '../../../src/backup/dump/spawn-tool.ts';
+import { openHashedSink } from '../../../src/backup/files/hashed-sink.ts';
 
 // A tool that writes `n` bytes of a fixed pattern in uneven pieces, then exits with `code`.
 const writer = (n: number, code = 0) =>

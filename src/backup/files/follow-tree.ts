@@ -2,7 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { type FileHandle, open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PgbackmanError } from '../errors.ts';
+import { PgbackmanError } from '../../errors.ts';
 
 interface Followed {
   /** Open while the file is being written; closed (null) once it has been idle, reopened to catch up. */

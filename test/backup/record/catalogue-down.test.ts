@@ -5,11 +5,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createTestCatalogue } from '../support/catalogues.ts';
-import { localSetup } from '../support/fixtures.ts';
-import { assertNoStackTrace, REPO_ROOT, runCli, writeTree } from '../support/run-cli.ts';
-import { testServerUrl } from '../support/test-database.ts';
-import { startThrowawayPostgres, type ThrowawayPostgres } from '../support/throwaway-postgres.ts';
+import { createTestCatalogue } from '../../support/catalogues.ts';
+import { localSetup } from '../../support/fixtures.ts';
+import { assertNoStackTrace, REPO_ROOT, runCli, writeTree } from '../../support/run-cli.ts';
+import { testServerUrl } from '../../support/test-database.ts';
+import { startThrowawayPostgres, type ThrowawayPostgres } from '../../support/throwaway-postgres.ts';
 
 describe('pgbackman run while the catalogue is down', () => {
   let catalogue: ThrowawayPostgres;

@@ -1,11 +1,12 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { Queryable } from '../catalogue/catalogue-db.ts';
-import { refusedData } from '../catalogue/unreachable.ts';
+import type { Queryable } from '../../catalogue/catalogue-db.ts';
+import { messageOf } from '../../errors.ts';
+import { classifySqlError } from '../../sqlstate.ts';
+import { processAlive } from '../../system/process-alive.ts';
 import { endValues, type RunEnd, type RunStart } from './record-run.ts';
 import { recoverRun } from './recover-run.ts';
-import { processAlive } from './run-lock.ts';
 
 /** A run's record waiting for the catalogue: its start, and its end once known. */
 export interface SpooledRun {
@@ -63,13 +64,13 @@ export async function replaySpool(q: Queryable, root: string): Promise<number> {
     try {
       await sendSpooled(q, { start: run.start, end: await endOf(root, run) });
     } catch (err) {
-      if (!refusedData(err)) {
+      if (classifySqlError(err) !== 'data') {
         // Not delivered (the catalogue is down, or anything else): back in the spool for the next replay.
         await rename(claimed, path);
         throw err;
       }
       // The catalogue refused this record's data: kept aside with the reason, the others go on.
-      const why = err instanceof Error ? err.message : String(err);
+      const why = messageOf(err);
       await writeFile(`${path}.rejected`, `${JSON.stringify({ ...run, rejected: why })}\n`, { mode: 0o600 });
       await rm(claimed, { force: true });
       continue;

@@ -1,4 +1,4 @@
-import type { EffectiveSettings } from '../manifest/resolve-settings.ts';
+import type { EffectiveSettings } from '../../manifest/resolve-settings.ts';
 
 export interface DumpCommand {
   readonly tool: 'pg_dump' | 'pg_dumpall';

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { PgbackmanError } from '../errors.ts';
-import type { DumpJob } from './run-dump.ts';
+import { PgbackmanError } from '../../errors.ts';
+import type { DumpJob } from '../run-dump.ts';
 
 export const DEFAULT_JOB_CACHE = '.pgbackman/cache';
 

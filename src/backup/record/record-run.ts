@@ -1,4 +1,4 @@
-import type { Queryable } from '../catalogue/catalogue-db.ts';
+import type { Queryable } from '../../catalogue/catalogue-db.ts';
 
 export interface RunStart {
   readonly id: string;

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PgbackmanError } from '../errors.ts';
+import { PgbackmanError } from '../../errors.ts';
 
 /** PostgreSQL client directories by major version: the server's configuration first, then the distro's. */
 export function discoverPgBinDirs(

@@ -1,5 +1,5 @@
 import { statfs } from 'node:fs/promises';
-import { PgbackmanError } from '../errors.ts';
+import { PgbackmanError } from '../../errors.ts';
 
 const UNITS = { KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, TiB: 1024 ** 4 } as const;
 

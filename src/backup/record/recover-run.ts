@@ -1,16 +1,12 @@
-import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
-import { hashFile } from './hashed-file.ts';
-import { type DumpLayout, dumpLayout, pathSegment } from './layout.ts';
-import { DUMP_FILE_NAMES } from './pg-dump-args.ts';
+import { readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DUMP_FILE_NAMES } from '../dump/pg-dump-args.ts';
+import { hashFile } from '../files/hashed-file.ts';
+import { dumpLayout } from '../files/layout.ts';
 import { failedEnd, type RunEnd } from './record-run.ts';
-import { processAlive } from './run-lock.ts';
 
 export const INTERRUPTED =
   'interrupted: the process taking this dump stopped before it finished (found by a later run)';
-
-const OWNER = '.owner.json';
 
 /** What locates a run's files: the fields its directory name is made of. */
 export interface RunPlace {
@@ -75,41 +71,4 @@ export async function recoverRun(root: string, run: RunPlace): Promise<RunEnd> {
   }
   await rm(layout.partial, { recursive: true, force: true });
   return failedEnd(new Date(), INTERRUPTED);
-}
-
-/** Marks a partial directory with the host and process writing it, so a later run can tell it is debris. */
-export async function markOwner(partial: string): Promise<void> {
-  await writeFile(join(partial, OWNER), JSON.stringify({ host: hostname(), pid: process.pid }), {
-    mode: 0o600,
-  });
-}
-
-export async function unmarkOwner(partial: string): Promise<void> {
-  await rm(join(partial, OWNER), { force: true });
-}
-
-/**
- * Removes the partial directories beside `current` that belong to the same definition name and whose
- * writer, on this host, is gone (runs whose start only reached the spool). A directory without an owner
- * mark, or owned by a live process or another host, is left alone. Returns the paths removed.
- */
-export async function removeDeadPartials(current: DumpLayout, name: string): Promise<string[]> {
-  const parent = dirname(current.partial);
-  const ours = new RegExp(`^\\d{8}T\\d{6}Z-[A-Z]+-${escapeRegExp(pathSegment(name))}-[0-9a-f]{8}\\.partial$`);
-  const removed: string[] = [];
-  for (const entry of await readdir(parent).catch(() => [] as string[])) {
-    const path = join(parent, entry);
-    if (!ours.test(entry) || path === current.partial) continue;
-    const owner = await readFile(join(path, OWNER), 'utf8')
-      .then((t) => JSON.parse(t) as { host?: string; pid?: number })
-      .catch(() => undefined);
-    if (owner?.host !== hostname() || typeof owner.pid !== 'number' || processAlive(owner.pid)) continue;
-    await rm(path, { recursive: true, force: true });
-    removed.push(path);
-  }
-  return removed;
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

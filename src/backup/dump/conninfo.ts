@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { PgbackmanError } from '../errors.ts';
-import type { PgSQLNode } from '../manifest/generated/manifest-types.ts';
+import { PgbackmanError } from '../../errors.ts';
+import type { PgSQLNode } from '../../manifest/generated/manifest-types.ts';
 
 /** A libpq key=value connection string; values are quoted, so a database named `a=b o'k` stays one value. */
 export function conninfo(node: PgSQLNode['spec'], database: string): string {

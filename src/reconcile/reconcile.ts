@@ -1,0 +1,101 @@
+import type { CatalogueDb } from '../catalogue/catalogue-db.ts';
+import { lockCatalogue } from '../catalogue/lock.ts';
+import { requireCurrentSchema } from '../catalogue/migrate.ts';
+import { type CatalogueHead, readHead, readStateFor } from '../catalogue/read-state.ts';
+import type { Plan } from '../plan/change.ts';
+import type { DesiredObject } from '../plan/desired-state.ts';
+import { diffStates } from '../plan/diff-states.ts';
+import { planJson } from '../plan/render-json.ts';
+import { checkSavedPlan, type SavedPlan } from '../plan/saved-plan.ts';
+import { applyPlan } from './apply-plan.ts';
+
+/** What a plan was made against: the catalogue's head and the revision of the manifests. */
+export interface Planned {
+  readonly plan: Plan;
+  readonly head: CatalogueHead;
+  readonly revision: string | null;
+}
+
+/** How an apply ended; the caller renders it (the CLI) or reports it (the agent). */
+export type ApplyOutcome =
+  /** The plan breaks a safety rule (plan.errors): nothing was changed. */
+  | ({ readonly outcome: 'refused' } & Planned)
+  /** The catalogue already matches. */
+  | ({ readonly outcome: 'unchanged' } & Planned)
+  /** Whoever was asked to approve said no: nothing was changed. */
+  | ({ readonly outcome: 'declined' } & Planned)
+  | ({ readonly outcome: 'applied'; readonly serial: number } & Planned);
+
+export interface ApplyOptions {
+  readonly allowEmpty?: boolean;
+  readonly revision: string | null;
+  /** Who applies, for the history (`user@host`, or the agent's name). */
+  readonly appliedBy: string;
+  /** Asked with the plan, inside the transaction that holds the lock; the agent approves everything. */
+  readonly approve?: (planned: Planned) => Promise<boolean>;
+}
+
+/** The plan that applying `desired` would carry out; reads one snapshot of the catalogue, changes nothing. */
+export async function planDesired(
+  db: CatalogueDb,
+  desired: readonly DesiredObject[],
+  options: { allowEmpty?: boolean; revision: string | null },
+): Promise<Planned> {
+  await requireCurrentSchema(db);
+  // The head and the objects are read in the same transaction.
+  const { head, actual } = await db.transaction(async (tx) => ({
+    head: await readHead(tx),
+    actual: await readStateFor(tx, desired),
+  }));
+  const plan = diffStates(desired, actual, { allowEmpty: options.allowEmpty ?? false });
+  return { plan, head, revision: options.revision };
+}
+
+/** Plans and applies `desired` in one transaction under the catalogue's apply lock. */
+export async function applyDesired(
+  db: CatalogueDb,
+  desired: readonly DesiredObject[],
+  options: ApplyOptions,
+): Promise<ApplyOutcome> {
+  await requireCurrentSchema(db);
+  return db.transaction(async (tx) => {
+    await lockCatalogue(tx);
+    const head = await readHead(tx);
+    const plan = diffStates(desired, await readStateFor(tx, desired), {
+      allowEmpty: options.allowEmpty ?? false,
+    });
+    const planned: Planned = { plan, head, revision: options.revision };
+    if (plan.errors.length > 0) return { outcome: 'refused', ...planned };
+    if (plan.changes.length === 0) return { outcome: 'unchanged', ...planned };
+    if (options.approve !== undefined && !(await options.approve(planned)))
+      return { outcome: 'declined', ...planned };
+    const serial = await applyPlan(tx, plan, head, {
+      appliedBy: options.appliedBy,
+      revision: options.revision,
+      planRecord: planJson(plan, { ...head, revision: options.revision }),
+    });
+    return { outcome: 'applied', serial, ...planned };
+  });
+}
+
+/** Applies exactly a saved plan, refused (STALE_PLAN) when the catalogue moved on since it was made. */
+export async function applySavedPlan(
+  db: CatalogueDb,
+  saved: SavedPlan,
+  options: { appliedBy: string },
+): Promise<ApplyOutcome> {
+  await requireCurrentSchema(db);
+  return db.transaction(async (tx) => {
+    await lockCatalogue(tx);
+    const head = await readHead(tx);
+    checkSavedPlan(saved, head);
+    const planned: Planned = { plan: saved.plan, head, revision: saved.revision };
+    if (saved.plan.changes.length === 0) return { outcome: 'unchanged', ...planned };
+    const serial = await applyPlan(tx, saved.plan, head, {
+      appliedBy: options.appliedBy,
+      revision: saved.revision,
+      planRecord: planJson(saved.plan, { ...head, revision: saved.revision }),
+    });
+    return { outcome: 'applied', serial, ...planned };
+  });
+}

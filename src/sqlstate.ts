@@ -1,0 +1,78 @@
+/**
+ * What a PostgreSQL (or socket) error means for whoever made the call, from its SQLSTATE or errno: the one
+ * place these codes are read, for the catalogue and for the nodes alike.
+ *   lost:      the server cannot be reached or went away; the same call may work later
+ *   refused:   the server answered and refused the login (password, pg_hba, role, database, TLS)
+ *   privilege: the role lacks a privilege
+ *   data:      the statement was refused because of the data it was given (classes 22 and 23)
+ *   other:     anything else
+ */
+export type SqlErrorClass = 'lost' | 'refused' | 'privilege' | 'data' | 'other';
+
+// Socket errors, and the server going away or refusing new sessions (admin shutdown, starting up, too many).
+const LOST = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '08000',
+  '08003',
+  '08006',
+  '08001',
+  '08004',
+]);
+
+// Invalid password, authorisation rejected (pg_hba or no such role), no such database.
+const REFUSED = new Set(['28P01', '28000', '3D000']);
+
+// pg's own messages for a connection lost without an errno.
+const LOST_MESSAGE =
+  /Connection terminated|connection is closed|Client has encountered a connection error|timeout expired/i;
+
+export function sqlErrorCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+export function classifySqlError(err: unknown): SqlErrorClass {
+  const code = sqlErrorCode(err);
+  if (code !== undefined) {
+    if (LOST.has(code)) return 'lost';
+    if (REFUSED.has(code)) return 'refused';
+    if (code === '42501') return 'privilege';
+    if (/^2[23][0-9A-Z]{3}$/.test(code)) return 'data';
+  }
+  const message = (err as { message?: unknown } | null)?.message;
+  if (typeof message === 'string' && LOST_MESSAGE.test(message)) return 'lost';
+  return 'other';
+}
+
+/** Whether this looks like an error PostgreSQL sent (a five-character SQLSTATE and a severity). */
+export function isServerError(err: unknown): err is { code: string; message: string; severity: string } {
+  const e = err as { code?: unknown; severity?: unknown } | null;
+  return typeof e?.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) && typeof e.severity === 'string';
+}
+
+/** Words for the common connection failures, so a user reads what to check rather than an errno. */
+export function connectionReason(err: unknown): string {
+  const code = sqlErrorCode(err);
+  const message = (err as { message?: unknown } | null)?.message;
+  switch (code) {
+    case '28P01':
+      return 'password authentication failed (check PGPASSWORD, .pgpass or passwordFrom)';
+    case 'ECONNREFUSED':
+      return 'connection refused (is PostgreSQL running there?)';
+    case 'ENOTFOUND':
+      return 'unknown host';
+    default:
+      return typeof message === 'string' ? message : String(err);
+  }
+}
