@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'NODE_UNREACHABLE' // a PostgreSQL node to dump cannot be reached
   | 'NODE_REFUSED' // a PostgreSQL node answered and refused (password, pg_hba, TLS)
   | 'TIMEOUT' // a network call or a tool took longer than allowed
+  | 'DUMP_FAILED' // pg_dump, pg_dumpall or a capture tool exited with an error
   | 'STALE_PLAN' // a saved plan no longer matches the catalogue
   | 'PLAN_REFUSED' // the plan breaks a safety rule (prevent-destroy, empty manifest set)
   | 'ABORTED' // the user did not approve
@@ -49,6 +50,8 @@ const RETRY: Record<ErrorCode, RetryClass> = {
   NODE_UNREACHABLE: 'transient',
   NODE_REFUSED: 'terminal',
   TIMEOUT: 'transient',
+  // Most often a lock not granted or a connection lost mid-way; the tool's log says which.
+  DUMP_FAILED: 'transient',
   STALE_PLAN: 'terminal',
   PLAN_REFUSED: 'terminal',
   ABORTED: 'terminal',

@@ -3,8 +3,10 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
-import type { BackupServer, PgSQLNode } from '../manifest/generated/manifest-types.ts';
+import { type ErrorCode, messageOf, PgbackmanError } from '../errors.ts';
+import type { SpecOf } from '../manifest/kinds.ts';
 import { type EffectiveSettings, resolveSettings } from '../manifest/resolve-settings.ts';
+import { type Logger, silentLogger } from '../observability/logger.ts';
 import { childEnv } from './dump/conninfo.ts';
 import { readNodeInfo } from './dump/node-info.ts';
 import { choosePgBinDir, discoverPgBinDirs } from './dump/pg-bin-dirs.ts';
@@ -17,17 +19,17 @@ import { acquireRunLock } from './files/run-lock.ts';
 import { failedEnd } from './record/record-run.ts';
 import { RunRecorder } from './record/run-recorder.ts';
 
-/** What to dump: a definition (or snapshot) with its node and server, as the catalogue holds them. */
-export interface DumpJob {
-  readonly kind: 'BackupDefinition' | 'SnapshotDefinition';
+/** One kind of job: a definition (or snapshot) with its node and server, as the catalogue holds them. */
+interface JobOf<K extends 'BackupDefinition' | 'SnapshotDefinition'> {
+  readonly kind: K;
   readonly name: string;
-  readonly spec: { server: string; node: string; database?: string; pgDumpVersion?: number } & Record<
-    string,
-    unknown
-  >;
-  readonly node: { readonly name: string; readonly spec: PgSQLNode['spec'] };
-  readonly server: { readonly name: string; readonly spec: BackupServer['spec'] };
+  readonly spec: SpecOf<K>;
+  readonly node: { readonly name: string; readonly spec: SpecOf<'PgSQLNode'> };
+  readonly server: { readonly name: string; readonly spec: SpecOf<'BackupServer'> };
 }
+
+/** What to dump. */
+export type DumpJob = JobOf<'BackupDefinition'> | JobOf<'SnapshotDefinition'>;
 
 export interface DumpResult {
   readonly id: string;
@@ -37,19 +39,19 @@ export interface DumpResult {
   readonly durationMs: number;
   readonly settings: EffectiveSettings;
   readonly error: string | null;
+  /** What kind of failure, and so whether trying again later may help (errors.ts: retryClassOf). */
+  readonly errorCode: ErrorCode | null;
   /** Why the record waits in `<root>/.spool/` instead of the catalogue; undefined when it reached it. */
   readonly spoolReason: string | undefined;
-  /** Records of earlier runs that were waiting in the spool and reached the catalogue at this run's start. */
-  readonly replayed: number;
-  /** Earlier runs of this definition whose process stopped mid-way, found RUNNING and now recorded FAILED. */
-  readonly interrupted: number;
-  /** Earlier runs whose process stopped after their dump was in place: now hashed and recorded SUCCEEDED. */
-  readonly recovered: number;
+  /** The signal that interrupted the run, when one did. */
+  readonly interruptedBy: string | undefined;
 }
 
 export interface RunDumpOptions {
   /** Aborting it interrupts the run: its tools are sent SIGTERM, its files removed, and it is recorded FAILED. */
   readonly signal?: AbortSignal;
+  /** Where the run says what it does; events go here, not into the result. Silent by default. */
+  readonly logger?: Logger;
 }
 
 /**
@@ -62,24 +64,20 @@ export async function runDump(
   options: RunDumpOptions = {},
 ): Promise<DumpResult> {
   const { signal } = options;
-  const settings = resolveSettings(
-    job.spec as never,
-    { spec: job.node.spec } as PgSQLNode,
-    { spec: job.server.spec } as BackupServer,
-  );
+  const address = `${job.kind}/${job.name}`;
+  const settings = resolveSettings(job.spec, job.node, job.server);
   const root = job.server.spec.rootDirectory ?? '/srv/pgbackman';
   const database = settings.code === 'CLUSTER' ? undefined : job.spec.database;
   await mkdir(root, { recursive: true, mode: 0o700 });
   await checkDiskReserve(root, job.server.spec.diskReserve ?? '5%');
-  const release = acquireRunLock(root, `${job.kind}-${job.name}`);
+  const release = acquireRunLock(root, `${job.kind}-${job.name}`, address);
   const startedAt = new Date();
   const id = randomUUID();
   const layout = dumpLayout(root, job.node.name, database, settings.code, job.name, startedAt, id);
   const retention =
-    job.kind === 'BackupDefinition'
-      ? settings.retention
-      : { period: (job.spec.retention as { period?: string } | undefined)?.period ?? '7d' };
-  const recorder = new RunRecorder(catalogue, root);
+    job.kind === 'BackupDefinition' ? settings.retention : { period: job.spec.retention?.period ?? '7d' };
+  const log = (options.logger ?? silentLogger).child({ run: id, definition: address });
+  const recorder = new RunRecorder(catalogue, root, log);
   // The node is asked while the catalogue records the start: both sit before pg_dump can begin.
   const nodeInfo = (async () =>
     readNodeInfo(
@@ -115,7 +113,7 @@ export async function runDump(
     status: DumpResult['status'],
     finishedAt: Date,
     written: WrittenDump | null,
-    error: string | null,
+    failure: { code: ErrorCode; message: string } | null,
   ): DumpResult => ({
     id,
     status,
@@ -123,11 +121,10 @@ export async function runDump(
     bytes: written?.bytes ?? null,
     durationMs: finishedAt.getTime() - startedAt.getTime(),
     settings,
-    error,
+    error: failure?.message ?? null,
+    errorCode: failure?.code ?? null,
     spoolReason: recorder.spoolReason,
-    replayed: recorder.replayed,
-    interrupted: recorder.interrupted,
-    recovered: recorder.recovered,
+    interruptedBy: signal?.aborted ? String(signal.reason) : undefined,
   });
   try {
     let written: WrittenDump;
@@ -138,7 +135,7 @@ export async function runDump(
       const bin = choosePgBinDir(
         discoverPgBinDirs((job.server.spec.pgBinDirectories ?? {}) as Record<string, string>),
         info.serverMajor,
-        job.spec.pgDumpVersion,
+        job.kind === 'SnapshotDefinition' ? job.spec.pgDumpVersion : undefined,
       );
       signal?.throwIfAborted();
       await mkdir(dirname(layout.partial), { recursive: true, mode: 0o700 });
@@ -167,12 +164,16 @@ export async function runDump(
       const finishedAt = new Date();
       const error = signal?.aborted
         ? `interrupted by ${String(signal.reason)} before it finished`
-        : err instanceof Error
-          ? err.message
-          : String(err);
+        : messageOf(err);
+      const code: ErrorCode = signal?.aborted
+        ? 'INTERRUPTED'
+        : err instanceof PgbackmanError
+          ? err.code
+          : 'DUMP_FAILED';
+      log.debug({ event: 'run_failed', code, error }, `${address} failed: ${error}`);
       await recorder.end(failedEnd(finishedAt, error, { pgDumpVersion, serverVersion, databaseBytes }));
       await recorder.tidy();
-      return result('FAILED', finishedAt, null, error);
+      return result('FAILED', finishedAt, null, { code, message: error });
     }
     // From here the dump is in place: whatever happens next, it is never recorded FAILED or removed.
     await fsync(dirname(layout.dir)).catch(() => undefined);
@@ -191,6 +192,10 @@ export async function runDump(
       databaseBytes,
       error: null,
     });
+    log.debug(
+      { event: 'run_succeeded', bytes: written.bytes, dir: layout.dir },
+      `${address} succeeded: ${written.bytes} bytes in ${layout.dir}`,
+    );
     await recorder.tidy();
     return result('SUCCEEDED', finishedAt, written, null);
   } finally {

@@ -1,11 +1,12 @@
-import type { Kind } from '../manifest/kinds.ts';
+import type { Kind, SpecOf } from '../manifest/kinds.ts';
 import type { Queryable } from './catalogue-db.ts';
 import { TABLES } from './tables.ts';
 
-export interface CatalogueObject {
-  readonly kind: Kind;
+/** An object as the catalogue holds it; its spec was validated against its kind's schema when applied. */
+export interface CatalogueObject<K extends Kind = Kind> {
+  readonly kind: K;
   readonly name: string;
-  readonly spec: Record<string, unknown>;
+  readonly spec: SpecOf<K>;
   readonly labels: Record<string, string>;
   readonly annotations: Record<string, string>;
   readonly generation: number;
@@ -36,11 +37,11 @@ interface Row {
 }
 
 /** The objects of one kind, filtered in SQL by the columns the kind has (server, node, database). */
-export async function listObjects(
+export async function listObjects<K extends Kind>(
   q: Queryable,
-  kind: Kind,
+  kind: K,
   filter: ObjectFilter = {},
-): Promise<CatalogueObject[]> {
+): Promise<CatalogueObject<K>[]> {
   const { table, refs } = TABLES[kind];
   const columns = new Set(refs.map((r) => r.column));
   const where: string[] = [];
@@ -73,7 +74,8 @@ export async function listObjects(
   return rows.map((r) => ({
     kind,
     name: r.name,
-    spec: r.spec,
+    // The one place a row becomes typed: only apply writes specs, and only validated ones.
+    spec: r.spec as SpecOf<K>,
     labels: r.labels,
     annotations: r.annotations,
     generation: Number(r.generation),

@@ -40,6 +40,7 @@ export function exitCodeFor(code: ErrorCode): ExitCode {
     case 'NODE_UNREACHABLE':
     case 'NODE_REFUSED':
     case 'TIMEOUT':
+    case 'DUMP_FAILED':
     case 'STALE_PLAN':
     case 'PLAN_REFUSED':
     case 'ABORTED':

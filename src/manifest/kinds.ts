@@ -1,3 +1,5 @@
+import type { Manifest } from './generated/manifest-types.ts';
+
 /** The manifest kinds, in the order objects are created (parents first). */
 export const KINDS = [
   'BackupServer',
@@ -8,6 +10,9 @@ export const KINDS = [
   'RestoreDefinition',
 ] as const;
 export type Kind = (typeof KINDS)[number];
+
+/** The spec of one kind, as the generated types (from schemas/) have it. */
+export type SpecOf<K extends Kind> = Extract<Manifest, { kind: K }>['spec'];
 
 export const API_VERSION = 'pgbackman.io/v1';
 

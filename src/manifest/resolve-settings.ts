@@ -54,8 +54,8 @@ export function settingOrigin(
  */
 export function resolveSettings(
   own: DumpSettings,
-  node: PgSQLNode | undefined,
-  server: BackupServer | undefined,
+  node: Pick<PgSQLNode, 'spec'> | undefined,
+  server: Pick<BackupServer, 'spec'> | undefined,
 ): EffectiveSettings {
   const layers: DumpSettings[] = [own, node?.spec.defaults ?? {}, server?.spec.defaults ?? {}];
   const pick = <K extends keyof DumpSettings>(key: K): DumpSettings[K] | undefined =>

@@ -105,16 +105,29 @@ describe('a run that is interrupted', () => {
     child.kill('SIGTERM');
     const r = await done;
     await unblock();
-    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.code, 143, 'stopped by SIGTERM: 128 + 15, as shells and schedulers expect');
     assert.match(r.stderr, /SIGTERM: interrupting the dump/);
     assert.match(r.stdout, /^Backup \S+ FAILED: FULL dump of interrupt_me on n1/);
-    assert.match(r.stderr, /error: interrupted by SIGTERM before it finished/);
+    assert.match(r.stderr, /error\[INTERRUPTED\]: interrupted by SIGTERM before it finished/);
     assert.doesNotMatch(r.stderr, /^\s+at /m);
     assert.deepEqual(partials(), []);
     assert.equal(await pgDumps(), '', 'no pg_dump is left running');
     const [last] = await runs();
     assert.equal(last?.status, 'FAILED');
     assert.match(last?.error ?? '', /interrupted by SIGTERM/);
+  });
+
+  test('SIGINT (Ctrl-C): exit 130, and the message names SIGINT', async () => {
+    const { child, done, unblock } = await startBlockedRun();
+    child.kill('SIGINT');
+    const r = await done;
+    await unblock();
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(r.stderr, /SIGINT: interrupting the dump/);
+    assert.match(r.stderr, /error\[INTERRUPTED\]: interrupted by SIGINT before it finished/);
+    assert.deepEqual(partials(), []);
+    const [last] = await runs();
+    assert.match(last?.error ?? '', /interrupted by SIGINT/);
   });
 
   test('SIGKILL: the next run records the lost run FAILED and removes its partial files', async () => {
@@ -135,7 +148,10 @@ describe('a run that is interrupted', () => {
     const next = await cli('run', 'slow');
     assertNoStackTrace(next);
     assert.equal(next.code, 0, next.stderr);
-    assert.match(next.stderr, /note: 1 earlier run\(s\) of BackupDefinition\/slow were left RUNNING/);
+    assert.match(
+      next.stderr,
+      /note: an earlier run of BackupDefinition\/slow \([0-9a-f-]{36}\) was left RUNNING by a process that stopped/,
+    );
     assert.deepEqual(partials(), []);
     const after = await runs();
     const closed = after.find((r) => r.id === lost.id);
@@ -165,7 +181,7 @@ describe('a run that is interrupted', () => {
     assert.equal(next.code, 0, next.stderr);
     assert.match(
       next.stderr,
-      /note: 1 earlier run\(s\) of BackupDefinition\/slow had put their dump in place/,
+      /note: an earlier run of BackupDefinition\/slow \([0-9a-f-]{36}\) had put its dump in place/,
     );
     const after = (await runs()).find((r) => r.id === id) as unknown as Record<string, unknown>;
     assert.equal(after.status, 'SUCCEEDED');

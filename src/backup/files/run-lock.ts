@@ -4,8 +4,11 @@ import { join } from 'node:path';
 import { PgbackmanError } from '../../errors.ts';
 import { processAlive } from '../../system/process-alive.ts';
 
-/** One run of a definition at a time on this server: a second is refused, never interleaved. */
-export function acquireRunLock(root: string, key: string): () => void {
+/**
+ * One run of a definition at a time on this server: a second is refused, never interleaved. `key` names the
+ * lock file; `address` (Kind/name) is what the refusal names.
+ */
+export function acquireRunLock(root: string, key: string, address: string = key): () => void {
   const dir = join(root, '.locks');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, `${key}.lock`);
@@ -19,13 +22,13 @@ export function acquireRunLock(root: string, key: string): () => void {
     },
   );
   try {
-    return take(file, mine, key);
+    return take(file, mine, address);
   } finally {
     rmSync(mine, { force: true });
   }
 }
 
-function take(file: string, mine: string, key: string): () => void {
+function take(file: string, mine: string, address: string): () => void {
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       linkSync(mine, file);
@@ -44,7 +47,7 @@ function take(file: string, mine: string, key: string): () => void {
         const where = elsewhere ? ` on ${holder.host}` : '';
         throw new PgbackmanError(
           'RUN_LOCKED',
-          `${key} is already running (pid ${holder.pid}${where}, since ${holder.since ?? 'unknown'}); a definition never runs twice at once${elsewhere ? ` (if that host is gone, remove ${file})` : ''}`,
+          `${address} is already running (pid ${holder.pid}${where}, since ${holder.since ?? 'unknown'}); a definition never runs twice at once${elsewhere ? ` (if that host is gone, remove ${file})` : ''}`,
         );
       }
       removeStale(file, holder);

@@ -1,5 +1,6 @@
 import type { Queryable } from '../../catalogue/catalogue-db.ts';
 import { messageOf, PgbackmanError } from '../../errors.ts';
+import type { Logger } from '../../observability/logger.ts';
 import { processAlive } from '../../system/process-alive.ts';
 import { findInterrupted, type RunEnd, type RunStart, recordEnd, recordStart } from './record-run.ts';
 import { recoverRun } from './recover-run.ts';
@@ -13,17 +14,13 @@ export class RunRecorder {
   #start: RunStart | undefined;
   /** Why the record went to the spool instead of the catalogue; undefined while it has not. */
   spoolReason: string | undefined;
-  /** Records of earlier runs that were waiting in the spool and reached the catalogue at this start. */
-  replayed = 0;
-  /** Earlier runs of this definition whose process stopped: recorded FAILED, their partial files removed. */
-  interrupted = 0;
-  /** Earlier runs whose process stopped after their dump was in place: hashed and recorded SUCCEEDED. */
-  recovered = 0;
   readonly #q: Queryable;
   readonly #root: string;
-  constructor(q: Queryable, root: string) {
+  readonly #log: Logger;
+  constructor(q: Queryable, root: string, log: Logger) {
     this.#q = q;
     this.#root = root;
+    this.#log = log;
   }
 
   get spooled(): boolean {
@@ -48,10 +45,19 @@ export class RunRecorder {
     const start = this.#start as RunStart;
     if (this.spooled) return; // the catalogue is not there to tidy into
     try {
-      this.replayed = await replaySpool(this.#q, this.#root);
+      const replayed = await replaySpool(this.#q, this.#root);
+      if (replayed > 0)
+        this.#log.info(
+          { event: 'spool_replayed', records: replayed },
+          `${replayed} record(s) waiting in the spool reached the catalogue`,
+        );
       await this.#closeInterrupted(start);
-    } catch {
+    } catch (err) {
       // Left for the next run: this one's own record is already where it belongs.
+      this.#log.debug(
+        { event: 'tidy_failed', err: messageOf(err) },
+        `tidying left for the next run: ${messageOf(err)}`,
+      );
     }
   }
 
@@ -66,6 +72,10 @@ export class RunRecorder {
       }
     }
     await this.#spool({ start, end: e });
+    this.#log.info(
+      { event: 'run_spooled', run: start.id, reason: this.spoolReason },
+      `this run's record waits in the spool and is sent by the next run that reaches the catalogue (${this.spoolReason})`,
+    );
   }
 
   async #spool(run: SpooledRun): Promise<void> {
@@ -90,8 +100,17 @@ export class RunRecorder {
         continue; // its files cannot be read now: left RUNNING for a later run, never guessed
       }
       await recordEnd(this.#q, lost.id, lost.startedAt, end);
-      if (end.status === 'SUCCEEDED') this.recovered++;
-      else this.interrupted++;
+      const of = `${run.definition !== null ? 'BackupDefinition' : 'SnapshotDefinition'}/${name}`;
+      if (end.status === 'SUCCEEDED')
+        this.#log.info(
+          { event: 'run_recovered', run: lost.id },
+          `an earlier run of ${of} (${lost.id}) had put its dump in place before its process stopped; hashed and recorded SUCCEEDED`,
+        );
+      else
+        this.#log.info(
+          { event: 'run_interrupted', run: lost.id },
+          `an earlier run of ${of} (${lost.id}) was left RUNNING by a process that stopped; recorded FAILED, its partial files removed`,
+        );
     }
   }
 }

@@ -94,7 +94,8 @@ function objectRows(kind: Kind, items: CatalogueObject[]): [string[], string[][]
     return v === undefined || v === null ? '-' : typeof v === 'object' ? JSON.stringify(v) : String(v);
   };
   const retention = (o: CatalogueObject) => {
-    const r = o.spec.retention as { period?: string; redundancy?: number } | undefined;
+    const r: { period?: string; redundancy?: number } | undefined =
+      'retention' in o.spec ? o.spec.retention : undefined;
     return r === undefined
       ? '-'
       : `${r.period ?? 'default'}${r.redundancy === undefined ? '' : `, keep ${r.redundancy}`}`;

@@ -1,13 +1,13 @@
+import { readJob } from '../../backup/read-job.ts';
 import { cacheJob, jobCacheDir, readCachedJob } from '../../backup/record/job-cache.ts';
 import { type DumpJob, runDump } from '../../backup/run-dump.ts';
 import type { CatalogueDb, Queryable } from '../../catalogue/catalogue-db.ts';
-import { listObjects } from '../../catalogue/list-objects.ts';
 import { requireCurrentSchema } from '../../catalogue/migrate.ts';
 import { openCatalogue, safeLocation } from '../../catalogue/open-catalogue.ts';
 import { offlineCatalogue, unreachableReason } from '../../catalogue/unreachable.ts';
 import { PgbackmanError } from '../../errors.ts';
-import type { BackupServer, PgSQLNode } from '../../manifest/generated/manifest-types.ts';
-import { ExitCode } from '../exit-codes.ts';
+import { createLogger, type Logger } from '../../observability/logger.ts';
+import { ExitCode, exitCodeForSignal } from '../exit-codes.ts';
 import { humanBytes } from '../human-bytes.ts';
 import type { Output } from '../output.ts';
 
@@ -28,6 +28,8 @@ export async function runRun(
   const kind: JobKind = flags.snapshot ? 'SnapshotDefinition' : 'BackupDefinition';
   const cacheDir = jobCacheDir(env);
   const catalogueId = safeLocation(location);
+  // The CLI's human lines on stderr; the agent gives the executor a JSON logger instead.
+  const log = createLogger({ format: 'human', stream: output.err });
   let db: CatalogueDb | undefined;
   let job: DumpJob;
   let catalogue: Queryable;
@@ -39,7 +41,7 @@ export async function runRun(
     catalogue = db;
     // Written while the dump runs; a failure to cache costs a warning, never the dump.
     caching = cacheJob(cacheDir, catalogueId, job).catch((err: Error) => {
-      output.err.write(`warning: could not cache ${kind}/${name} in ${cacheDir}: ${err.message}\n`);
+      log.warn({ event: 'cache_failed' }, `could not cache ${kind}/${name} in ${cacheDir}: ${err.message}`);
     });
   } catch (err) {
     await db?.close().catch(() => undefined);
@@ -51,50 +53,22 @@ export async function runRun(
         cause: err,
       });
     });
-    output.err.write(
-      `warning: ${reason}\n  running ${kind}/${name} as the catalogue had it at ${cached.cachedAt} (cached in ${cacheDir})\n`,
+    log.warn(
+      { event: 'catalogue_unreachable', cachedAt: cached.cachedAt },
+      `${reason}\n  running ${kind}/${name} as the catalogue had it at ${cached.cachedAt} (cached in ${cacheDir})`,
     );
     job = cached.job;
     catalogue = offlineCatalogue(reason);
   }
   try {
-    return await takeDump(job, catalogue, output);
+    return await takeDump(job, catalogue, output, log);
   } finally {
     await caching;
     await db?.close();
   }
 }
 
-async function readJob(db: CatalogueDb, kind: JobKind, name: string): Promise<DumpJob> {
-  const [definition] = await listObjects(db, kind, { name });
-  if (definition === undefined) {
-    const hint = kind === 'BackupDefinition' ? ' (for a snapshot, add --snapshot)' : '';
-    const list = kind === 'BackupDefinition' ? 'definitions' : 'snapshots';
-    throw new PgbackmanError(
-      'NOT_FOUND',
-      `${kind}/${name} is not in the catalogue${hint}; see \`pgbackman get ${list}\``,
-    );
-  }
-  const spec = definition.spec as DumpJob['spec'];
-  const [[node], [server]] = await Promise.all([
-    listObjects(db, 'PgSQLNode', { name: spec.node }),
-    listObjects(db, 'BackupServer', { name: spec.server }),
-  ]);
-  if (node === undefined || server === undefined)
-    throw new PgbackmanError(
-      'NOT_FOUND',
-      `${kind}/${name} refers to a node or server the catalogue does not have`,
-    );
-  return {
-    kind,
-    name,
-    spec,
-    node: { name: node.name, spec: node.spec as PgSQLNode['spec'] },
-    server: { name: server.name, spec: server.spec as BackupServer['spec'] },
-  };
-}
-
-async function takeDump(job: DumpJob, catalogue: Queryable, output: Output): Promise<ExitCode> {
+async function takeDump(job: DumpJob, catalogue: Queryable, output: Output, log: Logger): Promise<ExitCode> {
   const target = job.spec.database ?? 'the whole node';
   output.err.write(`Dumping ${target} on ${job.node.name} for ${job.kind}/${job.name}...\n`);
   // The first SIGINT or SIGTERM stops the dump cleanly (tools stopped, partial files removed, recorded);
@@ -113,25 +87,10 @@ async function takeDump(job: DumpJob, catalogue: Queryable, output: Output): Pro
   process.on('SIGTERM', interrupt);
   let result: Awaited<ReturnType<typeof runDump>>;
   try {
-    result = await runDump(job, catalogue, { signal: controller.signal });
+    result = await runDump(job, catalogue, { signal: controller.signal, logger: log });
   } finally {
     stopHandling();
   }
-  const of = `${job.kind}/${job.name}`;
-  if (result.recovered > 0)
-    output.err.write(
-      `note: ${result.recovered} earlier run(s) of ${of} had put their dump in place before their process stopped; hashed and recorded SUCCEEDED\n`,
-    );
-  if (result.interrupted > 0)
-    output.err.write(
-      `note: ${result.interrupted} earlier run(s) of ${of} were left RUNNING by a process that stopped; recorded FAILED, their partial files removed\n`,
-    );
-  if (result.replayed > 0)
-    output.err.write(`note: ${result.replayed} record(s) waiting in the spool reached the catalogue\n`);
-  if (result.spoolReason !== undefined)
-    output.err.write(
-      `note: this run's record waits in the spool and is sent by the next run that reaches the catalogue (${result.spoolReason})\n`,
-    );
   const what = `${result.settings.code} dump of ${target} on ${job.node.name}`;
   const took = `${(result.durationMs / 1000).toFixed(1)} s`;
   if (result.status === 'SUCCEEDED') {
@@ -141,6 +100,7 @@ async function takeDump(job: DumpJob, catalogue: Queryable, output: Output): Pro
     return ExitCode.Ok;
   }
   output.out.write(`Backup ${result.id} FAILED: ${what} after ${took}\n`);
-  output.err.write(`error: ${result.error}\n`);
-  return ExitCode.Failure;
+  output.err.write(`error[${result.errorCode}]: ${result.error}\n`);
+  // Stopped by a signal: 128 + its number, as shells and schedulers expect.
+  return result.interruptedBy !== undefined ? exitCodeForSignal(result.interruptedBy) : ExitCode.Failure;
 }

@@ -18,11 +18,13 @@ describe('the run lock: one run of a definition at a time', () => {
   const holder = (h: object) => writeFileSync(join(root, lockFile), JSON.stringify(h));
 
   test('taken, refused while held, free again once released', () => {
-    const release = acquireRunLock(root, 'BackupDefinition-x');
-    assert.throws(
-      () => acquireRunLock(root, 'BackupDefinition-x'),
-      /BackupDefinition-x is already running \(pid \d+,/,
-    );
+    const release = acquireRunLock(root, 'BackupDefinition-x', 'BackupDefinition/x');
+    assert.throws(() => acquireRunLock(root, 'BackupDefinition-x', 'BackupDefinition/x'), {
+      code: 'RUN_LOCKED',
+      message: new RegExp(
+        `^BackupDefinition/x is already running \\(pid ${process.pid}, since \\d{4}-\\d\\d-\\d\\dT`,
+      ),
+    });
     release();
     acquireRunLock(root, 'BackupDefinition-x')();
     assert.deepEqual(readdirSync(join(root, '.locks')), [], 'no lock or temporary file is left');
