@@ -50,6 +50,8 @@ export interface DumpResult {
 export interface RunDumpOptions {
   /** Aborting it interrupts the run: its tools are sent SIGTERM, its files removed, and it is recorded FAILED. */
   readonly signal?: AbortSignal;
+  /** The only directory password files may be read from (the operator's --secrets-dir). */
+  readonly secretsDir?: string;
 }
 
 /**
@@ -61,7 +63,7 @@ export async function runDump(
   catalogue: Queryable,
   options: RunDumpOptions = {},
 ): Promise<DumpResult> {
-  const { signal } = options;
+  const { signal, secretsDir } = options;
   const settings = resolveSettings(
     job.spec as never,
     { spec: job.node.spec } as PgSQLNode,
@@ -85,7 +87,7 @@ export async function runDump(
     readNodeInfo(
       job.node.spec,
       database ?? job.node.spec.maintenanceDatabase ?? 'postgres',
-      childEnv(job.node.spec),
+      childEnv(job.node.spec, process.env, secretsDir),
     ))();
   nodeInfo.catch(() => undefined);
   try {
@@ -151,7 +153,7 @@ export async function runDump(
           settings,
           binDir: bin.dir,
           roles: info.roles,
-          env: childEnv(job.node.spec),
+          env: childEnv(job.node.spec, process.env, secretsDir),
         },
         layout.partial,
         signal,
