@@ -152,6 +152,7 @@ export async function runDump(
           database,
           settings,
           binDir: bin.dir,
+          binMajor: bin.major,
           roles: info.roles,
           env: childEnv(job.node.spec, process.env, secretsDir),
         },
