@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
 import type { BackupServer, PgSQLNode } from '../manifest/generated/manifest-types.ts';
 import { type EffectiveSettings, resolveSettings } from '../manifest/resolve-settings.ts';
+import { requireSafeTool } from '../system/path-safety.ts';
 import { childEnv } from './dump/conninfo.ts';
 import { readNodeInfo } from './dump/node-info.ts';
 import { choosePgBinDir, discoverPgBinDirs } from './dump/pg-bin-dirs.ts';
@@ -142,6 +143,8 @@ export async function runDump(
         info.serverMajor,
         job.spec.pgDumpVersion,
       );
+      // Manifests choose the directory: its tools must be ones only root or this user could have put there.
+      for (const tool of ['pg_dump', 'pg_dumpall']) requireSafeTool(join(bin.dir, tool));
       signal?.throwIfAborted();
       await mkdir(dirname(layout.partial), { recursive: true, mode: 0o700 });
       await mkdir(layout.partial, { mode: 0o700 });
