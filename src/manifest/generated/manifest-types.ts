@@ -191,7 +191,7 @@ export interface BackupServer {
     hostname: string;
     rootDirectory?: AbsolutePath;
     /**
-     * The directory holding pg_dump/pg_restore for each PostgreSQL major version, e.g. {"15": "/usr/lib/postgresql/15/bin"}. Majors not listed are discovered under /usr/lib/postgresql/* /bin.
+     * The directory holding pg_dump/pg_restore for each PostgreSQL major version, e.g. {"15": "/usr/lib/postgresql/15/bin"}. Majors not listed are discovered under /usr/lib/postgresql/* /bin. The agent runs a tool only when it and every directory above it are owned by root or the agent's user and not writable by group or others.
      */
     pgBinDirectories?: {
       [k: string]: AbsolutePath1 | undefined;
