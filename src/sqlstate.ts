@@ -30,8 +30,29 @@ const LOST = new Set([
   '08004',
 ]);
 
-// Invalid password, authorisation rejected (pg_hba or no such role), no such database.
-const REFUSED = new Set(['28P01', '28000', '3D000']);
+// Invalid password, authorisation rejected (pg_hba or no such role), no such database; and Node's codes for
+// a server certificate that fails verification (verify-ca, verify-full).
+const REFUSED = new Set([
+  '28P01',
+  '28000',
+  '3D000',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+// pg's message when the server answers an SSLRequest with "no".
+const TLS_UNSUPPORTED = /The server does not support SSL connections/;
+
+/** Whether the server refused TLS (so sslmode=prefer may fall back to a plain connection). */
+export function isTlsUnsupported(err: unknown): boolean {
+  const message = (err as { message?: unknown } | null)?.message;
+  return typeof message === 'string' && TLS_UNSUPPORTED.test(message);
+}
 
 // pg's own messages for a connection lost without an errno.
 const LOST_MESSAGE =
@@ -52,6 +73,7 @@ export function classifySqlError(err: unknown): SqlErrorClass {
   }
   const message = (err as { message?: unknown } | null)?.message;
   if (typeof message === 'string' && LOST_MESSAGE.test(message)) return 'lost';
+  if (isTlsUnsupported(err)) return 'refused';
   return 'other';
 }
 
@@ -72,6 +94,8 @@ export function connectionReason(err: unknown): string {
       return 'connection refused (is PostgreSQL running there?)';
     case 'ENOTFOUND':
       return 'unknown host';
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return `the server's certificate does not name this host (sslMode verify-full): ${String(message)}`;
     default:
       return typeof message === 'string' ? message : String(err);
   }

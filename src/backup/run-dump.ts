@@ -7,6 +7,7 @@ import { type ErrorCode, messageOf, PgbackmanError } from '../errors.ts';
 import type { SpecOf } from '../manifest/kinds.ts';
 import { type EffectiveSettings, resolveSettings } from '../manifest/resolve-settings.ts';
 import { type Logger, silentLogger } from '../observability/logger.ts';
+import { requireSafeTool } from '../system/path-safety.ts';
 import { childEnv } from './dump/conninfo.ts';
 import { readNodeInfo } from './dump/node-info.ts';
 import { choosePgBinDir, discoverPgBinDirs } from './dump/pg-bin-dirs.ts';
@@ -52,6 +53,8 @@ export interface RunDumpOptions {
   readonly signal?: AbortSignal;
   /** Where the run says what it does; events go here, not into the result. Silent by default. */
   readonly logger?: Logger;
+  /** The only directory password files may be read from (the operator's --secrets-dir). */
+  readonly secretsDir?: string;
 }
 
 /**
@@ -63,7 +66,7 @@ export async function runDump(
   catalogue: Queryable,
   options: RunDumpOptions = {},
 ): Promise<DumpResult> {
-  const { signal } = options;
+  const { signal, secretsDir } = options;
   const address = `${job.kind}/${job.name}`;
   const settings = resolveSettings(job.spec, job.node, job.server);
   const root = job.server.spec.rootDirectory ?? '/srv/pgbackman';
@@ -83,7 +86,7 @@ export async function runDump(
     readNodeInfo(
       job.node.spec,
       database ?? job.node.spec.maintenanceDatabase ?? 'postgres',
-      childEnv(job.node.spec),
+      childEnv(job.node.spec, process.env, secretsDir),
     ))();
   nodeInfo.catch(() => undefined);
   try {
@@ -137,6 +140,8 @@ export async function runDump(
         info.serverMajor,
         job.kind === 'SnapshotDefinition' ? job.spec.pgDumpVersion : undefined,
       );
+      // Manifests choose the directory: its tools must be ones only root or this user could have put there.
+      for (const tool of ['pg_dump', 'pg_dumpall']) requireSafeTool(join(bin.dir, tool));
       signal?.throwIfAborted();
       await mkdir(dirname(layout.partial), { recursive: true, mode: 0o700 });
       await mkdir(layout.partial, { mode: 0o700 });
@@ -147,8 +152,9 @@ export async function runDump(
           database,
           settings,
           binDir: bin.dir,
+          binMajor: bin.major,
           roles: info.roles,
-          env: childEnv(job.node.spec),
+          env: childEnv(job.node.spec, process.env, secretsDir),
         },
         layout.partial,
         signal,

@@ -24,6 +24,10 @@ export function buildProgram(): Command {
       '--catalogue <url>',
       'postgres://... for a shared catalogue, or a directory for the embedded one (env PGBACKMAN_CATALOGUE; default ./.pgbackman/catalogue)',
     )
+    .option(
+      '--secrets-dir <dir>',
+      'the only directory passwordFrom.file may read from (env PGBACKMAN_SECRETS_DIR; default /etc/pgbackman/secrets)',
+    )
     .exitOverride();
   const catalogueOf = (cmd: Command): string =>
     catalogueLocation(cmd.optsWithGlobals<{ catalogue?: string }>().catalogue);
@@ -138,7 +142,8 @@ export function buildProgram(): Command {
     .option('--snapshot', 'the name is a SnapshotDefinition', false)
     .action(async (name: string, opts: { snapshot: boolean }, cmd: Command) => {
       const { runRun } = await import('./commands/run.ts');
-      process.exitCode = await runRun(name, catalogueOf(cmd), opts, processOutput());
+      const { secretsDir } = cmd.optsWithGlobals<{ secretsDir?: string }>();
+      process.exitCode = await runRun(name, catalogueOf(cmd), { ...opts, secretsDir }, processOutput());
     });
 
   program

@@ -1,4 +1,5 @@
 import { assertNever } from '../errors.ts';
+import { checkBinDirectories } from './check-bin-directories.ts';
 import { checkArgs, checkDump, checkSettings } from './check-dump-settings.ts';
 import { checkPolicy } from './check-policy.ts';
 import { checkRestore } from './check-restore.ts';
@@ -60,6 +61,7 @@ function checkResource(ctx: SemanticContext, resource: Resource): void {
   switch (m.kind) {
     case 'BackupServer':
       checkSettings(ctx.report, '/spec/defaults', m.spec.defaults ?? {});
+      checkBinDirectories(ctx.report, m.spec.pgBinDirectories as Record<string, string> | undefined);
       return;
     case 'PgSQLNode': {
       checkSettings(ctx.report, '/spec/defaults', m.spec.defaults ?? {});

@@ -192,15 +192,15 @@ for (const backend of BACKENDS) {
     test('secrets never appear in a plan: passwordFrom names a variable, its value is never read', async () => {
       const node = BASE['nodes.yaml'].replace(
         '  host: pg01.example.com',
-        '  host: pg01.example.com\n  passwordFrom: { env: PGBACKMAN_TEST_SECRET }',
+        '  host: pg01.example.com\n  passwordFrom: { env: PGBACKMAN_SECRET_TEST }',
       );
       const dir = await writeTree({ ...BASE, 'nodes.yaml': node });
       for (const format of ['text', 'json', 'markdown']) {
         const r = await runCli(['--catalogue', catalogue.location, 'plan', dir, '-o', format], {
-          env: { PGBACKMAN_TEST_SECRET: 'hunter2-do-not-print' },
+          env: { PGBACKMAN_SECRET_TEST: 'hunter2-do-not-print' },
         });
         assert.equal(r.code, 0, r.stderr);
-        assert.match(r.stdout, /PGBACKMAN_TEST_SECRET/);
+        assert.match(r.stdout, /PGBACKMAN_SECRET_TEST/);
         assert.doesNotMatch(r.stdout + r.stderr, /hunter2-do-not-print/);
       }
     });

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,8 @@ export interface ThrowawayPostgres {
   readonly port: number;
   readonly binDir: string;
   readonly dir: string;
+  /** With `tls`: the self-signed certificate the server presents (for 127.0.0.1 and localhost), its own CA. */
+  readonly caFile?: string;
   stop(): Promise<void>;
   /** Stops the server but keeps its data: a catalogue or node that is down, until `resume()`. */
   pause(): Promise<void>;
@@ -33,6 +35,12 @@ export function findPgBinDir(root = '/usr/lib/postgresql'): string {
 export interface StartOptions {
   /** Require this password for the postgres user (scram-sha-256) instead of trusting every connection. */
   readonly password?: string;
+  /** How pg_hba.conf asks for that password: scram-sha-256 (default) or password (cleartext). */
+  readonly auth?: 'scram-sha-256' | 'password';
+  /** Serve TLS with a fresh self-signed certificate (see `caFile`). */
+  readonly tls?: boolean;
+  /** More `-c name=value` server settings (values without spaces). */
+  readonly settings?: readonly string[];
 }
 
 export async function startThrowawayPostgres(
@@ -58,8 +66,14 @@ export async function startThrowawayPostgres(
   if (options.password !== undefined) {
     const pwfile = join(dir, 'pwfile');
     await writeFile(pwfile, `${options.password}\n`, { mode: 0o644 });
-    auth.splice(0, 2, '-A', 'scram-sha-256', `--pwfile=${pwfile}`);
+    auth.splice(0, 2, '-A', options.auth ?? 'scram-sha-256', `--pwfile=${pwfile}`);
   }
+  const caFile = options.tls ? await selfSignedCertificate(dir, prefix) : undefined;
+  const tls =
+    caFile === undefined
+      ? []
+      : ['ssl=on', `ssl_cert_file=${caFile}`, `ssl_key_file=${join(dir, 'server.key')}`];
+  const extra = [...tls, ...(options.settings ?? [])].map((setting) => `-c ${setting}`);
   await exec('initdb', ['-D', dataDir, '-U', 'postgres', ...auth, '--no-sync', '-E', 'UTF8', '--locale=C']);
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -72,6 +86,7 @@ export async function startThrowawayPostgres(
       '-c synchronous_commit=off',
       '-c full_page_writes=off',
       '-c max_connections=100',
+      ...extra,
     ].join(' ');
     const start = () =>
       exec('pg_ctl', [
@@ -99,13 +114,39 @@ export async function startThrowawayPostgres(
         await start();
       };
       const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-      return { url, port, binDir, dir, stop, pause, resume };
+      return { url, port, binDir, dir, ...(caFile === undefined ? {} : { caFile }), stop, pause, resume };
     } catch (err) {
       lastError = err; // most likely the port was taken between probing and binding: try another
     }
   }
   await rm(dir, { recursive: true, force: true });
   throw new Error(`could not start a throwaway PostgreSQL in ${dir}`, { cause: lastError });
+}
+
+/** A self-signed server certificate in `dir`, readable by the server's user; returns the certificate's path. */
+async function selfSignedCertificate(dir: string, prefix: readonly string[]): Promise<string> {
+  const [cmd, ...rest] = [
+    ...prefix,
+    'openssl',
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=localhost',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    '-keyout',
+    join(dir, 'server.key'),
+    '-out',
+    join(dir, 'server.crt'),
+  ];
+  await run(cmd as string, rest, { timeout: 60_000 });
+  await chmod(join(dir, 'server.key'), 0o600); // the server refuses a key others can read
+  return join(dir, 'server.crt');
 }
 
 function freePort(): Promise<number> {

@@ -1,9 +1,17 @@
-import { readFileSync } from 'node:fs';
 import { PgbackmanError } from '../../errors.ts';
 import type { PgSQLNode } from '../../manifest/generated/manifest-types.ts';
+import { DEFAULT_SECRETS_DIR, readPasswordFile } from './read-password-file.ts';
+
+/** The only variables a manifest's passwordFrom.env may name: the operator decides which exist. */
+export const SECRET_VARIABLE = /^PGBACKMAN_SECRET_[A-Za-z0-9_]{1,111}$/;
+
+export interface ConninfoOptions {
+  /** The major version of the libpq the tool is linked with: from 16 on, require_auth refuses cleartext. */
+  readonly libpqMajor?: number;
+}
 
 /** A libpq key=value connection string; values are quoted, so a database named `a=b o'k` stays one value. */
-export function conninfo(node: PgSQLNode['spec'], database: string): string {
+export function conninfo(node: PgSQLNode['spec'], database: string, options: ConninfoOptions = {}): string {
   const parts: [string, string | number][] = [
     ['host', node.host],
     ['port', node.port ?? 5432],
@@ -12,6 +20,9 @@ export function conninfo(node: PgSQLNode['spec'], database: string): string {
     ['sslmode', node.sslMode ?? 'prefer'],
     ['application_name', 'pgbackman'],
   ];
+  if (node.sslRootCert !== undefined) parts.push(['sslrootcert', node.sslRootCert]);
+  if (node.allowCleartextPassword !== true && (options.libpqMajor ?? 0) >= 16)
+    parts.push(['require_auth', '!password']);
   return parts.map(([k, v]) => `${k}=${quote(String(v))}`).join(' ');
 }
 
@@ -23,11 +34,20 @@ function quote(value: string): string {
  * The environment for child processes: the password, when the node names one, goes in PGPASSWORD,
  * never on the command line where `ps` would show it.
  */
-export function childEnv(node: PgSQLNode['spec'], base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+export function childEnv(
+  node: PgSQLNode['spec'],
+  base: NodeJS.ProcessEnv = process.env,
+  secretsDir = DEFAULT_SECRETS_DIR,
+): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...base };
   delete env.PGPASSWORD;
   const from = node.passwordFrom;
   if (from?.env !== undefined) {
+    if (!SECRET_VARIABLE.test(from.env))
+      throw new PgbackmanError(
+        'UNSAFE',
+        `refusing the node's password variable ${from.env}: passwordFrom.env may only name variables called PGBACKMAN_SECRET_<NAME>; rename it, and set that variable in the agent's environment`,
+      );
     const value = base[from.env];
     if (value === undefined)
       throw new PgbackmanError(
@@ -36,14 +56,7 @@ export function childEnv(node: PgSQLNode['spec'], base: NodeJS.ProcessEnv = proc
       );
     env.PGPASSWORD = value;
   } else if (from?.file !== undefined) {
-    try {
-      env.PGPASSWORD = readFileSync(from.file, 'utf8').replace(/\r?\n$/, '');
-    } catch (err) {
-      throw new PgbackmanError(
-        'IO',
-        `cannot read the node's password file ${from.file}: ${(err as Error).message}`,
-      );
-    }
+    env.PGPASSWORD = readPasswordFile(from.file, secretsDir);
   } else if (base.PGPASSWORD !== undefined) {
     env.PGPASSWORD = base.PGPASSWORD;
   }

@@ -1,7 +1,8 @@
-import pg from 'pg';
-import { PgbackmanError } from '../../errors.ts';
+import type pg from 'pg';
+import { isPgbackmanError, PgbackmanError } from '../../errors.ts';
 import type { PgSQLNode } from '../../manifest/generated/manifest-types.ts';
 import { classifySqlError, connectionReason } from '../../sqlstate.ts';
+import { connectNode } from './node-connection.ts';
 
 export interface NodeInfo {
   readonly serverVersion: string;
@@ -36,19 +37,19 @@ export async function readNodeInfo(
   database: string,
   env: NodeJS.ProcessEnv,
 ): Promise<NodeInfo> {
-  const client = new pg.Client({
-    host: node.host,
-    port: node.port ?? 5432,
-    user: node.user ?? 'postgres',
-    database,
-    application_name: 'pgbackman',
-    connectionTimeoutMillis: 10_000,
-    ...(env.PGPASSWORD === undefined ? {} : { password: env.PGPASSWORD }),
-  });
-  client.on('error', () => undefined);
+  let client: pg.Client;
   try {
-    await client.connect();
+    client = await connectNode(node, {
+      host: node.host,
+      port: node.port ?? 5432,
+      user: node.user ?? 'postgres',
+      database,
+      application_name: 'pgbackman',
+      connectionTimeoutMillis: 10_000,
+      ...(env.PGPASSWORD === undefined ? {} : { password: env.PGPASSWORD }),
+    });
   } catch (err) {
+    if (isPgbackmanError(err)) throw err;
     const why = classifySqlError(err);
     throw new PgbackmanError(
       why === 'refused' || why === 'privilege' ? 'NODE_REFUSED' : 'NODE_UNREACHABLE',

@@ -21,6 +21,8 @@ export interface DumpTarget {
   readonly settings: EffectiveSettings;
   /** The PostgreSQL bin directory whose pg_dump and pg_dumpall to use. */
   readonly binDir: string;
+  /** That pg_dump's major version: from 16 on, its libpq refuses cleartext passwords itself (require_auth). */
+  readonly binMajor?: number;
   /** The roles the database needs (roles.sql keeps only these). */
   readonly roles: readonly string[];
   readonly env: NodeJS.ProcessEnv;
@@ -46,7 +48,8 @@ export async function writeDump(t: DumpTarget, dir: string, signal?: AbortSignal
     r.stdout.trim().replace(/^pg_dump \(PostgreSQL\) /, ''),
   );
   version.catch(() => undefined);
-  const connection = conninfo(t.node, t.database ?? maintenance);
+  const libpq = t.binMajor === undefined ? {} : { libpqMajor: t.binMajor };
+  const connection = conninfo(t.node, t.database ?? maintenance, libpq);
   const fileName = dumpFileName(t.settings);
   const target = join(dir, fileName);
   const cmd = pgDumpArgs(t.settings, connection, target);
@@ -56,7 +59,12 @@ export async function writeDump(t: DumpTarget, dir: string, signal?: AbortSignal
     captureTool(join(t.binDir, tool), args, t.env, globalsLog, signal);
   const rolesSql =
     t.database !== undefined && t.settings.includeRoles
-      ? capture('pg_dumpall', ['--dbname', conninfo(t.node, maintenance), '--roles-only', '--no-password'])
+      ? capture('pg_dumpall', [
+          '--dbname',
+          conninfo(t.node, maintenance, libpq),
+          '--roles-only',
+          '--no-password',
+        ])
       : undefined;
   const configSql =
     t.database !== undefined && t.settings.includeDatabaseConfig

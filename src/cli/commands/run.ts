@@ -1,3 +1,4 @@
+import { DEFAULT_SECRETS_DIR } from '../../backup/dump/read-password-file.ts';
 import { readJob } from '../../backup/read-job.ts';
 import { cacheJob, jobCacheDir, readCachedJob } from '../../backup/record/job-cache.ts';
 import { type DumpJob, runDump } from '../../backup/run-dump.ts';
@@ -21,7 +22,7 @@ type JobKind = DumpJob['kind'];
 export async function runRun(
   name: string,
   location: string,
-  flags: { snapshot: boolean },
+  flags: { snapshot: boolean; secretsDir?: string | undefined },
   output: Output,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<ExitCode> {
@@ -61,14 +62,21 @@ export async function runRun(
     catalogue = offlineCatalogue(reason);
   }
   try {
-    return await takeDump(job, catalogue, output, log);
+    const secretsDir = flags.secretsDir ?? (env.PGBACKMAN_SECRETS_DIR || DEFAULT_SECRETS_DIR);
+    return await takeDump(job, catalogue, output, log, secretsDir);
   } finally {
     await caching;
     await db?.close();
   }
 }
 
-async function takeDump(job: DumpJob, catalogue: Queryable, output: Output, log: Logger): Promise<ExitCode> {
+async function takeDump(
+  job: DumpJob,
+  catalogue: Queryable,
+  output: Output,
+  log: Logger,
+  secretsDir: string,
+): Promise<ExitCode> {
   const target = job.spec.database ?? 'the whole node';
   output.err.write(`Dumping ${target} on ${job.node.name} for ${job.kind}/${job.name}...\n`);
   // The first SIGINT or SIGTERM stops the dump cleanly (tools stopped, partial files removed, recorded);
@@ -87,7 +95,7 @@ async function takeDump(job: DumpJob, catalogue: Queryable, output: Output, log:
   process.on('SIGTERM', interrupt);
   let result: Awaited<ReturnType<typeof runDump>>;
   try {
-    result = await runDump(job, catalogue, { signal: controller.signal, logger: log });
+    result = await runDump(job, catalogue, { signal: controller.signal, logger: log, secretsDir });
   } finally {
     stopHandling();
   }

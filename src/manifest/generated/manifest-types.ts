@@ -77,6 +77,10 @@ export type Database = string;
  */
 export type AbsolutePath2 = string;
 /**
+ * An absolute file system path without '..' segments.
+ */
+export type AbsolutePath3 = string;
+/**
  * A time of day, HH:MM (24-hour).
  */
 export type ClockTime = string;
@@ -187,7 +191,7 @@ export interface BackupServer {
     hostname: string;
     rootDirectory?: AbsolutePath;
     /**
-     * The directory holding pg_dump/pg_restore for each PostgreSQL major version, e.g. {"15": "/usr/lib/postgresql/15/bin"}. Majors not listed are discovered under /usr/lib/postgresql/* /bin.
+     * The directory holding pg_dump/pg_restore for each PostgreSQL major version, e.g. {"15": "/usr/lib/postgresql/15/bin"}. Majors not listed are discovered under /usr/lib/postgresql/* /bin. The agent runs a tool only when it and every directory above it are owned by root or the agent's user and not writable by group or others.
      */
     pgBinDirectories?: {
       [k: string]: AbsolutePath1 | undefined;
@@ -286,15 +290,20 @@ export interface PgSQLNode {
      */
     passwordFrom?: {
       /**
-       * The name of an environment variable of the agent.
+       * The name of an environment variable of the agent; only variables named PGBACKMAN_SECRET_<NAME> are accepted, so a manifest cannot read the agent's other variables.
        */
       env?: string;
       file?: AbsolutePath2;
     };
     /**
-     * libpq sslmode.
+     * libpq sslmode, honoured by pg_dump and by pgbackman's own connection to the node: disable and allow connect without TLS; prefer tries TLS (unverified) and falls back to none when the server has no TLS; require insists on TLS without verifying the certificate; verify-ca verifies it against sslRootCert (else the system's CAs for pgbackman's own connection, ~/.postgresql/root.crt for libpq); verify-full also checks the host name.
      */
     sslMode?: 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
+    sslRootCert?: AbsolutePath3;
+    /**
+     * Send the password to a node that asks for it in cleartext (pg_hba.conf method password). Off by default: such a request is refused before the password leaves pgbackman, on its own connection and, with pg_dump 16 or newer, through libpq's require_auth.
+     */
+    allowCleartextPassword?: boolean;
     /**
      * Where 'schedule: auto' places dumps: a stable time from start up to end, read in the node's defaults.timezone (UTC when unset). A window may wrap past midnight (22:00-04:00); its days are those of its start. The cron-style fields choose the days.
      */
