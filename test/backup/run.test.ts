@@ -300,7 +300,9 @@ describe('pgbackman run', () => {
       assert.equal(r.code, 1);
       assert.match(
         r.stderr,
-        new RegExp(`BackupDefinition-full-custom is already running \\(pid ${process.pid}`),
+        new RegExp(
+          `error\\[RUN_LOCKED\\]: BackupDefinition/full-custom is already running \\(pid ${process.pid}`,
+        ),
       );
     } finally {
       await rm(lock, { force: true });

@@ -72,7 +72,7 @@ describe('a node that asks for the password in cleartext (pg_hba method "passwor
     assert.equal(r.code, 1);
     assert.match(
       r.stderr,
-      /error: cannot connect to 127\.0\.0\.1:\d+ database "postgres": The server does not support SSL connections/,
+      /error\[NODE_REFUSED\]: cannot connect to 127\.0\.0\.1:\d+ database "postgres": The server does not support SSL connections/,
     );
     assert.equal(await authorizedSessions(pg), 0);
   });
