@@ -99,6 +99,7 @@ export async function writeDump(t: DumpTarget, dir: string, signal?: AbortSignal
         throw err;
       }
       const written = await sink.done;
+      await sink.commit();
       sha256[fileName] = written.sha256;
       bytes = written.bytes;
     } else {

@@ -11,13 +11,48 @@ const CHUNK = 256 * 1024;
 /** Each of the two write buffers: a write starts when one is half full, so writes are few and large. */
 const WRITE = 2 * 1024 * 1024;
 
-/** Where a tool's stdout goes: hashed and written to a file, through one reused buffer. */
+/**
+ * Where the sink's bytes go: a file today; an encryption stage or an upload wraps or replaces it. `write`
+ * must be done with `data` when its promise resolves (the sink reuses the buffer); `finish` makes the
+ * bytes durable; `abort` gives up and leaves nothing that looks complete.
+ */
+export interface ByteTarget {
+  write(data: Uint8Array): Promise<void>;
+  finish(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+/** A new file (never an existing one: `wx`, mode 0600), synced by `finish`. */
+export async function fileTarget(path: string): Promise<ByteTarget> {
+  const file = await open(path, 'wx', 0o600);
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await file.close();
+  };
+  return {
+    write: (data) => writeAll(file, data),
+    async finish() {
+      try {
+        await file.sync();
+      } finally {
+        await close();
+      }
+    },
+    abort: () => close().catch(() => undefined),
+  };
+}
+
+/** Where a tool's stdout goes: hashed and written to a target, through one reused buffer. */
 export interface HashedSink {
   /** The tool's end: give it to `spawnTool` as the child's stdout (which then drops the parent's copy). */
   readonly stdout: Socket;
-  /** Resolves once the tool's output has ended and is written and synced; rejects when writing fails. */
+  /** Resolves once the tool's output has ended and every byte is handed to the target; rejects when writing fails. */
   readonly done: Promise<WrittenFile>;
-  /** Gives up (the tool failed): stops reading and closes the file. */
+  /** The tool succeeded: the target makes its bytes durable (a file is synced, an upload completed). */
+  commit(): Promise<void>;
+  /** Gives up (the tool failed): stops reading, and the target leaves nothing that looks complete. */
   abort(): Promise<void>;
 }
 
@@ -25,20 +60,21 @@ export interface HashedSink {
  * A connected pair of Unix sockets: the tool writes to one end, and pgbackman reads the other with `onread`
  * into a single buffer, hashes each chunk and copies it into one of two write buffers, written to `path`
  * in turn. Unlike a stream, which allocates a buffer per read, memory stays the same however large the
- * dump, and reading pauses only when both write buffers are full.
+ * dump, and reading pauses only when both write buffers are full. The hash is of the tool's own bytes
+ * (what a restore gets back), whatever the target does with them.
  */
-export async function openHashedSink(path: string): Promise<HashedSink> {
+export async function openHashedSink(to: string | ByteTarget): Promise<HashedSink> {
   const dir = await mkdtemp(join(tmpdir(), 'pgbackman-sink-'));
   const server = createServer();
-  let out: FileHandle | undefined;
+  let out: ByteTarget | undefined;
   try {
     const address = join(dir, 'stdout.sock');
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(address, resolve);
     });
-    out = await open(path, 'wx', 0o600);
-    const file = out;
+    out = typeof to === 'string' ? await fileTarget(to) : to;
+    const target = out;
     const hash = createHash('sha256');
     const buffer = Buffer.allocUnsafe(CHUNK);
     // Two write buffers: one fills from the socket while the other is being written.
@@ -48,12 +84,13 @@ export async function openHashedSink(path: string): Promise<HashedSink> {
     let bytes = 0;
     let inFlight: Promise<void> | undefined;
     let failure: Error | undefined;
+    let aborted = false;
     let pending: Uint8Array | undefined; // a chunk still in the read buffer, reading paused until it is taken
     const startWrite = () => {
       const data = bufs[cur].subarray(0, fill);
       cur = cur === 0 ? 1 : 0;
       fill = 0;
-      inFlight = writeAll(file, data).then(
+      inFlight = target.write(data).then(
         () => {
           inFlight = undefined;
           if (pending === undefined) return;
@@ -109,25 +146,40 @@ export async function openHashedSink(path: string): Promise<HashedSink> {
         await ended;
         while (inFlight !== undefined) await inFlight;
         if (failure !== undefined) throw failure;
-        if (fill > 0) await writeAll(file, bufs[cur].subarray(0, fill));
-        await file.sync();
+        // Given up: the target is told so (an upload is cancelled), never finished.
+        if (aborted) throw new Error('the tool failed: its output was abandoned');
+        if (fill > 0) await target.write(bufs[cur].subarray(0, fill));
         return { bytes, sha256: hash.digest('hex') };
-      } finally {
-        await file.close().catch(() => undefined);
+      } catch (err) {
+        await target.abort();
+        throw err;
       }
     })();
     done.catch(() => undefined);
     return {
       stdout: toolEnd,
       done,
+      commit: async () => {
+        await done;
+        await target.finish();
+      },
       abort: async () => {
+        if (aborted) return;
+        aborted = true;
         toolEnd.destroy(); // in case the tool never started and spawnTool did not take it
         reader.destroy();
-        await done.catch(() => undefined);
+        // An output that had already ended was not aborted by done: the target is told here.
+        if (
+          await done.then(
+            () => true,
+            () => false,
+          )
+        )
+          await target.abort();
       },
     };
   } catch (err) {
-    await out?.close().catch(() => undefined);
+    await out?.abort();
     throw err;
   } finally {
     // Connected (or failed): the socket's name is no longer needed.
