@@ -1,3 +1,4 @@
+import { messageOf } from './errors.ts';
 /**
  * What a PostgreSQL (or socket) error means for whoever made the call, from its SQLSTATE or errno: the one
  * place these codes are read, for the catalogue and for the nodes alike.
@@ -97,6 +98,6 @@ export function connectionReason(err: unknown): string {
     case 'ERR_TLS_CERT_ALTNAME_INVALID':
       return `the server's certificate does not name this host (sslMode verify-full): ${String(message)}`;
     default:
-      return typeof message === 'string' ? message : String(err);
+      return typeof message === 'string' ? message : messageOf(err);
   }
 }

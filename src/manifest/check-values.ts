@@ -1,4 +1,5 @@
 import { Cron } from 'croner';
+import { messageOf } from '../errors.ts';
 
 const UNIT_MS = { w: 604_800_000, d: 86_400_000, h: 3_600_000, m: 60_000 } as const;
 
@@ -61,7 +62,7 @@ function cronProblem(expression: string): string | undefined {
     if (next === null || next === undefined) return `schedule "${expression}" never runs`;
     return undefined;
   } catch (err) {
-    const reason = (err as Error).message.replace(/^CronPattern:\s*/, '');
+    const reason = messageOf(err).replace(/^CronPattern:\s*/, '');
     return `schedule "${expression}" is not a valid cron expression: ${reason}`;
   }
 }

@@ -10,6 +10,7 @@ import {
   parseAllDocuments,
   visit,
 } from 'yaml';
+import { messageOf } from '../errors.ts';
 import type { Diagnostic, Position, Range } from './diagnostic.ts';
 
 /** Aliases may expand to at most this many nodes per document: an alias bomb fails fast instead of eating memory. */
@@ -182,7 +183,7 @@ function yamlMessage(code: string, message: string, token: string): string {
 }
 
 function exhaustionMessage(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
+  const message = messageOf(err);
   if (/excessive alias count/i.test(message)) {
     return `YAML: aliases expand to too many nodes (limit ${MAX_ALIAS_EXPANSION}); an alias bomb? Write the values out instead`;
   }

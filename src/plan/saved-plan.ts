@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PgbackmanError } from '../errors.ts';
+import { messageOf, PgbackmanError } from '../errors.ts';
 import type { Plan } from './change.ts';
 import { canonicalJson } from './object-state.ts';
 
@@ -42,7 +42,7 @@ export function parseSavedPlan(text: string, name: string): SavedPlan {
   try {
     saved = JSON.parse(text) as SavedPlan;
   } catch (err) {
-    throw new PgbackmanError('STALE_PLAN', `${name} is not a readable saved plan: ${(err as Error).message}`);
+    throw new PgbackmanError('STALE_PLAN', `${name} is not a readable saved plan: ${messageOf(err)}`);
   }
   const { checksum: recorded, ...body } = saved;
   if (saved.pgbackman_saved_plan !== SAVED_PLAN_VERSION || recorded !== checksum(body)) {

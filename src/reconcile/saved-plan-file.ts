@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { PgbackmanError } from '../errors.ts';
+import { messageOf, PgbackmanError } from '../errors.ts';
 import { looksLikeSavedPlan, parseSavedPlan, type SavedPlan } from '../plan/saved-plan.ts';
 
 /** Writes a saved plan readable only by its owner: it names every object the catalogue will hold. */
@@ -7,7 +7,7 @@ export function writeSavedPlan(file: string, saved: SavedPlan): void {
   try {
     writeFileSync(file, `${JSON.stringify(saved, null, 2)}\n`, { mode: 0o600 });
   } catch (err) {
-    throw new PgbackmanError('IO', `cannot write the plan to ${file}: ${(err as Error).message}`, {
+    throw new PgbackmanError('IO', `cannot write the plan to ${file}: ${messageOf(err)}`, {
       cause: err,
     });
   }
@@ -27,7 +27,7 @@ export function readSavedPlan(file: string): SavedPlan {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new PgbackmanError('STALE_PLAN', `${file} is not a readable saved plan: ${(err as Error).message}`);
+    throw new PgbackmanError('STALE_PLAN', `${file} is not a readable saved plan: ${messageOf(err)}`);
   }
   return parseSavedPlan(text, file);
 }

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants, createWriteStream, existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
-import { PgbackmanError } from '../../errors.ts';
+import { messageOf, PgbackmanError } from '../../errors.ts';
 
 const SETPRIV = '/usr/bin/setpriv';
 const ORPHAN_GUARD = process.platform === 'linux' && existsSync(SETPRIV);
@@ -30,7 +30,7 @@ export function spawnTool(
       accessSync(path, constants.X_OK);
     } catch (err) {
       stdout?.destroy();
-      const done = Promise.reject(new PgbackmanError('IO', `cannot run ${path}: ${(err as Error).message}`));
+      const done = Promise.reject(new PgbackmanError('IO', `cannot run ${path}: ${messageOf(err)}`));
       done.catch(() => undefined);
       return { stdout: Readable.from([]), done, kill: () => undefined };
     }
