@@ -3,6 +3,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
+import type { CatalogueSession } from '../catalogue/catalogue-session.ts';
 import type { BackupServer, PgSQLNode } from '../manifest/generated/manifest-types.ts';
 import { type EffectiveSettings, resolveSettings } from '../manifest/resolve-settings.ts';
 import { childEnv } from './dump/conninfo.ts';
@@ -58,7 +59,7 @@ export interface RunDumpOptions {
  */
 export async function runDump(
   job: DumpJob,
-  catalogue: Queryable,
+  catalogue: CatalogueSession | Queryable,
   options: RunDumpOptions = {},
 ): Promise<DumpResult> {
   const { signal } = options;

@@ -1,4 +1,5 @@
 import type { Queryable } from '../../catalogue/catalogue-db.ts';
+import { type CatalogueSession, heldSession, isCatalogueSession } from '../../catalogue/catalogue-session.ts';
 import { messageOf, PgbackmanError } from '../../errors.ts';
 import { processAlive } from '../../system/process-alive.ts';
 import { findInterrupted, type RunEnd, type RunStart, recordEnd, recordStart } from './record-run.ts';
@@ -8,6 +9,7 @@ import { replaySpool, type SpooledRun, spoolRun } from './spool.ts';
 /**
  * Records a run in the catalogue; when the catalogue cannot be reached (or refuses the record) the dump goes
  * on and the record is spooled to disk, to be replayed (exactly once, by run id) at the next contact.
+ * The catalogue is reached through a session, so the embedded one is held only while a record is written.
  */
 export class RunRecorder {
   #start: RunStart | undefined;
@@ -19,10 +21,11 @@ export class RunRecorder {
   interrupted = 0;
   /** Earlier runs whose process stopped after their dump was in place: hashed and recorded SUCCEEDED. */
   recovered = 0;
-  readonly #q: Queryable;
+  readonly #catalogue: CatalogueSession;
   readonly #root: string;
-  constructor(q: Queryable, root: string) {
-    this.#q = q;
+  /** A Queryable is a connection the caller holds and closes. */
+  constructor(catalogue: CatalogueSession | Queryable, root: string) {
+    this.#catalogue = isCatalogueSession(catalogue) ? catalogue : heldSession(catalogue);
     this.#root = root;
   }
 
@@ -33,7 +36,7 @@ export class RunRecorder {
   async start(run: RunStart): Promise<void> {
     this.#start = run;
     try {
-      await recordStart(this.#q, run);
+      await this.#catalogue.withCatalogue((q) => recordStart(q, run));
     } catch (err) {
       this.spoolReason = messageOf(err);
       await this.#spool({ start: run, end: null });
@@ -48,8 +51,10 @@ export class RunRecorder {
     const start = this.#start as RunStart;
     if (this.spooled) return; // the catalogue is not there to tidy into
     try {
-      this.replayed = await replaySpool(this.#q, this.#root);
-      await this.#closeInterrupted(start);
+      await this.#catalogue.withCatalogue(async (q) => {
+        this.replayed = await replaySpool(q, this.#root);
+        await this.#closeInterrupted(q, start);
+      });
     } catch {
       // Left for the next run: this one's own record is already where it belongs.
     }
@@ -59,7 +64,10 @@ export class RunRecorder {
     const start = this.#start as RunStart;
     if (!this.spooled) {
       try {
-        await recordEnd(this.#q, start.id, start.startedAt, e);
+        // Kept open for the tidy that follows at once.
+        await this.#catalogue.withCatalogue((q) => recordEnd(q, start.id, start.startedAt, e), {
+          keepOpen: true,
+        });
         return;
       } catch (err) {
         this.spoolReason = messageOf(err);
@@ -80,16 +88,16 @@ export class RunRecorder {
     }
   }
 
-  async #closeInterrupted(run: RunStart): Promise<void> {
+  async #closeInterrupted(q: Queryable, run: RunStart): Promise<void> {
     const name = run.definition ?? run.snapshot ?? '';
-    for (const lost of await findInterrupted(this.#q, run, processAlive)) {
+    for (const lost of await findInterrupted(q, run, processAlive)) {
       let end: RunEnd;
       try {
         end = await recoverRun(this.#root, { ...lost, name });
       } catch {
         continue; // its files cannot be read now: left RUNNING for a later run, never guessed
       }
-      await recordEnd(this.#q, lost.id, lost.startedAt, end);
+      await recordEnd(q, lost.id, lost.startedAt, end);
       if (end.status === 'SUCCEEDED') this.recovered++;
       else this.interrupted++;
     }

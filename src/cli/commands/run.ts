@@ -1,9 +1,15 @@
 import { cacheJob, jobCacheDir, readCachedJob } from '../../backup/record/job-cache.ts';
 import { type DumpJob, runDump } from '../../backup/run-dump.ts';
-import type { CatalogueDb, Queryable } from '../../catalogue/catalogue-db.ts';
+import type { CatalogueDb } from '../../catalogue/catalogue-db.ts';
+import {
+  type CatalogueSession,
+  heldSession,
+  openWaiting,
+  runSession,
+} from '../../catalogue/catalogue-session.ts';
 import { listObjects } from '../../catalogue/list-objects.ts';
 import { requireCurrentSchema } from '../../catalogue/migrate.ts';
-import { openCatalogue, safeLocation } from '../../catalogue/open-catalogue.ts';
+import { safeLocation } from '../../catalogue/open-catalogue.ts';
 import { offlineCatalogue, unreachableReason } from '../../catalogue/unreachable.ts';
 import { PgbackmanError } from '../../errors.ts';
 import type { BackupServer, PgSQLNode } from '../../manifest/generated/manifest-types.ts';
@@ -16,7 +22,8 @@ type JobKind = DumpJob['kind'];
 /**
  * `pgbackman run NAME`: one dump now, in the foreground, recorded in the catalogue like any other.
  * When the catalogue cannot be reached, the dump is taken from the copy the last run cached, and its
- * record waits in the spool.
+ * record waits in the spool. The embedded catalogue is held only while the run reads or writes it, not
+ * while pg_dump works, so other commands can use it meanwhile.
  */
 export async function runRun(
   name: string,
@@ -30,13 +37,15 @@ export async function runRun(
   const catalogueId = safeLocation(location);
   let db: CatalogueDb | undefined;
   let job: DumpJob;
-  let catalogue: Queryable;
+  let catalogue: CatalogueSession;
   let caching: Promise<void> = Promise.resolve();
   try {
-    db = await openCatalogue(location, 'run');
+    db = await openWaiting(location, 'run');
     await requireCurrentSchema(db);
     job = await readJob(db, kind, name);
-    catalogue = db;
+    // The session owns it now: the start record is written on this open, then it is closed (embedded).
+    catalogue = runSession(db, location, 'run');
+    db = undefined;
     // Written while the dump runs; a failure to cache costs a warning, never the dump.
     caching = cacheJob(cacheDir, catalogueId, job).catch((err: Error) => {
       output.err.write(`warning: could not cache ${kind}/${name} in ${cacheDir}: ${err.message}\n`);
@@ -55,13 +64,13 @@ export async function runRun(
       `warning: ${reason}\n  running ${kind}/${name} as the catalogue had it at ${cached.cachedAt} (cached in ${cacheDir})\n`,
     );
     job = cached.job;
-    catalogue = offlineCatalogue(reason);
+    catalogue = heldSession(offlineCatalogue(reason));
   }
   try {
     return await takeDump(job, catalogue, output);
   } finally {
     await caching;
-    await db?.close();
+    await catalogue.close();
   }
 }
 
@@ -94,7 +103,7 @@ async function readJob(db: CatalogueDb, kind: JobKind, name: string): Promise<Du
   };
 }
 
-async function takeDump(job: DumpJob, catalogue: Queryable, output: Output): Promise<ExitCode> {
+async function takeDump(job: DumpJob, catalogue: CatalogueSession, output: Output): Promise<ExitCode> {
   const target = job.spec.database ?? 'the whole node';
   output.err.write(`Dumping ${target} on ${job.node.name} for ${job.kind}/${job.name}...\n`);
   // The first SIGINT or SIGTERM stops the dump cleanly (tools stopped, partial files removed, recorded);
