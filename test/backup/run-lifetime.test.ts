@@ -144,6 +144,69 @@ for (const backend of BACKENDS) {
       assert.equal((await runs()).find((x) => x.id === id)?.status, 'SUCCEEDED');
     });
 
+    /** Another process holding the embedded catalogue (as a one-shot command would) until `release()`. */
+    async function holdCatalogue() {
+      const holder = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          '-e',
+          `const { connectEmbedded } = await import(${JSON.stringify(join(REPO_ROOT, 'src/catalogue/connect-embedded.ts'))});
+           const db = await connectEmbedded(${JSON.stringify(catalogue.location)}, 'pgbackman get (test)');
+           console.log('open');
+           process.stdin.on('data', async () => { await db.close(); process.exit(0); });`,
+        ],
+        { cwd: REPO_ROOT },
+      );
+      let stderr = '';
+      holder.stderr.on('data', (d) => {
+        stderr += d;
+      });
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout.on('data', (d) => String(d).includes('open') && resolve());
+        holder.on('exit', () => reject(new Error(`could not hold the catalogue: ${stderr}`)));
+      });
+      return async () => {
+        holder.stdin.write('close\n');
+        await new Promise((r) => holder.on('exit', r));
+      };
+    }
+
+    if (backend === 'embedded') {
+      test('the catalogue held by another process when the end is recorded: the run waits for it briefly', async () => {
+        const slow = await startBlockedRun();
+        const release = await holdCatalogue();
+        await slow.unblock();
+        await sleep(1500);
+        await release();
+        const r = await slow.done;
+        assert.equal(r.code, 0, r.stderr);
+        assert.doesNotMatch(r.stderr, /warning|spool/);
+        const id = /^Backup (\S+) SUCCEEDED/.exec(r.stdout)?.[1];
+        assert.equal((await runs()).find((x) => x.id === id)?.status, 'SUCCEEDED');
+      });
+
+      test('held for longer than that: the end waits in the spool and the next run sends it', async () => {
+        const slow = await startBlockedRun();
+        const release = await holdCatalogue();
+        await slow.unblock();
+        const r = await slow.done;
+        await release();
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(
+          r.stderr,
+          /note: this run's record waits in the spool .*in use by pid \d+ \(pgbackman get \(test\)\)/,
+        );
+        const id = /^Backup (\S+) SUCCEEDED/.exec(r.stdout)?.[1];
+        assert.equal((await runs()).find((x) => x.id === id)?.status, 'RUNNING', 'its start was recorded');
+        const next = await cli('run', 'slow');
+        assert.equal(next.code, 0, next.stderr);
+        assert.match(next.stderr, /note: 1 record\(s\) waiting in the spool reached the catalogue/);
+        assert.equal((await runs()).find((x) => x.id === id)?.status, 'SUCCEEDED');
+      });
+    }
+
     test('SIGKILL: the RUNNING row is left, and the next run closes it with the time it was last alive', async () => {
       const slow = await startBlockedRun();
       await sleep(3000);
