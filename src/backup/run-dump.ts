@@ -3,6 +3,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
+import type { CatalogueSession } from '../catalogue/catalogue-session.ts';
 import { type ErrorCode, messageOf, PgbackmanError } from '../errors.ts';
 import type { SpecOf } from '../manifest/kinds.ts';
 import { type EffectiveSettings, resolveSettings } from '../manifest/resolve-settings.ts';
@@ -63,7 +64,7 @@ export interface RunDumpOptions {
  */
 export async function runDump(
   job: DumpJob,
-  catalogue: Queryable,
+  catalogue: CatalogueSession | Queryable,
   options: RunDumpOptions = {},
 ): Promise<DumpResult> {
   const { signal, secretsDir } = options;

@@ -191,7 +191,7 @@ describe('a run that is interrupted', () => {
 });
 
 describe('partial directories left behind', () => {
-  test('only those whose process on this host is gone are removed; a live run of the same name keeps its own', async () => {
+  test('only those whose process on this host is gone are emptied, keeping the mark that says when it was last alive; a live run of the same name keeps its own', async () => {
     const root = await mkdtemp(join(tmpdir(), 'pgbackman-partials-'));
     try {
       const at = new Date('2026-11-25T01:02:03Z');
@@ -207,18 +207,20 @@ describe('partial directories left behind', () => {
         'eeeeeeee-0000-4000-8000-000000000000': null, // no owner mark: cannot be judged
       };
       for (const [id, owner] of Object.entries(owners)) {
-        await mkdir(place(id).partial, { recursive: true });
+        await mkdir(join(place(id).partial, 'database.dir'), { recursive: true });
+        writeFileSync(join(place(id).partial, 'database.dir', 'toc.dat'), 'x');
         if (owner !== null) writeFileSync(join(place(id).partial, '.owner.json'), JSON.stringify(owner));
       }
       await mkdir(current.partial, { recursive: true });
       const removed = await removeDeadPartials(current, 'shop');
       assert.deepEqual(removed, [place('bbbbbbbb-0000-4000-8000-000000000000').partial]);
-      assert.deepEqual(
-        readdirSync(join(root, 'n1', 'shop'))
-          .map((d) => d.slice(-16, -8))
-          .sort(),
-        ['aaaaaaaa', 'cccccccc', 'dddddddd', 'eeeeeeee'],
-      );
+      const contents = (id: string) => readdirSync(place(id).partial).sort();
+      assert.deepEqual(contents('bbbbbbbb-0000-4000-8000-000000000000'), ['.owner.json']);
+      for (const id of ['aaaaaaaa', 'dddddddd', 'eeeeeeee'])
+        assert.ok(
+          contents(`${id}-0000-4000-8000-000000000000`).includes('database.dir'),
+          `${id} is left alone`,
+        );
     } finally {
       await rm(root, { recursive: true, force: true });
     }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { DUMP_FILE_NAMES } from '../dump/pg-dump-args.ts';
 import { hashFile } from '../files/hashed-file.ts';
 import { dumpLayout } from '../files/layout.ts';
+import { lastAlive } from '../files/owner-mark.ts';
 import { failedEnd, type RunEnd } from './record-run.ts';
 
 export const INTERRUPTED =
@@ -21,7 +22,8 @@ export interface RunPlace {
 /**
  * The end to record for a run whose process stopped before recording it. A run that got as far as renaming
  * its directory into place finished its dump: its files are hashed now and it is recorded SUCCEEDED. Any
- * other run is FAILED, and its partial directory is removed.
+ * other run is FAILED, finished when it was last known alive (its owner mark's heartbeat, else its start),
+ * and its partial directory is removed.
  */
 export async function recoverRun(root: string, run: RunPlace): Promise<RunEnd> {
   const layout = dumpLayout(
@@ -69,6 +71,9 @@ export async function recoverRun(root: string, run: RunPlace): Promise<RunEnd> {
       };
     }
   }
+  // Not now: the time between its death and this recovery was no part of its run.
+  const alive = await lastAlive(layout.partial);
   await rm(layout.partial, { recursive: true, force: true });
-  return failedEnd(new Date(), INTERRUPTED);
+  const finishedAt = alive !== undefined && alive > run.startedAt ? alive : run.startedAt;
+  return failedEnd(finishedAt, INTERRUPTED);
 }

@@ -1,4 +1,5 @@
 import type { Queryable } from '../../catalogue/catalogue-db.ts';
+import { type CatalogueSession, heldSession, isCatalogueSession } from '../../catalogue/catalogue-session.ts';
 import { messageOf, PgbackmanError } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { processAlive } from '../../system/process-alive.ts';
@@ -9,16 +10,18 @@ import { replaySpool, type SpooledRun, spoolRun } from './spool.ts';
 /**
  * Records a run in the catalogue; when the catalogue cannot be reached (or refuses the record) the dump goes
  * on and the record is spooled to disk, to be replayed (exactly once, by run id) at the next contact.
+ * The catalogue is reached through a session, so the embedded one is held only while a record is written.
  */
 export class RunRecorder {
   #start: RunStart | undefined;
   /** Why the record went to the spool instead of the catalogue; undefined while it has not. */
   spoolReason: string | undefined;
-  readonly #q: Queryable;
+  readonly #catalogue: CatalogueSession;
   readonly #root: string;
   readonly #log: Logger;
-  constructor(q: Queryable, root: string, log: Logger) {
-    this.#q = q;
+  /** A Queryable is a connection the caller holds and closes. */
+  constructor(catalogue: CatalogueSession | Queryable, root: string, log: Logger) {
+    this.#catalogue = isCatalogueSession(catalogue) ? catalogue : heldSession(catalogue);
     this.#root = root;
     this.#log = log;
   }
@@ -30,7 +33,7 @@ export class RunRecorder {
   async start(run: RunStart): Promise<void> {
     this.#start = run;
     try {
-      await recordStart(this.#q, run);
+      await this.#catalogue.withCatalogue((q) => recordStart(q, run));
     } catch (err) {
       this.spoolReason = messageOf(err);
       await this.#spool({ start: run, end: null });
@@ -45,13 +48,15 @@ export class RunRecorder {
     const start = this.#start as RunStart;
     if (this.spooled) return; // the catalogue is not there to tidy into
     try {
-      const replayed = await replaySpool(this.#q, this.#root);
-      if (replayed > 0)
-        this.#log.info(
-          { event: 'spool_replayed', records: replayed },
-          `${replayed} record(s) waiting in the spool reached the catalogue`,
-        );
-      await this.#closeInterrupted(start);
+      await this.#catalogue.withCatalogue(async (q) => {
+        const replayed = await replaySpool(q, this.#root);
+        if (replayed > 0)
+          this.#log.info(
+            { event: 'spool_replayed', records: replayed },
+            `${replayed} record(s) waiting in the spool reached the catalogue`,
+          );
+        await this.#closeInterrupted(q, start);
+      });
     } catch (err) {
       // Left for the next run: this one's own record is already where it belongs.
       this.#log.debug(
@@ -65,7 +70,10 @@ export class RunRecorder {
     const start = this.#start as RunStart;
     if (!this.spooled) {
       try {
-        await recordEnd(this.#q, start.id, start.startedAt, e);
+        // Kept open for the tidy that follows at once.
+        await this.#catalogue.withCatalogue((q) => recordEnd(q, start.id, start.startedAt, e), {
+          keepOpen: true,
+        });
         return;
       } catch (err) {
         this.spoolReason = messageOf(err);
@@ -90,16 +98,16 @@ export class RunRecorder {
     }
   }
 
-  async #closeInterrupted(run: RunStart): Promise<void> {
+  async #closeInterrupted(q: Queryable, run: RunStart): Promise<void> {
     const name = run.definition ?? run.snapshot ?? '';
-    for (const lost of await findInterrupted(this.#q, run, processAlive)) {
+    for (const lost of await findInterrupted(q, run, processAlive)) {
       let end: RunEnd;
       try {
         end = await recoverRun(this.#root, { ...lost, name });
       } catch {
         continue; // its files cannot be read now: left RUNNING for a later run, never guessed
       }
-      await recordEnd(this.#q, lost.id, lost.startedAt, end);
+      await recordEnd(q, lost.id, lost.startedAt, end);
       const of = `${run.definition !== null ? 'BackupDefinition' : 'SnapshotDefinition'}/${name}`;
       if (end.status === 'SUCCEEDED')
         this.#log.info(

@@ -2,9 +2,15 @@ import { DEFAULT_SECRETS_DIR } from '../../backup/dump/read-password-file.ts';
 import { readJob } from '../../backup/read-job.ts';
 import { cacheJob, jobCacheDir, readCachedJob } from '../../backup/record/job-cache.ts';
 import { type DumpJob, runDump } from '../../backup/run-dump.ts';
-import type { CatalogueDb, Queryable } from '../../catalogue/catalogue-db.ts';
+import type { CatalogueDb } from '../../catalogue/catalogue-db.ts';
+import {
+  type CatalogueSession,
+  heldSession,
+  openWaiting,
+  runSession,
+} from '../../catalogue/catalogue-session.ts';
 import { requireCurrentSchema } from '../../catalogue/migrate.ts';
-import { openCatalogue, safeLocation } from '../../catalogue/open-catalogue.ts';
+import { safeLocation } from '../../catalogue/open-catalogue.ts';
 import { offlineCatalogue, unreachableReason } from '../../catalogue/unreachable.ts';
 import { PgbackmanError } from '../../errors.ts';
 import { createLogger, type Logger } from '../../observability/logger.ts';
@@ -17,7 +23,8 @@ type JobKind = DumpJob['kind'];
 /**
  * `pgbackman run NAME`: one dump now, in the foreground, recorded in the catalogue like any other.
  * When the catalogue cannot be reached, the dump is taken from the copy the last run cached, and its
- * record waits in the spool.
+ * record waits in the spool. The embedded catalogue is held only while the run reads or writes it, not
+ * while pg_dump works, so other commands can use it meanwhile.
  */
 export async function runRun(
   name: string,
@@ -33,13 +40,15 @@ export async function runRun(
   const log = createLogger({ format: 'human', stream: output.err });
   let db: CatalogueDb | undefined;
   let job: DumpJob;
-  let catalogue: Queryable;
+  let catalogue: CatalogueSession;
   let caching: Promise<void> = Promise.resolve();
   try {
-    db = await openCatalogue(location, 'run');
+    db = await openWaiting(location, 'run');
     await requireCurrentSchema(db);
     job = await readJob(db, kind, name);
-    catalogue = db;
+    // The session owns it now: the start record is written on this open, then it is closed (embedded).
+    catalogue = runSession(db, location, 'run');
+    db = undefined;
     // Written while the dump runs; a failure to cache costs a warning, never the dump.
     caching = cacheJob(cacheDir, catalogueId, job).catch((err: Error) => {
       log.warn({ event: 'cache_failed' }, `could not cache ${kind}/${name} in ${cacheDir}: ${err.message}`);
@@ -59,20 +68,20 @@ export async function runRun(
       `${reason}\n  running ${kind}/${name} as the catalogue had it at ${cached.cachedAt} (cached in ${cacheDir})`,
     );
     job = cached.job;
-    catalogue = offlineCatalogue(reason);
+    catalogue = heldSession(offlineCatalogue(reason));
   }
   try {
     const secretsDir = flags.secretsDir ?? (env.PGBACKMAN_SECRETS_DIR || DEFAULT_SECRETS_DIR);
     return await takeDump(job, catalogue, output, log, secretsDir);
   } finally {
     await caching;
-    await db?.close();
+    await catalogue.close();
   }
 }
 
 async function takeDump(
   job: DumpJob,
-  catalogue: Queryable,
+  catalogue: CatalogueSession,
   output: Output,
   log: Logger,
   secretsDir: string,
