@@ -1,5 +1,6 @@
 import { Cron } from 'croner';
 import { messageOf } from '../errors.ts';
+import { didYouMean } from './suggest.ts';
 
 const UNIT_MS = { w: 604_800_000, d: 86_400_000, h: 3_600_000, m: 60_000 } as const;
 
@@ -34,7 +35,8 @@ export function checkTimezone(zone: string): string | undefined {
     try {
       new Intl.DateTimeFormat('en', { timeZone: zone });
     } catch {
-      problem = `unknown time zone "${zone}"; use an IANA name such as "UTC" or "Europe/Oslo"`;
+      const hint = didYouMean(zone, Intl.supportedValuesOf('timeZone'));
+      problem = `unknown time zone "${zone}"${hint === '' ? '; use an IANA name such as "UTC" or "Europe/Oslo"' : hint}`;
     }
     zoneCache.set(zone, problem);
   }
