@@ -1,16 +1,23 @@
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { PgbackmanError } from '../errors.ts';
 import { classifySqlError, connectionReason } from '../sqlstate.ts';
 import type { CatalogueDb, Queryable } from './catalogue-db.ts';
-import { redactUrl } from './open-catalogue.ts';
+import { type CatalogueLocation, describeLocation } from './catalogue-location.ts';
+
+type PostgresLocation = Exclude<CatalogueLocation, { kind: 'embedded' }>;
 
 /** Opens a PostgreSQL catalogue; connection failures become errors that say what to check. */
-export async function connectPostgres(url: string, applicationName = 'pgbackman'): Promise<CatalogueDb> {
-  const location = redactUrl(url);
+export async function connectPostgres(
+  where: PostgresLocation | string,
+  applicationName = 'pgbackman',
+): Promise<CatalogueDb> {
+  const at: PostgresLocation = typeof where === 'string' ? { kind: 'url', url: where } : where;
+  const location = describeLocation(at);
   const client = new pg.Client({
-    connectionString: url,
     application_name: applicationName,
     connectionTimeoutMillis: 10_000,
+    ...(at.kind === 'url' ? { connectionString: at.url } : keywordConfig(at.params)),
   });
   // A dropped connection must not crash the process with an unhandled 'error' event.
   client.on('error', () => undefined);
@@ -54,4 +61,27 @@ function connectionError(location: string, err: unknown): PgbackmanError {
     `cannot connect to the catalogue at ${location}: ${connectionReason(err)}`,
     { cause: err },
   );
+}
+
+/** libpq keywords as pg's options; sslmode as libpq reads it, except prefer and allow, which pg cannot retry. */
+function keywordConfig(p: Readonly<Record<string, string>>): pg.ClientConfig {
+  const mode = p.sslmode ?? 'disable';
+  const ssl =
+    mode === 'require'
+      ? { rejectUnauthorized: false }
+      : mode === 'verify-ca' || mode === 'verify-full'
+        ? {
+            rejectUnauthorized: true,
+            ...(p.sslrootcert === undefined ? {} : { ca: readFileSync(p.sslrootcert, 'utf8') }),
+            ...(mode === 'verify-ca' ? { checkServerIdentity: () => undefined } : {}),
+          }
+        : false;
+  const config: pg.ClientConfig = { ssl };
+  if (p.host !== undefined || p.hostaddr !== undefined) config.host = p.hostaddr ?? p.host;
+  if (p.port !== undefined) config.port = Number(p.port);
+  if (p.dbname !== undefined) config.database = p.dbname;
+  if (p.user !== undefined) config.user = p.user;
+  if (p.password !== undefined) config.password = p.password;
+  if (p.connect_timeout !== undefined) config.connectionTimeoutMillis = Number(p.connect_timeout) * 1000;
+  return config;
 }

@@ -1,5 +1,8 @@
 import type { Queryable } from './catalogue-db.ts';
 
+export const RUN_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED'] as const;
+export const VERIFY_STATUSES = ['OK', 'CORRUPT', 'MISSING'] as const;
+
 /** One catalogued dump, as `get backups` and `describe backup` show it. */
 export interface BackupRun {
   readonly id: string;
@@ -38,6 +41,8 @@ export interface BackupFilter {
   readonly definition?: string;
   readonly snapshot?: string;
   readonly status?: string;
+  /** A verify result, or NONE for dumps never verified. */
+  readonly verify?: string;
   readonly since?: Date;
   readonly limit?: number;
 }
@@ -61,6 +66,8 @@ export async function listBackups(q: Queryable, filter: BackupFilter = {}): Prom
   if (filter.definition !== undefined) add('definition = ?', filter.definition);
   if (filter.snapshot !== undefined) add('snapshot = ?', filter.snapshot);
   if (filter.status !== undefined) add('status = ?', filter.status.toUpperCase());
+  if (filter.verify === 'NONE') where.push('verify_status is null');
+  else if (filter.verify !== undefined) add('verify_status = ?', filter.verify);
   if (filter.since !== undefined) add('started_at >= ?', filter.since.toISOString());
   params.push(filter.limit ?? 100);
   const rows = await q.query<Record<string, unknown>>(

@@ -1,6 +1,15 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { PgbackmanError } from '../errors.ts';
 import type { CatalogueDb } from './catalogue-db.ts';
+import { describeLocation, parseCatalogueLocation } from './catalogue-location.ts';
+
+export { redactUrl } from './catalogue-location.ts';
 
 export const DEFAULT_EMBEDDED = '.pgbackman/catalogue';
+
+// Only these make an embedded catalogue where there is none; every other command says where it looked.
+const CREATORS = new Set(['apply', 'catalogue migrate', 'agent']);
 
 /** `--catalogue`, then PGBACKMAN_CATALOGUE, then the embedded default in ./.pgbackman/catalogue. */
 export function catalogueLocation(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
@@ -8,32 +17,32 @@ export function catalogueLocation(flag: string | undefined, env: NodeJS.ProcessE
 }
 
 export function isPostgresUrl(location: string): boolean {
-  return /^postgres(ql)?:\/\//.test(location);
+  return parseCatalogueLocation(location).kind !== 'embedded';
 }
 
 /** The location with any password removed: safe to print, and the catalogue's identity for caches. */
 export function safeLocation(location: string): string {
-  return isPostgresUrl(location) ? redactUrl(location) : location;
+  return describeLocation(parseCatalogueLocation(location));
 }
 
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password !== '') u.password = '***';
-    return u.toString();
-  } catch {
-    return url.replace(/:[^:@/]*@/, ':***@');
-  }
-}
-
-/** Opens the catalogue at a postgres:// URL, or the embedded one in a directory. */
+/**
+ * Opens the catalogue: PostgreSQL at a URL or keyword string, or the embedded one in a directory. Only
+ * `apply`, `catalogue migrate` and the agent create an embedded catalogue that does not exist yet.
+ */
 export async function openCatalogue(location: string, command: string): Promise<CatalogueDb> {
-  if (isPostgresUrl(location)) {
+  const where = parseCatalogueLocation(location);
+  if (where.kind !== 'embedded') {
     const { connectPostgres } = await import('./connect-postgres.ts');
-    return connectPostgres(location, `pgbackman ${command}`);
+    return connectPostgres(where, `pgbackman ${command}`);
   }
+  const dir = resolve(where.dir);
+  if (!CREATORS.has(command) && !existsSync(join(dir, 'PG_VERSION')))
+    throw new PgbackmanError(
+      'CATALOGUE_NOT_FOUND',
+      `no catalogue at ${dir} (the embedded default, or --catalogue/PGBACKMAN_CATALOGUE): create one with \`pgbackman apply\` or \`pgbackman catalogue migrate\` there, or point --catalogue (or PGBACKMAN_CATALOGUE) at your catalogue, e.g. postgres://user@host/pgbackman`,
+    );
   const { connectEmbedded } = await import('./connect-embedded.ts');
-  return connectEmbedded(location, `pgbackman ${command}`);
+  return connectEmbedded(dir, `pgbackman ${command}`);
 }
 
 /** Runs `fn` with an open catalogue and always closes it. */

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import { RUN_STATUSES, VERIFY_STATUSES } from '../catalogue/list-backups.ts';
 import { catalogueLocation } from '../catalogue/open-catalogue.ts';
 import { coerceError, PgbackmanError } from '../errors.ts';
 import { classifySqlError, isServerError } from '../sqlstate.ts';
@@ -112,7 +113,12 @@ export function buildProgram(): Command {
     .option('--server <name>', 'only those of this backup server')
     .option('--node <name>', 'only those of this node')
     .option('--database <name>', 'only those of this database')
-    .option('--status <status>', 'backups only: RUNNING, SUCCEEDED or FAILED')
+    .option('--status <status>', 'backups only: RUNNING, SUCCEEDED or FAILED', parseRunStatus)
+    .option(
+      '--verify <result>',
+      'backups only: the last verify result, OK, CORRUPT or MISSING, or NONE for never verified',
+      parseVerifyStatus,
+    )
     .option('--since <time>', 'backups only: started since a duration ago (7d) or an ISO 8601 time')
     .option('--limit <n>', 'backups only: at most this many, newest first (default 100)', (v) =>
       parseCount(v, '--limit'),
@@ -181,6 +187,22 @@ function parseCount(value: string, flag: string): number {
   if (!Number.isInteger(n) || n <= 0)
     throw new PgbackmanError('USAGE', `${flag}: "${value}" is not a positive whole number`);
   return n;
+}
+
+function parseRunStatus(value: string): string {
+  const v = value.toUpperCase();
+  if ((RUN_STATUSES as readonly string[]).includes(v)) return v;
+  const hint = (VERIFY_STATUSES as readonly string[]).includes(v)
+    ? `; ${v} is a verify result: use --verify ${v}`
+    : '';
+  throw new PgbackmanError('USAGE', `--status: "${value}" is not one of ${RUN_STATUSES.join(', ')}${hint}`);
+}
+
+function parseVerifyStatus(value: string): string {
+  const v = value.toUpperCase();
+  const allowed = [...VERIFY_STATUSES, 'NONE'];
+  if (allowed.includes(v)) return v;
+  throw new PgbackmanError('USAGE', `--verify: "${value}" is not one of ${allowed.join(', ')}`);
 }
 
 function parseBytes(value: string): number {

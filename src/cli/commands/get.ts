@@ -27,6 +27,7 @@ export interface GetFlags {
   readonly node?: string;
   readonly database?: string;
   readonly status?: string;
+  readonly verify?: string;
   readonly since?: string;
   readonly limit?: number;
 }
@@ -51,7 +52,7 @@ export async function runGet(
       what === 'backups'
         ? await listBackups(db, {
             ...filter,
-            ...pick(flags, ['status', 'limit']),
+            ...pick(flags, ['status', 'verify', 'limit']),
             ...(flags.since ? { since: since(flags.since) } : {}),
           })
         : await listObjects(db, what, filter);
@@ -181,10 +182,23 @@ function objectRows(kind: Kind, items: CatalogueObject[]): [string[], string[][]
 
 function backupRows(items: BackupRun[]): [string[], string[][]] {
   return [
-    ['ID', 'STATUS', 'SERVER', 'NODE', 'DATABASE', 'CODE', 'DEFINITION', 'STARTED', 'DURATION', 'SIZE'],
+    [
+      'ID',
+      'STATUS',
+      'VERIFY',
+      'SERVER',
+      'NODE',
+      'DATABASE',
+      'CODE',
+      'DEFINITION',
+      'STARTED',
+      'DURATION',
+      'SIZE',
+    ],
     items.map((b) => [
       b.id.slice(0, 8),
       b.deletedAt === null ? b.status : `${b.status} (deleted)`,
+      b.verifyStatus ?? '-',
       b.server,
       b.node,
       b.database ?? '-',

@@ -26,6 +26,13 @@ export async function runVerify(
       );
     if (!all && backups.length > 1)
       throw new PgbackmanError('USAGE', `more than one backup id starts with "${id}"; give more of it`);
+    const [one] = backups;
+    // Nothing was promised by a run that failed: there is no dump to find MISSING, and nothing is recorded.
+    if (!all && one !== undefined && one.status !== 'SUCCEEDED')
+      throw new PgbackmanError(
+        'INVALID_INPUT',
+        `backup ${one.id} is ${one.status}${one.error === null ? '' : ` (${one.error})`}: there is no dump to verify`,
+      );
     let bad = 0;
     for (const b of backups) {
       const v = await verifyRun(b);
