@@ -5,8 +5,8 @@ CREATE TABLE pgbackman.apply_history (
     applied_at timestamp with time zone DEFAULT now() NOT NULL,
     applied_by text NOT NULL,
     revision text,
-    plan jsonb NOT NULL,
-    summary jsonb NOT NULL
+    summary jsonb NOT NULL,
+    changes jsonb NOT NULL
 );
 CREATE TABLE pgbackman.backup_definitions (
     name text NOT NULL,

@@ -44,9 +44,19 @@ export interface PlanError {
   readonly detail: string;
 }
 
+/** An object whose manifest hashes differently from the catalogue but means the same (keys reordered). */
+export interface HashRefresh {
+  readonly kind: Kind;
+  readonly name: string;
+  /** The manifest's hash, to store so later plans match it without fetching the row. */
+  readonly hash: string;
+}
+
 export interface Plan {
   /** In the order apply runs them: creates, updates and moves parents first, then deletes children first. */
   readonly changes: readonly Change[];
+  /** Not changes: stale stored hashes that apply refreshes without a serial or a history row. */
+  readonly refresh: readonly HashRefresh[];
   /** Objects in the catalogue no manifest manages: reported, never deleted. */
   readonly unmanaged: readonly Address[];
   readonly errors: readonly PlanError[];

@@ -1,5 +1,12 @@
 import { KINDS } from '../manifest/kinds.ts';
-import { type Change, type FieldChange, type Plan, type PlanError, summarize } from './change.ts';
+import {
+  type Change,
+  type FieldChange,
+  type HashRefresh,
+  type Plan,
+  type PlanError,
+  summarize,
+} from './change.ts';
 import type { DesiredObject } from './desired-state.ts';
 import { type Address, addressOf, canonicalJson, type ObjectState, preventsDestroy } from './object-state.ts';
 
@@ -20,6 +27,7 @@ export function diffStates(
   const changes: Change[] = [];
   const deletes: Change[] = [];
   const errors: PlanError[] = [];
+  const refresh: HashRefresh[] = [];
   const unmanaged: Address[] = [];
   for (const kind of KINDS) {
     const want = desired.filter((o) => o.kind === kind);
@@ -56,6 +64,8 @@ export function diffStates(
             fields,
             adopt: !current.managed,
           });
+        } else {
+          refresh.push({ kind, name: d.name, hash: d.hash });
         }
       }
     }
@@ -88,7 +98,7 @@ export function diffStates(
     });
   }
   const all = [...changes, ...deletes];
-  return { changes: all, unmanaged, errors, summary: summarize(all) };
+  return { changes: all, refresh, unmanaged, errors, summary: summarize(all) };
 }
 
 function byName(a: { name: string }, b: { name: string }): number {

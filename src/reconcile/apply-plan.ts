@@ -6,17 +6,18 @@ import { KINDS, type Kind } from '../manifest/kinds.ts';
 import type { Change, Plan } from '../plan/change.ts';
 import type { ObjectState } from '../plan/object-state.ts';
 import { affectedServers } from './affected-servers.ts';
+import { historyChanges } from './history-changes.ts';
+import { refreshHashes } from './refresh-hashes.ts';
 
 export interface ApplyContext {
   readonly appliedBy: string;
   readonly revision: string | null;
-  /** The plan as recorded in the history (its JSON form). */
-  readonly planRecord: unknown;
 }
 
 /**
  * Carries out a plan inside the caller's transaction (which holds the catalogue lock): a few statements
- * per kind whatever the number of objects, then the serial, a history row and a NOTIFY per backup server.
+ * per kind whatever the number of objects, the stale hashes refreshed, then the serial, a history row
+ * (addresses and changed fields) and a NOTIFY per backup server.
  */
 export async function applyPlan(
   tx: Queryable,
@@ -70,18 +71,19 @@ export async function applyPlan(
     }
     throw err;
   }
+  await refreshHashes(tx, plan.refresh);
   const [row] = await tx.query<{ serial: string }>(
     'update pgbackman.catalogue set serial = serial + 1, last_apply_at = now() returning serial::text',
   );
   const serial = Number(row?.serial);
   await tx.query(
-    'insert into pgbackman.apply_history (serial, lineage, applied_by, revision, plan, summary) values ($1, $2, $3, $4, $5, $6)',
+    'insert into pgbackman.apply_history (serial, lineage, applied_by, revision, changes, summary) values ($1, $2, $3, $4, $5, $6)',
     [
       serial,
       head.lineage,
       ctx.appliedBy,
       ctx.revision,
-      JSON.stringify(ctx.planRecord),
+      JSON.stringify(historyChanges(plan)),
       JSON.stringify(plan.summary),
     ],
   );

@@ -5,9 +5,9 @@ import { type CatalogueHead, readHead, readStateFor } from '../catalogue/read-st
 import type { Plan } from '../plan/change.ts';
 import type { DesiredObject } from '../plan/desired-state.ts';
 import { diffStates } from '../plan/diff-states.ts';
-import { planJson } from '../plan/render-json.ts';
 import { checkSavedPlan, type SavedPlan } from '../plan/saved-plan.ts';
 import { applyPlan } from './apply-plan.ts';
+import { refreshHashes } from './refresh-hashes.ts';
 
 /** What a plan was made against: the catalogue's head and the revision of the manifests. */
 export interface Planned {
@@ -66,13 +66,16 @@ export async function applyDesired(
     });
     const planned: Planned = { plan, head, revision: options.revision };
     if (plan.errors.length > 0) return { outcome: 'refused', ...planned };
-    if (plan.changes.length === 0) return { outcome: 'unchanged', ...planned };
+    if (plan.changes.length === 0) {
+      // Stale hashes are no change a user sees: refreshed without asking, a serial or a history row.
+      await refreshHashes(tx, plan.refresh);
+      return { outcome: 'unchanged', ...planned };
+    }
     if (options.approve !== undefined && !(await options.approve(planned)))
       return { outcome: 'declined', ...planned };
     const serial = await applyPlan(tx, plan, head, {
       appliedBy: options.appliedBy,
       revision: options.revision,
-      planRecord: planJson(plan, { ...head, revision: options.revision }),
     });
     return { outcome: 'applied', serial, ...planned };
   });
@@ -89,12 +92,16 @@ export async function applySavedPlan(
     await lockCatalogue(tx);
     const head = await readHead(tx);
     checkSavedPlan(saved, head);
-    const planned: Planned = { plan: saved.plan, head, revision: saved.revision };
-    if (saved.plan.changes.length === 0) return { outcome: 'unchanged', ...planned };
-    const serial = await applyPlan(tx, saved.plan, head, {
+    // A plan saved before refreshes were planned has none.
+    const plan: Plan = { ...saved.plan, refresh: saved.plan.refresh ?? [] };
+    const planned: Planned = { plan, head, revision: saved.revision };
+    if (plan.changes.length === 0) {
+      await refreshHashes(tx, plan.refresh);
+      return { outcome: 'unchanged', ...planned };
+    }
+    const serial = await applyPlan(tx, plan, head, {
       appliedBy: options.appliedBy,
       revision: saved.revision,
-      planRecord: planJson(saved.plan, { ...head, revision: saved.revision }),
     });
     return { outcome: 'applied', serial, ...planned };
   });

@@ -210,7 +210,7 @@ describe('catalogue faults', () => {
       async (c) =>
         (
           await c.query(
-            'select serial::int, applied_by, revision, summary, plan from pgbackman.apply_history',
+            'select serial::int, applied_by, revision, summary, changes from pgbackman.apply_history',
           )
         ).rows,
     );
@@ -219,7 +219,7 @@ describe('catalogue faults', () => {
     // null only when the tests run outside a git work tree
     if (history.revision !== null) assert.match(history.revision, /^[^@]+@sha1:[0-9a-f]{40}(\+dirty)?$/);
     assert.deepEqual(history.summary, { add: 15, change: 0, destroy: 0 });
-    assert.equal(history.plan.changes.length, 15);
+    assert.equal(history.changes.length, 15);
   });
 
   test('objects no manifest created are reported and never deleted', async () => {

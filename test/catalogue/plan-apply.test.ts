@@ -3,6 +3,10 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, beforeEach, describe, test } from 'node:test';
 import { CORE_SCHEMA, loadAll } from 'js-yaml';
+import type { Queryable } from '../../src/catalogue/catalogue-db.ts';
+import { withCatalogue } from '../../src/catalogue/open-catalogue.ts';
+import { readStateFor } from '../../src/catalogue/read-state.ts';
+import { loadDesired } from '../../src/reconcile/load-desired.ts';
 import { BACKENDS, createTestCatalogue, type TestCatalogue } from '../support/catalogues.ts';
 import { BASE, definition } from '../support/fixtures.ts';
 import { assertNoStackTrace, REPO_ROOT, runCli, writeTree } from '../support/run-cli.ts';
@@ -44,6 +48,27 @@ for (const backend of BACKENDS) {
     };
     const serial = async () =>
       JSON.parse((await cli('catalogue', 'status', '-o', 'json')).stdout).serial as number;
+    /** The objects whose whole rows (spec and all) a plan of `dir` reads from the catalogue. */
+    const fetchedInFull = async (dir: string): Promise<string[]> => {
+      const load = await loadDesired([dir], { revision: null });
+      assert.ok(load.ok);
+      const fetched: string[] = [];
+      await withCatalogue(catalogue.location, 'test', (db) =>
+        db.transaction((tx) => {
+          const observed: Queryable = {
+            exec: (sql) => tx.exec(sql),
+            query: async <R extends object>(sql: string, params?: readonly unknown[]) => {
+              const rows = await tx.query<R>(sql, params);
+              for (const r of rows as { kind?: string; name?: string; spec?: unknown }[])
+                if (r.spec !== undefined) fetched.push(`${r.kind}/${r.name}`);
+              return rows;
+            },
+          };
+          return readStateFor(observed, load.desired);
+        }),
+      );
+      return fetched.sort();
+    };
 
     test('plan, then apply, then a second plan that says there is nothing to do', async () => {
       const plan = await cli('plan', 'examples', '--detailed-exitcode');
@@ -87,6 +112,28 @@ for (const backend of BACKENDS) {
         /# BackupDefinition\/shop will be updated in-place\n {2}~ BackupDefinition\/shop\n {6}~ spec\.schedule = "30 2 \* \* \*" -> "0 3 \* \* \*"\n/,
       );
       assert.match(plan.stdout, /Plan: 0 to add, 1 to change, \d+ to destroy\./);
+    });
+
+    test('keys reordered: apply stores the new hash (no serial, no history), so the next plan reads no row', async () => {
+      const dir = await writeTree({ ...BASE, 'a.yaml': definition('shop'), 'b.yaml': definition('other') });
+      assert.equal((await cli('apply', dir, '--auto-approve')).code, 0);
+      assert.deepEqual(await fetchedInFull(dir), []);
+      // The same spec with its keys in another order: hashes differently, means the same.
+      writeFileSync(join(dir, 'a.yaml'), definition('shop', 'schedule: "30 2 * * *"\n  database: shop'));
+      assert.deepEqual(await fetchedInFull(dir), ['BackupDefinition/shop']);
+      const plan = await cli('plan', dir, '--detailed-exitcode');
+      assert.deepEqual([plan.code, plan.stdout], [0, 'No changes. The catalogue matches the manifests.\n']);
+      const apply = await cli('apply', dir, '--auto-approve');
+      assert.deepEqual([apply.code, apply.stdout], [0, 'No changes. The catalogue matches the manifests.\n']);
+      assert.equal(await serial(), 1);
+      assert.deepEqual(await fetchedInFull(dir), []);
+      // Alongside a real change, the reordered object is refreshed too, and only the change is applied.
+      writeFileSync(join(dir, 'a.yaml'), definition('shop', 'database: shop\n  schedule: "0 3 * * *"'));
+      writeFileSync(join(dir, 'b.yaml'), definition('other', 'schedule: "30 2 * * *"\n  database: shop'));
+      const both = await cli('apply', dir, '--auto-approve');
+      assert.equal(both.code, 0, both.stderr);
+      assert.match(both.stdout, /Objects: 0 added, 1 changed, 0 destroyed\. .* is at serial 2\.\n$/);
+      assert.deepEqual(await fetchedInFull(dir), []);
     });
 
     test('without --auto-approve and without a terminal, apply changes nothing', async () => {

@@ -118,6 +118,20 @@ describe('diffStates', () => {
     assert.deepEqual(diffStates([after], [before]).summary, { add: 0, change: 1, destroy: 0 });
   });
 
+  test('keys reordered: no change, but the stale hash is listed for apply to refresh', () => {
+    const written = obj('BackupServer', 's', { hostname: 'h', root: '/r' }, { labels: { a: '1', b: '2' } });
+    const stored = actual(written);
+    const reordered = obj('BackupServer', 's', { root: '/r', hostname: 'h' }, { labels: { b: '2', a: '1' } });
+    const untouched = obj('BackupServer', 'same');
+    assert.notEqual(reordered.hash, stored.hash);
+    const plan = diffStates([reordered, untouched], [stored, actual(untouched)]);
+    assert.deepEqual(plan.changes, []);
+    assert.deepEqual(plan.refresh, [{ kind: 'BackupServer', name: 's', hash: reordered.hash }]);
+    // An unmanaged object with the same spec is taken over (written), not refreshed.
+    const adopted = diffStates([reordered], [actual(written, false)]);
+    assert.deepEqual([actions(adopted), adopted.refresh], [['update BackupServer/s'], []]);
+  });
+
   test('prevent-destroy, by lifecycle or by annotation, makes a delete an error', () => {
     const byLifecycle = actual(obj('BackupDefinition', 'a', { lifecycle: { preventDestroy: true } }));
     const byAnnotation = actual(
