@@ -3,15 +3,19 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
+import { type ErrorCode, isPgbackmanError } from '../errors.ts';
 import type { BackupServer, PgSQLNode } from '../manifest/generated/manifest-types.ts';
 import { type EffectiveSettings, resolveSettings } from '../manifest/resolve-settings.ts';
+import { checkClusterNames } from './dump/cluster-names.ts';
 import { childEnv } from './dump/conninfo.ts';
 import { readNodeInfo } from './dump/node-info.ts';
 import { choosePgBinDir, discoverPgBinDirs } from './dump/pg-bin-dirs.ts';
 import { type WrittenDump, writeDump } from './dump/write-dump.ts';
+import { asDiskFull } from './files/disk-full.ts';
 import { checkDiskReserve } from './files/disk-reserve.ts';
 import { fsync } from './files/hashed-file.ts';
 import { dumpLayout } from './files/layout.ts';
+import { ensureOwnDirs } from './files/own-dirs.ts';
 import { markOwner, removeDeadPartials, unmarkOwner } from './files/owner-mark.ts';
 import { acquireRunLock } from './files/run-lock.ts';
 import { failedEnd } from './record/record-run.ts';
@@ -37,6 +41,8 @@ export interface DumpResult {
   readonly durationMs: number;
   readonly settings: EffectiveSettings;
   readonly error: string | null;
+  /** The code of a failure pgbackman diagnosed itself (DISK_FULL, NODE_UNREACHABLE, …); null otherwise. */
+  readonly errorCode: ErrorCode | null;
   /** Why the record waits in `<root>/.spool/` instead of the catalogue; undefined when it reached it. */
   readonly spoolReason: string | undefined;
   /** Records of earlier runs that were waiting in the spool and reached the catalogue at this run's start. */
@@ -69,25 +75,30 @@ export async function runDump(
   );
   const root = job.server.spec.rootDirectory ?? '/srv/pgbackman';
   const database = settings.code === 'CLUSTER' ? undefined : job.spec.database;
-  await mkdir(root, { recursive: true, mode: 0o700 });
-  await checkDiskReserve(root, job.server.spec.diskReserve ?? '5%');
-  const release = acquireRunLock(root, `${job.kind}-${job.name}`);
   const startedAt = new Date();
   const id = randomUUID();
   const layout = dumpLayout(root, job.node.name, database, settings.code, job.name, startedAt, id);
+  // The node answers first: a run that cannot reach it creates nothing under the root.
+  const nodeInfo = await readNodeInfo(
+    job.node.spec,
+    database ?? job.node.spec.maintenanceDatabase ?? 'postgres',
+    childEnv(job.node.spec),
+  ).then(
+    (info) => ({ info }),
+    (err: unknown) => ({ err }),
+  );
+  let release: () => void = () => undefined;
+  if ('info' in nodeInfo) {
+    // Every directory of the layout is created and checked: a symlink or a foreign owner is refused here.
+    ensureOwnDirs(root, ...layout.parents);
+    await checkDiskReserve(root, job.server.spec.diskReserve ?? '5%');
+    release = acquireRunLock(root, `${job.kind}-${job.name}`);
+  }
   const retention =
     job.kind === 'BackupDefinition'
       ? settings.retention
       : { period: (job.spec.retention as { period?: string } | undefined)?.period ?? '7d' };
   const recorder = new RunRecorder(catalogue, root);
-  // The node is asked while the catalogue records the start: both sit before pg_dump can begin.
-  const nodeInfo = (async () =>
-    readNodeInfo(
-      job.node.spec,
-      database ?? job.node.spec.maintenanceDatabase ?? 'postgres',
-      childEnv(job.node.spec),
-    ))();
-  nodeInfo.catch(() => undefined);
   try {
     await recorder.start({
       id,
@@ -103,7 +114,7 @@ export async function runDump(
       pid: process.pid,
     });
     // Debris of runs whose process is gone; a failure to clear it never stops this run.
-    await removeDeadPartials(layout, job.name).catch(() => undefined);
+    if ('info' in nodeInfo) await removeDeadPartials(layout, job.name).catch(() => undefined);
   } catch (err) {
     release();
     throw err;
@@ -111,6 +122,7 @@ export async function runDump(
   let serverVersion: string | null = null;
   let pgDumpVersion: string | null = null;
   let databaseBytes: number | null = null;
+  let errorCode: ErrorCode | null = null;
   const result = (
     status: DumpResult['status'],
     finishedAt: Date,
@@ -124,6 +136,7 @@ export async function runDump(
     durationMs: finishedAt.getTime() - startedAt.getTime(),
     settings,
     error,
+    errorCode,
     spoolReason: recorder.spoolReason,
     replayed: recorder.replayed,
     interrupted: recorder.interrupted,
@@ -132,7 +145,9 @@ export async function runDump(
   try {
     let written: WrittenDump;
     try {
-      const info = await nodeInfo;
+      if ('err' in nodeInfo) throw nodeInfo.err;
+      const { info } = nodeInfo;
+      checkClusterNames(settings, job.node.name, info.newlineDatabases);
       serverVersion = info.serverVersion;
       databaseBytes = database === undefined ? null : info.databaseBytes;
       const bin = choosePgBinDir(
@@ -141,7 +156,6 @@ export async function runDump(
         job.spec.pgDumpVersion,
       );
       signal?.throwIfAborted();
-      await mkdir(dirname(layout.partial), { recursive: true, mode: 0o700 });
       await mkdir(layout.partial, { mode: 0o700 });
       await markOwner(layout.partial);
       written = await writeDump(
@@ -161,9 +175,11 @@ export async function runDump(
       await unmarkOwner(layout.partial);
       await fsync(layout.partial);
       await rename(layout.partial, layout.dir);
-    } catch (err) {
+    } catch (thrown) {
       // Nothing that could be mistaken for a good dump stays behind.
       await rm(layout.partial, { recursive: true, force: true });
+      const err = await asDiskFull(thrown, layout.partial);
+      errorCode = isPgbackmanError(err) && !signal?.aborted ? err.code : null;
       const finishedAt = new Date();
       const error = signal?.aborted
         ? `interrupted by ${String(signal.reason)} before it finished`
@@ -171,7 +187,8 @@ export async function runDump(
           ? err.message
           : String(err);
       await recorder.end(failedEnd(finishedAt, error, { pgDumpVersion, serverVersion, databaseBytes }));
-      await recorder.tidy();
+      // Without the node there is no run lock, and tidying judges old runs by it: left to the next run.
+      if ('info' in nodeInfo) await recorder.tidy();
       return result('FAILED', finishedAt, null, error);
     }
     // From here the dump is in place: whatever happens next, it is never recorded FAILED or removed.

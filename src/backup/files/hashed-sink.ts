@@ -17,8 +17,11 @@ export interface HashedSink {
   readonly stdout: Socket;
   /** Resolves once the tool's output has ended and is written and synced; rejects when writing fails. */
   readonly done: Promise<WrittenFile>;
-  /** Gives up (the tool failed): stops reading and closes the file. */
-  abort(): Promise<void>;
+  /**
+   * Gives up (the tool failed): stops reading and closes the file. Returns the error writing the file hit, if
+   * any: the tool's failure (a broken pipe) is then only its consequence, and this is the one to report.
+   */
+  abort(): Promise<Error | undefined>;
 }
 
 /**
@@ -124,6 +127,7 @@ export async function openHashedSink(path: string): Promise<HashedSink> {
         toolEnd.destroy(); // in case the tool never started and spawnTool did not take it
         reader.destroy();
         await done.catch(() => undefined);
+        return failure;
       },
     };
   } catch (err) {

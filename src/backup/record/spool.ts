@@ -1,10 +1,11 @@
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Queryable } from '../../catalogue/catalogue-db.ts';
 import { messageOf } from '../../errors.ts';
 import { classifySqlError } from '../../sqlstate.ts';
 import { processAlive } from '../../system/process-alive.ts';
+import { ensureOwnDirs } from '../files/own-dirs.ts';
 import { endValues, type RunEnd, type RunStart } from './record-run.ts';
 import { recoverRun } from './recover-run.ts';
 
@@ -20,8 +21,7 @@ export function spoolDir(root: string): string {
 
 /** Writes (or rewrites) a run's record under `<root>/.spool/<id>.json`, atomically. */
 export async function spoolRun(root: string, run: SpooledRun): Promise<void> {
-  const dir = spoolDir(root);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const dir = ensureOwnDirs(root, '.spool');
   const file = join(dir, `${run.start.id}.json`);
   await writeFile(`${file}.tmp`, JSON.stringify(run), { mode: 0o600 });
   await rename(`${file}.tmp`, file);

@@ -141,6 +141,6 @@ async function takeDump(job: DumpJob, catalogue: Queryable, output: Output): Pro
     return ExitCode.Ok;
   }
   output.out.write(`Backup ${result.id} FAILED: ${what} after ${took}\n`);
-  output.err.write(`error: ${result.error}\n`);
+  output.err.write(`error${result.errorCode === null ? '' : `[${result.errorCode}]`}: ${result.error}\n`);
   return ExitCode.Failure;
 }
