@@ -20,6 +20,7 @@ import { markOwner, removeDeadPartials, unmarkOwner } from './files/owner-mark.t
 import { acquireRunLock } from './files/run-lock.ts';
 import { failedEnd } from './record/record-run.ts';
 import { RunRecorder } from './record/run-recorder.ts';
+import type { SetAside } from './record/spool.ts';
 
 /** What to dump: a definition (or snapshot) with its node and server, as the catalogue holds them. */
 export interface DumpJob {
@@ -47,6 +48,8 @@ export interface DumpResult {
   readonly spoolReason: string | undefined;
   /** Records of earlier runs that were waiting in the spool and reached the catalogue at this run's start. */
   readonly replayed: number;
+  /** Spool files that replay set aside at this run (unreadable, or refused by the catalogue): never silent. */
+  readonly setAside: readonly SetAside[];
   /** Earlier runs of this definition whose process stopped mid-way, found RUNNING and now recorded FAILED. */
   readonly interrupted: number;
   /** Earlier runs whose process stopped after their dump was in place: now hashed and recorded SUCCEEDED. */
@@ -139,6 +142,7 @@ export async function runDump(
     errorCode,
     spoolReason: recorder.spoolReason,
     replayed: recorder.replayed,
+    setAside: recorder.setAside,
     interrupted: recorder.interrupted,
     recovered: recorder.recovered,
   });

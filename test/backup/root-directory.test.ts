@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -149,6 +157,20 @@ describe('the root directory: what a run writes, and where', () => {
     } finally {
       await rm(join(root, '.locks'));
     }
+  });
+
+  test('a damaged spool record is set aside with a warning naming it, not silently', async () => {
+    mkdirSync(join(root, '.spool'), { recursive: true, mode: 0o700 });
+    writeFileSync(join(root, '.spool', '00000000-torn.json'), '{"start": {"id": "0000');
+    const r = await cli('run', 'small');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /^warning: a spooled record could not be read \(.*JSON.*\); set aside as .*\/root\/\.spool\/00000000-torn\.json\.unreadable: the run it holds is not in the catalogue$/m,
+    );
+    assert.deepEqual(readdirSync(join(root, '.spool')), ['00000000-torn.json.unreadable']);
+    const again = await cli('run', 'small');
+    assert.doesNotMatch(again.stderr, /warning/, 'a file set aside is reported once');
   });
 
   test('a full disk is reported as DISK_FULL naming the file system, not as pg_dump: Broken pipe', {

@@ -3,7 +3,7 @@ import { messageOf, PgbackmanError } from '../../errors.ts';
 import { processAlive } from '../../system/process-alive.ts';
 import { findInterrupted, type RunEnd, type RunStart, recordEnd, recordStart } from './record-run.ts';
 import { recoverRun } from './recover-run.ts';
-import { replaySpool, type SpooledRun, spoolRun } from './spool.ts';
+import { replaySpool, type SetAside, type SpooledRun, spoolRun } from './spool.ts';
 
 /**
  * Records a run in the catalogue; when the catalogue cannot be reached (or refuses the record) the dump goes
@@ -15,6 +15,8 @@ export class RunRecorder {
   spoolReason: string | undefined;
   /** Records of earlier runs that were waiting in the spool and reached the catalogue at this start. */
   replayed = 0;
+  /** Spool files the replay set aside (unreadable, or refused by the catalogue): reported, and counted. */
+  readonly setAside: SetAside[] = [];
   /** Earlier runs of this definition whose process stopped: recorded FAILED, their partial files removed. */
   interrupted = 0;
   /** Earlier runs whose process stopped after their dump was in place: hashed and recorded SUCCEEDED. */
@@ -48,7 +50,12 @@ export class RunRecorder {
     const start = this.#start as RunStart;
     if (this.spooled) return; // the catalogue is not there to tidy into
     try {
-      this.replayed = await replaySpool(this.#q, this.#root);
+      const replay = { sent: 0, setAside: this.setAside };
+      try {
+        await replaySpool(this.#q, this.#root, replay);
+      } finally {
+        this.replayed = replay.sent;
+      }
       await this.#closeInterrupted(start);
     } catch {
       // Left for the next run: this one's own record is already where it belongs.

@@ -128,6 +128,12 @@ async function takeDump(job: DumpJob, catalogue: Queryable, output: Output): Pro
     );
   if (result.replayed > 0)
     output.err.write(`note: ${result.replayed} record(s) waiting in the spool reached the catalogue\n`);
+  for (const f of result.setAside)
+    output.err.write(
+      f.kind === 'unreadable'
+        ? `warning: a spooled record could not be read (${f.reason}); set aside as ${f.path}: the run it holds is not in the catalogue\n`
+        : `warning: the catalogue refused a spooled record (${f.reason}); set aside as ${f.path}: the run it holds is not in the catalogue\n`,
+    );
   if (result.spoolReason !== undefined)
     output.err.write(
       `note: this run's record waits in the spool and is sent by the next run that reaches the catalogue (${result.spoolReason})\n`,
