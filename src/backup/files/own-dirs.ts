@@ -36,6 +36,26 @@ export function ensureOwnDirs(root: string, ...segments: readonly string[]): str
   return path;
 }
 
+/**
+ * Whether `root` and each of `segments` below it already exist and pass the checks of `ensureOwnDirs`, without
+ * creating anything: for looking at another run's files, which are trusted only where this run would write.
+ */
+export function ownDirsExist(root: string, ...segments: readonly string[]): boolean {
+  try {
+    checkOwner(root, statSync(root), root);
+    let path = root;
+    for (const segment of segments) {
+      path = join(path, segment);
+      const st = lstatSync(path);
+      if (st.isSymbolicLink()) return false;
+      checkOwner(path, st, root);
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The owner and mode checks alone, for a directory that is already there (the user's uid, no group/other write). */
 function checkOwner(path: string, st: Stats | BigIntStats, root: string): void {
   if (!st.isDirectory()) throw new PgbackmanError('UNSAFE', `the root directory ${root} is not a directory`);
