@@ -76,6 +76,11 @@ describe('the root directory: what a run writes, and where', () => {
       doc('BackupDefinition', 'unreachable', 'server: fresh, node: down, database: shop'),
       doc('BackupDefinition', 'small', 'server: local, node: n1, database: postgres'),
       doc('BackupDefinition', 'bulk', `server: small-disk, node: n1, database: ${bulk.name}, compression: 0`),
+      doc(
+        'BackupDefinition',
+        'bulk-dir',
+        `server: small-disk, node: n1, database: ${bulk.name}, compression: 0, format: directory`,
+      ),
       doc('BackupDefinition', 'odd-cluster', 'server: local, node: odd, code: CLUSTER'),
     ];
     const dir = await writeTree({ 'm.yaml': manifests.join('---\n') });
@@ -180,21 +185,25 @@ describe('the root directory: what a run writes, and where', () => {
     mkdirSync(small, { recursive: true });
     await exec('mount', ['-t', 'tmpfs', '-o', 'size=2m,mode=0700', 'tmpfs', small]);
     try {
-      const r = await cli('run', 'bulk');
-      assert.equal(r.code, 1, r.stdout);
-      assert.match(r.stdout, /^Backup [0-9a-f-]{36} FAILED: FULL dump of /);
-      assert.match(
-        r.stderr,
-        new RegExp(
-          `^error\\[DISK_FULL\\]: no space left on the file system mounted at ${small} \\(2\\.0 MiB\\) while writing ${small}/n1/.*\\.partial; the dump was abandoned`,
-          'm',
-        ),
-      );
-      assert.doesNotMatch(r.stderr, /Broken pipe|SIGPIPE/);
-      assert.deepEqual(
-        readdirSync(small, { recursive: true, encoding: 'utf8' }).filter((p) => p.endsWith('.partial')),
-        [],
-      );
+      // custom: pgbackman writes what pg_dump sends; directory: pg_dump writes the files itself.
+      for (const name of ['bulk', 'bulk-dir']) {
+        const r = await cli('run', name);
+        assert.equal(r.code, 1, r.stdout);
+        assert.match(r.stdout, /^Backup [0-9a-f-]{36} FAILED: FULL dump of /);
+        assert.match(
+          r.stderr,
+          new RegExp(
+            `^error\\[DISK_FULL\\]: no space left on the file system mounted at ${small} \\(2\\.0 MiB\\) while writing ${small}/n1/.*\\.partial; the dump was abandoned`,
+            'm',
+          ),
+          name,
+        );
+        assert.doesNotMatch(r.stderr, /Broken pipe|SIGPIPE/);
+        assert.deepEqual(
+          readdirSync(small, { recursive: true, encoding: 'utf8' }).filter((p) => p.endsWith('.partial')),
+          [],
+        );
+      }
     } finally {
       await exec('umount', [small]);
     }
