@@ -8,7 +8,7 @@ import type { BackupServer, PgSQLNode } from '../manifest/generated/manifest-typ
 import { type EffectiveSettings, resolveSettings } from '../manifest/resolve-settings.ts';
 import { checkClusterNames } from './dump/cluster-names.ts';
 import { childEnv } from './dump/conninfo.ts';
-import { readNodeInfo } from './dump/node-info.ts';
+import { type NodeInfo, readNodeInfo } from './dump/node-info.ts';
 import { choosePgBinDir, discoverPgBinDirs } from './dump/pg-bin-dirs.ts';
 import { type WrittenDump, writeDump } from './dump/write-dump.ts';
 import { asDiskFull } from './files/disk-full.ts';
@@ -81,17 +81,28 @@ export async function runDump(
   const startedAt = new Date();
   const id = randomUUID();
   const layout = dumpLayout(root, job.node.name, database, settings.code, job.name, startedAt, id);
-  // The node answers first: a run that cannot reach it creates nothing under the root.
-  const nodeInfo = await readNodeInfo(
-    job.node.spec,
-    database ?? job.node.spec.maintenanceDatabase ?? 'postgres',
-    childEnv(job.node.spec),
-  ).then(
-    (info) => ({ info }),
-    (err: unknown) => ({ err }),
-  );
+  // The node answers and a pg_dump for it is found before anything is created under the root: a run that
+  // cannot start leaves nothing behind (it is still recorded FAILED).
+  let info: NodeInfo | undefined;
+  let bin: ReturnType<typeof choosePgBinDir> | undefined;
+  let notStarted: { readonly err: unknown } | undefined;
+  try {
+    info = await readNodeInfo(
+      job.node.spec,
+      database ?? job.node.spec.maintenanceDatabase ?? 'postgres',
+      childEnv(job.node.spec),
+    );
+    checkClusterNames(settings, job.node.name, info.newlineDatabases);
+    bin = choosePgBinDir(
+      discoverPgBinDirs((job.server.spec.pgBinDirectories ?? {}) as Record<string, string>),
+      info.serverMajor,
+      job.spec.pgDumpVersion,
+    );
+  } catch (err) {
+    notStarted = { err };
+  }
   let release: () => void = () => undefined;
-  if ('info' in nodeInfo) {
+  if (notStarted === undefined) {
     // Every directory of the layout is created and checked: a symlink or a foreign owner is refused here.
     ensureOwnDirs(root, ...layout.parents);
     await checkDiskReserve(root, job.server.spec.diskReserve ?? '5%');
@@ -117,7 +128,7 @@ export async function runDump(
       pid: process.pid,
     });
     // Debris of runs whose process is gone; a failure to clear it never stops this run.
-    if ('info' in nodeInfo) await removeDeadPartials(layout, job.name).catch(() => undefined);
+    if (notStarted === undefined) await removeDeadPartials(layout, job.name).catch(() => undefined);
   } catch (err) {
     release();
     throw err;
@@ -149,16 +160,9 @@ export async function runDump(
   try {
     let written: WrittenDump;
     try {
-      if ('err' in nodeInfo) throw nodeInfo.err;
-      const { info } = nodeInfo;
-      checkClusterNames(settings, job.node.name, info.newlineDatabases);
-      serverVersion = info.serverVersion;
-      databaseBytes = database === undefined ? null : info.databaseBytes;
-      const bin = choosePgBinDir(
-        discoverPgBinDirs((job.server.spec.pgBinDirectories ?? {}) as Record<string, string>),
-        info.serverMajor,
-        job.spec.pgDumpVersion,
-      );
+      serverVersion = info?.serverVersion ?? null;
+      databaseBytes = database === undefined ? null : (info?.databaseBytes ?? null);
+      if (notStarted !== undefined) throw notStarted.err;
       signal?.throwIfAborted();
       await mkdir(layout.partial, { mode: 0o700 });
       await markOwner(layout.partial);
@@ -167,8 +171,8 @@ export async function runDump(
           node: job.node.spec,
           database,
           settings,
-          binDir: bin.dir,
-          roles: info.roles,
+          binDir: (bin as NonNullable<typeof bin>).dir,
+          roles: (info as NodeInfo).roles,
           env: childEnv(job.node.spec),
         },
         layout.partial,
@@ -192,7 +196,7 @@ export async function runDump(
           : String(err);
       await recorder.end(failedEnd(finishedAt, error, { pgDumpVersion, serverVersion, databaseBytes }));
       // Without the node there is no run lock, and tidying judges old runs by it: left to the next run.
-      if ('info' in nodeInfo) await recorder.tidy();
+      if (notStarted === undefined) await recorder.tidy();
       return result('FAILED', finishedAt, null, error);
     }
     // From here the dump is in place: whatever happens next, it is never recorded FAILED or removed.

@@ -75,7 +75,8 @@ describe('the root directory: what a run writes, and where', () => {
       doc('PgSQLNode', 'odd', `host: 127.0.0.1, port: ${odd.port}`),
       doc('BackupDefinition', 'unreachable', 'server: fresh, node: down, database: shop'),
       doc('BackupDefinition', 'small', 'server: local, node: n1, database: postgres'),
-      doc('BackupDefinition', 'bulk', `server: small-disk, node: n1, database: ${bulk.name}, compression: 0`),
+      // tar, not custom: run.test.ts finds its own pg_dump by `--format=custom` and would kill this one.
+      doc('BackupDefinition', 'bulk', `server: small-disk, node: n1, database: ${bulk.name}, format: tar`),
       doc(
         'BackupDefinition',
         'bulk-dir',
@@ -185,7 +186,7 @@ describe('the root directory: what a run writes, and where', () => {
     mkdirSync(small, { recursive: true });
     await exec('mount', ['-t', 'tmpfs', '-o', 'size=2m,mode=0700', 'tmpfs', small]);
     try {
-      // custom: pgbackman writes what pg_dump sends; directory: pg_dump writes the files itself.
+      // tar: pgbackman writes what pg_dump sends; directory: pg_dump writes the files itself.
       for (const name of ['bulk', 'bulk-dir']) {
         const r = await cli('run', name);
         assert.equal(r.code, 1, r.stdout);
