@@ -101,3 +101,11 @@ export function connectionReason(err: unknown): string {
       return typeof message === 'string' ? message : messageOf(err);
   }
 }
+
+/** Whether a file system refused a write for lack of space (or quota): errno, or a tool's strerror text. */
+export function isNoSpace(err: unknown): boolean {
+  const code = sqlErrorCode(err);
+  if (code === 'ENOSPC' || code === 'EDQUOT') return true;
+  const message = (err as { message?: unknown } | null)?.message;
+  return typeof message === 'string' && /No space left on device|Disk quota exceeded/.test(message);
+}

@@ -9,17 +9,21 @@ import type { SpecOf } from '../manifest/kinds.ts';
 import { type EffectiveSettings, resolveSettings } from '../manifest/resolve-settings.ts';
 import { type Logger, silentLogger } from '../observability/logger.ts';
 import { requireSafeTool } from '../system/path-safety.ts';
+import { checkClusterNames } from './dump/cluster-names.ts';
 import { childEnv } from './dump/conninfo.ts';
-import { readNodeInfo } from './dump/node-info.ts';
+import { type NodeInfo, readNodeInfo } from './dump/node-info.ts';
 import { choosePgBinDir, discoverPgBinDirs } from './dump/pg-bin-dirs.ts';
 import { type WrittenDump, writeDump } from './dump/write-dump.ts';
+import { asDiskFull } from './files/disk-full.ts';
 import { checkDiskReserve } from './files/disk-reserve.ts';
 import { fsync } from './files/hashed-file.ts';
 import { dumpLayout } from './files/layout.ts';
+import { ensureOwnDirs } from './files/own-dirs.ts';
 import { markOwner, removeDeadPartials, unmarkOwner } from './files/owner-mark.ts';
 import { acquireRunLock } from './files/run-lock.ts';
 import { failedEnd } from './record/record-run.ts';
 import { RunRecorder } from './record/run-recorder.ts';
+import type { SetAside } from './record/spool.ts';
 
 /** One kind of job: a definition (or snapshot) with its node and server, as the catalogue holds them. */
 interface JobOf<K extends 'BackupDefinition' | 'SnapshotDefinition'> {
@@ -47,6 +51,8 @@ export interface DumpResult {
   readonly spoolReason: string | undefined;
   /** The signal that interrupted the run, when one did. */
   readonly interruptedBy: string | undefined;
+  /** Spool files that replay set aside at this run (unreadable, or refused by the catalogue): for metrics. */
+  readonly setAside: readonly SetAside[];
 }
 
 export interface RunDumpOptions {
@@ -72,24 +78,26 @@ export async function runDump(
   const settings = resolveSettings(job.spec, job.node, job.server);
   const root = job.server.spec.rootDirectory ?? '/srv/pgbackman';
   const database = settings.code === 'CLUSTER' ? undefined : job.spec.database;
-  await mkdir(root, { recursive: true, mode: 0o700 });
-  await checkDiskReserve(root, job.server.spec.diskReserve ?? '5%');
-  const release = acquireRunLock(root, `${job.kind}-${job.name}`, address);
   const startedAt = new Date();
   const id = randomUUID();
   const layout = dumpLayout(root, job.node.name, database, settings.code, job.name, startedAt, id);
+  // The node answers and a pg_dump for it is found before anything is created under the root: a run that
+  // cannot start leaves nothing behind (it is still recorded FAILED).
+  const ready = await askNode(job, settings, database, secretsDir).then(
+    (r) => ({ ok: true as const, ...r }),
+    (err: unknown) => ({ ok: false as const, err }),
+  );
+  let release: () => void = () => undefined;
+  if (ready.ok) {
+    // Every directory of the layout is created and checked: a symlink or a foreign owner is refused here.
+    ensureOwnDirs(root, ...layout.parents);
+    await checkDiskReserve(root, job.server.spec.diskReserve ?? '5%');
+    release = acquireRunLock(root, `${job.kind}-${job.name}`, address);
+  }
   const retention =
     job.kind === 'BackupDefinition' ? settings.retention : { period: job.spec.retention?.period ?? '7d' };
   const log = (options.logger ?? silentLogger).child({ run: id, definition: address });
   const recorder = new RunRecorder(catalogue, root, log);
-  // The node is asked while the catalogue records the start: both sit before pg_dump can begin.
-  const nodeInfo = (async () =>
-    readNodeInfo(
-      job.node.spec,
-      database ?? job.node.spec.maintenanceDatabase ?? 'postgres',
-      childEnv(job.node.spec, process.env, secretsDir),
-    ))();
-  nodeInfo.catch(() => undefined);
   try {
     await recorder.start({
       id,
@@ -105,14 +113,15 @@ export async function runDump(
       pid: process.pid,
     });
     // Debris of runs whose process is gone; a failure to clear it never stops this run.
-    await removeDeadPartials(layout, job.name).catch(() => undefined);
+    if (ready.ok) await removeDeadPartials(layout, job.name).catch(() => undefined);
   } catch (err) {
     release();
     throw err;
   }
-  let serverVersion: string | null = null;
+  const info = ready.ok ? ready.info : undefined;
+  const serverVersion = info?.serverVersion ?? null;
+  const databaseBytes = database === undefined ? null : (info?.databaseBytes ?? null);
   let pgDumpVersion: string | null = null;
-  let databaseBytes: number | null = null;
   const result = (
     status: DumpResult['status'],
     finishedAt: Date,
@@ -129,22 +138,13 @@ export async function runDump(
     errorCode: failure?.code ?? null,
     spoolReason: recorder.spoolReason,
     interruptedBy: signal?.aborted ? String(signal.reason) : undefined,
+    setAside: recorder.setAside,
   });
   try {
     let written: WrittenDump;
     try {
-      const info = await nodeInfo;
-      serverVersion = info.serverVersion;
-      databaseBytes = database === undefined ? null : info.databaseBytes;
-      const bin = choosePgBinDir(
-        discoverPgBinDirs((job.server.spec.pgBinDirectories ?? {}) as Record<string, string>),
-        info.serverMajor,
-        job.kind === 'SnapshotDefinition' ? job.spec.pgDumpVersion : undefined,
-      );
-      // Manifests choose the directory: its tools must be ones only root or this user could have put there.
-      for (const tool of ['pg_dump', 'pg_dumpall']) requireSafeTool(join(bin.dir, tool));
+      if (!ready.ok) throw ready.err;
       signal?.throwIfAborted();
-      await mkdir(dirname(layout.partial), { recursive: true, mode: 0o700 });
       await mkdir(layout.partial, { mode: 0o700 });
       await markOwner(layout.partial);
       written = await writeDump(
@@ -152,10 +152,10 @@ export async function runDump(
           node: job.node.spec,
           database,
           settings,
-          binDir: bin.dir,
-          binMajor: bin.major,
-          roles: info.roles,
-          env: childEnv(job.node.spec, process.env, secretsDir),
+          binDir: ready.bin.dir,
+          binMajor: ready.bin.major,
+          roles: ready.info.roles,
+          env: ready.env,
         },
         layout.partial,
         signal,
@@ -165,9 +165,10 @@ export async function runDump(
       await unmarkOwner(layout.partial);
       await fsync(layout.partial);
       await rename(layout.partial, layout.dir);
-    } catch (err) {
+    } catch (thrown) {
       // Nothing that could be mistaken for a good dump stays behind.
       await rm(layout.partial, { recursive: true, force: true });
+      const err = await asDiskFull(thrown, layout.partial);
       const finishedAt = new Date();
       const error = signal?.aborted
         ? `interrupted by ${String(signal.reason)} before it finished`
@@ -179,7 +180,8 @@ export async function runDump(
           : 'DUMP_FAILED';
       log.debug({ event: 'run_failed', code, error }, `${address} failed: ${error}`);
       await recorder.end(failedEnd(finishedAt, error, { pgDumpVersion, serverVersion, databaseBytes }));
-      await recorder.tidy();
+      // Without the node there is no run lock, and tidying judges old runs by it: left to the next run.
+      if (ready.ok) await recorder.tidy();
       return result('FAILED', finishedAt, null, { code, message: error });
     }
     // From here the dump is in place: whatever happens next, it is never recorded FAILED or removed.
@@ -208,4 +210,29 @@ export async function runDump(
   } finally {
     release();
   }
+}
+
+/** What must hold before the run touches the root: the node answers, and a safe pg_dump for it exists. */
+async function askNode(
+  job: DumpJob,
+  settings: EffectiveSettings,
+  database: string | undefined,
+  secretsDir: string | undefined,
+): Promise<{ info: NodeInfo; bin: ReturnType<typeof choosePgBinDir>; env: NodeJS.ProcessEnv }> {
+  // The password too: a secret the operator has not allowed fails the run, recorded, like a node that is down.
+  const env = childEnv(job.node.spec, process.env, secretsDir);
+  const info = await readNodeInfo(
+    job.node.spec,
+    database ?? job.node.spec.maintenanceDatabase ?? 'postgres',
+    env,
+  );
+  checkClusterNames(settings, job.node.name, info.newlineDatabases);
+  const bin = choosePgBinDir(
+    discoverPgBinDirs((job.server.spec.pgBinDirectories ?? {}) as Record<string, string>),
+    info.serverMajor,
+    job.kind === 'SnapshotDefinition' ? job.spec.pgDumpVersion : undefined,
+  );
+  // Manifests choose the directory: its tools must be ones only root or this user could have put there.
+  for (const tool of ['pg_dump', 'pg_dumpall']) requireSafeTool(join(bin.dir, tool));
+  return { info, bin, env };
 }

@@ -11,6 +11,8 @@ export interface NodeInfo {
   readonly databaseBytes: number | null;
   /** The roles the database needs: owners, grantees, policy roles, role settings, and what they are members of. */
   readonly roles: readonly string[];
+  /** Databases pg_dumpall would dump whose names hold a newline or carriage return, which it refuses. */
+  readonly newlineDatabases: readonly string[];
 }
 
 // design.md §9: pg_shdepend knows every role a database's objects depend on.
@@ -60,10 +62,18 @@ export async function readNodeInfo(
   try {
     // One round trip: this sits on every run's critical path.
     const [row] = (
-      await client.query<{ num: string; text: string; bytes: string; roles: string[] | null }>(
+      await client.query<{
+        num: string;
+        text: string;
+        bytes: string;
+        roles: string[] | null;
+        newline: string[] | null;
+      }>(
         `select current_setting('server_version_num') as num, current_setting('server_version') as text,
                 pg_catalog.pg_database_size(current_database())::text as bytes,
-                (select array_agg(rolname::text order by rolname) from (${ROLES_SQL}) r) as roles`,
+                (select array_agg(rolname::text order by rolname) from (${ROLES_SQL}) r) as roles,
+                (select array_agg(datname::text order by datname) from pg_catalog.pg_database
+                  where datallowconn and datname ~ '[\\n\\r]') as newline`,
       )
     ).rows;
     return {
@@ -71,6 +81,7 @@ export async function readNodeInfo(
       serverMajor: Math.floor(Number(row?.num) / 10000),
       databaseBytes: Number(row?.bytes),
       roles: row?.roles ?? [],
+      newlineDatabases: row?.newline ?? [],
     };
   } finally {
     await client.end().catch(() => undefined);

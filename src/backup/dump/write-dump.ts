@@ -95,8 +95,8 @@ export async function writeDump(t: DumpTarget, dir: string, signal?: AbortSignal
       try {
         await tool.done;
       } catch (err) {
-        await sink.abort();
-        throw err;
+        // The file's write failing (a full disk) is why the tool saw a broken pipe: that is the cause to report.
+        throw (await sink.abort()) ?? err;
       }
       const written = await sink.done;
       await sink.commit();

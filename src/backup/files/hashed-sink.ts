@@ -52,8 +52,12 @@ export interface HashedSink {
   readonly done: Promise<WrittenFile>;
   /** The tool succeeded: the target makes its bytes durable (a file is synced, an upload completed). */
   commit(): Promise<void>;
-  /** Gives up (the tool failed): stops reading, and the target leaves nothing that looks complete. */
-  abort(): Promise<void>;
+  /**
+   * Gives up (the tool failed): stops reading, and the target leaves nothing that looks complete. Returns the
+   * error writing hit, if any: the tool's failure (a broken pipe) is then only its consequence, and this is
+   * the one to report.
+   */
+  abort(): Promise<Error | undefined>;
 }
 
 /**
@@ -164,7 +168,7 @@ export async function openHashedSink(to: string | ByteTarget): Promise<HashedSin
         await target.finish();
       },
       abort: async () => {
-        if (aborted) return;
+        if (aborted) return failure;
         aborted = true;
         toolEnd.destroy(); // in case the tool never started and spawnTool did not take it
         reader.destroy();
@@ -176,6 +180,7 @@ export async function openHashedSink(to: string | ByteTarget): Promise<HashedSin
           )
         )
           await target.abort();
+        return failure;
       },
     };
   } catch (err) {

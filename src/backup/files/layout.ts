@@ -21,6 +21,8 @@ export interface DumpLayout {
   readonly dir: string;
   /** Where the run is written until it succeeds; never mistaken for a finished dump. */
   readonly partial: string;
+  /** The directories between the root and `dir` (node, database), created and checked one at a time. */
+  readonly parents: readonly string[];
 }
 
 /**
@@ -41,14 +43,10 @@ export function dumpLayout(
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
   const base = resolve(root);
-  const dir = join(
-    base,
-    pathSegment(node),
-    pathSegment(database ?? '_cluster'),
-    `${stamp}-${code}-${pathSegment(definition)}-${runId.slice(0, 8)}`,
-  );
+  const parents = [pathSegment(node), pathSegment(database ?? '_cluster')];
+  const dir = join(base, ...parents, `${stamp}-${code}-${pathSegment(definition)}-${runId.slice(0, 8)}`);
   const rel = relative(base, dir);
   if (rel.startsWith('..') || rel.split(sep).includes('..'))
     throw new PgbackmanError('USAGE', `dump path ${dir} would leave the root ${base}`);
-  return { dir, partial: `${dir}.partial` };
+  return { dir, partial: `${dir}.partial`, parents };
 }

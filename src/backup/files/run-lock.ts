@@ -1,16 +1,16 @@
-import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { PgbackmanError } from '../../errors.ts';
 import { processAlive } from '../../system/process-alive.ts';
+import { ensureOwnDirs } from './own-dirs.ts';
 
 /**
  * One run of a definition at a time on this server: a second is refused, never interleaved. `key` names the
  * lock file; `address` (Kind/name) is what the refusal names.
  */
 export function acquireRunLock(root: string, key: string, address: string = key): () => void {
-  const dir = join(root, '.locks');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const dir = ensureOwnDirs(root, '.locks');
   const file = join(dir, `${key}.lock`);
   // Written whole under a private name, then linked into place: the lock never exists half-written.
   const mine = join(dir, `.${key}.${process.pid}.tmp`);

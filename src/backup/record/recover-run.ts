@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { DUMP_FILE_NAMES } from '../dump/pg-dump-args.ts';
 import { hashFile } from '../files/hashed-file.ts';
 import { dumpLayout } from '../files/layout.ts';
+import { ownDirsExist } from '../files/own-dirs.ts';
 import { lastAlive } from '../files/owner-mark.ts';
 import { failedEnd, type RunEnd } from './record-run.ts';
 
@@ -35,6 +36,8 @@ export async function recoverRun(root: string, run: RunPlace): Promise<RunEnd> {
     run.startedAt,
     run.id,
   );
+  // Through a symlinked or foreign directory its files could be anything, anywhere: not trusted, not removed.
+  if (!ownDirsExist(root, ...layout.parents)) return failedEnd(new Date(), INTERRUPTED);
   const finished = await stat(layout.dir).catch(() => undefined);
   if (finished?.isDirectory()) {
     const names = await readdir(layout.dir);

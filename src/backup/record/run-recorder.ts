@@ -5,7 +5,7 @@ import type { Logger } from '../../observability/logger.ts';
 import { processAlive } from '../../system/process-alive.ts';
 import { findInterrupted, type RunEnd, type RunStart, recordEnd, recordStart } from './record-run.ts';
 import { recoverRun } from './recover-run.ts';
-import { replaySpool, type SpooledRun, spoolRun } from './spool.ts';
+import { replaySpool, type SetAside, type SpooledRun, type SpoolReplay, spoolRun } from './spool.ts';
 
 /**
  * Records a run in the catalogue; when the catalogue cannot be reached (or refuses the record) the dump goes
@@ -16,6 +16,8 @@ export class RunRecorder {
   #start: RunStart | undefined;
   /** Why the record went to the spool instead of the catalogue; undefined while it has not. */
   spoolReason: string | undefined;
+  /** Spool files the replay set aside (unreadable, or refused by the catalogue): reported, and counted. */
+  readonly setAside: SetAside[] = [];
   readonly #catalogue: CatalogueSession;
   readonly #root: string;
   readonly #log: Logger;
@@ -49,12 +51,12 @@ export class RunRecorder {
     if (this.spooled) return; // the catalogue is not there to tidy into
     try {
       await this.#catalogue.withCatalogue(async (q) => {
-        const replayed = await replaySpool(q, this.#root);
-        if (replayed > 0)
-          this.#log.info(
-            { event: 'spool_replayed', records: replayed },
-            `${replayed} record(s) waiting in the spool reached the catalogue`,
-          );
+        const replay = { sent: 0, setAside: this.setAside };
+        try {
+          await replaySpool(q, this.#root, replay);
+        } finally {
+          this.#reportReplay(replay);
+        }
         await this.#closeInterrupted(q, start);
       });
     } catch (err) {
@@ -96,6 +98,21 @@ export class RunRecorder {
         { cause: err },
       );
     }
+  }
+
+  #reportReplay(replay: SpoolReplay): void {
+    if (replay.sent > 0)
+      this.#log.info(
+        { event: 'spool_replayed', records: replay.sent },
+        `${replay.sent} record(s) waiting in the spool reached the catalogue`,
+      );
+    for (const f of replay.setAside)
+      this.#log.warn(
+        { event: 'spool_set_aside', kind: f.kind, path: f.path, reason: f.reason },
+        f.kind === 'unreadable'
+          ? `a spooled record could not be read (${f.reason}); set aside as ${f.path}: the run it holds is not in the catalogue`
+          : `the catalogue refused a spooled record (${f.reason}); set aside as ${f.path}: the run it holds is not in the catalogue`,
+      );
   }
 
   async #closeInterrupted(q: Queryable, run: RunStart): Promise<void> {

@@ -1,10 +1,11 @@
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Queryable } from '../../catalogue/catalogue-db.ts';
 import { messageOf } from '../../errors.ts';
 import { classifySqlError } from '../../sqlstate.ts';
 import { processAlive } from '../../system/process-alive.ts';
+import { ensureOwnDirs } from '../files/own-dirs.ts';
 import { endValues, type RunEnd, type RunStart } from './record-run.ts';
 import { recoverRun } from './recover-run.ts';
 
@@ -20,35 +21,62 @@ export function spoolDir(root: string): string {
 
 /** Writes (or rewrites) a run's record under `<root>/.spool/<id>.json`, atomically. */
 export async function spoolRun(root: string, run: SpooledRun): Promise<void> {
-  const dir = spoolDir(root);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const dir = ensureOwnDirs(root, '.spool');
   const file = join(dir, `${run.start.id}.json`);
   await writeFile(`${file}.tmp`, JSON.stringify(run), { mode: 0o600 });
   await rename(`${file}.tmp`, file);
 }
 
+/** A spool file a replay set aside instead of sending: it holds a run the catalogue does not have. */
+export interface SetAside {
+  /** `unreadable`: the file could not be parsed; `rejected`: the catalogue refused its data. */
+  readonly kind: 'unreadable' | 'rejected';
+  /** Where it now is (`….json.unreadable` or `….json.rejected`). */
+  readonly path: string;
+  readonly reason: string;
+}
+
+/** What a replay did: the records sent, and the files it set aside (for the run's notes and the agent's metrics). */
+export interface SpoolReplay {
+  sent: number;
+  readonly setAside: SetAside[];
+}
+
+export function emptyReplay(): SpoolReplay {
+  return { sent: 0, setAside: [] };
+}
+
 /**
  * Sends every spooled record to the catalogue, each as an upsert keyed by the run id, then removes its
- * file: a replay that is interrupted and repeated records each run exactly once.
+ * file: a replay that is interrupted and repeated records each run exactly once. `into` is filled as the
+ * replay goes, so what it set aside is known even when the catalogue fails part-way and this throws.
  */
-export async function replaySpool(q: Queryable, root: string): Promise<number> {
+export async function replaySpool(
+  q: Queryable,
+  root: string,
+  into: SpoolReplay = emptyReplay(),
+): Promise<SpoolReplay> {
   let files: string[];
   try {
     const all = await readdir(spoolDir(root));
     await reclaimAbandoned(root, all);
     files = (await readdir(spoolDir(root))).filter((f) => f.endsWith('.json')).sort();
   } catch {
-    return 0;
+    return into;
   }
-  let sent = 0;
   for (const f of files) {
     const path = join(spoolDir(root), f);
     let run: SpooledRun;
     try {
       run = parseSpooled(await readFile(path, 'utf8'));
-    } catch {
+    } catch (err) {
       // A torn or foreign file must not hold back every later record: kept aside for a human, not deleted.
-      await rename(path, `${path}.unreadable`).catch(() => undefined);
+      const moved = await rename(path, `${path}.unreadable`).then(
+        () => true,
+        () => false,
+      );
+      if (moved)
+        into.setAside.push({ kind: 'unreadable', path: `${path}.unreadable`, reason: messageOf(err) });
       continue;
     }
     // Still being taken (by this host's process that wrote it, or on another host): its end will follow.
@@ -73,12 +101,13 @@ export async function replaySpool(q: Queryable, root: string): Promise<number> {
       const why = messageOf(err);
       await writeFile(`${path}.rejected`, `${JSON.stringify({ ...run, rejected: why })}\n`, { mode: 0o600 });
       await rm(claimed, { force: true });
+      into.setAside.push({ kind: 'rejected', path: `${path}.rejected`, reason: why });
       continue;
     }
     await rm(claimed, { force: true });
-    sent++;
+    into.sent++;
   }
-  return sent;
+  return into;
 }
 
 /** A start without an end is still being taken while its process lives (on another host: cannot tell, so yes). */

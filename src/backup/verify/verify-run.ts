@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Queryable } from '../../catalogue/catalogue-db.ts';
@@ -13,14 +14,26 @@ export interface Verification {
   readonly id: string;
   readonly status: 'OK' | 'CORRUPT' | 'MISSING';
   readonly error: string | null;
+  /** Files in the dump's folder that the run did not write (inside a directory-format dump, they make it CORRUPT). */
+  readonly unexpected: readonly string[];
 }
+
+/** Written beside the dump by every run without a recorded checksum: pg_dump's and the globals' stderr. */
+const LOGS = ['dump.log', 'globals.log'];
 
 /**
  * Re-hashes a dump's files against the checksums recorded when it was taken, and asks pg_restore to read
  * its table of contents (plain SQL: its header), so a dump that cannot be restored is found before it is needed.
  */
 export async function verifyRun(b: BackupRun): Promise<Verification> {
-  const fail = (status: 'CORRUPT' | 'MISSING', error: string): Verification => ({ id: b.id, status, error });
+  let unexpected: string[] = [];
+  const fail = (status: 'CORRUPT' | 'MISSING', error: string): Verification => ({
+    id: b.id,
+    status,
+    error,
+    unexpected,
+  });
+  const ok = (): Verification => ({ id: b.id, status: 'OK', error: null, unexpected });
   if (b.dumpPath === null || b.status !== 'SUCCEEDED')
     return fail('MISSING', `the backup is ${b.status}, with no dump to verify`);
   const dir = dirname(b.dumpPath);
@@ -40,13 +53,25 @@ export async function verifyRun(b: BackupRun): Promise<Verification> {
           `${path}: sha256 ${sha256} differs from the ${expected} recorded when it was taken`,
         );
     }
+    if (typeof sum !== 'string') {
+      // pg_restore reads a directory-format dump's folder as a whole: a file added there is part of the dump.
+      const inside = await extraEntries(join(dir, name), Object.keys(sum));
+      if (inside.length > 0) {
+        unexpected = inside;
+        return fail(
+          'CORRUPT',
+          `${join(dir, name)} holds ${inside.length === 1 ? 'a file' : 'files'} pg_dump did not write when it was taken: ${inside.map((p) => basename(p)).join(', ')}`,
+        );
+      }
+    }
   }
+  unexpected = await extraEntries(dir, [...Object.keys(recorded), ...LOGS]);
   const name = basename(b.dumpPath);
   if (name.endsWith('.sql')) {
     const head = readFileSync(b.dumpPath, { encoding: 'utf8', flag: 'r' }).slice(0, 4096);
     if (!/^--\n-- PostgreSQL database (cluster )?dump/m.test(head))
       return fail('CORRUPT', `${b.dumpPath} does not start with a PostgreSQL dump header`);
-    return { id: b.id, status: 'OK', error: null };
+    return ok();
   }
   const bin = [...discoverPgBinDirs().entries()].sort(([a], [c]) => c - a)[0]?.[1];
   if (bin === undefined) return fail('MISSING', 'no pg_restore on this machine to read the dump with');
@@ -56,7 +81,16 @@ export async function verifyRun(b: BackupRun): Promise<Verification> {
     const stderr = (err as { stderr?: string }).stderr?.trim() ?? String(err);
     return fail('CORRUPT', `pg_restore cannot read ${b.dumpPath}: ${stderr}`);
   }
-  return { id: b.id, status: 'OK', error: null };
+  return ok();
+}
+
+/** The entries of `dir` (full paths, sorted) other than `known`: what was added after the run wrote it. */
+async function extraEntries(dir: string, known: readonly string[]): Promise<string[]> {
+  const entries = await readdir(dir).catch(() => [] as string[]);
+  return entries
+    .filter((e) => !known.includes(e))
+    .sort()
+    .map((e) => join(dir, e));
 }
 
 export async function recordVerification(q: Queryable, v: Verification): Promise<void> {

@@ -39,6 +39,10 @@ export async function runVerify(
       await recordVerification(db, v);
       if (v.status !== 'OK') bad++;
       output.out.write(`${b.id} ${v.status}${v.error === null ? '' : `: ${v.error}`}\n`);
+      if (v.status === 'OK' && v.unexpected.length > 0)
+        output.err.write(
+          `warning: ${b.id}: ${v.unexpected.length === 1 ? 'a file' : 'files'} beside the dump that it did not write (not read by a restore, but not part of the backup either): ${v.unexpected.join(', ')}\n`,
+        );
     }
     output.err.write(`${backups.length} verified: ${backups.length - bad} OK, ${bad} failed\n`);
     return bad === 0 ? ExitCode.Ok : ExitCode.Failure;

@@ -100,9 +100,17 @@ describe('the spool: a dump is taken and recorded even when the catalogue is dow
   test('a spool file that cannot be read is set aside, and the records after it still arrive', async () => {
     await mkdir(spoolDir(root), { recursive: true });
     await writeFile(join(spoolDir(root), '00000000-torn.json'), '{"start": {"id": "0000');
-    const db = await connectPostgres(catalogue.location);
     const result = await runDump(job, down);
-    await db.close();
+    const db = await connectPostgres(catalogue.location);
+    const replay = await replaySpool(db, root).finally(() => db.close());
+    // Counted and named, for the run's warning and the agent's metrics: never set aside silently.
+    assert.equal(replay.sent, 1);
+    assert.equal(replay.setAside.length, 1);
+    assert.deepEqual(
+      { ...replay.setAside[0], reason: undefined },
+      { kind: 'unreadable', path: join(spoolDir(root), '00000000-torn.json.unreadable'), reason: undefined },
+    );
+    assert.match(replay.setAside[0]?.reason ?? '', /JSON/);
     const before = (await runs()).length;
     assert.ok(before >= 3, 'the spooled record arrived');
     assert.deepEqual(readdirSync(spoolDir(root)).sort(), ['00000000-torn.json.unreadable']);
