@@ -82,7 +82,7 @@ for (const backend of BACKENDS) {
         const r = await cli('get', 'backups', '--status', 'succeeded', '--since', '2026-11-01T00:00:00Z');
         assert.match(
           r.stdout,
-          /6f1c2d3e\s+SUCCEEDED\s+single-backup01\s+single-pg01\s+shop\s+FULL\s+single-shop-nightly\s+2026-11-20 02:30:00Z\s+65\.0s\s+1\.0 MiB/,
+          /6f1c2d3e\s+SUCCEEDED\s+-\s+single-backup01\s+single-pg01\s+shop\s+FULL\s+single-shop-nightly\s+2026-11-20 02:30:00Z\s+65\.0s\s+1\.0 MiB/,
         );
         const d = await cli('describe', 'backup', '6f1c2d3e');
         assert.match(d.stdout, /^id: 6f1c2d3e-0000-4000-8000-000000000001\nstatus: SUCCEEDED\n/);
