@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { RUN_STATUSES, VERIFY_STATUSES } from '../catalogue/list-backups.ts';
+import { RUN_STATUSES, VERIFY_STATUSES } from '../catalogue/backup-runs.ts';
 import { catalogueLocation } from '../catalogue/open-catalogue.ts';
 import { coerceError, PgbackmanError } from '../errors.ts';
 import { classifySqlError, isServerError } from '../sqlstate.ts';

@@ -1,12 +1,12 @@
 import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { type RunEnd, type RunStart, upsertRun } from '../../catalogue/backup-runs.ts';
 import type { Queryable } from '../../catalogue/catalogue-db.ts';
 import { messageOf } from '../../errors.ts';
 import { classifySqlError } from '../../sqlstate.ts';
 import { processAlive } from '../../system/process-alive.ts';
 import { ensureOwnDirs } from '../files/own-dirs.ts';
-import { endValues, type RunEnd, type RunStart } from './record-run.ts';
 import { recoverRun } from './recover-run.ts';
 
 /** A run's record waiting for the catalogue: its start, and its end once known. */
@@ -90,7 +90,7 @@ export async function replaySpool(
       continue; // another replay took it
     }
     try {
-      await sendSpooled(q, { start: run.start, end: await endOf(root, run) });
+      await upsertRun(q, { start: run.start, end: await endOf(root, run) });
     } catch (err) {
       if (classifySqlError(err) !== 'data') {
         // Not delivered (the catalogue is down, or anything else): back in the spool for the next replay.
@@ -148,37 +148,4 @@ function parseSpooled(text: string): SpooledRun {
   if (run.end !== null && Number.isNaN(new Date(run.end?.finishedAt).getTime()))
     throw new Error('no end time');
   return run;
-}
-
-async function sendSpooled(q: Queryable, run: { start: RunStart; end: RunEnd }): Promise<void> {
-  const s = run.start;
-  const e = run.end;
-  await q.query(
-    `insert into pgbackman.backup_runs (id, server, node, database, code, definition, snapshot, status, started_at, retention,
-              finished_at, duration_ms, dump_bytes, dump_path, log_path, roles_path, config_path, sha256, pg_dump_version,
-              server_version, database_bytes, error, host, pid)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
-       on conflict (id) do update set status = excluded.status, finished_at = excluded.finished_at,
-              duration_ms = excluded.duration_ms, dump_bytes = excluded.dump_bytes, dump_path = excluded.dump_path,
-              log_path = excluded.log_path, roles_path = excluded.roles_path, config_path = excluded.config_path,
-              sha256 = excluded.sha256, pg_dump_version = excluded.pg_dump_version, server_version = excluded.server_version,
-              database_bytes = excluded.database_bytes, error = excluded.error, host = excluded.host, pid = excluded.pid
-        -- A record never goes back: what was recorded SUCCEEDED stays so.
-        where backup_runs.status <> 'SUCCEEDED' or excluded.status = 'SUCCEEDED'`,
-    [
-      s.id,
-      s.server,
-      s.node,
-      s.database,
-      s.code,
-      s.definition,
-      s.snapshot,
-      e.status,
-      new Date(s.startedAt).toISOString(),
-      JSON.stringify(s.retention),
-      ...endValues(e, new Date(s.startedAt)),
-      s.host ?? null,
-      s.pid ?? null,
-    ],
-  );
 }

@@ -3,8 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Queryable } from '../../catalogue/catalogue-db.ts';
-import type { BackupRun } from '../../catalogue/list-backups.ts';
+import type { BackupRun } from '../../catalogue/backup-runs.ts';
 import { discoverPgBinDirs } from '../dump/pg-bin-dirs.ts';
 import { hashFile } from '../files/hashed-file.ts';
 
@@ -91,11 +90,4 @@ async function extraEntries(dir: string, known: readonly string[]): Promise<stri
     .filter((e) => !known.includes(e))
     .sort()
     .map((e) => join(dir, e));
-}
-
-export async function recordVerification(q: Queryable, v: Verification): Promise<void> {
-  await q.query(
-    'update pgbackman.backup_runs set verified_at = now(), verify_status = $2, verify_error = $3 where id = $1',
-    [v.id, v.status, v.error],
-  );
 }

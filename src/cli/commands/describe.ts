@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { listBackups } from '../../catalogue/list-backups.ts';
+import { listBackups } from '../../catalogue/backup-runs.ts';
 import { listObjects } from '../../catalogue/list-objects.ts';
 import { requireCurrentSchema } from '../../catalogue/migrate.ts';
 import { withCatalogue } from '../../catalogue/open-catalogue.ts';

@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { type BackupRun, listBackups } from '../../catalogue/list-backups.ts';
+import { type BackupRun, listBackups } from '../../catalogue/backup-runs.ts';
 import { type CatalogueObject, listObjects } from '../../catalogue/list-objects.ts';
 import { requireCurrentSchema } from '../../catalogue/migrate.ts';
 import { withCatalogue } from '../../catalogue/open-catalogue.ts';

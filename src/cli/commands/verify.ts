@@ -1,5 +1,5 @@
-import { recordVerification, verifyRun } from '../../backup/verify/verify-run.ts';
-import { listBackups } from '../../catalogue/list-backups.ts';
+import { verifyRun } from '../../backup/verify/verify-run.ts';
+import { listBackups, recordVerification } from '../../catalogue/backup-runs.ts';
 import { requireCurrentSchema } from '../../catalogue/migrate.ts';
 import { withCatalogue } from '../../catalogue/open-catalogue.ts';
 import { PgbackmanError } from '../../errors.ts';

@@ -1,0 +1,261 @@
+import type { Queryable } from './catalogue-db.ts';
+
+// Every statement on pgbackman.backup_runs: the run's record (start, end, a spooled upsert, verify), the
+// runs left RUNNING, and the listing `get backups` and `describe backup` read.
+
+export interface RunStart {
+  readonly id: string;
+  readonly server: string;
+  readonly node: string;
+  readonly database: string | null;
+  readonly code: string;
+  readonly definition: string | null;
+  readonly snapshot: string | null;
+  readonly startedAt: Date;
+  readonly retention: unknown;
+  /** The host and process taking the run: only they can tell whether it is still going. */
+  readonly host: string;
+  readonly pid: number;
+}
+
+export interface RunEnd {
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly finishedAt: Date;
+  readonly dumpBytes: number | null;
+  readonly dumpPath: string | null;
+  readonly logPath: string | null;
+  readonly rolesPath: string | null;
+  readonly configPath: string | null;
+  readonly sha256: Record<string, unknown> | null;
+  readonly pgDumpVersion: string | null;
+  readonly serverVersion: string | null;
+  readonly databaseBytes: number | null;
+  readonly error: string | null;
+}
+
+export async function recordStart(q: Queryable, r: RunStart): Promise<void> {
+  await q.query(
+    `insert into pgbackman.backup_runs (id, server, node, database, code, definition, snapshot, status, started_at, retention,
+            host, pid)
+     values ($1, $2, $3, $4, $5, $6, $7, 'RUNNING', $8, $9, $10, $11)`,
+    [
+      r.id,
+      r.server,
+      r.node,
+      r.database,
+      r.code,
+      r.definition,
+      r.snapshot,
+      r.startedAt.toISOString(),
+      JSON.stringify(r.retention),
+      r.host,
+      r.pid,
+    ],
+  );
+}
+
+export async function recordEnd(q: Queryable, id: string, startedAt: Date, e: RunEnd): Promise<void> {
+  await q.query(
+    `update pgbackman.backup_runs set status = $2, finished_at = $3, duration_ms = $4, dump_bytes = $5, dump_path = $6,
+            log_path = $7, roles_path = $8, config_path = $9, sha256 = $10, pg_dump_version = $11, server_version = $12,
+            database_bytes = $13, error = $14
+      where id = $1 and status = 'RUNNING'`,
+    [id, e.status, ...endValues(e, startedAt)],
+  );
+}
+
+/** An end's values from finished_at to error, in the column order every statement that records one uses. */
+export function endValues(e: RunEnd, startedAt: Date): unknown[] {
+  return [
+    e.finishedAt.toISOString(),
+    e.finishedAt.getTime() - startedAt.getTime(),
+    e.dumpBytes,
+    e.dumpPath,
+    e.logPath,
+    e.rolesPath,
+    e.configPath,
+    e.sha256 === null ? null : JSON.stringify(e.sha256),
+    e.pgDumpVersion,
+    e.serverVersion,
+    e.databaseBytes,
+    e.error,
+  ];
+}
+
+/** The runs of the same definition on the same server still RUNNING, other than `r` itself. */
+export async function selectRunning(
+  q: Queryable,
+  r: Pick<RunStart, 'id' | 'server' | 'definition' | 'snapshot'>,
+) {
+  return q.query<{
+    id: string;
+    node: string;
+    database: string | null;
+    code: string;
+    started_ms: string;
+    host: string | null;
+    pid: number | null;
+  }>(
+    `select id::text, node, database, code, (extract(epoch from started_at) * 1000)::bigint::text as started_ms, host, pid
+       from pgbackman.backup_runs
+      where status = 'RUNNING' and server = $1 and definition is not distinct from $2
+        and snapshot is not distinct from $3 and id <> $4`,
+    [r.server, r.definition, r.snapshot, r.id],
+  );
+}
+
+/** A spooled record: an upsert by run id, so sending it twice records it once; SUCCEEDED never goes back. */
+export async function upsertRun(q: Queryable, run: { start: RunStart; end: RunEnd }): Promise<void> {
+  const s = run.start;
+  const e = run.end;
+  await q.query(
+    `insert into pgbackman.backup_runs (id, server, node, database, code, definition, snapshot, status, started_at, retention,
+              finished_at, duration_ms, dump_bytes, dump_path, log_path, roles_path, config_path, sha256, pg_dump_version,
+              server_version, database_bytes, error, host, pid)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
+       on conflict (id) do update set status = excluded.status, finished_at = excluded.finished_at,
+              duration_ms = excluded.duration_ms, dump_bytes = excluded.dump_bytes, dump_path = excluded.dump_path,
+              log_path = excluded.log_path, roles_path = excluded.roles_path, config_path = excluded.config_path,
+              sha256 = excluded.sha256, pg_dump_version = excluded.pg_dump_version, server_version = excluded.server_version,
+              database_bytes = excluded.database_bytes, error = excluded.error, host = excluded.host, pid = excluded.pid
+        -- A record never goes back: what was recorded SUCCEEDED stays so.
+        where backup_runs.status <> 'SUCCEEDED' or excluded.status = 'SUCCEEDED'`,
+    [
+      s.id,
+      s.server,
+      s.node,
+      s.database,
+      s.code,
+      s.definition,
+      s.snapshot,
+      e.status,
+      new Date(s.startedAt).toISOString(),
+      JSON.stringify(s.retention),
+      ...endValues(e, new Date(s.startedAt)),
+      s.host ?? null,
+      s.pid ?? null,
+    ],
+  );
+}
+
+export async function recordVerification(
+  q: Queryable,
+  v: { readonly id: string; readonly status: string; readonly error: string | null },
+): Promise<void> {
+  await q.query(
+    'update pgbackman.backup_runs set verified_at = now(), verify_status = $2, verify_error = $3 where id = $1',
+    [v.id, v.status, v.error],
+  );
+}
+
+export const RUN_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED'] as const;
+export const VERIFY_STATUSES = ['OK', 'CORRUPT', 'MISSING'] as const;
+
+/** One catalogued dump, as `get backups` and `describe backup` show it. */
+export interface BackupRun {
+  readonly id: string;
+  readonly status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  readonly server: string;
+  readonly node: string;
+  readonly database: string | null;
+  readonly code: string;
+  readonly definition: string | null;
+  readonly snapshot: string | null;
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+  readonly durationMs: number | null;
+  readonly dumpBytes: number | null;
+  readonly dumpPath: string | null;
+  readonly logPath: string | null;
+  readonly rolesPath: string | null;
+  readonly configPath: string | null;
+  readonly sha256: unknown;
+  readonly pgDumpVersion: string | null;
+  readonly serverVersion: string | null;
+  readonly databaseBytes: number | null;
+  readonly retention: unknown;
+  readonly error: string | null;
+  readonly deletedAt: string | null;
+  readonly verifiedAt: string | null;
+  readonly verifyStatus: string | null;
+  readonly verifyError: string | null;
+}
+
+export interface BackupFilter {
+  readonly id?: string;
+  readonly server?: string;
+  readonly node?: string;
+  readonly database?: string;
+  readonly definition?: string;
+  readonly snapshot?: string;
+  readonly status?: string;
+  /** A verify result, or NONE for dumps never verified. */
+  readonly verify?: string;
+  readonly since?: Date;
+  readonly limit?: number;
+}
+
+const COLUMNS = `id::text, status, server, node, database, code, definition, snapshot, started_at, finished_at,
+  duration_ms::text, dump_bytes::text, dump_path, log_path, roles_path, config_path, sha256, pg_dump_version,
+  server_version, database_bytes::text, retention, error, deleted_at, verified_at, verify_status, verify_error`;
+
+/** Dumps, newest first, filtered in SQL. */
+export async function listBackups(q: Queryable, filter: BackupFilter = {}): Promise<BackupRun[]> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: string, value: unknown) => {
+    params.push(value);
+    where.push(sql.replace('?', `$${params.length}`));
+  };
+  if (filter.id !== undefined) add('id::text like ?', `${filter.id}%`);
+  if (filter.server !== undefined) add('server = ?', filter.server);
+  if (filter.node !== undefined) add('node = ?', filter.node);
+  if (filter.database !== undefined) add('database = ?', filter.database);
+  if (filter.definition !== undefined) add('definition = ?', filter.definition);
+  if (filter.snapshot !== undefined) add('snapshot = ?', filter.snapshot);
+  if (filter.status !== undefined) add('status = ?', filter.status.toUpperCase());
+  if (filter.verify === 'NONE') where.push('verify_status is null');
+  else if (filter.verify !== undefined) add('verify_status = ?', filter.verify);
+  if (filter.since !== undefined) add('started_at >= ?', filter.since.toISOString());
+  params.push(filter.limit ?? 100);
+  const rows = await q.query<Record<string, unknown>>(
+    `select ${COLUMNS} from pgbackman.backup_runs ${where.length > 0 ? `where ${where.join(' and ')}` : ''}
+      order by started_at desc limit $${params.length}`,
+    params,
+  );
+  return rows.map(toRun);
+}
+
+function toRun(r: Record<string, unknown>): BackupRun {
+  const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  const time = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string).toISOString());
+  const str = (v: unknown) => (v === null || v === undefined ? null : String(v));
+  return {
+    id: String(r.id),
+    status: r.status as BackupRun['status'],
+    server: String(r.server),
+    node: String(r.node),
+    database: str(r.database),
+    code: String(r.code),
+    definition: str(r.definition),
+    snapshot: str(r.snapshot),
+    startedAt: time(r.started_at) as string,
+    finishedAt: time(r.finished_at),
+    durationMs: num(r.duration_ms),
+    dumpBytes: num(r.dump_bytes),
+    dumpPath: str(r.dump_path),
+    logPath: str(r.log_path),
+    rolesPath: str(r.roles_path),
+    configPath: str(r.config_path),
+    sha256: r.sha256 ?? null,
+    pgDumpVersion: str(r.pg_dump_version),
+    serverVersion: str(r.server_version),
+    databaseBytes: num(r.database_bytes),
+    retention: r.retention ?? null,
+    error: str(r.error),
+    deletedAt: time(r.deleted_at),
+    verifiedAt: time(r.verified_at),
+    verifyStatus: str(r.verify_status),
+    verifyError: str(r.verify_error),
+  };
+}
