@@ -21,6 +21,8 @@ export type ErrorCode =
   | 'NODE_UNREACHABLE' // a PostgreSQL node to dump cannot be reached
   | 'NODE_REFUSED' // a PostgreSQL node answered and refused (password, pg_hba, TLS)
   | 'TIMEOUT' // a network call or a tool took longer than allowed
+  | 'SOURCE_UNREACHABLE' // the agent's git remote cannot be reached (network, DNS, refused)
+  | 'SOURCE_FAILED' // git answered and failed (no such branch, authentication, not a repository)
   | 'DUMP_FAILED' // pg_dump, pg_dumpall or a capture tool exited with an error
   | 'STALE_PLAN' // a saved plan no longer matches the catalogue
   | 'PLAN_REFUSED' // the plan breaks a safety rule (prevent-destroy, empty manifest set)
@@ -50,6 +52,8 @@ const RETRY: Record<ErrorCode, RetryClass> = {
   NODE_UNREACHABLE: 'transient',
   NODE_REFUSED: 'terminal',
   TIMEOUT: 'transient',
+  SOURCE_UNREACHABLE: 'transient',
+  SOURCE_FAILED: 'terminal',
   // Most often a lock not granted or a connection lost mid-way; the tool's log says which.
   DUMP_FAILED: 'transient',
   STALE_PLAN: 'terminal',

@@ -1,4 +1,19 @@
 CREATE SCHEMA pgbackman;
+CREATE TABLE pgbackman.agents (
+    server text NOT NULL,
+    host text NOT NULL,
+    pid integer NOT NULL,
+    version text NOT NULL,
+    started_at timestamp with time zone NOT NULL,
+    heartbeat_at timestamp with time zone NOT NULL,
+    interval_ms bigint NOT NULL,
+    source text,
+    last_applied_revision text,
+    last_attempted_revision text,
+    conditions jsonb DEFAULT '[]'::jsonb NOT NULL,
+    reconcile_requested text,
+    reconcile_handled text
+);
 CREATE TABLE pgbackman.apply_history (
     serial bigint NOT NULL,
     lineage uuid NOT NULL,
@@ -67,9 +82,11 @@ CREATE TABLE pgbackman.backup_runs (
     verify_error text,
     host text,
     pid integer,
+    revision text,
+    missed jsonb,
     CONSTRAINT backup_runs_check CHECK (((definition IS NULL) <> (snapshot IS NULL))),
     CONSTRAINT backup_runs_code_check CHECK ((code = ANY (ARRAY['CLUSTER'::text, 'FULL'::text, 'SCHEMA'::text, 'DATA'::text]))),
-    CONSTRAINT backup_runs_status_check CHECK ((status = ANY (ARRAY['RUNNING'::text, 'SUCCEEDED'::text, 'FAILED'::text]))),
+    CONSTRAINT backup_runs_status_check CHECK ((status = ANY (ARRAY['RUNNING'::text, 'SUCCEEDED'::text, 'FAILED'::text, 'MISSED'::text]))),
     CONSTRAINT backup_runs_verify_status_check CHECK ((verify_status = ANY (ARRAY['OK'::text, 'CORRUPT'::text, 'MISSING'::text])))
 );
 CREATE TABLE pgbackman.backup_servers (
@@ -141,6 +158,8 @@ CREATE TABLE pgbackman.snapshot_definitions (
     node text NOT NULL,
     database text
 );
+ALTER TABLE ONLY pgbackman.agents
+    ADD CONSTRAINT agents_pkey PRIMARY KEY (server, host);
 ALTER TABLE ONLY pgbackman.apply_history
     ADD CONSTRAINT apply_history_pkey PRIMARY KEY (serial);
 ALTER TABLE ONLY pgbackman.backup_definitions
@@ -182,6 +201,8 @@ ALTER TABLE ONLY pgbackman.snapshot_definitions
     ADD CONSTRAINT snapshot_definitions_server_fkey FOREIGN KEY (server) REFERENCES pgbackman.backup_servers(name) ON UPDATE CASCADE;
 GRANT USAGE ON SCHEMA pgbackman TO pgbackman_rw;
 GRANT USAGE ON SCHEMA pgbackman TO pgbackman_ro;
+GRANT SELECT ON TABLE pgbackman.agents TO pgbackman_ro;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE pgbackman.agents TO pgbackman_rw;
 GRANT SELECT ON TABLE pgbackman.apply_history TO pgbackman_ro;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE pgbackman.apply_history TO pgbackman_rw;
 GRANT SELECT ON TABLE pgbackman.backup_definitions TO pgbackman_ro;

@@ -31,6 +31,7 @@ export async function readJob(q: Queryable, kind: DumpJob['kind'], name: string)
     name,
     node: { name: node.name, spec: node.spec },
     server: { name: server.name, spec: server.spec },
+    revision: definition.source.revision,
   };
   return definition.kind === 'BackupDefinition'
     ? { kind: 'BackupDefinition', spec: definition.spec, ...parts }

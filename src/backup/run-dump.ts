@@ -32,6 +32,8 @@ interface JobOf<K extends 'BackupDefinition' | 'SnapshotDefinition'> {
   readonly spec: SpecOf<K>;
   readonly node: { readonly name: string; readonly spec: SpecOf<'PgSQLNode'> };
   readonly server: { readonly name: string; readonly spec: SpecOf<'BackupServer'> };
+  /** The manifest revision the definition was last applied from (its source_revision), when known. */
+  readonly revision?: string | null;
 }
 
 /** What to dump. */
@@ -62,6 +64,8 @@ export interface RunDumpOptions {
   readonly logger?: Logger;
   /** The only directory password files may be read from (the operator's --secrets-dir). */
   readonly secretsDir?: string;
+  /** The revision to record on the run (the agent's applied revision); by default the job's own. */
+  readonly revision?: string | null;
 }
 
 /**
@@ -111,6 +115,7 @@ export async function runDump(
       retention,
       host: hostname(),
       pid: process.pid,
+      revision: options.revision ?? job.revision ?? null,
     });
     // Debris of runs whose process is gone; a failure to clear it never stops this run.
     if (ready.ok) await removeDeadPartials(layout, job.name).catch(() => undefined);

@@ -16,6 +16,8 @@ export interface RunStart {
   /** The host and process taking the run: only they can tell whether it is still going. */
   readonly host: string;
   readonly pid: number;
+  /** The manifest revision the definition was applied from (its source_revision), when known. */
+  readonly revision?: string | null;
 }
 
 export interface RunEnd {
@@ -36,8 +38,8 @@ export interface RunEnd {
 export async function recordStart(q: Queryable, r: RunStart): Promise<void> {
   await q.query(
     `insert into pgbackman.backup_runs (id, server, node, database, code, definition, snapshot, status, started_at, retention,
-            host, pid)
-     values ($1, $2, $3, $4, $5, $6, $7, 'RUNNING', $8, $9, $10, $11)`,
+            host, pid, revision)
+     values ($1, $2, $3, $4, $5, $6, $7, 'RUNNING', $8, $9, $10, $11, $12)`,
     [
       r.id,
       r.server,
@@ -50,6 +52,7 @@ export async function recordStart(q: Queryable, r: RunStart): Promise<void> {
       JSON.stringify(r.retention),
       r.host,
       r.pid,
+      r.revision ?? null,
     ],
   );
 }
@@ -111,8 +114,8 @@ export async function upsertRun(q: Queryable, run: { start: RunStart; end: RunEn
   await q.query(
     `insert into pgbackman.backup_runs (id, server, node, database, code, definition, snapshot, status, started_at, retention,
               finished_at, duration_ms, dump_bytes, dump_path, log_path, roles_path, config_path, sha256, pg_dump_version,
-              server_version, database_bytes, error, host, pid)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
+              server_version, database_bytes, error, host, pid, revision)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)
        on conflict (id) do update set status = excluded.status, finished_at = excluded.finished_at,
               duration_ms = excluded.duration_ms, dump_bytes = excluded.dump_bytes, dump_path = excluded.dump_path,
               log_path = excluded.log_path, roles_path = excluded.roles_path, config_path = excluded.config_path,
@@ -134,8 +137,54 @@ export async function upsertRun(q: Queryable, run: { start: RunStart; end: RunEn
       ...endValues(e, new Date(s.startedAt)),
       s.host ?? null,
       s.pid ?? null,
+      s.revision ?? null,
     ],
   );
+}
+
+/** One row for the runs a definition missed while no agent ran it (its times in `missed`), never a dump. */
+export async function recordMissed(
+  q: Queryable,
+  m: Pick<RunStart, 'id' | 'server' | 'node' | 'database' | 'code' | 'definition' | 'snapshot' | 'host'> & {
+    readonly times: readonly Date[];
+    readonly revision: string | null;
+    readonly reason: string;
+  },
+): Promise<void> {
+  const first = m.times[0] ?? new Date();
+  const last = m.times.at(-1) ?? first;
+  await q.query(
+    `insert into pgbackman.backup_runs (id, server, node, database, code, definition, snapshot, status, started_at,
+            finished_at, duration_ms, error, host, revision, missed)
+     values ($1, $2, $3, $4, $5, $6, $7, 'MISSED', $8, $9, 0, $10, $11, $12, $13)`,
+    [
+      m.id,
+      m.server,
+      m.node,
+      m.database,
+      m.code,
+      m.definition,
+      m.snapshot,
+      first.toISOString(),
+      last.toISOString(),
+      m.reason,
+      m.host,
+      m.revision,
+      JSON.stringify(m.times.map((t) => t.toISOString())),
+    ],
+  );
+}
+
+/** When each definition of a server last started a run (or missed one): where missed-run counting resumes. */
+export async function lastRunTimes(q: Queryable, server: string): Promise<Map<string, Date>> {
+  const rows = await q.query<{ address: string; at: Date | string }>(
+    `select case when definition is not null then 'BackupDefinition/' || definition
+                 else 'SnapshotDefinition/' || snapshot end as address,
+            max(coalesce(case when status = 'MISSED' then finished_at end, started_at)) as at
+       from pgbackman.backup_runs where server = $1 group by 1`,
+    [server],
+  );
+  return new Map(rows.map((r) => [r.address, new Date(r.at)]));
 }
 
 export async function recordVerification(
@@ -148,13 +197,13 @@ export async function recordVerification(
   );
 }
 
-export const RUN_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED'] as const;
+export const RUN_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'MISSED'] as const;
 export const VERIFY_STATUSES = ['OK', 'CORRUPT', 'MISSING'] as const;
 
 /** One catalogued dump, as `get backups` and `describe backup` show it. */
 export interface BackupRun {
   readonly id: string;
-  readonly status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  readonly status: (typeof RUN_STATUSES)[number];
   readonly server: string;
   readonly node: string;
   readonly database: string | null;
@@ -179,6 +228,10 @@ export interface BackupRun {
   readonly verifiedAt: string | null;
   readonly verifyStatus: string | null;
   readonly verifyError: string | null;
+  /** The manifest revision the definition was applied from when the run started. */
+  readonly revision: string | null;
+  /** MISSED only: the times it should have run while no agent was there to run it. */
+  readonly missed: readonly string[] | null;
 }
 
 export interface BackupFilter {
@@ -197,7 +250,8 @@ export interface BackupFilter {
 
 const COLUMNS = `id::text, status, server, node, database, code, definition, snapshot, started_at, finished_at,
   duration_ms::text, dump_bytes::text, dump_path, log_path, roles_path, config_path, sha256, pg_dump_version,
-  server_version, database_bytes::text, retention, error, deleted_at, verified_at, verify_status, verify_error`;
+  server_version, database_bytes::text, retention, error, deleted_at, verified_at, verify_status, verify_error,
+  revision, missed`;
 
 /** Dumps, newest first, filtered in SQL. */
 export async function listBackups(q: Queryable, filter: BackupFilter = {}): Promise<BackupRun[]> {
@@ -257,5 +311,7 @@ function toRun(r: Record<string, unknown>): BackupRun {
     verifiedAt: time(r.verified_at),
     verifyStatus: str(r.verify_status),
     verifyError: str(r.verify_error),
+    revision: str(r.revision),
+    missed: (r.missed ?? null) as string[] | null,
   };
 }

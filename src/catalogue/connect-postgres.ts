@@ -12,21 +12,7 @@ export async function connectPostgres(
   where: PostgresLocation | string,
   applicationName = 'pgbackman',
 ): Promise<CatalogueDb> {
-  const at: PostgresLocation = typeof where === 'string' ? { kind: 'url', url: where } : where;
-  const location = describeLocation(at);
-  const client = new pg.Client({
-    application_name: applicationName,
-    connectionTimeoutMillis: 10_000,
-    ...(at.kind === 'url' ? { connectionString: at.url } : keywordConfig(at.params)),
-  });
-  // A dropped connection must not crash the process with an unhandled 'error' event.
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-  } catch (err) {
-    await client.end().catch(() => undefined);
-    throw connectionError(location, err);
-  }
+  const { client, location } = await connectClient(where, applicationName);
   const q: Queryable = {
     async query<R extends object>(sql: string, params: readonly unknown[] = []) {
       return (await client.query(sql, params as unknown[])).rows as R[];
@@ -52,6 +38,32 @@ export async function connectPostgres(
     },
     close: () => client.end(),
   };
+}
+
+/** A connected `pg` client of its own (the agent's LISTEN), with the timeouts every catalogue connection has. */
+export async function connectClient(
+  where: PostgresLocation | string,
+  applicationName: string,
+): Promise<{ client: pg.Client; location: string }> {
+  const at: PostgresLocation = typeof where === 'string' ? { kind: 'url', url: where } : where;
+  const location = describeLocation(at);
+  const client = new pg.Client({
+    application_name: applicationName,
+    connectionTimeoutMillis: 10_000,
+    // No statement of ours takes minutes; a catalogue that stops answering must not hang an agent for ever.
+    query_timeout: 300_000,
+    keepAlive: true,
+    ...(at.kind === 'url' ? { connectionString: at.url } : keywordConfig(at.params)),
+  });
+  // A dropped connection must not crash the process with an unhandled 'error' event.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (err) {
+    await client.end().catch(() => undefined);
+    throw connectionError(location, err);
+  }
+  return { client, location };
 }
 
 function connectionError(location: string, err: unknown): PgbackmanError {

@@ -40,6 +40,8 @@ export function exitCodeFor(code: ErrorCode): ExitCode {
     case 'NODE_UNREACHABLE':
     case 'NODE_REFUSED':
     case 'TIMEOUT':
+    case 'SOURCE_UNREACHABLE':
+    case 'SOURCE_FAILED':
     case 'DUMP_FAILED':
     case 'STALE_PLAN':
     case 'PLAN_REFUSED':

@@ -7,6 +7,7 @@ import { classifySqlError, isServerError } from '../sqlstate.ts';
 import type { GetFlags } from './commands/get.ts';
 import { ExitCode, exitCodeFor } from './exit-codes.ts';
 import { processOutput } from './output.ts';
+import { parseFlagDuration } from './parse-flags.ts';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -162,6 +163,61 @@ export function buildProgram(): Command {
       process.exitCode = await runVerify(id, opts.all, catalogueOf(cmd), processOutput());
     });
 
+  program
+    .command('agent')
+    .description(
+      "run a backup server's agent: pull the manifests, apply them, schedule and take its dumps, until stopped",
+    )
+    .requiredOption('--server <name>', 'the BackupServer this agent runs the dumps of')
+    .option('--repo <url>', 'a git repository to pull the manifests from (file://, ssh:// or https://)')
+    .option('--branch <branch>', 'the branch to follow', 'main')
+    .option('--path <dir>', 'the manifests directory inside the repository', '.')
+    .option('--watch <dir>', 'a directory of manifests to watch instead of a repository')
+    .option(
+      '--interval <duration>',
+      'fetch and reconcile this often (30s, 1m, 5m)',
+      (v) => parseFlagDuration(v, '--interval'),
+      60_000,
+    )
+    .option(
+      '--grace <duration>',
+      'on SIGTERM, how long running dumps may take to finish',
+      (v) => parseFlagDuration(v, '--grace'),
+      600_000,
+    )
+    .option('--no-apply', 'never apply: run what the catalogue holds (when CI applies)')
+    .option(
+      '--state-dir <dir>',
+      'the embedded catalogue, job cache and source checkout (env PGBACKMAN_STATE_DIR; default ./.pgbackman)',
+    )
+    .addOption(
+      new Option('--log-level <level>', 'least important log lines written')
+        .choices(['debug', 'info', 'warn', 'error'])
+        .default('info'),
+    )
+    .action(async (opts: AgentCliOptions, cmd: Command) => {
+      const { runAgent } = await import('./commands/agent.ts');
+      const globals = cmd.optsWithGlobals<{ catalogue?: string; secretsDir?: string }>();
+      process.exitCode = await runAgent(
+        {
+          server: opts.server,
+          ...(opts.repo === undefined ? {} : { repo: opts.repo }),
+          ...(opts.watch === undefined ? {} : { watch: opts.watch }),
+          branch: opts.branch,
+          path: opts.path,
+          intervalMs: opts.interval,
+          graceMs: opts.grace,
+          apply: opts.apply,
+          stateDir: opts.stateDir ?? (process.env.PGBACKMAN_STATE_DIR || '.pgbackman'),
+          catalogue: globals.catalogue ?? (process.env.PGBACKMAN_CATALOGUE || undefined),
+          secretsDir: globals.secretsDir,
+          logLevel: opts.logLevel,
+        },
+        version,
+        processOutput(),
+      );
+    });
+
   const catalogue = program.command('catalogue').description('manage the catalogue database itself');
   catalogue
     .command('migrate')
@@ -180,6 +236,19 @@ export function buildProgram(): Command {
     });
 
   return program;
+}
+
+interface AgentCliOptions {
+  server: string;
+  repo?: string;
+  branch: string;
+  path: string;
+  watch?: string;
+  interval: number;
+  grace: number;
+  apply: boolean;
+  stateDir?: string;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
 function parseCount(value: string, flag: string): number {

@@ -50,15 +50,7 @@ export class RunRecorder {
     const start = this.#start as RunStart;
     if (this.spooled) return; // the catalogue is not there to tidy into
     try {
-      await this.#catalogue.withCatalogue(async (q) => {
-        const replay = { sent: 0, setAside: this.setAside };
-        try {
-          await replaySpool(q, this.#root, replay);
-        } finally {
-          this.#reportReplay(replay);
-        }
-        await this.#closeInterrupted(q, start);
-      });
+      await this.#catalogue.withCatalogue((q) => tidyRuns(q, this.#root, start, this.#log, this.setAside));
     } catch (err) {
       // Left for the next run: this one's own record is already where it belongs.
       this.#log.debug(
@@ -99,43 +91,63 @@ export class RunRecorder {
       );
     }
   }
+}
 
-  #reportReplay(replay: SpoolReplay): void {
-    if (replay.sent > 0)
-      this.#log.info(
-        { event: 'spool_replayed', records: replay.sent },
-        `${replay.sent} record(s) waiting in the spool reached the catalogue`,
-      );
-    for (const f of replay.setAside)
-      this.#log.warn(
-        { event: 'spool_set_aside', kind: f.kind, path: f.path, reason: f.reason },
-        f.kind === 'unreadable'
-          ? `a spooled record could not be read (${f.reason}); set aside as ${f.path}: the run it holds is not in the catalogue`
-          : `the catalogue refused a spooled record (${f.reason}); set aside as ${f.path}: the run it holds is not in the catalogue`,
-      );
+/**
+ * Sends the spool's waiting records, then closes earlier runs of `run`'s definition whose process stopped
+ * (re-hashing any whose dump was in place): after a run, and for every definition when an agent starts.
+ */
+export async function tidyRuns(
+  q: Queryable,
+  root: string,
+  run: RunStart,
+  log: Logger,
+  setAside: SetAside[] = [],
+): Promise<void> {
+  const replay = { sent: 0, setAside };
+  try {
+    await replaySpool(q, root, replay);
+  } finally {
+    reportReplay(log, replay);
   }
+  await closeInterrupted(q, root, run, log);
+}
 
-  async #closeInterrupted(q: Queryable, run: RunStart): Promise<void> {
-    const name = run.definition ?? run.snapshot ?? '';
-    for (const lost of await findInterrupted(q, run, processAlive)) {
-      let end: RunEnd;
-      try {
-        end = await recoverRun(this.#root, { ...lost, name });
-      } catch {
-        continue; // its files cannot be read now: left RUNNING for a later run, never guessed
-      }
-      await recordEnd(q, lost.id, lost.startedAt, end);
-      const of = `${run.definition !== null ? 'BackupDefinition' : 'SnapshotDefinition'}/${name}`;
-      if (end.status === 'SUCCEEDED')
-        this.#log.info(
-          { event: 'run_recovered', run: lost.id },
-          `an earlier run of ${of} (${lost.id}) had put its dump in place before its process stopped; hashed and recorded SUCCEEDED`,
-        );
-      else
-        this.#log.info(
-          { event: 'run_interrupted', run: lost.id },
-          `an earlier run of ${of} (${lost.id}) was left RUNNING by a process that stopped; recorded FAILED, its partial files removed`,
-        );
+function reportReplay(log: Logger, replay: SpoolReplay): void {
+  if (replay.sent > 0)
+    log.info(
+      { event: 'spool_replayed', records: replay.sent },
+      `${replay.sent} record(s) waiting in the spool reached the catalogue`,
+    );
+  for (const f of replay.setAside)
+    log.warn(
+      { event: 'spool_set_aside', kind: f.kind, path: f.path, reason: f.reason },
+      f.kind === 'unreadable'
+        ? `a spooled record could not be read (${f.reason}); set aside as ${f.path}: the run it holds is not in the catalogue`
+        : `the catalogue refused a spooled record (${f.reason}); set aside as ${f.path}: the run it holds is not in the catalogue`,
+    );
+}
+
+async function closeInterrupted(q: Queryable, root: string, run: RunStart, log: Logger): Promise<void> {
+  const name = run.definition ?? run.snapshot ?? '';
+  for (const lost of await findInterrupted(q, run, processAlive)) {
+    let end: RunEnd;
+    try {
+      end = await recoverRun(root, { ...lost, name });
+    } catch {
+      continue; // its files cannot be read now: left RUNNING for a later run, never guessed
     }
+    await recordEnd(q, lost.id, lost.startedAt, end);
+    const of = `${run.definition !== null ? 'BackupDefinition' : 'SnapshotDefinition'}/${name}`;
+    if (end.status === 'SUCCEEDED')
+      log.info(
+        { event: 'run_recovered', run: lost.id },
+        `an earlier run of ${of} (${lost.id}) had put its dump in place before its process stopped; hashed and recorded SUCCEEDED`,
+      );
+    else
+      log.info(
+        { event: 'run_interrupted', run: lost.id },
+        `an earlier run of ${of} (${lost.id}) was left RUNNING by a process that stopped; recorded FAILED, its partial files removed`,
+      );
   }
 }

@@ -65,6 +65,7 @@ export async function runDescribe(
               started: r.startedAt,
               durationMs: r.durationMs,
               bytes: r.dumpBytes,
+              revision: r.revision,
               error: r.error,
             })),
           }

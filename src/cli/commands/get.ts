@@ -39,11 +39,15 @@ export async function runGet(
   flags: GetFlags,
   output: Output,
 ): Promise<ExitCode> {
+  if (resource === 'agents' || resource === 'agent') {
+    const { runGetAgents } = await import('./get-agents.ts');
+    return runGetAgents(location, flags, output);
+  }
   const what = RESOURCES[resource] ?? RESOURCES[`${resource}s`];
   if (what === undefined)
     throw new PgbackmanError(
       'USAGE',
-      `unknown resource "${resource}"; one of ${Object.keys(RESOURCES).join(', ')}`,
+      `unknown resource "${resource}"; one of ${[...Object.keys(RESOURCES), 'agents'].join(', ')}`,
     );
   return withCatalogue(location, 'get', async (db) => {
     await requireCurrentSchema(db);

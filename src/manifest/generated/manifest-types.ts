@@ -305,6 +305,10 @@ export interface PgSQLNode {
      */
     allowCleartextPassword?: boolean;
     /**
+     * At most this many dumps of this node run at once on one agent (which also keeps to its server's maxConcurrentDumps); the others wait in a first-in first-out queue.
+     */
+    maxConcurrentDumps?: number;
+    /**
      * Where 'schedule: auto' places dumps: a stable time from start up to end, read in the node's defaults.timezone (UTC when unset). A window may wrap past midnight (22:00-04:00); its days are those of its start. The cron-style fields choose the days.
      */
     backupWindow?: {

@@ -1,0 +1,409 @@
+import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DumpJob, DumpResult, RunDumpOptions } from '../backup/run-dump.ts';
+import { type Condition, heartbeat, registerAgent } from '../catalogue/agents.ts';
+import type { CatalogueSession } from '../catalogue/catalogue-session.ts';
+import { requireCurrentSchema } from '../catalogue/migrate.ts';
+import { unreachableReason } from '../catalogue/unreachable.ts';
+import { messageOf } from '../errors.ts';
+import type { Logger } from '../observability/logger.ts';
+import { DumpQueue, type QueueItem } from '../schedule/dump-queue.ts';
+import { type ScheduleEntry, Scheduler } from '../schedule/scheduler.ts';
+import { redactCredentials, type Source } from '../source/source.ts';
+import { CatalogueLink, runSessionFor } from './catalogue-link.ts';
+import { conditionsOf, type ReconcileOutcome } from './conditions.ts';
+import { startListening } from './listen.ts';
+import { reconcileRevision } from './reconcile-source.ts';
+import { readServerWork } from './server-jobs.ts';
+import { settleOnStart } from './start-up.ts';
+
+export type Executor = (
+  job: DumpJob,
+  session: CatalogueSession,
+  options: RunDumpOptions,
+) => Promise<DumpResult>;
+
+export interface AgentOptions {
+  readonly server: string;
+  readonly location: string;
+  readonly source: Source;
+  /** The repository's (or watched directory's) root, so messages name files as `validate` there would. */
+  readonly sourceRoot: string;
+  readonly intervalMs: number;
+  readonly graceMs: number;
+  readonly apply: boolean;
+  readonly secretsDir: string;
+  readonly version: string;
+  readonly logger: Logger;
+  readonly executor: Executor;
+  readonly heartbeatMs?: number;
+  /** How often the catalogue is asked for a new serial or a reconcile request when it cannot NOTIFY. */
+  readonly pollMs?: number;
+  /** Called after every change of what the agent reports: for metrics and /readyz. */
+  readonly observe?: (event: AgentEvent) => void;
+}
+
+export type AgentEvent =
+  | {
+      readonly kind: 'reconciled';
+      readonly outcome: ReconcileOutcome;
+      readonly conditions: readonly Condition[];
+    }
+  | { readonly kind: 'scheduled'; readonly entries: number }
+  | { readonly kind: 'run-started'; readonly job: DumpJob }
+  | { readonly kind: 'run-finished'; readonly job: DumpJob; readonly result: DumpResult }
+  | { readonly kind: 'queue'; readonly depth: number; readonly running: number }
+  | { readonly kind: 'catalogue'; readonly up: boolean };
+
+/** The long-lived loop of one backup server: source → reconcile → schedule → execute, until stopped. */
+export class Agent {
+  readonly #o: AgentOptions;
+  readonly #host = hostname();
+  readonly #log: Logger;
+  readonly #link: CatalogueLink;
+  readonly #scheduler: Scheduler<DumpJob>;
+  readonly #queue: DumpQueue<DumpJob>;
+  readonly #running = new Map<string, AbortController>();
+  #stopping = false;
+  #wake: (() => void) | undefined;
+  #wanted = false;
+  #lastApplied: string | null = null;
+  #lastFailed: { revision: string; outcome: ReconcileOutcome } | undefined;
+  #conditions: Condition[] = [];
+  #serial = -1;
+  #pendingToken: string | null = null;
+  #scheduled = false;
+  #serverKnown: boolean | undefined;
+  #fetched = false;
+  #stops: (() => Promise<void>)[] = [];
+  #loop: Promise<void> | undefined;
+
+  constructor(options: AgentOptions) {
+    this.#o = options;
+    this.#log = options.logger.child({ server: options.server });
+    this.#link = new CatalogueLink(options.location);
+    this.#scheduler = new Scheduler((entry) => this.#due(entry), this.#log);
+    this.#queue = new DumpQueue({ server: 1, node: () => 1 }, (item) => this.#execute(item));
+  }
+
+  /** What /readyz reports. */
+  get health() {
+    return {
+      catalogue: this.#link.up,
+      source: this.#fetched,
+      schedule: this.#scheduled,
+      conditions: this.#conditions,
+      lastApplied: this.#lastApplied,
+    };
+  }
+
+  nextRun(key: string): Date | null {
+    return this.#scheduler.nextRun(key);
+  }
+
+  async start(): Promise<void> {
+    this.#log.info(
+      { event: 'agent_starting', source: this.#o.source.description, apply: this.#o.apply },
+      `agent for ${this.#o.server} starting: source ${this.#o.source.description}, catalogue ${redactCredentials(this.#o.location)}${this.#o.apply ? '' : ' (--no-apply)'}`,
+    );
+    let downSince: Date | null = null;
+    try {
+      downSince = await this.#link.use(async (db) => {
+        await requireCurrentSchema(db);
+        const r = await registerAgent(db, {
+          server: this.#o.server,
+          host: this.#host,
+          pid: process.pid,
+          version: this.#o.version,
+          intervalMs: this.#o.heartbeatMs ?? 10_000,
+          source: this.#o.source.description,
+        });
+        return r.previousHeartbeat;
+      });
+    } catch (err) {
+      if (unreachableReason(err) === undefined) throw err;
+      this.#log.warn({ event: 'catalogue_unreachable' }, `${messageOf(err)}; the agent goes on and retries`);
+    }
+    // The catalogue's schedule first: dumps go on even when the source cannot be fetched.
+    await this.#refreshSchedule(downSince ?? undefined);
+    const watch = this.#o.source.watch;
+    if (watch !== undefined)
+      this.#stops.push(await watch(() => this.reconcileNow('the watched directory changed')));
+    const listen = await startListening(this.#o.location, this.#o.server, {
+      onApplied: () => void this.#refreshSchedule(),
+      onReconcileRequest: () => void this.#beat(),
+      log: this.#log,
+    });
+    this.#stops.push(() => listen.stop());
+    this.#loop = this.#runLoop();
+    this.#every(this.#o.heartbeatMs ?? 10_000, () => this.#beat());
+    // The embedded catalogue cannot NOTIFY: it is asked, cheaply, for a new serial and for reconcile requests.
+    if (!listen.listening) this.#every(this.#o.pollMs ?? 1_000, () => this.#poll());
+  }
+
+  /** SIGHUP, a reconcile request, a change in the watched directory: fetch and reconcile now. */
+  reconcileNow(why: string): void {
+    this.#log.info({ event: 'reconcile_requested', why }, `reconciling now: ${why}`);
+    this.#wanted = true;
+    this.#wake?.();
+  }
+
+  /**
+   * Stops starting dumps; running ones get `graceMs` to finish, then are interrupted and recorded FAILED.
+   * `now` (a second signal) interrupts them at once; they are still recorded.
+   */
+  async stop(reason: string, now = false): Promise<void> {
+    if (!this.#stopping) {
+      this.#stopping = true;
+      this.#scheduler.stop();
+      const dropped = this.#queue.stop();
+      for (const item of dropped)
+        this.#log.warn(
+          { event: 'run_dropped', definition: item.key },
+          `${item.key} was waiting and will not start: ${reason}`,
+        );
+      this.#wake?.();
+      for (const stop of this.#stops.splice(0)) await stop().catch(() => undefined);
+      if (this.#running.size > 0 && !now) {
+        this.#log.info(
+          { event: 'agent_draining', running: this.#running.size, graceMs: this.#o.graceMs },
+          `${reason}: waiting up to ${Math.round(this.#o.graceMs / 1000)} s for ${this.#running.size} running dump(s)`,
+        );
+        const graceful = await Promise.race([
+          this.#queue.idle().then(() => true),
+          sleep(this.#o.graceMs, false, { ref: false }),
+        ]);
+        if (!graceful) this.#abortAll(`the agent's shutdown (${reason}; its grace ran out)`);
+      }
+    }
+    if (now) this.#abortAll(`the agent's shutdown (${reason})`);
+    await this.#queue.idle();
+    await this.#loop;
+    await this.#beat().catch(() => undefined);
+    await this.#link.close().catch(() => undefined);
+    this.#log.info({ event: 'agent_stopped' }, `agent for ${this.#o.server} stopped`);
+  }
+
+  #abortAll(reason: string): void {
+    for (const controller of this.#running.values()) controller.abort(reason);
+  }
+
+  #every(ms: number, fn: () => Promise<void>): void {
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy || this.#stopping) return;
+      busy = true;
+      fn()
+        .catch(() => undefined)
+        .finally(() => {
+          busy = false;
+        });
+    }, ms);
+    this.#stops.push(async () => clearInterval(timer));
+  }
+
+  async #runLoop(): Promise<void> {
+    let failures = 0;
+    while (!this.#stopping) {
+      this.#wanted = false;
+      const token = this.#pendingToken;
+      const outcome = await this.#reconcile();
+      const transient = outcome.kind === 'source-failed' || outcome.kind === 'catalogue-failed';
+      failures = transient ? failures + 1 : 0;
+      await this.#refreshSchedule();
+      await this.#report(outcome, token);
+      if (this.#stopping) break;
+      if (this.#wanted) continue;
+      // Failures of git or the catalogue back off exponentially, capped at the interval.
+      const wait = transient ? Math.min(1000 * 2 ** (failures - 1), this.#o.intervalMs) : this.#o.intervalMs;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        this.#wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#wake = undefined;
+    }
+  }
+
+  async #reconcile(): Promise<ReconcileOutcome> {
+    let fetched: Awaited<ReturnType<Source['fetch']>>;
+    try {
+      fetched = await this.#o.source.fetch();
+      this.#fetched = true;
+    } catch (err) {
+      return { kind: 'source-failed', message: redactCredentials(messageOf(err)) };
+    }
+    // A revision that was refused is retried only when the revision changes.
+    if (this.#lastFailed?.revision === fetched.revision) return this.#lastFailed.outcome;
+    let outcome: ReconcileOutcome;
+    try {
+      outcome = await this.#link.use((db) =>
+        reconcileRevision(db, {
+          fetched,
+          root: this.#o.sourceRoot,
+          apply: this.#o.apply,
+          appliedBy: `agent ${this.#o.server}@${this.#host}`,
+        }),
+      );
+    } catch (err) {
+      outcome = { kind: 'catalogue-failed', revision: fetched.revision, message: messageOf(err) };
+    }
+    if (outcome.kind === 'invalid' || outcome.kind === 'refused')
+      this.#lastFailed = { revision: fetched.revision, outcome };
+    else if (outcome.kind === 'applied' || outcome.kind === 'unchanged' || outcome.kind === 'observed') {
+      this.#lastFailed = undefined;
+      this.#lastApplied = outcome.revision;
+    }
+    return outcome;
+  }
+
+  async #report(outcome: ReconcileOutcome, token: string | null): Promise<void> {
+    const conditions = conditionsOf(outcome, this.#lastApplied);
+    const changed = JSON.stringify(conditions) !== JSON.stringify(this.#conditions);
+    this.#conditions = conditions;
+    this.#o.observe?.({ kind: 'reconciled', outcome, conditions });
+    if (changed || outcome.kind === 'applied') {
+      const ready = conditions[0] as Condition;
+      const log = ready.status === 'True' ? this.#log.info.bind(this.#log) : this.#log.error.bind(this.#log);
+      log({ event: 'reconciled', outcome: outcome.kind, reason: ready.reason }, ready.message);
+    }
+    if (token !== null && this.#pendingToken === token) this.#pendingToken = null;
+    await this.#beat(
+      token ?? undefined,
+      outcome.kind === 'source-failed' ? undefined : outcome.revision,
+    ).catch(() => undefined);
+  }
+
+  async #beat(handled?: string, attempted?: string | null): Promise<void> {
+    const r = await this.#link
+      .use((db) =>
+        heartbeat(db, {
+          server: this.#o.server,
+          host: this.#host,
+          pid: process.pid,
+          ...(this.#conditions.length > 0 ? { conditions: this.#conditions } : {}),
+          ...(this.#lastApplied === null ? {} : { lastAppliedRevision: this.#lastApplied }),
+          ...(attempted === undefined ? {} : { lastAttemptedRevision: attempted }),
+          reconcileHandled: handled ?? null,
+        }),
+      )
+      .finally(() => this.#o.observe?.({ kind: 'catalogue', up: this.#link.up }));
+    if (
+      r.reconcileRequested !== null &&
+      r.reconcileRequested !== this.#pendingToken &&
+      handled === undefined
+    ) {
+      this.#pendingToken = r.reconcileRequested;
+      this.reconcileNow('pgbackman reconcile');
+    }
+  }
+
+  /** A cheap look at the catalogue: a new serial reschedules, a reconcile request reconciles. */
+  async #poll(): Promise<void> {
+    await this.#beat();
+    const serial = await this.#link.use(async (db) => {
+      const [row] = await db.query<{ serial: string }>('select serial::text from pgbackman.catalogue');
+      return Number(row?.serial ?? 0);
+    });
+    if (serial !== this.#serial) await this.#refreshSchedule();
+  }
+
+  async #refreshSchedule(downSince?: Date): Promise<void> {
+    if (this.#stopping) return;
+    try {
+      const work = await this.#link.use((db) => readServerWork(db, this.#o.server));
+      if (work.server === undefined && this.#serverKnown !== false)
+        this.#log.warn(
+          { event: 'server_unknown' },
+          `the catalogue has no BackupServer/${this.#o.server}: nothing to schedule`,
+        );
+      let catchUp: ScheduleEntry<DumpJob>[] = [];
+      if (!this.#scheduled)
+        catchUp = await this.#link.use((db) =>
+          settleOnStart(db, {
+            server: this.#o.server,
+            host: this.#host,
+            entries: work.entries,
+            downSince: downSince ?? null,
+            now: new Date(),
+            log: this.#log,
+          }),
+        );
+      this.#serverKnown = work.server !== undefined;
+      this.#serial = work.serial;
+      this.#queue.setLimits({
+        server: work.server?.spec.maxConcurrentDumps ?? 2,
+        node: (name) => work.nodeLimits.get(name) ?? 1,
+      });
+      const counts = this.#scheduler.sync(work.entries);
+      if (!this.#scheduled || counts.added + counts.changed + counts.removed > 0)
+        this.#log.info(
+          { event: 'scheduled', ...counts, entries: work.entries.length, idle: work.idle.length },
+          `schedule: ${work.entries.length} dump(s) (${counts.added} added, ${counts.changed} changed, ${counts.removed} removed)${work.idle.length > 0 ? `, ${work.idle.length} not scheduled` : ''}`,
+        );
+      this.#scheduled = true;
+      this.#o.observe?.({ kind: 'scheduled', entries: work.entries.length });
+      for (const entry of catchUp) this.#due(entry);
+    } catch (err) {
+      this.#log.warn(
+        { event: 'schedule_not_refreshed' },
+        `the schedule was not refreshed: ${messageOf(err)}`,
+      );
+    }
+  }
+
+  #due(entry: ScheduleEntry<DumpJob>): void {
+    const job = entry.payload;
+    const offered = this.#queue.offer({ key: entry.key, node: job.node.name, payload: job });
+    if (offered === 'already-running' || offered === 'already-queued')
+      this.#log.warn(
+        { event: 'run_skipped', definition: entry.key },
+        `${entry.key} is due but ${offered.replace('-', ' ')}: this run is skipped`,
+      );
+    this.#o.observe?.({ kind: 'queue', depth: this.#queue.depth, running: this.#queue.running });
+  }
+
+  async #execute(item: QueueItem<DumpJob>): Promise<void> {
+    const job = item.payload;
+    const controller = new AbortController();
+    this.#running.set(item.key, controller);
+    this.#o.observe?.({ kind: 'run-started', job });
+    const log = this.#log.child({
+      definition: item.key,
+      node: job.node.name,
+      database: job.spec.database ?? null,
+    });
+    const session = runSessionFor(this.#o.location);
+    try {
+      log.info({ event: 'run_started' }, `${item.key}: dump started`);
+      const result = await this.#o.executor(job, session, {
+        signal: controller.signal,
+        logger: log,
+        secretsDir: this.#o.secretsDir,
+        revision: this.#lastApplied ?? job.revision ?? null,
+      });
+      this.#o.observe?.({ kind: 'run-finished', job, result });
+      const fields = {
+        event: 'run_finished',
+        run: result.id,
+        status: result.status,
+        bytes: result.bytes,
+        durationMs: result.durationMs,
+      };
+      if (result.status === 'SUCCEEDED')
+        log.info(fields, `${item.key}: SUCCEEDED, ${result.bytes} bytes in ${result.dir}`);
+      else log.error({ ...fields, code: result.errorCode }, `${item.key}: FAILED: ${result.error}`);
+    } catch (err) {
+      log.error(
+        { event: 'run_error', err: messageOf(err) },
+        `${item.key}: could not be run or recorded: ${messageOf(err)}`,
+      );
+    } finally {
+      this.#running.delete(item.key);
+      await session.close();
+      this.#o.observe?.({ kind: 'queue', depth: this.#queue.depth, running: this.#queue.running - 1 });
+    }
+  }
+}

@@ -1,0 +1,78 @@
+import type { CatalogueDb, Queryable } from '../catalogue/catalogue-db.ts';
+import type { CatalogueSession } from '../catalogue/catalogue-session.ts';
+import { openCatalogue } from '../catalogue/open-catalogue.ts';
+import { unreachableReason } from '../catalogue/unreachable.ts';
+
+/**
+ * The agent's own connection to the catalogue: opened on first use, dropped when it fails in a way that
+ * means the catalogue went away (the next use reconnects), and used by one caller at a time, so the
+ * heartbeat never lands inside an apply's transaction.
+ */
+export class CatalogueLink {
+  readonly #location: string;
+  #db: CatalogueDb | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+  /** Whether the last use reached the catalogue (for /readyz and the metrics). */
+  up = false;
+
+  constructor(location: string) {
+    this.#location = location;
+  }
+
+  use<T>(fn: (db: CatalogueDb) => Promise<T>): Promise<T> {
+    const turn = this.#queue.then(() => this.#run(fn));
+    this.#queue = turn.catch(() => undefined);
+    return turn;
+  }
+
+  async #run<T>(fn: (db: CatalogueDb) => Promise<T>): Promise<T> {
+    try {
+      this.#db ??= await openCatalogue(this.#location, 'agent');
+      const result = await fn(this.#db);
+      this.up = true;
+      return result;
+    } catch (err) {
+      if (unreachableReason(err) !== undefined) {
+        this.up = false;
+        const db = this.#db;
+        this.#db = undefined;
+        await db?.close().catch(() => undefined);
+      }
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#queue;
+    const db = this.#db;
+    this.#db = undefined;
+    await db?.close();
+  }
+}
+
+/**
+ * A run's way to the catalogue: a connection of its own for each record, so a dump never waits behind the
+ * agent's reconcile and a catalogue that went away and came back is simply reached again.
+ */
+export function runSessionFor(location: string): CatalogueSession {
+  let open: CatalogueDb | undefined;
+  const closeOpen = async () => {
+    const db = open;
+    open = undefined;
+    await db?.close().catch(() => undefined);
+  };
+  return {
+    async withCatalogue<T>(fn: (q: Queryable) => Promise<T>, options: { keepOpen?: boolean } = {}) {
+      open ??= await openCatalogue(location, 'agent run');
+      try {
+        const result = await fn(open);
+        if (options.keepOpen !== true) await closeOpen();
+        return result;
+      } catch (err) {
+        await closeOpen();
+        throw err;
+      }
+    },
+    close: closeOpen,
+  };
+}

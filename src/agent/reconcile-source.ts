@@ -1,0 +1,69 @@
+import { relative } from 'node:path';
+import type { CatalogueDb } from '../catalogue/catalogue-db.ts';
+import { unreachableReason } from '../catalogue/unreachable.ts';
+import { isPgbackmanError, messageOf, retryClassOf } from '../errors.ts';
+import { type Diagnostic, formatDiagnostic } from '../manifest/diagnostic.ts';
+import { loadDesired } from '../reconcile/load-desired.ts';
+import { applyDesired, planDesired } from '../reconcile/reconcile.ts';
+import type { Fetched } from '../source/source.ts';
+import type { ReconcileOutcome } from './conditions.ts';
+
+/** How many diagnostics a failed revision's message quotes; the rest are counted. */
+const QUOTED = 5;
+
+export interface ReconcileStep {
+  readonly fetched: Fetched;
+  /** Where file names are read from, so messages say `manifests/x.yaml:3:5` as `validate` in the repository would. */
+  readonly root: string;
+  readonly apply: boolean;
+  readonly appliedBy: string;
+}
+
+/** validate → plan → apply for one fetched revision; every failure becomes an outcome, never a throw. */
+export async function reconcileRevision(db: CatalogueDb, step: ReconcileStep): Promise<ReconcileOutcome> {
+  const { revision, path } = step.fetched;
+  let load: Awaited<ReturnType<typeof loadDesired>>;
+  try {
+    load = await loadDesired([path], { revision });
+  } catch (err) {
+    return { kind: 'invalid', revision, message: messageOf(err).replaceAll(`${step.root}/`, '') };
+  }
+  if (!load.ok)
+    return { kind: 'invalid', revision, message: quote(load.diagnostics, load.summary, step.root) };
+  try {
+    if (!step.apply) {
+      await planDesired(db, load.desired, { revision });
+      return { kind: 'observed', revision };
+    }
+    const applied = await applyDesired(db, load.desired, { revision, appliedBy: step.appliedBy });
+    switch (applied.outcome) {
+      case 'applied':
+        return { kind: 'applied', revision, serial: applied.serial, changes: applied.plan.changes.length };
+      case 'unchanged':
+        return { kind: 'unchanged', revision };
+      case 'refused':
+      case 'declined':
+        return {
+          kind: 'refused',
+          revision,
+          message: applied.plan.errors.map((e) => `${e.summary}: ${e.detail}`).join('; '),
+        };
+    }
+  } catch (err) {
+    if (
+      unreachableReason(err) !== undefined ||
+      (isPgbackmanError(err) && retryClassOf(err.code) === 'transient')
+    )
+      return { kind: 'catalogue-failed', revision, message: messageOf(err) };
+    return { kind: 'refused', revision, message: messageOf(err) };
+  }
+}
+
+/** The first diagnostics exactly as `validate` prints them, with paths relative to the repository. */
+function quote(diagnostics: readonly Diagnostic[], summary: string, root: string): string {
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  const lines = errors.slice(0, QUOTED).map((d) => formatDiagnostic({ ...d, file: relative(root, d.file) }));
+  if (errors.length > QUOTED) lines.push(`... and ${errors.length - QUOTED} more`);
+  lines.push(summary);
+  return lines.join('\n');
+}

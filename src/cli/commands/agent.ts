@@ -1,0 +1,77 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Agent } from '../../agent/agent.ts';
+import { DEFAULT_SECRETS_DIR } from '../../backup/dump/read-password-file.ts';
+import { runDump } from '../../backup/run-dump.ts';
+import { PgbackmanError } from '../../errors.ts';
+import { createLogger } from '../../observability/logger.ts';
+import { dirSource } from '../../source/dir-source.ts';
+import { gitSource } from '../../source/git-source.ts';
+import type { Source } from '../../source/source.ts';
+import { ExitCode } from '../exit-codes.ts';
+import type { Output } from '../output.ts';
+
+export interface AgentFlags {
+  readonly server: string;
+  readonly repo?: string;
+  readonly branch: string;
+  readonly path: string;
+  readonly watch?: string;
+  readonly intervalMs: number;
+  readonly graceMs: number;
+  readonly apply: boolean;
+  readonly stateDir: string;
+  readonly catalogue: string | undefined;
+  readonly secretsDir: string | undefined;
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+/** `pgbackman agent`: runs until SIGTERM/SIGINT (clean stop, exit 0); SIGHUP reconciles now. */
+export async function runAgent(flags: AgentFlags, version: string, output: Output): Promise<ExitCode> {
+  if ((flags.repo === undefined) === (flags.watch === undefined))
+    throw new PgbackmanError('USAGE', 'agent needs exactly one source: --repo URL (git) or --watch DIR');
+  const stateDir = resolve(flags.stateDir);
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const location = flags.catalogue ?? join(stateDir, 'catalogue');
+  // Runs cache what they read in the state directory, like everything else the agent keeps.
+  process.env.PGBACKMAN_CACHE ||= join(stateDir, 'cache');
+  const source: Source =
+    flags.repo !== undefined
+      ? gitSource({
+          url: flags.repo,
+          branch: flags.branch,
+          path: flags.path,
+          checkout: join(stateDir, 'source'),
+        })
+      : dirSource(flags.watch as string);
+  const sourceRoot = flags.repo !== undefined ? join(stateDir, 'source') : resolve(flags.watch as string);
+  const logger = createLogger({ format: 'json', stream: output.out, level: flags.logLevel });
+  const agent = new Agent({
+    server: flags.server,
+    location,
+    source,
+    sourceRoot,
+    intervalMs: flags.intervalMs,
+    graceMs: flags.graceMs,
+    apply: flags.apply,
+    secretsDir: flags.secretsDir ?? (process.env.PGBACKMAN_SECRETS_DIR || DEFAULT_SECRETS_DIR),
+    version,
+    logger,
+    executor: runDump,
+  });
+  let signals = 0;
+  let stopped: Promise<void> | undefined;
+  const done = new Promise<void>((resolveDone) => {
+    const onStop = (signal: NodeJS.Signals) => {
+      signals++;
+      stopped = agent.stop(signal, signals > 1).then(resolveDone, resolveDone);
+    };
+    process.on('SIGTERM', onStop);
+    process.on('SIGINT', onStop);
+    process.on('SIGHUP', () => agent.reconcileNow('SIGHUP'));
+  });
+  await agent.start();
+  await done;
+  await stopped;
+  return ExitCode.Ok;
+}
