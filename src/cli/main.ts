@@ -186,6 +186,7 @@ export function buildProgram(): Command {
       600_000,
     )
     .option('--no-apply', 'never apply: run what the catalogue holds (when CI applies)')
+    .option('--listen <addr>', 'HOST:PORT for /healthz, /readyz and /metrics, or none', '127.0.0.1:9187')
     .option(
       '--state-dir <dir>',
       'the embedded catalogue, job cache and source checkout (env PGBACKMAN_STATE_DIR; default ./.pgbackman)',
@@ -208,12 +209,32 @@ export function buildProgram(): Command {
           intervalMs: opts.interval,
           graceMs: opts.grace,
           apply: opts.apply,
+          listen: opts.listen,
           stateDir: opts.stateDir ?? (process.env.PGBACKMAN_STATE_DIR || '.pgbackman'),
           catalogue: globals.catalogue ?? (process.env.PGBACKMAN_CATALOGUE || undefined),
           secretsDir: globals.secretsDir,
           logLevel: opts.logLevel,
         },
         version,
+        processOutput(),
+      );
+    });
+
+  program
+    .command('reconcile')
+    .description('ask the agents to fetch and reconcile now, and wait for what they report')
+    .option('--server <name>', 'only the agents of this backup server')
+    .option(
+      '--timeout <duration>',
+      'how long to wait for the agents',
+      (v) => parseFlagDuration(v, '--timeout'),
+      120_000,
+    )
+    .action(async (opts: { server?: string; timeout: number }, cmd: Command) => {
+      const { runReconcile } = await import('./commands/reconcile.ts');
+      process.exitCode = await runReconcile(
+        catalogueOf(cmd),
+        { server: opts.server, timeoutMs: opts.timeout },
         processOutput(),
       );
     });
@@ -247,6 +268,7 @@ interface AgentCliOptions {
   interval: number;
   grace: number;
   apply: boolean;
+  listen: string;
   stateDir?: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }

@@ -20,6 +20,7 @@ export interface AgentFlags {
   readonly intervalMs: number;
   readonly graceMs: number;
   readonly apply: boolean;
+  readonly listen: string;
   readonly stateDir: string;
   readonly catalogue: string | undefined;
   readonly secretsDir: string | undefined;

@@ -1,0 +1,222 @@
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
+import { type AgentProcess, startAgent } from '../support/agent-process.ts';
+import { createTestCatalogue, type TestCatalogue } from '../support/catalogues.ts';
+import { localSetup } from '../support/fixtures.ts';
+import { createTestRepo, type TestRepo } from '../support/git-repo.ts';
+import { assertNoStackTrace, runCli } from '../support/run-cli.ts';
+import { testServerUrl, withClient, withDatabase } from '../support/test-database.ts';
+
+const DB = 'agent_source';
+const EVERY_2S = '"*/2 * * * * *"';
+
+interface Run {
+  id: string;
+  status: string;
+  definition: string | null;
+  revision: string | null;
+  error: string | null;
+  dumpPath: string | null;
+}
+
+describe('pgbackman agent on a git repository (PostgreSQL catalogue)', () => {
+  let catalogue: TestCatalogue;
+  let repo: TestRepo;
+  let root: string;
+  let state: string;
+  let agent: AgentProcess | undefined;
+  const node = new URL(testServerUrl());
+  const manifests = (definitions: Record<string, string>) =>
+    localSetup({ root, host: node.hostname, port: node.port, definitions });
+  const cli = (...args: string[]) => runCli(['--catalogue', catalogue.location, ...args]);
+  const runs = async (): Promise<Run[]> => {
+    const r = await cli('get', 'backups', '-o', 'json', '--limit', '1000');
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout) as Run[];
+  };
+  const agents = async () => JSON.parse((await cli('get', 'agents', '-o', 'json')).stdout);
+  const finished = (status: string, definition?: string) => (l: Record<string, unknown>) =>
+    l.event === 'run_finished' &&
+    l.status === status &&
+    (definition === undefined || l.definition === `BackupDefinition/${definition}`);
+  const start = (...extra: string[]) =>
+    startAgent([
+      '--catalogue',
+      catalogue.location,
+      'agent',
+      '--server',
+      'local',
+      '--repo',
+      repo.url,
+      '--path',
+      'manifests',
+      '--state-dir',
+      state,
+      '--interval',
+      '2s',
+      '--listen',
+      'none',
+      ...extra,
+    ]);
+
+  before(async () => {
+    catalogue = await createTestCatalogue('postgres', 'agent');
+    repo = await createTestRepo();
+    root = await mkdtemp(join(tmpdir(), 'pgbackman-agent-root-'));
+    state = await mkdtemp(join(tmpdir(), 'pgbackman-agent-state-'));
+    await withClient(testServerUrl(), async (c) => {
+      await c.query(`drop database if exists ${DB} with (force)`);
+      await c.query(`create database ${DB}`);
+    });
+    await withClient(withDatabase(testServerUrl(), DB), (c) =>
+      c.query('create table t as select g from generate_series(1, 1000) g'),
+    );
+  });
+  after(async () => {
+    agent?.signal('SIGKILL');
+    await catalogue?.drop();
+    await repo?.remove();
+    await rm(root, { recursive: true, force: true });
+    await rm(state, { recursive: true, force: true });
+  });
+
+  test('a pushed definition is applied, scheduled and dumped on time, each run catalogued with its revision', async () => {
+    const sha = await repo.push({
+      'manifests/setup.yaml': manifests({ often: `database: ${DB}, schedule: ${EVERY_2S}` }),
+    });
+    agent = start();
+    await agent.waitFor((l) => l.event === 'reconciled' && l.outcome === 'applied');
+    await agent.waitFor(finished('SUCCEEDED', 'often'));
+    const first = agent.lines.findIndex(finished('SUCCEEDED', 'often'));
+    await agent.waitFor(finished('SUCCEEDED', 'often'), 10_000, first + 1);
+    const done = (await runs()).filter((r) => r.status === 'SUCCEEDED');
+    assert.ok(done.length >= 2, `two dumps or more, got ${done.length}`);
+    for (const r of done) assert.equal(r.revision, `main@sha1:${sha}`);
+    const [me] = await agents();
+    assert.equal(me.server, 'local');
+    assert.equal(me.state, 'Ready');
+    assert.equal(me.lastAppliedRevision, `main@sha1:${sha}`);
+    assert.deepEqual(
+      me.conditions.map((c: { type: string; status: string }) => `${c.type}=${c.status}`),
+      ['Ready=True', 'Reconciling=False', 'Stalled=False'],
+    );
+    const described = await cli('describe', 'definition/often');
+    assert.match(described.stdout, new RegExp(`revision: main@sha1:${sha}`));
+  });
+
+  test('an invalid commit changes nothing: dumps go on and get agents quotes the error at file:line:col', async () => {
+    const goodSha = (await agents())[0].lastAppliedRevision;
+    const from = agent?.lines.length ?? 0;
+    await repo.push({
+      'manifests/setup.yaml': manifests({
+        often: `database: ${DB}, schedule: ${EVERY_2S}`,
+        broken: `database: ${DB}, schedul: "0 1 * * *"`,
+      }),
+    });
+    await agent?.waitFor((l) => l.event === 'reconciled' && l.reason === 'ValidationFailed', 20_000, from);
+    const [me] = await agents();
+    const ready = me.conditions.find((c: { type: string }) => c.type === 'Ready');
+    assert.equal(ready.status, 'False');
+    assert.equal(ready.reason, 'ValidationFailed');
+    assert.match(
+      ready.message,
+      /manifests\/setup\.yaml:\d+:\d+: error: BackupDefinition\/broken: \/spec\/schedul/,
+    );
+    assert.equal(me.lastAppliedRevision, goodSha, 'the last good revision is kept');
+    assert.equal(me.state, 'Stalled');
+    const notApplied = await cli('get', 'definitions', '-o', 'json');
+    assert.ok(!notApplied.stdout.includes('"broken"'), 'nothing of the invalid revision was applied');
+    const after = agent?.lines.length ?? 0;
+    await agent?.waitFor(finished('SUCCEEDED', 'often'), 10_000, after);
+  });
+
+  test('a fix is applied at once on `pgbackman reconcile`, which prints the new revision', async () => {
+    const sha = await repo.push({
+      'manifests/setup.yaml': manifests({
+        often: `database: ${DB}, schedule: ${EVERY_2S}`,
+        second: `database: ${DB}, schedule: "0 3 * * *"`,
+      }),
+    });
+    const r = await cli('reconcile', '--server', 'local', '--timeout', '30s');
+    assertNoStackTrace(r);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, new RegExp(`✔ local@.+: Applied revision: main@sha1:${sha}`));
+    const [me] = await agents();
+    assert.equal(me.state, 'Ready');
+    const defs = JSON.parse((await cli('get', 'definitions', '-o', 'json')).stdout);
+    assert.ok(defs.some((d: { name: string }) => d.name === 'second'));
+  });
+
+  test('SIGTERM during a dump: the dump finishes within the grace, is recorded, and the agent exits 0', async () => {
+    const from = agent?.lines.length ?? 0;
+    const blocker = new pg.Client({ connectionString: withDatabase(testServerUrl(), DB) });
+    await blocker.connect();
+    await blocker.query('begin');
+    await blocker.query('lock table t in access exclusive mode');
+    // A run that is due while the last one waits on the lock is skipped: the dump is in progress.
+    const started = await agent?.waitFor((l) => l.event === 'run_skipped', 10_000, from);
+    agent?.signal('SIGTERM');
+    await agent?.waitFor((l) => l.event === 'agent_draining', 10_000, from);
+    await blocker.query('rollback');
+    await blocker.end();
+    assert.equal(await agent?.exited, 0, agent?.stderr());
+    const last = agent?.lines.find((l, i) => i > from && l.event === 'run_finished');
+    assert.equal(last?.status, 'SUCCEEDED', JSON.stringify(last));
+    assert.equal(started?.definition, 'BackupDefinition/often');
+    const mine = (await runs()).find((r) => r.id === last?.run);
+    assert.equal(mine?.status, 'SUCCEEDED');
+    assert.equal((await runs()).filter((r) => r.status === 'RUNNING').length, 0);
+    agent = undefined;
+  });
+
+  test('SIGKILL mid-dump: the restarted agent records the run FAILED and leaves no partial file', async () => {
+    const blocker = new pg.Client({ connectionString: withDatabase(testServerUrl(), DB) });
+    await blocker.connect();
+    await blocker.query('begin');
+    await blocker.query('lock table t in access exclusive mode');
+    agent = start();
+    const started = await agent.waitFor((l) => l.event === 'run_started');
+    const runningBefore = (await runs()).filter((r) => r.status === 'RUNNING');
+    assert.equal(runningBefore.length, 1, 'the run is recorded RUNNING while it waits');
+    agent.signal('SIGKILL');
+    await agent.exited;
+    await blocker.query('rollback');
+    await blocker.end();
+    agent = start();
+    await agent.waitFor((l) => l.event === 'run_interrupted');
+    const killed = (await runs()).find((r) => r.id === runningBefore[0]?.id);
+    assert.equal(killed?.status, 'FAILED');
+    assert.match(killed?.error ?? '', /interrupted/);
+    const partials = readdirSync(join(root, 'n1', DB), { recursive: true }).filter((p) =>
+      String(p).includes('.partial'),
+    );
+    assert.deepEqual(partials, [], `no partial files left (${started.definition})`);
+  });
+
+  test('SIGTERM whose grace runs out: the dump is stopped and recorded FAILED, the agent still exits 0', async () => {
+    agent?.signal('SIGKILL');
+    await agent?.exited;
+    const blocker = new pg.Client({ connectionString: withDatabase(testServerUrl(), DB) });
+    await blocker.connect();
+    await blocker.query('begin');
+    await blocker.query('lock table t in access exclusive mode');
+    agent = start('--grace', '1s');
+    await agent.waitFor((l) => l.event === 'run_started');
+    agent.signal('SIGTERM');
+    assert.equal(await agent.exited, 0, agent.stderr());
+    await blocker.query('rollback');
+    await blocker.end();
+    const failed = agent.lines.find((l) => l.event === 'run_finished');
+    assert.equal(failed?.status, 'FAILED');
+    const record = (await runs()).find((r) => r.id === failed?.run);
+    assert.equal(record?.status, 'FAILED');
+    assert.match(record?.error ?? '', /shutdown \(SIGTERM; its grace ran out\)/);
+    assert.equal((await runs()).filter((r) => r.status === 'RUNNING').length, 0);
+    agent = undefined;
+  });
+});
