@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type AgentProcess, startAgent } from '../support/agent-process.ts';
+import { createTestRepo, type TestRepo } from '../support/git-repo.ts';
+import { runCli } from '../support/run-cli.ts';
+import { testServerUrl, withClient, withDatabase } from '../support/test-database.ts';
+import { startThrowawayPostgres, type ThrowawayPostgres } from '../support/throwaway-postgres.ts';
+
+const DB = 'fleet_source';
+const EVERY_2S = '"*/2 * * * * *"';
+
+/** Two backup servers, one node, a definition on each server. */
+function twoServers(rootA: string, rootB: string): string {
+  const node = new URL(testServerUrl());
+  const docs = [
+    `kind: BackupServer\nmetadata: {name: alpha}\nspec: {hostname: alpha, rootDirectory: ${JSON.stringify(rootA)}}`,
+    `kind: BackupServer\nmetadata: {name: beta}\nspec: {hostname: beta, rootDirectory: ${JSON.stringify(rootB)}}`,
+    `kind: PgSQLNode\nmetadata: {name: n1}\nspec: {host: ${node.hostname}, port: ${node.port}}`,
+    `kind: BackupDefinition\nmetadata: {name: on-alpha}\nspec: {server: alpha, node: n1, database: ${DB}, schedule: ${EVERY_2S}}`,
+    `kind: BackupDefinition\nmetadata: {name: on-beta}\nspec: {server: beta, node: n1, database: ${DB}, schedule: ${EVERY_2S}}`,
+  ];
+  return docs.map((d) => `apiVersion: pgbackman.io/v1\n${d}\n`).join('---\n');
+}
+
+describe('agents of two servers on one PostgreSQL catalogue', () => {
+  let catalogueServer: ThrowawayPostgres;
+  let location: string;
+  let repo: TestRepo;
+  let dir: string;
+  const agents: AgentProcess[] = [];
+  const cli = (...args: string[]) => runCli(['--catalogue', location, ...args]);
+  const runs = async () =>
+    JSON.parse((await cli('get', 'backups', '-o', 'json', '--limit', '1000')).stdout) as {
+      id: string;
+      server: string;
+      definition: string;
+      status: string;
+    }[];
+  const start = (server: string) =>
+    startAgent([
+      '--catalogue',
+      location,
+      'agent',
+      '--server',
+      server,
+      '--repo',
+      repo.url,
+      '--state-dir',
+      join(dir, `state-${server}`),
+      '--interval',
+      '2s',
+      '--listen',
+      'none',
+    ]);
+
+  before(async () => {
+    // The catalogue on a cluster of its own, so it can go down while the node stays up.
+    catalogueServer = await startThrowawayPostgres('fleet-catalogue');
+    location = catalogueServer.url;
+    assert.equal((await runCli(['--catalogue', location, 'catalogue', 'migrate'])).code, 0);
+    repo = await createTestRepo();
+    dir = await mkdtemp(join(tmpdir(), 'pgbackman-fleet-'));
+    await withClient(testServerUrl(), async (c) => {
+      await c.query(`drop database if exists ${DB} with (force)`);
+      await c.query(`create database ${DB}`);
+    });
+    await withClient(withDatabase(testServerUrl(), DB), (c) => c.query('create table t (x int)'));
+  });
+  after(async () => {
+    for (const a of agents) a.signal('SIGKILL');
+    await catalogueServer?.stop();
+    await repo?.remove();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test("each agent runs only its own server's dumps, and a revision is applied once", async () => {
+    const sha = await repo.push({ 'setup.yaml': twoServers(join(dir, 'root-a'), join(dir, 'root-b')) });
+    agents.push(start('alpha'), start('beta'));
+    for (const [a, name] of [
+      [agents[0], 'on-alpha'],
+      [agents[1], 'on-beta'],
+    ] as const)
+      await a?.waitFor(
+        (l) => l.event === 'run_finished' && l.definition === `BackupDefinition/${name}`,
+        20_000,
+      );
+    const all = await runs();
+    assert.ok(all.every((r) => (r.server === 'alpha') === (r.definition === 'on-alpha')));
+    for (const a of agents)
+      assert.ok(
+        !a.lines.some((l) => l.event === 'run_started' && !String(l.definition).endsWith(String(l.server))),
+      );
+    const history = await withClient(location, (c) =>
+      c.query('select count(*)::int as n from pgbackman.apply_history where revision = $1', [
+        `main@sha1:${sha}`,
+      ]),
+    );
+    assert.equal(history.rows[0].n, 1, 'applied once, by whichever agent came first');
+    const listed = JSON.parse((await cli('get', 'agents', '-o', 'json')).stdout) as {
+      server: string;
+      state: string;
+    }[];
+    assert.deepEqual(
+      listed.map((a) => `${a.server}:${a.state}`),
+      ['alpha:Ready', 'beta:Ready'],
+    );
+  });
+
+  test('the catalogue goes down while dumps run: they go on, and their records arrive when it returns', async () => {
+    const before = (await runs()).length;
+    await catalogueServer.pause();
+    const from = agents.map((a) => a.lines.length);
+    // Dumps taken while the catalogue is down are spooled.
+    for (const [i, a] of agents.entries()) {
+      await a.waitFor((l) => l.event === 'run_spooled', 20_000, from[i]);
+      await a.waitFor((l) => l.event === 'run_finished' && l.status === 'SUCCEEDED', 20_000, from[i]);
+    }
+    const spooledIds = new Set(
+      agents.flatMap((a, i) =>
+        a.lines
+          .slice(from[i])
+          .filter((l) => l.event === 'run_finished' && l.status === 'SUCCEEDED')
+          .map((l) => l.run),
+      ),
+    );
+    await catalogueServer.resume();
+    for (const [i, a] of agents.entries())
+      await a.waitFor((l) => l.event === 'spool_replayed', 30_000, from[i]);
+    const records = await runs();
+    for (const id of spooledIds)
+      assert.equal(records.find((r) => r.id === id)?.status, 'SUCCEEDED', `run ${id} reached the catalogue`);
+    assert.ok(records.length > before);
+  });
+
+  test('an agent that was down records the runs it missed as MISSED', async () => {
+    const beta = agents[1] as AgentProcess;
+    beta.signal('SIGTERM');
+    assert.equal(await beta.exited, 0);
+    await sleep(5_000);
+    const again = start('beta');
+    agents[1] = again;
+    await again.waitFor((l) => l.event === 'runs_missed');
+    const missed = (await runs()).filter((r) => r.status === 'MISSED');
+    assert.equal(missed.length, 1);
+    const described = await cli('describe', 'backup', (missed[0] as { id: string }).id);
+    assert.match(described.stdout, /missed:\n(\s+- "?\d{4}-.+\n){2,}/);
+  });
+});
