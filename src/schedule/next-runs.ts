@@ -48,7 +48,8 @@ export function scheduleInterval(cron: string, timezone: string, at: Date): numb
   let after = job.nextRun(at);
   // At either end of a schedule, the two runs on the side that has them.
   if (before === null && after !== null) [before, after] = [after, job.nextRun(after)];
-  else if (after === null && before !== null) [before, after] = [job.previousRuns(1, before)[0] ?? null, before];
+  else if (after === null && before !== null)
+    [before, after] = [job.previousRuns(1, before)[0] ?? null, before];
   if (before === null || after === null)
     throw new PgbackmanError('INVALID_INPUT', `schedule "${cron}" does not run at least twice`);
   return after.getTime() - before.getTime();

@@ -16,13 +16,22 @@ export function shiftDaysOfWeek(field: string): string {
 function expand(item: string, field: string): number[] {
   const [range = '', stepText, ...rest] = item.split('/');
   const step = stepText === undefined ? 1 : Number(stepText);
-  const bounds = range === '*' ? [0, 6] : range.split('-').map(Number);
+  const bounds =
+    range === '*' ? [0, 6] : range.split('-').map((n) => (/^[0-9]+$/.test(n) ? Number(n) : Number.NaN));
   const lo = bounds[0] ?? Number.NaN;
   const hi = bounds.length === 2 ? (bounds[1] ?? Number.NaN) : lo;
   // The window's days were checked as a cron when applied; anything else here is a bug upstream.
   const valid = [lo, hi, step].every(Number.isInteger) && lo >= 0 && hi <= 7 && lo <= hi && step > 0;
-  if (!valid || rest.length > 0 || bounds.length > 2 || (stepText !== undefined && range !== '*' && bounds.length !== 2))
-    throw new PgbackmanError('INVALID_INPUT', `backupWindow.daysOfWeek "${field}" is not a cron day-of-week field`);
+  if (
+    !valid ||
+    rest.length > 0 ||
+    bounds.length > 2 ||
+    (stepText !== undefined && range !== '*' && bounds.length !== 2)
+  )
+    throw new PgbackmanError(
+      'INVALID_INPUT',
+      `backupWindow.daysOfWeek "${field}" is not a cron day-of-week field`,
+    );
   const days: number[] = [];
   for (let d = lo; d <= hi; d += step) days.push(d % 7);
   return days;
