@@ -5,6 +5,7 @@ import {
   definitionHealth,
   type HealthInput,
   isUnhealthy,
+  type SnapshotHealthInput,
   snapshotHealth,
 } from '../../src/schedule/overdue.ts';
 
@@ -138,7 +139,7 @@ describe('definitionHealth', () => {
 });
 
 describe('snapshotHealth', () => {
-  const snap = {
+  const snap: SnapshotHealthInput = {
     at: at('2026-12-02T12:00:00Z'),
     lastSuccessAt: null,
     lastFailure: null,
@@ -148,7 +149,7 @@ describe('snapshotHealth', () => {
   };
   const cases: {
     name: string;
-    input: Partial<typeof snap> & Record<string, unknown>;
+    input: Partial<SnapshotHealthInput>;
     want: [string, string | null];
   }[] = [
     {
@@ -176,7 +177,7 @@ describe('snapshotHealth', () => {
   ];
   for (const c of cases) {
     test(c.name, () => {
-      const h = snapshotHealth({ ...snap, ...c.input } as Parameters<typeof snapshotHealth>[0]);
+      const h = snapshotHealth({ ...snap, ...c.input });
       assert.deepEqual([h.state, iso(h.nextRun)], c.want);
     });
   }
