@@ -1,6 +1,7 @@
 import type { CatalogueObject } from '../catalogue/list-objects.ts';
 import { resolveSettings } from '../manifest/resolve-settings.ts';
 import { type ResolvedSchedule, resolveSchedule } from './auto-schedule.ts';
+import { nextRun } from './next-runs.ts';
 
 /** Which object's `suspend: true` stops a definition: its own, its node's or its server's. */
 export interface Suspension {
@@ -13,7 +14,7 @@ export interface DefinitionSchedule {
   readonly suspended: Suspension | null;
 }
 
-type Parents = {
+export type Parents = {
   readonly nodes: ReadonlyMap<string, CatalogueObject<'PgSQLNode'>>;
   readonly servers: ReadonlyMap<string, CatalogueObject<'BackupServer'>>;
 };
@@ -64,9 +65,20 @@ export function parentsOf(
   };
 }
 
-/** `auto (03:17)`, or the cron itself; the zone is added when it is not UTC. */
-export function describeSchedule(s: ResolvedSchedule): string {
-  const [minute = '', hour = ''] = s.cron.split(' ');
-  const text = s.auto ? `auto (${hour.padStart(2, '0')}:${minute.padStart(2, '0')})` : s.cron;
-  return s.timezone === 'UTC' ? text : `${text} ${s.timezone}`;
+/** A definition as `get definitions` shows it: the catalogue's object, its resolved schedule and next run. */
+export type DefinitionView = CatalogueObject<'BackupDefinition'> & {
+  readonly resolvedSchedule: ResolvedSchedule;
+  readonly nextRunAt: string | null;
+  readonly suspended: Suspension | null;
+};
+
+/** The view of a definition at `now`: no next run while it, its node or its server is suspended. */
+export function definitionView(
+  definition: CatalogueObject<'BackupDefinition'>,
+  parents: Parents,
+  now: Date,
+): DefinitionView {
+  const { schedule, suspended } = definitionSchedule(definition, parents);
+  const next = suspended === null ? nextRun(schedule.cron, schedule.timezone, now) : null;
+  return { ...definition, resolvedSchedule: schedule, nextRunAt: next?.toISOString() ?? null, suspended };
 }
