@@ -1,5 +1,5 @@
 import { assertNever } from '../errors.ts';
-import { nextRun, scheduleInterval } from './next-runs.ts';
+import { nextRun, previousRun, scheduleInterval } from './next-runs.ts';
 
 export type HealthState = 'OK' | 'OVERDUE' | 'NEVER' | 'SUSPENDED' | 'FAILING';
 
@@ -39,10 +39,22 @@ export function definitionHealth(input: HealthInput): Health {
   const dueFrom =
     lastSuccessAt === null
       ? new Date(input.createdAt.getTime() + scheduleInterval(cron, timezone, input.createdAt))
-      : nextRun(cron, timezone, lastSuccessAt);
+      : nextDueAfter(cron, timezone, lastSuccessAt, now);
   const dueBy = dueFrom === null ? null : new Date(dueFrom.getTime() + input.grace);
   const state = decide(input, dueBy);
   return { state, nextRun: nextRun(cron, timezone, now), dueBy };
+}
+
+/**
+ * The first due time after a success. When the success answered the latest due time (no due time lies
+ * between it and now) that is the next run after now, which every definition on the same cron shares.
+ */
+function nextDueAfter(cron: string, timezone: string, success: Date, now: Date): Date | null {
+  const previous = previousRun(cron, timezone, now);
+  const answered = previous === null || previous.getTime() <= success.getTime();
+  return answered && success.getTime() <= now.getTime()
+    ? nextRun(cron, timezone, now)
+    : nextRun(cron, timezone, success);
 }
 
 export interface SnapshotHealthInput {
