@@ -15,6 +15,9 @@ const node = (name: string, extra = '') =>
 const definition = (name: string, srv: string, nd: string, schedule: string) =>
   `${HEADER}\nkind: BackupDefinition\nmetadata: { name: ${name} }\nspec: { server: ${srv}, node: ${nd}, database: ${name.replace(/-/g, '_')}, schedule: "${schedule}" }\n`;
 
+const snapshot = (name: string, at: string) =>
+  `${HEADER}\nkind: SnapshotDefinition\nmetadata: { name: ${name} }\nspec: { server: b01, node: pg01, database: shop, at: "${at}" }\n`;
+
 const MANIFESTS = [
   server('b01'),
   server('b02'),
@@ -26,7 +29,9 @@ const MANIFESTS = [
   definition('fresh-auto', 'b01', 'pg01', 'auto'),
   definition('paused', 'b01', 'pg02', '0 3 * * *'),
   definition('other-ok', 'b02', 'pg01', '*/5 * * * *'),
-  `${HEADER}\nkind: SnapshotDefinition\nmetadata: { name: before-upgrade }\nspec: { server: b01, node: pg01, database: shop, at: "2099-01-01T00:00:00Z" }\n`,
+  snapshot('before-upgrade', '2099-01-01T00:00:00Z'),
+  snapshot('taken', '2026-01-01T00:00:00Z'),
+  snapshot('broken', '2026-01-01T00:00:00Z'),
 ].join('---\n');
 
 const HOUR = 3_600_000;
@@ -70,6 +75,19 @@ function run(
   return { start, end };
 }
 
+/** The same run, of a snapshot instead of a definition. */
+function snapshotRun(
+  name: string,
+  status: RunEnd['status'],
+  finishedAgo: number,
+  error: string | null = null,
+) {
+  const r = run(name, status, finishedAgo, error);
+  return { ...r, start: { ...r.start, definition: null, snapshot: name } };
+}
+
+const onServer = (server: string, r: ReturnType<typeof run>) => ({ ...r, start: { ...r.start, server } });
+
 for (const backend of BACKENDS) {
   describe(`status (${backend} catalogue)`, () => {
     let catalogue: TestCatalogue;
@@ -91,10 +109,9 @@ for (const backend of BACKENDS) {
           run('late-daily', 'SUCCEEDED', 72 * HOUR),
           run('failing-daily', 'SUCCEEDED', 72 * HOUR),
           run('failing-daily', 'FAILED', HOUR, 'pg_dump: error: permission denied\nfor table x'),
-          {
-            ...run('other-ok', 'SUCCEEDED', 60_000),
-            start: { ...run('other-ok', 'SUCCEEDED', 60_000).start, server: 'b02' },
-          },
+          onServer('b02', run('other-ok', 'SUCCEEDED', 60_000)),
+          snapshotRun('taken', 'SUCCEEDED', 24 * HOUR),
+          snapshotRun('broken', 'FAILED', 24 * HOUR, 'pg_dump: error: server closed the connection'),
         ])
           await upsertRun(db, r);
       });
@@ -122,8 +139,10 @@ for (const backend of BACKENDS) {
           'paused',
           'other-ok',
           'snapshot:before-upgrade',
+          'snapshot:broken',
+          'snapshot:taken',
         ].map(stateOf),
-        ['OK', 'OVERDUE', 'FAILING', 'NEVER', 'SUSPENDED', 'OK', 'NEVER'],
+        ['OK', 'OVERDUE', 'FAILING', 'NEVER', 'SUSPENDED', 'OK', 'NEVER', 'FAILING', undefined],
       );
       assert.match(
         r.stdout,
@@ -132,7 +151,8 @@ for (const backend of BACKENDS) {
       assert.match(r.stdout, /failing-daily .* \S+Z pg_dump: error: permission denied for table x\s+\S+Z\n/);
       assert.match(r.stdout, /paused .* suspended \(node pg02\)\n/);
       assert.match(r.stdout, /snapshot:before-upgrade .* 2099-01-01T00:00:00Z\n/);
-      assert.equal(lines.at(-1), '7 definitions: 2 OK, 1 OVERDUE, 1 FAILING, 2 NEVER, 1 SUSPENDED');
+      assert.match(r.stdout, /snapshot:broken .* pg_dump: error: server closed the connection\s+-\n/);
+      assert.equal(lines.at(-1), '8 definitions: 2 OK, 1 OVERDUE, 2 FAILING, 2 NEVER, 1 SUSPENDED');
     });
 
     test('-o json: last runs, next run, resolved schedule and a summary', async () => {
@@ -172,7 +192,11 @@ for (const backend of BACKENDS) {
         name: 'pg02',
       });
       assert.equal(byName.has('other-ok'), false, '--server b01 leaves out b02');
-      assert.deepEqual(report.summary, { total: 6, OK: 1, OVERDUE: 1, NEVER: 2, FAILING: 1, SUSPENDED: 1 });
+      assert.equal(byName.has('taken'), false, 'a snapshot already taken is not pending');
+      assert.deepEqual((byName.get('broken') as { schedule: unknown }).schedule, {
+        at: '2026-01-01T00:00:00.000Z',
+      });
+      assert.deepEqual(report.summary, { total: 7, OK: 1, OVERDUE: 1, NEVER: 2, FAILING: 2, SUSPENDED: 1 });
     });
 
     test('exit 0 when every definition is OK, NEVER or SUSPENDED', async () => {
