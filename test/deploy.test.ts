@@ -63,7 +63,7 @@ describe('deployment files', () => {
   });
 
   test('the Kubernetes manifests: one agent per server, a volume, and probes on /healthz and /readyz', () => {
-    const docs = parseAllDocuments(read('examples/deploy/kubernetes/agent.yaml')).map((d) => d.toJS());
+    const docs = parseAllDocuments(read('examples/deploy/kubernetes/agent.yaml.txt')).map((d) => d.toJS());
     const set = docs.find((d) => d.kind === 'StatefulSet');
     assert.equal(set.spec.replicas, 1);
     const container = set.spec.template.spec.containers[0];

@@ -9,7 +9,6 @@ const scenarios = readdirSync(EXAMPLES, { withFileTypes: true })
   .filter(
     (e) =>
       e.isDirectory() &&
-      e.name !== 'deploy' && // Kubernetes manifests, not pgbackman's
       readdirSync(join(EXAMPLES, e.name), { recursive: true, encoding: 'utf8' }).some((f) =>
         /\.ya?ml$/.test(f),
       ),
@@ -32,7 +31,7 @@ describe('examples/', () => {
   }
 
   test('all scenarios validate together (names are unique across them)', async () => {
-    const r = await runCli(['validate', ...scenarios.map((s) => `examples/${s}`)]);
+    const r = await runCli(['validate', 'examples']);
     assert.equal(r.code, 0, r.stderr);
   });
 });

@@ -1,7 +1,7 @@
 import type { Queryable } from './catalogue-db.ts';
 
 // Every statement on pgbackman.backup_runs: the run's record (start, end, a spooled upsert, verify), the
-// runs left RUNNING, and the listing `get backups` and `describe backup` read.
+// runs left RUNNING, the listing `get backups` and `describe backup` read, and the last runs `status` reads.
 
 export interface RunStart {
   readonly id: string;
@@ -314,4 +314,58 @@ function toRun(r: Record<string, unknown>): BackupRun {
     revision: str(r.revision),
     missed: (r.missed ?? null) as string[] | null,
   };
+}
+
+/** A definition's (or snapshot's) newest success, and its newest failure after that success. */
+export interface LastRuns {
+  readonly kind: 'BackupDefinition' | 'SnapshotDefinition';
+  readonly name: string;
+  readonly lastSuccess: { readonly id: string; readonly at: string; readonly bytes: number | null } | null;
+  readonly lastFailure: { readonly id: string; readonly at: string; readonly error: string | null } | null;
+}
+
+// Two probes per definition on (definition|snapshot, started_at desc); the failure probe stops at the last
+// success, so a definition with a long history costs no more than a new one.
+const lastRunsOf = (table: string, column: string, kind: string) => `
+  select '${kind}' as kind, d.name, s.id::text as success_id, s.at as success_at, s.dump_bytes::text as success_bytes,
+         f.id::text as failure_id, f.at as failure_at, f.error as failure_error
+    from pgbackman.${table} d
+    left join lateral (
+      select r.id, r.started_at, coalesce(r.finished_at, r.started_at) as at, r.dump_bytes from pgbackman.backup_runs r
+       where r.${column} = d.name and r.status = 'SUCCEEDED' order by r.started_at desc limit 1) s on true
+    left join lateral (
+      select r.id, coalesce(r.finished_at, r.started_at) as at, r.error from pgbackman.backup_runs r
+       where r.${column} = d.name and r.status = 'FAILED' and r.started_at > coalesce(s.started_at, '-infinity')
+       order by r.started_at desc limit 1) f on true
+   where d.server = coalesce($1::text, d.server)`;
+
+/** The last runs of every backup definition and snapshot (of one server), in one statement. */
+export async function lastRuns(q: Queryable, filter: { readonly server?: string } = {}): Promise<LastRuns[]> {
+  const rows = await q.query<Record<string, unknown>>(
+    `${lastRunsOf('backup_definitions', 'definition', 'BackupDefinition')}
+     union all
+     ${lastRunsOf('snapshot_definitions', 'snapshot', 'SnapshotDefinition')}`,
+    [filter.server ?? null],
+  );
+  const time = (v: unknown) => new Date(v as string).toISOString();
+  return rows.map((r) => ({
+    kind: r.kind as LastRuns['kind'],
+    name: String(r.name),
+    lastSuccess:
+      r.success_id === null
+        ? null
+        : {
+            id: String(r.success_id),
+            at: time(r.success_at),
+            bytes: r.success_bytes === null ? null : Number(r.success_bytes),
+          },
+    lastFailure:
+      r.failure_id === null
+        ? null
+        : {
+            id: String(r.failure_id),
+            at: time(r.failure_at),
+            error: r.failure_error === null ? null : String(r.failure_error),
+          },
+  }));
 }

@@ -239,6 +239,23 @@ export function buildProgram(): Command {
       );
     });
 
+  program
+    .command('status')
+    .description(
+      'last success, last failure, next run and state of each backup definition (and pending snapshot); exit 1 when any is OVERDUE or FAILING',
+    )
+    .option('--server <name>', 'only the definitions of this backup server')
+    .option(
+      '--grace <duration>',
+      'how long after a due time a success may come before it is OVERDUE (30s, 10m, 1h, 1d)',
+      '10m',
+    )
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (opts: { server?: string; grace: string; output: 'text' | 'json' }, cmd: Command) => {
+      const { runStatus } = await import('./commands/status.ts');
+      process.exitCode = await runStatus(catalogueOf(cmd), opts, processOutput());
+    });
+
   const catalogue = program.command('catalogue').description('manage the catalogue database itself');
   catalogue
     .command('migrate')

@@ -2,12 +2,13 @@ import { Cron } from 'croner';
 import { messageOf } from '../errors.ts';
 import { didYouMean } from './suggest.ts';
 
-const UNIT_MS = { w: 604_800_000, d: 86_400_000, h: 3_600_000, m: 60_000 } as const;
+// Seconds are for command-line flags (`--grace 30s`); the manifests' duration pattern has no `s`.
+const UNIT_MS = { w: 604_800_000, d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 } as const;
 
-/** Milliseconds of a duration such as `14d`, `36h` or `1w3d` (the schema has checked its shape). */
+/** Milliseconds of a duration such as `14d`, `36h` or `1w3d` (the schema or the caller has checked its shape). */
 export function parseDuration(text: string): number {
   let total = 0;
-  for (const [, n, unit] of text.matchAll(/([0-9]+)([wdhm])/g)) {
+  for (const [, n, unit] of text.matchAll(/([0-9]+)([wdhms])/g)) {
     total += Number(n) * UNIT_MS[unit as keyof typeof UNIT_MS];
   }
   return total;

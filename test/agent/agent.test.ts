@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { type AgentProcess, startAgent } from '../support/agent-process.ts';
 import { createTestCatalogue, type TestCatalogue } from '../support/catalogues.ts';
@@ -181,7 +182,12 @@ describe('pgbackman agent on a git repository (PostgreSQL catalogue)', () => {
     await blocker.query('lock table t in access exclusive mode');
     agent = start();
     const started = await agent.waitFor((l) => l.event === 'run_started');
-    const runningBefore = (await runs()).filter((r) => r.status === 'RUNNING');
+    let runningBefore: Run[] = [];
+    // The start is recorded just after it is logged: asked until it shows.
+    for (let i = 0; i < 50 && runningBefore.length === 0; i++) {
+      runningBefore = (await runs()).filter((r) => r.status === 'RUNNING');
+      if (runningBefore.length === 0) await sleep(100);
+    }
     assert.equal(runningBefore.length, 1, 'the run is recorded RUNNING while it waits');
     agent.signal('SIGKILL');
     await agent.exited;

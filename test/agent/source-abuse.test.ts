@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { type AgentProcess, startAgent } from '../support/agent-process.ts';
 import { createTestCatalogue, type TestCatalogue } from '../support/catalogues.ts';
 import { localSetup } from '../support/fixtures.ts';
-import { createTestRepo, type TestRepo } from '../support/git-repo.ts';
+import { createTestRepo } from '../support/git-repo.ts';
 import { runCli } from '../support/run-cli.ts';
 import { testServerUrl } from '../support/test-database.ts';
 

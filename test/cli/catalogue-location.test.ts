@@ -160,7 +160,10 @@ describe('verify results are visible where people look', () => {
   test('unknown filter values are refused with the allowed ones (exit 64), not answered with an empty list', async () => {
     const bogus = await cli('get', 'backups', '--status', 'BOGUS');
     assert.equal(bogus.code, 64);
-    assert.equal(bogus.stderr, 'error[USAGE]: --status: "BOGUS" is not one of RUNNING, SUCCEEDED, FAILED\n');
+    assert.equal(
+      bogus.stderr,
+      'error[USAGE]: --status: "BOGUS" is not one of RUNNING, SUCCEEDED, FAILED, MISSED\n',
+    );
     const corrupt = await cli('get', 'backups', '--status', 'CORRUPT');
     assert.equal(corrupt.code, 64);
     assert.match(corrupt.stderr, /CORRUPT is a verify result: use --verify CORRUPT/);

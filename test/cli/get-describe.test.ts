@@ -25,12 +25,17 @@ for (const backend of BACKENDS) {
       const r = await cli('get', 'definitions', '--server', 'single-backup01');
       assert.equal(r.code, 0, r.stderr);
       const lines = r.stdout.trimEnd().split('\n');
-      assert.match(lines[0] ?? '', /^NAME\s+SERVER\s+NODE\s+DATABASE\s+CODE\s+SCHEDULE\s+RETENTION\s+FLAGS$/);
+      assert.match(
+        lines[0] ?? '',
+        /^NAME\s+SERVER\s+NODE\s+DATABASE\s+CODE\s+SCHEDULE\s+RESOLVED\s+NEXT RUN\s+RETENTION\s+FLAGS$/,
+      );
       assert.ok(lines.slice(1).every((l) => l.includes('single-backup01')));
       assert.match(
         r.stdout,
-        /single-shop-nightly\s+single-backup01\s+single-pg01\s+shop\s+FULL\s+30 2 \* \* \*\s+14d, keep 3/,
+        /single-shop-nightly\s+single-backup01\s+single-pg01\s+shop\s+FULL\s+30 2 \* \* \*\s+30 2 \* \* \* Europe\/Oslo\s+\d{4}-\d\d-\d\dT0[01]:30:00Z\s+14d, keep 3/,
       );
+      // auto: a minute of single-pg01's 01:00-05:00 window from sha256("BackupDefinition/single-crm-auto").
+      assert.match(r.stdout, /single-crm-auto\s+.*\s+auto\s+auto \(01:23\)\s+\d{4}-\d\d-\d\dT01:23:00Z\s/);
     });
 
     test('get -o json is stable for scripts', async () => {

@@ -1,15 +1,19 @@
 import { stringify } from 'yaml';
 import { type BackupRun, listBackups } from '../../catalogue/backup-runs.ts';
-import { type CatalogueObject, listObjects } from '../../catalogue/list-objects.ts';
+import type { Queryable } from '../../catalogue/catalogue-db.ts';
+import { type CatalogueObject, listObjects, type ObjectFilter } from '../../catalogue/list-objects.ts';
 import { requireCurrentSchema } from '../../catalogue/migrate.ts';
 import { withCatalogue } from '../../catalogue/open-catalogue.ts';
 import { assertNever, PgbackmanError } from '../../errors.ts';
 import { parseDuration } from '../../manifest/check-values.ts';
 import type { Kind } from '../../manifest/kinds.ts';
+import { type DefinitionView, definitionView, parentsOf } from '../../schedule/definition-schedule.ts';
+import { DURATION_FLAG } from '../duration-flag.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { humanBytes } from '../human-bytes.ts';
 import type { Output } from '../output.ts';
 import { renderTable } from '../render-table.ts';
+import { nextRunText, scheduleText } from '../schedule-text.ts';
 
 export const RESOURCES: Readonly<Record<string, Kind | 'backups'>> = {
   servers: 'BackupServer',
@@ -59,7 +63,9 @@ export async function runGet(
             ...pick(flags, ['status', 'verify', 'limit']),
             ...(flags.since ? { since: since(flags.since) } : {}),
           })
-        : await listObjects(db, what, filter);
+        : what === 'BackupDefinition'
+          ? await definitionViews(db, filter)
+          : await listObjects(db, what, filter);
     if (flags.output === 'json') output.out.write(`${JSON.stringify(items, null, 2)}\n`);
     else if (flags.output === 'yaml') output.out.write(stringify(items));
     else if (items.length === 0) output.err.write(`No ${resource} found.\n`);
@@ -73,6 +79,14 @@ export async function runGet(
   });
 }
 
+/** Definitions with their resolved schedule and next run, which need their nodes and servers. */
+async function definitionViews(db: Queryable, filter: ObjectFilter): Promise<DefinitionView[]> {
+  const definitions = await listObjects(db, 'BackupDefinition', filter);
+  const parents = parentsOf(await listObjects(db, 'PgSQLNode'), await listObjects(db, 'BackupServer'));
+  const now = new Date();
+  return definitions.map((d) => definitionView(d, parents, now));
+}
+
 function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<Pick<T, K>> {
   return Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]])) as Partial<
     Pick<T, K>
@@ -81,7 +95,7 @@ function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<Pic
 
 /** `--since 7d` (a duration back from now) or `--since 2026-11-01T00:00:00Z`. */
 function since(text: string): Date {
-  if (/^([0-9]+[wdhm])+$/.test(text)) return new Date(Date.now() - parseDuration(text));
+  if (DURATION_FLAG.test(text)) return new Date(Date.now() - parseDuration(text));
   const t = Date.parse(text);
   if (Number.isNaN(t))
     throw new PgbackmanError(
@@ -136,14 +150,27 @@ function objectRows(kind: Kind, items: CatalogueObject[]): [string[], string[][]
       ];
     case 'BackupDefinition':
       return [
-        ['NAME', 'SERVER', 'NODE', 'DATABASE', 'CODE', 'SCHEDULE', 'RETENTION', 'FLAGS'],
-        items.map((o) => [
+        [
+          'NAME',
+          'SERVER',
+          'NODE',
+          'DATABASE',
+          'CODE',
+          'SCHEDULE',
+          'RESOLVED',
+          'NEXT RUN',
+          'RETENTION',
+          'FLAGS',
+        ],
+        (items as DefinitionView[]).map((o) => [
           o.name,
           s(o, 'server'),
           s(o, 'node'),
           s(o, 'database'),
           s(o, 'code'),
           s(o, 'schedule'),
+          scheduleText(o.resolvedSchedule),
+          nextRunText(o.nextRunAt, o.suspended),
           retention(o),
           flags(o),
         ]),

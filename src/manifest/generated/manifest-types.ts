@@ -309,7 +309,7 @@ export interface PgSQLNode {
      */
     maxConcurrentDumps?: number;
     /**
-     * Where 'schedule: auto' places dumps: a stable time from start up to end, read in the node's defaults.timezone (UTC when unset). A window may wrap past midnight (22:00-04:00); its days are those of its start. The cron-style fields choose the days.
+     * Where 'schedule: auto' places dumps: a minute from start up to (not including) end, read in the node's defaults.timezone (UTC when unset), chosen from a SHA-256 hash of the definition's Kind/name, so it is the same on every agent and restart, spread evenly over the window and independent of other definitions. A window may wrap past midnight (22:00-04:00); its days are those of its start, so a minute after midnight runs one day later (daysOfWeek 1-5 becomes 2-6). When a wrapping window sets daysOfMonth or months (which cron cannot move by a day), only its part before midnight is used. The cron-style fields choose the days; see docs/cli.md, Schedules.
      */
     backupWindow?: {
       start?: ClockTime;
