@@ -314,7 +314,8 @@ export class Agent {
     if (this.#stopping) return;
     try {
       const work = await this.#link.use((db) => readServerWork(db, this.#o.server));
-      if (work.server === undefined && this.#serverKnown !== false)
+      // Before the first reconcile an empty catalogue is expected; after it, a missing server is worth a warning.
+      if (work.server === undefined && this.#serverKnown !== false && this.#conditions.length > 0)
         this.#log.warn(
           { event: 'server_unknown' },
           `the catalogue has no BackupServer/${this.#o.server}: nothing to schedule`,

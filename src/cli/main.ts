@@ -221,6 +221,15 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('demo')
+    .description('try it: a throwaway PostgreSQL node and an agent that dumps it every 15 s, until Ctrl-C')
+    .option('--state-dir <dir>', 'where the demo keeps its catalogue, manifests and dumps', '.pgbackman-demo')
+    .action(async (opts: { stateDir: string }) => {
+      const { runDemoCommand } = await import('./commands/demo.ts');
+      process.exitCode = await runDemoCommand(opts.stateDir, version, processOutput());
+    });
+
+  program
     .command('reconcile')
     .description('ask the agents to fetch and reconcile now, and wait for what they report')
     .option('--server <name>', 'only the agents of this backup server')
