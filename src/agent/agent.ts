@@ -4,6 +4,7 @@ import type { DumpJob, DumpResult, RunDumpOptions } from '../backup/run-dump.ts'
 import { type Condition, heartbeat, registerAgent } from '../catalogue/agents.ts';
 import type { CatalogueSession } from '../catalogue/catalogue-session.ts';
 import { requireCurrentSchema } from '../catalogue/migrate.ts';
+import { safeLocation } from '../catalogue/open-catalogue.ts';
 import { unreachableReason } from '../catalogue/unreachable.ts';
 import { messageOf } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -14,6 +15,7 @@ import { CatalogueLink, runSessionFor } from './catalogue-link.ts';
 import { conditionsOf, type ReconcileOutcome } from './conditions.ts';
 import { startListening } from './listen.ts';
 import { reconcileRevision } from './reconcile-source.ts';
+import { loadSchedule, saveSchedule } from './schedule-cache.ts';
 import { readServerWork } from './server-jobs.ts';
 import { settleOnStart } from './start-up.ts';
 
@@ -33,6 +35,8 @@ export interface AgentOptions {
   readonly graceMs: number;
   readonly apply: boolean;
   readonly secretsDir: string;
+  /** Where the agent keeps its schedule for a start while the catalogue is down (the job cache). */
+  readonly scheduleCache?: string;
   readonly version: string;
   readonly logger: Logger;
   readonly executor: Executor;
@@ -74,6 +78,7 @@ export class Agent {
   #pendingToken: string | null = null;
   #scheduled = false;
   #serverKnown: boolean | undefined;
+  #refreshFailing = false;
   #fetched = false;
   #stops: (() => Promise<void>)[] = [];
   #loop: Promise<void> | undefined;
@@ -338,6 +343,7 @@ export class Agent {
         server: work.server?.spec.maxConcurrentDumps ?? 2,
         node: (name) => work.nodeLimits.get(name) ?? 1,
       });
+      this.#refreshFailing = false;
       const counts = this.#scheduler.sync(work.entries);
       if (!this.#scheduled || counts.added + counts.changed + counts.removed > 0)
         this.#log.info(
@@ -347,10 +353,44 @@ export class Agent {
       this.#scheduled = true;
       this.#o.observe?.({ kind: 'scheduled', entries: work.entries.length });
       for (const entry of catchUp) this.#due(entry);
+      if (this.#o.scheduleCache !== undefined && counts.added + counts.changed + counts.removed > 0)
+        await saveSchedule(this.#o.scheduleCache, {
+          catalogue: safeLocation(this.#o.location),
+          server: this.#o.server,
+          entries: work.entries,
+        }).catch((err: unknown) =>
+          this.#log.warn({ event: 'cache_failed' }, `the schedule could not be cached: ${messageOf(err)}`),
+        );
+    } catch (err) {
+      // Said once per outage, not at every retry.
+      if (!this.#refreshFailing)
+        this.#log.warn(
+          { event: 'schedule_not_refreshed' },
+          `the schedule was not refreshed (the one in force is kept): ${messageOf(err)}`,
+        );
+      this.#refreshFailing = true;
+      if (!this.#scheduled && unreachableReason(err) !== undefined) await this.#scheduleFromCache();
+    }
+  }
+
+  /** A start while the catalogue is down: the schedule the agent had, so promised dumps are still taken. */
+  async #scheduleFromCache(): Promise<void> {
+    if (this.#o.scheduleCache === undefined) return;
+    try {
+      const cached = await loadSchedule(this.#o.scheduleCache, {
+        catalogue: safeLocation(this.#o.location),
+        server: this.#o.server,
+      });
+      this.#scheduler.sync(cached.entries);
+      this.#scheduled = true;
+      this.#log.warn(
+        { event: 'schedule_from_cache', entries: cached.entries.length, cachedAt: cached.cachedAt },
+        `the catalogue cannot be reached: running the schedule cached at ${cached.cachedAt} (${cached.entries.length} dump(s)); records are spooled`,
+      );
     } catch (err) {
       this.#log.warn(
-        { event: 'schedule_not_refreshed' },
-        `the schedule was not refreshed: ${messageOf(err)}`,
+        { event: 'no_cached_schedule' },
+        `nothing to run until the catalogue answers: ${messageOf(err)}`,
       );
     }
   }

@@ -149,4 +149,29 @@ describe('agents of two servers on one PostgreSQL catalogue', () => {
     const described = await cli('describe', 'backup', (missed[0] as { id: string }).id);
     assert.match(described.stdout, /missed:\n(\s+- "?\d{4}-.+\n){2,}/);
   });
+
+  test('an agent restarted while the catalogue is down runs the schedule it cached, and its records arrive later', async () => {
+    const alpha = agents[0] as AgentProcess;
+    alpha.signal('SIGTERM');
+    assert.equal(await alpha.exited, 0);
+    await catalogueServer.pause();
+    const again = start('alpha');
+    agents[0] = again;
+    try {
+      await again.waitFor((l) => l.event === 'schedule_from_cache');
+      const done = await again.waitFor(
+        (l) =>
+          l.event === 'run_finished' &&
+          l.status === 'SUCCEEDED' &&
+          l.definition === 'BackupDefinition/on-alpha',
+      );
+      assert.ok(again.lines.some((l) => l.event === 'run_spooled'));
+      await catalogueServer.resume();
+      await again.waitFor((l) => l.event === 'spool_replayed', 30_000);
+      const record = (await runs()).find((r) => r.id === done.run);
+      assert.equal(record?.status, 'SUCCEEDED');
+    } finally {
+      await catalogueServer.resume().catch(() => undefined);
+    }
+  });
 });

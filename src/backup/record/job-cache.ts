@@ -76,7 +76,7 @@ export async function readCachedJob(
 }
 
 /** The cache names the binaries a run starts and where it writes: only its owner may have written it. */
-async function requirePrivate(path: string): Promise<void> {
+export async function requirePrivate(path: string): Promise<void> {
   const s = await stat(path);
   const uid = process.getuid?.();
   if ((uid !== undefined && s.uid !== uid) || (s.mode & 0o022) !== 0)

@@ -56,6 +56,7 @@ export async function runAgent(flags: AgentFlags, version: string, output: Outpu
     graceMs: flags.graceMs,
     apply: flags.apply,
     secretsDir: flags.secretsDir ?? (process.env.PGBACKMAN_SECRETS_DIR || DEFAULT_SECRETS_DIR),
+    scheduleCache: join(stateDir, 'cache', 'schedule.json'),
     version,
     logger,
     executor: runDump,
