@@ -101,7 +101,11 @@ export class AgentMetrics {
         this.set(running());
       },
     });
-    this.queueDepth = new Gauge({ name: 'pgbackman_queue_depth', help: 'Runs waiting for a slot', registers });
+    this.queueDepth = new Gauge({
+      name: 'pgbackman_queue_depth',
+      help: 'Runs waiting for a slot',
+      registers,
+    });
     this.spoolRecords = new Gauge({
       name: 'pgbackman_spool_records',
       help: 'Run records waiting in the spool for the catalogue',
@@ -172,15 +176,16 @@ export class AgentMetrics {
       this.revision.set({ revision: report.revision }, 1);
       this.currentRevision = report.revision;
     }
-    if (report.succeededAt !== undefined)
-      this.reconcileLastSuccess.set(report.succeededAt.getTime() / 1000);
+    if (report.succeededAt !== undefined) this.reconcileLastSuccess.set(report.succeededAt.getTime() / 1000);
   }
 
   /** Drops the series of definitions no longer in the manifests, so deleted ones do not linger. */
   async retainDefinitions(names: Iterable<string>): Promise<void> {
     const keep = new Set(names);
-    const metrics: { get(): Promise<MetricObjectWithValues<MetricValue<string>>>; remove(l: Labels): void }[] =
-      [this.lastSuccess, this.bytes, this.duration, this.failures];
+    const metrics: {
+      get(): Promise<MetricObjectWithValues<MetricValue<string>>>;
+      remove(l: Labels): void;
+    }[] = [this.lastSuccess, this.bytes, this.duration, this.failures];
     for (const metric of metrics) {
       const stale = new Map<string, Labels>();
       for (const { labels } of (await metric.get()).values) {

@@ -1,6 +1,13 @@
 import type { Writable } from 'node:stream';
 
-const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO ', 40: 'WARN ', 50: 'ERROR', 60: 'FATAL' };
+const LEVELS: Record<number, string> = {
+  10: 'TRACE',
+  20: 'DEBUG',
+  30: 'INFO ',
+  40: 'WARN ',
+  50: 'ERROR',
+  60: 'FATAL',
+};
 // Said by every line or by the layout itself, so not repeated as key=value.
 const HIDDEN = new Set(['level', 'time', 'pid', 'hostname', 'msg']);
 
@@ -12,7 +19,8 @@ export function prettyLine(json: string): string {
   } catch {
     return json.endsWith('\n') ? json : `${json}\n`;
   }
-  const time = typeof entry.time === 'string' || typeof entry.time === 'number' ? new Date(entry.time) : new Date();
+  const time =
+    typeof entry.time === 'string' || typeof entry.time === 'number' ? new Date(entry.time) : new Date();
   const level = LEVELS[entry.level as number] ?? String(entry.level);
   const fields = Object.entries(entry)
     .filter(([key, value]) => !HIDDEN.has(key) && value !== undefined)

@@ -19,7 +19,8 @@ export const REDACT_CENSOR = '[Redacted]';
 // A URL up to the end of its token; it stops at a JSON string's quote or escape, so it stays in one value.
 const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>\\]+/gi;
 // libpq keyword/value (`password=…`, quoted or not), PGPASSWORD=…, and `?password=…` in a URL's query.
-const KEYWORD_IN_TEXT = /\b(\w*(?:password|passwd|secret|token))(\s*=\s*)('(?:\\.|[^'\\])*'|(?:\\.|[^\s"'\\&])+)/gi;
+const KEYWORD_IN_TEXT =
+  /\b(\w*(?:password|passwd|secret|token))(\s*=\s*)('(?:\\.|[^'\\])*'|(?:\\.|[^\s"'\\&])+)/gi;
 // A token given as the user name of an http(s) URL (`https://ghp_…@github.com`): git accepts it as a password.
 const TOKEN_AS_USER = /^(https?:\/\/)[^:@/?#\s]+@/i;
 
