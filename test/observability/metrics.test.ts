@@ -1,22 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { AgentMetrics, type RunOutcome } from '../../src/observability/metrics.ts';
+import { METRIC_TYPES } from '../support/metric-names.ts';
 import { type Family, parsePromText, samplesOf } from '../support/prom-text.ts';
-
-export const METRIC_TYPES: Record<string, string> = {
-  pgbackman_build_info: 'gauge',
-  pgbackman_backup_last_success_timestamp_seconds: 'gauge',
-  pgbackman_backup_duration_seconds: 'histogram',
-  pgbackman_backup_bytes: 'gauge',
-  pgbackman_backup_failures_total: 'counter',
-  pgbackman_backups_running: 'gauge',
-  pgbackman_queue_depth: 'gauge',
-  pgbackman_spool_records: 'gauge',
-  pgbackman_catalogue_up: 'gauge',
-  pgbackman_reconcile_last_success_timestamp_seconds: 'gauge',
-  pgbackman_reconcile_condition: 'gauge',
-  pgbackman_source_revision_info: 'gauge',
-};
 
 const run = (over: Partial<RunOutcome> = {}): RunOutcome => ({
   definition: 'shop-daily',
