@@ -83,6 +83,22 @@ describe('secrets never reach the log', () => {
     assert.equal(typeof lines[8]?.pid, 'number');
   });
 
+  test('secret keys at any depth, any case; a key that only names a secret file is kept', () => {
+    const { logger, output } = capture('json');
+    logger.info({
+      a: { b: { c: { db_password: 'hunter2', passwordFile: '/etc/pgbackman/pg01.pass' } } },
+      request: { headers: { Authorization: 'Bearer ghp_T0KEN', accept: 'text/plain' } },
+      steps: [{ env: { GIT_TOKEN: 's3cr3t' } }],
+    });
+    assertNoSecret(output());
+    assert.deepEqual(JSON.parse(output()), {
+      ...JSON.parse(output()),
+      a: { b: { c: { db_password: '[Redacted]', passwordFile: '/etc/pgbackman/pg01.pass' } } },
+      request: { headers: { Authorization: '[Redacted]', accept: 'text/plain' } },
+      steps: [{ env: { GIT_TOKEN: '[Redacted]' } }],
+    });
+  });
+
   test('human (the CLI): the same lines as before, secrets hidden', () => {
     const { logger, output } = capture('human');
     logger.info('catalogue postgres://backup:hunter2@db/pgbackman');
