@@ -50,6 +50,7 @@ export class AgentMetrics {
   private readonly bytes: Gauge<'definition' | 'node' | 'database'>;
   private readonly duration: Histogram<'definition' | 'node' | 'status'>;
   private readonly failures: Counter<'definition' | 'node' | 'reason'>;
+  private readonly runningGauge: Gauge;
   private readonly queueDepth: Gauge;
   private readonly spoolRecords: Gauge;
   private readonly catalogueUp: Gauge;
@@ -61,18 +62,14 @@ export class AgentMetrics {
   constructor(options: { readonly version: string }) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    new Gauge({
-      name: 'pgbackman_build_info',
-      help: 'pgbackman version; always 1',
-      labelNames: ['version'],
-      registers,
-    }).set({ version: options.version }, 1);
-    this.lastSuccess = new Gauge({
-      name: 'pgbackman_backup_last_success_timestamp_seconds',
-      help: 'When the last successful dump of a definition finished (Unix time); failures never set it',
-      labelNames: ['definition', 'node', 'database'],
-      registers,
-    });
+    const gauge = <L extends string = string>(name: string, help: string, labelNames: readonly L[] = []) =>
+      new Gauge<L>({ name: `pgbackman_${name}`, help, labelNames, registers });
+    gauge('build_info', 'pgbackman version; always 1', ['version']).set({ version: options.version }, 1);
+    this.lastSuccess = gauge(
+      'backup_last_success_timestamp_seconds',
+      'When the last successful dump of a definition finished (Unix time); failures never set it',
+      ['definition', 'node', 'database'],
+    );
     this.duration = new Histogram({
       name: 'pgbackman_backup_duration_seconds',
       help: 'How long dumps took, by outcome',
@@ -80,69 +77,45 @@ export class AgentMetrics {
       buckets: DURATION_BUCKETS,
       registers,
     });
-    this.bytes = new Gauge({
-      name: 'pgbackman_backup_bytes',
-      help: 'Size of the last successful dump',
-      labelNames: ['definition', 'node', 'database'],
-      registers,
-    });
+    this.bytes = gauge('backup_bytes', 'Size of the last successful dump', [
+      'definition',
+      'node',
+      'database',
+    ]);
     this.failures = new Counter({
       name: 'pgbackman_backup_failures_total',
       help: 'Failed dumps, by error code',
       labelNames: ['definition', 'node', 'reason'],
       registers,
     });
-    const running = () => this.running;
-    new Gauge({
-      name: 'pgbackman_backups_running',
-      help: 'Dumps in progress',
-      registers,
-      collect() {
-        this.set(running());
-      },
-    });
-    this.queueDepth = new Gauge({
-      name: 'pgbackman_queue_depth',
-      help: 'Runs waiting for a slot',
-      registers,
-    });
-    this.spoolRecords = new Gauge({
-      name: 'pgbackman_spool_records',
-      help: 'Run records waiting in the spool for the catalogue',
-      registers,
-    });
-    this.catalogueUp = new Gauge({
-      name: 'pgbackman_catalogue_up',
-      help: '1 when the last catalogue call succeeded, 0 while runs are spooled',
-      registers,
-    });
-    this.reconcileLastSuccess = new Gauge({
-      name: 'pgbackman_reconcile_last_success_timestamp_seconds',
-      help: 'When the manifests were last reconciled successfully (Unix time)',
-      registers,
-    });
-    this.condition = new Gauge({
-      name: 'pgbackman_reconcile_condition',
-      help: "The agent's reconcile conditions: 1 for the status each type has, 0 for the others",
-      labelNames: ['type', 'status'],
-      registers,
-    });
-    this.revision = new Gauge({
-      name: 'pgbackman_source_revision_info',
-      help: 'The source revision applied; always 1',
-      labelNames: ['revision'],
-      registers,
-    });
+    this.runningGauge = gauge('backups_running', 'Dumps in progress');
+    this.queueDepth = gauge('queue_depth', 'Runs waiting for a slot');
+    this.spoolRecords = gauge('spool_records', 'Run records waiting in the spool for the catalogue');
+    this.catalogueUp = gauge(
+      'catalogue_up',
+      '1 when the last catalogue call succeeded, 0 while runs are spooled',
+    );
+    this.reconcileLastSuccess = gauge(
+      'reconcile_last_success_timestamp_seconds',
+      'When the manifests were last reconciled successfully (Unix time)',
+    );
+    this.condition = gauge(
+      'reconcile_condition',
+      "The agent's reconcile conditions: 1 for the status each type has, 0 for the others",
+      ['type', 'status'],
+    );
+    this.revision = gauge('source_revision_info', 'The source revision applied; always 1', ['revision']);
     this.reconciled({ conditions: { Ready: 'Unknown', Reconciling: 'Unknown', Stalled: 'Unknown' } });
   }
 
   runStarted(): void {
-    this.running++;
+    this.runningGauge.set(++this.running);
   }
 
   /** Ends what runStarted began; only a success moves the last-success time and size. */
   runFinished(run: RunOutcome): void {
     this.running = Math.max(0, this.running - 1);
+    this.runningGauge.set(this.running);
     const { definition, node } = run;
     this.duration.observe({ definition, node, status: run.status }, run.durationMs / 1000);
     if (run.status === 'FAILED') {
