@@ -1,0 +1,178 @@
+import {
+  Counter,
+  collectDefaultMetrics,
+  Gauge,
+  Histogram,
+  type MetricObjectWithValues,
+  type MetricValue,
+  Registry,
+} from 'prom-client';
+import type { ErrorCode } from '../errors.ts';
+
+/** One finished run, as `runDump`'s DumpResult and its job describe it. */
+export interface RunOutcome {
+  /** The BackupDefinition's or Snapshot's name (not its run id: labels stay few). */
+  readonly definition: string;
+  readonly node: string;
+  /** undefined, null or '' for a CLUSTER dump; exported as ''. */
+  readonly database?: string | null | undefined;
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly durationMs: number;
+  readonly bytes?: number | null | undefined;
+  /** Why it failed; a failure without one is counted as INTERNAL. */
+  readonly errorCode?: ErrorCode | null | undefined;
+  readonly finishedAt: Date;
+}
+
+export const CONDITION_TYPES = ['Ready', 'Reconciling', 'Stalled'] as const;
+export const CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const;
+export type ConditionType = (typeof CONDITION_TYPES)[number];
+export type ConditionStatus = (typeof CONDITION_STATUSES)[number];
+
+export interface ReconcileReport {
+  readonly conditions: Readonly<Record<ConditionType, ConditionStatus>>;
+  /** The source revision now applied; undefined before the first fetch. */
+  readonly revision?: string | undefined;
+  /** Set when this reconcile succeeded. */
+  readonly succeededAt?: Date | undefined;
+}
+
+type Labels = Record<string, string | number>;
+
+// A dump takes seconds to hours: 1 s … 6 h.
+const DURATION_BUCKETS = [1, 5, 15, 30, 60, 300, 900, 1800, 3600, 7200, 14400, 21600];
+
+/** The agent's Prometheus metrics, in a registry of its own (the global one is never touched). */
+export class AgentMetrics {
+  readonly registry = new Registry();
+  private running = 0;
+  private readonly lastSuccess: Gauge<'definition' | 'node' | 'database'>;
+  private readonly bytes: Gauge<'definition' | 'node' | 'database'>;
+  private readonly duration: Histogram<'definition' | 'node' | 'status'>;
+  private readonly failures: Counter<'definition' | 'node' | 'reason'>;
+  private readonly runningGauge: Gauge;
+  private readonly queueDepth: Gauge;
+  private readonly spoolRecords: Gauge;
+  private readonly catalogueUp: Gauge;
+  private readonly reconcileLastSuccess: Gauge;
+  private readonly condition: Gauge<'type' | 'status'>;
+  private readonly revision: Gauge<'revision'>;
+  private currentRevision: string | undefined;
+
+  constructor(options: { readonly version: string }) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    const gauge = <L extends string = string>(name: string, help: string, labelNames: readonly L[] = []) =>
+      new Gauge<L>({ name: `pgbackman_${name}`, help, labelNames, registers });
+    gauge('build_info', 'pgbackman version; always 1', ['version']).set({ version: options.version }, 1);
+    this.lastSuccess = gauge(
+      'backup_last_success_timestamp_seconds',
+      'When the last successful dump of a definition finished (Unix time); failures never set it',
+      ['definition', 'node', 'database'],
+    );
+    this.duration = new Histogram({
+      name: 'pgbackman_backup_duration_seconds',
+      help: 'How long dumps took, by outcome',
+      labelNames: ['definition', 'node', 'status'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.bytes = gauge('backup_bytes', 'Size of the last successful dump', [
+      'definition',
+      'node',
+      'database',
+    ]);
+    this.failures = new Counter({
+      name: 'pgbackman_backup_failures_total',
+      help: 'Failed dumps, by error code',
+      labelNames: ['definition', 'node', 'reason'],
+      registers,
+    });
+    this.runningGauge = gauge('backups_running', 'Dumps in progress');
+    this.queueDepth = gauge('queue_depth', 'Runs waiting for a slot');
+    this.spoolRecords = gauge('spool_records', 'Run records waiting in the spool for the catalogue');
+    this.catalogueUp = gauge(
+      'catalogue_up',
+      '1 when the last catalogue call succeeded, 0 while runs are spooled',
+    );
+    this.reconcileLastSuccess = gauge(
+      'reconcile_last_success_timestamp_seconds',
+      'When the manifests were last reconciled successfully (Unix time)',
+    );
+    this.condition = gauge(
+      'reconcile_condition',
+      "The agent's reconcile conditions: 1 for the status each type has, 0 for the others",
+      ['type', 'status'],
+    );
+    this.revision = gauge('source_revision_info', 'The source revision applied; always 1', ['revision']);
+    this.reconciled({ conditions: { Ready: 'Unknown', Reconciling: 'Unknown', Stalled: 'Unknown' } });
+  }
+
+  runStarted(): void {
+    this.runningGauge.set(++this.running);
+  }
+
+  /** Ends what runStarted began; only a success moves the last-success time and size. */
+  runFinished(run: RunOutcome): void {
+    this.running = Math.max(0, this.running - 1);
+    this.runningGauge.set(this.running);
+    const { definition, node } = run;
+    this.duration.observe({ definition, node, status: run.status }, run.durationMs / 1000);
+    if (run.status === 'FAILED') {
+      this.failures.inc({ definition, node, reason: run.errorCode ?? 'INTERNAL' });
+      return;
+    }
+    const labels = { definition, node, database: run.database ?? '' };
+    this.lastSuccess.set(labels, run.finishedAt.getTime() / 1000);
+    if (run.bytes !== undefined && run.bytes !== null) this.bytes.set(labels, run.bytes);
+  }
+
+  setQueueDepth(n: number): void {
+    this.queueDepth.set(n);
+  }
+
+  setSpoolRecords(n: number): void {
+    this.spoolRecords.set(n);
+  }
+
+  setCatalogueUp(up: boolean): void {
+    this.catalogueUp.set(up ? 1 : 0);
+  }
+
+  /** After each reconcile: its conditions, the revision it applied (the previous one's series removed). */
+  reconciled(report: ReconcileReport): void {
+    for (const type of CONDITION_TYPES)
+      for (const status of CONDITION_STATUSES)
+        this.condition.set({ type, status }, report.conditions[type] === status ? 1 : 0);
+    if (report.revision !== undefined && report.revision !== this.currentRevision) {
+      this.revision.reset();
+      this.revision.set({ revision: report.revision }, 1);
+      this.currentRevision = report.revision;
+    }
+    if (report.succeededAt !== undefined) this.reconcileLastSuccess.set(report.succeededAt.getTime() / 1000);
+  }
+
+  /** Drops the series of definitions no longer in the manifests, so deleted ones do not linger. */
+  async retainDefinitions(names: Iterable<string>): Promise<void> {
+    const keep = new Set(names);
+    const metrics: {
+      get(): Promise<MetricObjectWithValues<MetricValue<string>>>;
+      remove(l: Labels): void;
+    }[] = [this.lastSuccess, this.bytes, this.duration, this.failures];
+    for (const metric of metrics) {
+      const stale = new Map<string, Labels>();
+      for (const { labels } of (await metric.get()).values) {
+        // A histogram's buckets carry `le`; its series is named without it.
+        const { le: _bucket, ...series } = labels as Labels;
+        if (typeof series.definition === 'string' && !keep.has(series.definition))
+          stale.set(JSON.stringify(series), series);
+      }
+      for (const series of stale.values()) metric.remove(series);
+    }
+  }
+
+  /** The exposition a scrape gets. */
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
