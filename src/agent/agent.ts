@@ -53,7 +53,7 @@ export type AgentEvent =
       readonly outcome: ReconcileOutcome;
       readonly conditions: readonly Condition[];
     }
-  | { readonly kind: 'scheduled'; readonly entries: number }
+  | { readonly kind: 'scheduled'; readonly entries: number; readonly names: readonly string[] }
   | { readonly kind: 'run-started'; readonly job: DumpJob }
   | { readonly kind: 'run-finished'; readonly job: DumpJob; readonly result: DumpResult }
   | { readonly kind: 'queue'; readonly depth: number; readonly running: number }
@@ -351,7 +351,11 @@ export class Agent {
           `schedule: ${work.entries.length} dump(s) (${counts.added} added, ${counts.changed} changed, ${counts.removed} removed)${work.idle.length > 0 ? `, ${work.idle.length} not scheduled` : ''}`,
         );
       this.#scheduled = true;
-      this.#o.observe?.({ kind: 'scheduled', entries: work.entries.length });
+      this.#o.observe?.({
+        kind: 'scheduled',
+        entries: work.entries.length,
+        names: work.entries.map((e) => e.payload.name),
+      });
       for (const entry of catchUp) this.#due(entry);
       if (this.#o.scheduleCache !== undefined && counts.added + counts.changed + counts.removed > 0)
         await saveSchedule(this.#o.scheduleCache, {

@@ -10,6 +10,8 @@ import { type AgentProcess, startAgent } from '../support/agent-process.ts';
 import { createTestCatalogue, type TestCatalogue } from '../support/catalogues.ts';
 import { localSetup } from '../support/fixtures.ts';
 import { createTestRepo, type TestRepo } from '../support/git-repo.ts';
+import { METRIC_TYPES } from '../support/metric-names.ts';
+import { parsePromText, samplesOf } from '../support/prom-text.ts';
 import { assertNoStackTrace, runCli } from '../support/run-cli.ts';
 import { testServerUrl, withClient, withDatabase } from '../support/test-database.ts';
 
@@ -61,7 +63,7 @@ describe('pgbackman agent on a git repository (PostgreSQL catalogue)', () => {
       '--interval',
       '2s',
       '--listen',
-      'none',
+      '127.0.0.1:0',
       ...extra,
     ]);
 
@@ -108,6 +110,39 @@ describe('pgbackman agent on a git repository (PostgreSQL catalogue)', () => {
     );
     const described = await cli('describe', 'definition/often');
     assert.match(described.stdout, new RegExp(`revision: main@sha1:${sha}`));
+  });
+
+  test('it serves /healthz, /readyz and /metrics: the dumps, the reconcile and the revision, as Prometheus text', async () => {
+    const listening = await agent?.waitFor((l) => l.event === 'listening');
+    const base = `http://${listening?.address}`;
+    assert.equal(await (await fetch(`${base}/healthz`)).text(), 'ok\n');
+    const ready = await fetch(`${base}/readyz`);
+    assert.equal(ready.status, 200);
+    const body = (await ready.json()) as { ready: boolean; checks: Record<string, { ready: boolean }> };
+    assert.equal(body.ready, true);
+    assert.deepEqual(Object.keys(body.checks).sort(), ['catalogue', 'schedule', 'source']);
+    const families = parsePromText(await (await fetch(`${base}/metrics`)).text());
+    for (const [name, type] of Object.entries(METRIC_TYPES))
+      assert.equal(families.get(name)?.type, type, name);
+    const [last] = samplesOf(families, 'pgbackman_backup_last_success_timestamp_seconds', {
+      definition: 'often',
+      node: 'n1',
+      database: DB,
+    });
+    assert.ok(last !== undefined && Math.abs(last.value - Date.now() / 1000) < 60, 'a recent success');
+    assert.ok((samplesOf(families, 'pgbackman_backup_bytes', { definition: 'often' })[0]?.value ?? 0) > 0);
+    assert.equal(
+      samplesOf(families, 'pgbackman_reconcile_condition', { type: 'Ready', status: 'True' })[0]?.value,
+      1,
+    );
+    assert.equal(samplesOf(families, 'pgbackman_catalogue_up')[0]?.value, 1);
+    const revision = samplesOf(families, 'pgbackman_source_revision_info');
+    assert.equal(revision.length, 1);
+    assert.match(revision[0]?.labels.revision ?? '', /^main@sha1:[0-9a-f]{40}$/);
+    assert.ok(families.has('process_resident_memory_bytes'), "Node's default metrics");
+    const status = await cli('status', '--server', 'local');
+    assert.equal(status.code, 0, status.stdout + status.stderr);
+    assert.match(status.stdout, /^OK +often +local/m);
   });
 
   test('an invalid commit changes nothing: dumps go on and get agents quotes the error at file:line:col', async () => {
@@ -198,10 +233,10 @@ describe('pgbackman agent on a git repository (PostgreSQL catalogue)', () => {
     const killed = (await runs()).find((r) => r.id === runningBefore[0]?.id);
     assert.equal(killed?.status, 'FAILED');
     assert.match(killed?.error ?? '', /interrupted/);
-    const partials = readdirSync(join(root, 'n1', DB), { recursive: true }).filter((p) =>
-      String(p).includes('.partial'),
-    );
-    assert.deepEqual(partials, [], `no partial files left (${started.definition})`);
+    // The restarted agent's own next dump may be in progress: only the killed run's files must be gone.
+    const killedId = (runningBefore[0]?.id ?? '').slice(0, 8);
+    const partials = readdirSync(join(root, 'n1', DB)).filter((p) => p.includes(killedId));
+    assert.deepEqual(partials, [], `no files of the killed run ${killedId} left (${started.definition})`);
   });
 
   test('SIGTERM whose grace runs out: the dump is stopped and recorded FAILED, the agent still exits 0', async () => {

@@ -54,7 +54,7 @@ describe('agents of two servers on one PostgreSQL catalogue', () => {
       '--interval',
       '2s',
       '--listen',
-      'none',
+      '127.0.0.1:0',
     ]);
 
   before(async () => {
@@ -166,6 +166,14 @@ describe('agents of two servers on one PostgreSQL catalogue', () => {
           l.definition === 'BackupDefinition/on-alpha',
       );
       assert.ok(again.lines.some((l) => l.event === 'run_spooled'));
+      const base = `http://${(await again.waitFor((l) => l.event === 'listening')).address}`;
+      const ready = await fetch(`${base}/readyz`);
+      const checks = ((await ready.json()) as { checks: { catalogue: { mode: string } } }).checks;
+      assert.equal(ready.status, 200, 'ready: dumps go on while records are spooled');
+      assert.equal(checks.catalogue.mode, 'spooling');
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      assert.match(metrics, /^pgbackman_catalogue_up 0$/m);
+      assert.match(metrics, /^pgbackman_spool_records [1-9]/m);
       await catalogueServer.resume();
       await again.waitFor((l) => l.event === 'spool_replayed', 30_000);
       const record = (await runs()).find((r) => r.id === done.run);

@@ -1,10 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Agent } from '../../agent/agent.ts';
+import { AgentObserver } from '../../agent/agent-observer.ts';
 import { DEFAULT_SECRETS_DIR } from '../../backup/dump/read-password-file.ts';
 import { runDump } from '../../backup/run-dump.ts';
 import { PgbackmanError } from '../../errors.ts';
-import { createLogger } from '../../observability/logger.ts';
+import { parseListen, startHttpListener } from '../../observability/http-listener.ts';
+import { agentLogFormat, createLogger } from '../../observability/logger.ts';
 import { dirSource } from '../../source/dir-source.ts';
 import { gitSource } from '../../source/git-source.ts';
 import type { Source } from '../../source/source.ts';
@@ -46,7 +48,13 @@ export async function runAgent(flags: AgentFlags, version: string, output: Outpu
         })
       : dirSource(flags.watch as string);
   const sourceRoot = flags.repo !== undefined ? join(stateDir, 'source') : resolve(flags.watch as string);
-  const logger = createLogger({ format: 'json', stream: output.out, level: flags.logLevel });
+  // JSON lines for log collectors; readable lines when a person watches the terminal.
+  const logger = createLogger({
+    format: agentLogFormat(output.out),
+    stream: output.out,
+    level: flags.logLevel,
+  });
+  const observer = new AgentObserver(version);
   const agent = new Agent({
     server: flags.server,
     location,
@@ -60,7 +68,23 @@ export async function runAgent(flags: AgentFlags, version: string, output: Outpu
     version,
     logger,
     executor: runDump,
+    observe: observer.observe,
   });
+  // Bound before anything starts, so a port in use is a usage error, not a half-started agent.
+  const http =
+    parseListen(flags.listen) === 'none'
+      ? undefined
+      : await startHttpListener({
+          listen: flags.listen,
+          metrics: observer.metrics,
+          health: () => observer.health(agent),
+          logger,
+        });
+  if (http !== undefined)
+    logger.info(
+      { event: 'listening', address: http.address },
+      `serving /healthz, /readyz and /metrics on http://${http.address}`,
+    );
   let signals = 0;
   let stopped: Promise<void> | undefined;
   const done = new Promise<void>((resolveDone) => {
@@ -72,8 +96,12 @@ export async function runAgent(flags: AgentFlags, version: string, output: Outpu
     process.on('SIGINT', onStop);
     process.on('SIGHUP', () => agent.reconcileNow('SIGHUP'));
   });
-  await agent.start();
-  await done;
-  await stopped;
+  try {
+    await agent.start();
+    await done;
+    await stopped;
+  } finally {
+    await http?.close();
+  }
   return ExitCode.Ok;
 }
