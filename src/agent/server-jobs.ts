@@ -48,34 +48,22 @@ export async function readServerWork(q: Queryable, serverName: string): Promise<
             : undefined;
     if (why !== undefined) return idle.push({ key, why });
     const timing = timingOf(job);
-    if (typeof timing === 'string') return idle.push({ key, why: timing });
     entries.push({ key, hash: hashOf(job, timing), timing, payload: job });
   };
+  // What every job of this server shares: its node (a definition whose node is gone schedules nothing).
+  const partsOf = (o: CatalogueObject<'BackupDefinition'> | CatalogueObject<'SnapshotDefinition'>) => {
+    const node = byName.get(o.spec.node);
+    if (node === undefined) return undefined;
+    const nodePart = { name: node.name, spec: node.spec };
+    return { name: o.name, node: nodePart, server: serverPart, revision: o.source.revision };
+  };
   for (const d of definitions) {
-    const node = byName.get(d.spec.node);
-    if (node === undefined) continue;
-    const job: DumpJob = {
-      kind: 'BackupDefinition',
-      name: d.name,
-      spec: d.spec,
-      node: { name: node.name, spec: node.spec },
-      server: serverPart,
-      revision: d.source.revision,
-    };
-    add(job, d.spec);
+    const parts = partsOf(d);
+    if (parts !== undefined) add({ kind: 'BackupDefinition', spec: d.spec, ...parts }, d.spec);
   }
   for (const s of snapshots) {
-    const node = byName.get(s.spec.node);
-    if (node === undefined || done.has(s.name)) continue;
-    const job: DumpJob = {
-      kind: 'SnapshotDefinition',
-      name: s.name,
-      spec: s.spec,
-      node: { name: node.name, spec: node.spec },
-      server: serverPart,
-      revision: s.source.revision,
-    };
-    add(job, s.spec);
+    const parts = done.has(s.name) ? undefined : partsOf(s);
+    if (parts !== undefined) add({ kind: 'SnapshotDefinition', spec: s.spec, ...parts }, s.spec);
   }
   return { server, entries, idle, nodeLimits, serial };
 }

@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { chown, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { discoverPgBinDirs } from '../backup/dump/pg-bin-dirs.ts';
 import { PgbackmanError } from '../errors.ts';
+import { freePort } from '../system/free-port.ts';
 
 const run = promisify(execFile);
 
@@ -80,16 +80,4 @@ export async function startThrowawayNode(): Promise<ThrowawayNode> {
 
 function existsTool(path: string): boolean {
   return statSync(path, { throwIfNoEntry: false })?.isFile() === true;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }

@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { chmod, chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { freePort } from '../../src/system/free-port.ts';
 
 const run = promisify(execFile);
 
@@ -147,16 +147,4 @@ async function selfSignedCertificate(dir: string, prefix: readonly string[]): Pr
   await run(cmd as string, rest, { timeout: 60_000 });
   await chmod(join(dir, 'server.key'), 0o600); // the server refuses a key others can read
   return join(dir, 'server.crt');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
