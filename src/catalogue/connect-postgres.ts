@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
-import pg from 'pg';
-import { PgbackmanError } from '../errors.ts';
-import { classifySqlError, connectionReason } from '../sqlstate.ts';
-import type { CatalogueDb, Queryable } from './catalogue-db.ts';
+import type pg from 'pg';
+import type { CatalogueDb } from './catalogue-db.ts';
 import { type CatalogueLocation, describeLocation } from './catalogue-location.ts';
+import { connectPgClient } from './pg-client-catalogue.ts';
 
 type PostgresLocation = Exclude<CatalogueLocation, { kind: 'embedded' }>;
 
@@ -14,52 +13,13 @@ export async function connectPostgres(
 ): Promise<CatalogueDb> {
   const at: PostgresLocation = typeof where === 'string' ? { kind: 'url', url: where } : where;
   const location = describeLocation(at);
-  const client = new pg.Client({
-    application_name: applicationName,
-    connectionTimeoutMillis: 10_000,
-    ...(at.kind === 'url' ? { connectionString: at.url } : keywordConfig(at.params)),
-  });
-  // A dropped connection must not crash the process with an unhandled 'error' event.
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-  } catch (err) {
-    await client.end().catch(() => undefined);
-    throw connectionError(location, err);
-  }
-  const q: Queryable = {
-    async query<R extends object>(sql: string, params: readonly unknown[] = []) {
-      return (await client.query(sql, params as unknown[])).rows as R[];
+  return connectPgClient(
+    {
+      application_name: applicationName,
+      ...(at.kind === 'url' ? { connectionString: at.url } : keywordConfig(at.params)),
     },
-    async exec(sql: string) {
-      await client.query(sql);
-    },
-  };
-  return {
-    kind: 'postgres',
+    'postgres',
     location,
-    ...q,
-    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-      await client.query('begin');
-      try {
-        const result = await fn(q);
-        await client.query('commit');
-        return result;
-      } catch (err) {
-        await client.query('rollback').catch(() => undefined);
-        throw err;
-      }
-    },
-    close: () => client.end(),
-  };
-}
-
-function connectionError(location: string, err: unknown): PgbackmanError {
-  const why = classifySqlError(err);
-  return new PgbackmanError(
-    why === 'refused' || why === 'privilege' ? 'CATALOGUE_REFUSED' : 'CATALOGUE_UNREACHABLE',
-    `cannot connect to the catalogue at ${location}: ${connectionReason(err)}`,
-    { cause: err },
   );
 }
 

@@ -1,24 +1,45 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { PgbackmanError } from '../errors.ts';
 import { processAlive } from '../system/process-alive.ts';
+import { removeSocketDir } from './socket-dir.ts';
 
-interface Holder {
+export interface Holder {
   readonly pid: number;
   readonly command: string;
   readonly since: string;
+  /** The directory of the Unix socket on which the holder serves the catalogue, when it does. */
+  readonly socket?: string;
+}
+
+/** `<dir>.lock`, next to the catalogue directory. */
+export function embeddedLockFile(dir: string): string {
+  const path = resolve(dir);
+  return join(dirname(path), `${basename(path)}.lock`);
+}
+
+/** `<dir>.sock`, next to the catalogue directory: the private directory of the served socket. */
+export function embeddedSocketDir(dir: string): string {
+  const path = resolve(dir);
+  return join(dirname(path), `${basename(path)}.sock`);
 }
 
 /**
  * The embedded catalogue is one single-user PostgreSQL: two processes opening it would corrupt it.
- * A lock file names the holder; a holder that died is replaced, a live one is reported.
+ * A lock file names the holder (and the socket it serves the catalogue on, if any); a holder that died is
+ * replaced, together with the socket directory it left, and a live one is reported.
  */
-export function acquireEmbeddedLock(lockFile: string, command: string): () => void {
+export function acquireEmbeddedLock(lockFile: string, command: string, socket?: string): () => void {
   mkdirSync(dirname(lockFile), { recursive: true, mode: 0o700 });
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(lockFile, 'wx', 0o600);
-      const holder: Holder = { pid: process.pid, command, since: new Date().toISOString() };
+      const holder: Holder = {
+        pid: process.pid,
+        command,
+        since: new Date().toISOString(),
+        ...(socket === undefined ? {} : { socket }),
+      };
       writeSync(fd, `${JSON.stringify(holder)}\n`);
       closeSync(fd);
       return () => rmSync(lockFile, { force: true });
@@ -28,16 +49,20 @@ export function acquireEmbeddedLock(lockFile: string, command: string): () => vo
       if (holder !== undefined && processAlive(holder.pid)) {
         throw new PgbackmanError(
           'CATALOGUE_IN_USE',
-          `the embedded catalogue ${dirname(lockFile)} is in use by pid ${holder.pid} (${holder.command}) since ${holder.since}; wait for it to finish, stop it, or use a PostgreSQL catalogue (--catalogue postgres://...)`,
+          `the embedded catalogue ${lockFile.replace(/\.lock$/, '')} is in use by pid ${holder.pid} (${holder.command}) since ${holder.since}; wait for it to finish, stop it, or use a PostgreSQL catalogue (--catalogue postgres://...)`,
         );
       }
-      rmSync(lockFile, { force: true }); // its holder is gone: the lock is stale
+      // Its holder is gone: the lock is stale, and so is any socket it served (only the one we would make).
+      if (holder?.socket !== undefined && holder.socket === lockFile.replace(/\.lock$/, '.sock'))
+        removeSocketDir(holder.socket);
+      rmSync(lockFile, { force: true });
     }
   }
   throw new PgbackmanError('CATALOGUE_IN_USE', `cannot take the lock ${lockFile}`);
 }
 
-function readHolder(file: string): Holder | undefined {
+/** Who holds the lock, if its file can be read. */
+export function readHolder(file: string): Holder | undefined {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as Holder;
   } catch {
