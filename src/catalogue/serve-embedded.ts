@@ -6,12 +6,21 @@ import type { CatalogueDb } from './catalogue-db.ts';
 import { openPglite, restrictTree } from './connect-embedded.ts';
 import { connectServed } from './connect-served.ts';
 import { acquireEmbeddedLock, embeddedLockFile, embeddedSocketDir } from './embedded-lock.ts';
+import { guardIdleTransactions } from './idle-transaction-guard.ts';
 import { makeSocketDir, removeSocketDir, socketFile } from './socket-dir.ts';
 
 // sun_path holds 108 bytes on Linux, the last one a NUL.
 const MAX_SOCKET_PATH = 107;
 // The one PGlite session is shared by all: clients take turns, one transaction at a time.
 const MAX_CONNECTIONS = 64;
+// How long a client idle inside its transaction may keep the others waiting.
+export const IDLE_IN_TRANSACTION_MS = 30_000;
+
+export interface ServeOptions {
+  readonly logger?: Logger;
+  /** A client idle in a transaction while others wait is cut off after this long (IDLE_IN_TRANSACTION_MS). */
+  readonly idleInTransactionMs?: number;
+}
 
 /** The embedded catalogue held by this process and served to every process, this one included. */
 export interface ServedCatalogue {
@@ -31,7 +40,7 @@ export interface ServedCatalogue {
 export async function serveEmbedded(
   dir: string,
   command: string,
-  options: { logger?: Logger } = {},
+  options: ServeOptions = {},
 ): Promise<ServedCatalogue> {
   const logger = options.logger ?? silentLogger;
   const path = resolve(dir);
@@ -52,11 +61,18 @@ export async function serveEmbedded(
     const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
     const server = new PGLiteSocketServer({ db, path: socket, maxConnections: MAX_CONNECTIONS });
     await server.start();
+    const unguard = guardIdleTransactions(
+      server,
+      db,
+      options.idleInTransactionMs ?? IDLE_IN_TRANSACTION_MS,
+      logger,
+    );
     logger.info({ catalogue: path, socket }, 'serving the embedded catalogue');
     const pglite = db;
     let closing: Promise<void> | undefined;
     const stop = async () => {
       try {
+        unguard();
         await server.stop();
         // A client cut off inside its transaction: what it did not commit is not kept.
         if (pglite.isInTransaction()) await pglite.exec('rollback').catch(() => undefined);

@@ -38,6 +38,9 @@ async function kill(child: ChildProcessWithoutNullStreams): Promise<void> {
   await exited;
 }
 
+// How long the holder lets a client idle in a transaction keep others waiting (30 s by default).
+const IDLE_MS = 1_500;
+
 describe('the embedded catalogue served by its holder', () => {
   let cat: TestCatalogue;
   let holder: ChildProcessWithoutNullStreams;
@@ -49,7 +52,7 @@ describe('the embedded catalogue served by its holder', () => {
   before(async () => {
     cat = await createTestCatalogue('embedded', 'served');
     holder = await startChild(
-      [join(REPO_ROOT, 'test/support/serve-embedded-holder.ts'), cat.location],
+      [join(REPO_ROOT, 'test/support/serve-embedded-holder.ts'), cat.location, String(IDLE_MS)],
       'ready',
     );
   });
@@ -109,6 +112,27 @@ describe('the embedded catalogue served by its holder', () => {
       assert.equal(r.code, 0, r.stderr);
     } finally {
       await db.close();
+    }
+  });
+
+  test('a live client idle in its transaction is cut off once others have waited for it', async () => {
+    const socketDir = embeddedSocketDir(cat.location);
+    const idle = await connectServed(cat.location, socketDir, 'idle');
+    const other = await connectServed(cat.location, socketDir, 'other');
+    try {
+      await idle.exec('begin; create table public.idle (x int)');
+      const t0 = Date.now();
+      const [row] = await other.query<{ t: string | null }>("select to_regclass('public.idle')::text as t");
+      const waited = Date.now() - t0;
+      assert.equal(row?.t, null, 'the idle transaction was rolled back');
+      assert.ok(waited >= IDLE_MS && waited < IDLE_MS + 5_000, `waited ${waited} ms`);
+      await assert.rejects(
+        idle.exec('commit'),
+        'the idle client is disconnected, so it cannot believe it committed',
+      );
+    } finally {
+      await idle.close().catch(() => undefined);
+      await other.close();
     }
   });
 
