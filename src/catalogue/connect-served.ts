@@ -22,6 +22,8 @@ export async function connectServed(
       password: '',
       ssl: false,
       application_name: applicationName,
+      // Connecting waits its turn behind another client's transaction: longer than the idle guard's 30 s.
+      connectionTimeoutMillis: 60_000,
     },
     'embedded',
     dir,
