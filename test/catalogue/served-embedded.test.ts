@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -207,6 +215,40 @@ describe('serving refuses what it must not use', () => {
       assert.match(err.message, /longer than the 107 a Unix socket path may have/);
       return true;
     });
+  });
+});
+
+describe('a live holder whose socket does not answer', () => {
+  test('is waited for, then named: the directory is not opened', async () => {
+    const work = await mkdtemp(join(tmpdir(), 'pgbackman-mute-'));
+    try {
+      const dir = join(work, 'catalogue');
+      mkdirSync(dir, { mode: 0o700 });
+      writeFileSync(join(dir, 'PG_VERSION'), '18\n');
+      mkdirSync(`${dir}.sock`, { mode: 0o700 });
+      // This test process stands for a holder that has announced its socket but not started listening.
+      const lock = {
+        pid: process.pid,
+        command: 'pgbackman agent (mute)',
+        since: 'now',
+        socket: `${dir}.sock`,
+      };
+      writeFileSync(`${dir}.lock`, JSON.stringify(lock));
+      const t0 = Date.now();
+      const r = await runCli(['--catalogue', dir, 'catalogue', 'status']);
+      assertNoStackTrace(r);
+      assert.equal(r.code, 1);
+      assert.ok(Date.now() - t0 >= 9_000, 'it waited for the socket');
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `error\\[CATALOGUE_IN_USE\\]: the embedded catalogue .*catalogue is held by pid ${process.pid} \\(pgbackman agent \\(mute\\)\\) since now, which serves it on .*catalogue\\.sock, but nothing answers there`,
+        ),
+      );
+      assert.deepEqual(readdirSync(dir).sort(), ['PG_VERSION'], 'the directory was not opened');
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
   });
 });
 
