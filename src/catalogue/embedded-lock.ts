@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { PgbackmanError } from '../errors.ts';
 import { processAlive } from '../system/process-alive.ts';
@@ -31,34 +31,64 @@ export function embeddedSocketDir(dir: string): string {
  */
 export function acquireEmbeddedLock(lockFile: string, command: string, socket?: string): () => void {
   mkdirSync(dirname(lockFile), { recursive: true, mode: 0o700 });
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(lockFile, 'wx', 0o600);
-      const holder: Holder = {
-        pid: process.pid,
-        command,
-        since: new Date().toISOString(),
-        ...(socket === undefined ? {} : { socket }),
-      };
-      writeSync(fd, `${JSON.stringify(holder)}\n`);
-      closeSync(fd);
-      return () => rmSync(lockFile, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  const mine: Holder = {
+    pid: process.pid,
+    command,
+    since: new Date().toISOString(),
+    ...(socket === undefined ? {} : { socket }),
+  };
+  // Written whole, then linked into place: the lock never exists half-written, and linking fails if it exists.
+  const draft = `${lockFile}.${process.pid}.new`;
+  writeFileSync(draft, `${JSON.stringify(mine)}\n`, { mode: 0o600 });
+  try {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        linkSync(draft, lockFile);
+        return () => rmSync(lockFile, { force: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
       const holder = readHolder(lockFile);
-      if (holder !== undefined && processAlive(holder.pid)) {
+      if (holder !== undefined && processAlive(holder.pid))
         throw new PgbackmanError(
           'CATALOGUE_IN_USE',
           `the embedded catalogue ${lockFile.replace(/\.lock$/, '')} is in use by pid ${holder.pid} (${holder.command}) since ${holder.since}; wait for it to finish, stop it, or use a PostgreSQL catalogue (--catalogue postgres://...)`,
         );
-      }
-      // Its holder is gone: the lock is stale, and so is any socket it served (only the one we would make).
-      if (holder?.socket !== undefined && holder.socket === lockFile.replace(/\.lock$/, '.sock'))
-        removeSocketDir(holder.socket);
-      rmSync(lockFile, { force: true });
+      removeStale(lockFile);
     }
+  } finally {
+    rmSync(draft, { force: true });
   }
   throw new PgbackmanError('CATALOGUE_IN_USE', `cannot take the lock ${lockFile}`);
+}
+
+/**
+ * Moves a dead holder's lock aside (atomically: of two processes removing it, one gets it) with the socket
+ * directory it served, if it is the one we would make. A lock that turns out to be a live process's new one,
+ * taken between our look and the move, is linked back.
+ */
+function removeStale(lockFile: string): void {
+  const aside = `${lockFile}.${process.pid}.stale`;
+  try {
+    renameSync(lockFile, aside);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  try {
+    const moved = readHolder(aside);
+    if (moved !== undefined && processAlive(moved.pid)) {
+      try {
+        linkSync(aside, lockFile);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+    } else if (moved?.socket !== undefined && moved.socket === lockFile.replace(/\.lock$/, '.sock')) {
+      removeSocketDir(moved.socket);
+    }
+  } finally {
+    rmSync(aside, { force: true });
+  }
 }
 
 /** Who holds the lock, if its file can be read. */
