@@ -1,6 +1,7 @@
-import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { PgbackmanError } from '../errors.ts';
+import { readLockFile, takeLockFile } from '../system/lock-file.ts';
 import { processAlive } from '../system/process-alive.ts';
 import { removeSocketDir } from './socket-dir.ts';
 
@@ -37,65 +38,25 @@ export function acquireEmbeddedLock(lockFile: string, command: string, socket?: 
     since: new Date().toISOString(),
     ...(socket === undefined ? {} : { socket }),
   };
-  // Written whole, then linked into place: the lock never exists half-written, and linking fails if it exists.
-  const draft = `${lockFile}.${process.pid}.new`;
-  writeFileSync(draft, `${JSON.stringify(mine)}\n`, { mode: 0o600 });
-  try {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        linkSync(draft, lockFile);
-        return () => rmSync(lockFile, { force: true });
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
-      const holder = readHolder(lockFile);
-      if (holder !== undefined && processAlive(holder.pid))
-        throw new PgbackmanError(
-          'CATALOGUE_IN_USE',
-          `the embedded catalogue ${lockFile.replace(/\.lock$/, '')} is in use by pid ${holder.pid} (${holder.command}) since ${holder.since}; wait for it to finish, stop it, or use a PostgreSQL catalogue (--catalogue postgres://...)`,
-        );
-      removeStale(lockFile);
-    }
-  } finally {
-    rmSync(draft, { force: true });
-  }
-  throw new PgbackmanError('CATALOGUE_IN_USE', `cannot take the lock ${lockFile}`);
-}
-
-/**
- * Moves a dead holder's lock aside (atomically: of two processes removing it, one gets it) with the socket
- * directory it served, if it is the one we would make. A lock that turns out to be a live process's new one,
- * taken between our look and the move, is linked back.
- */
-function removeStale(lockFile: string): void {
-  const aside = `${lockFile}.${process.pid}.stale`;
-  try {
-    renameSync(lockFile, aside);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw err;
-  }
-  try {
-    const moved = readHolder(aside);
-    if (moved !== undefined && processAlive(moved.pid)) {
-      try {
-        linkSync(aside, lockFile);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
-    } else if (moved?.socket !== undefined && moved.socket === lockFile.replace(/\.lock$/, '.sock')) {
-      removeSocketDir(moved.socket);
-    }
-  } finally {
-    rmSync(aside, { force: true });
-  }
+  return takeLockFile(lockFile, mine, {
+    refuse(holder) {
+      if (holder.pid === undefined || !processAlive(holder.pid)) return;
+      throw new PgbackmanError(
+        'CATALOGUE_IN_USE',
+        `the embedded catalogue ${lockFile.replace(/\.lock$/, '')} is in use by pid ${holder.pid} (${holder.command}) since ${holder.since}; wait for it to finish, stop it, or use a PostgreSQL catalogue (--catalogue postgres://...)`,
+      );
+    },
+    busy: () => new PgbackmanError('CATALOGUE_IN_USE', `cannot take the lock ${lockFile}`),
+    // Only the socket directory we would make is removed, whatever a lock file says.
+    onStale(stale) {
+      if (stale.socket !== undefined && stale.socket === lockFile.replace(/\.lock$/, '.sock'))
+        removeSocketDir(stale.socket);
+    },
+  });
 }
 
 /** Who holds the lock, if its file can be read. */
 export function readHolder(file: string): Holder | undefined {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as Holder;
-  } catch {
-    return undefined;
-  }
+  const holder = readLockFile<Holder>(file);
+  return holder.pid === undefined ? undefined : (holder as Holder);
 }
