@@ -253,20 +253,25 @@ describe('a live holder whose socket does not answer', () => {
 });
 
 describe('the holder closes cleanly', () => {
-  test('close releases the lock, removes the socket directory and leaves private files', async () => {
+  test('close, with a client inside its transaction, releases the lock, removes the socket directory and leaves private files', async () => {
     const cat = await createTestCatalogue('embedded', 'served-close');
     try {
       const holder = await startChild(
         [join(REPO_ROOT, 'test/support/serve-embedded-holder.ts'), cat.location],
         'ready',
       );
+      const client = await connectServed(cat.location, embeddedSocketDir(cat.location), 'left open');
+      await client.exec('begin; create table public.unfinished (x int)');
       const exited = new Promise((r) => holder.on('exit', r));
       holder.stdin.write('close\n');
       assert.equal(await exited, 0);
+      await client.close().catch(() => undefined);
       assert.equal(existsSync(embeddedLockFile(cat.location)), false);
       assert.equal(existsSync(embeddedSocketDir(cat.location)), false);
       assert.equal(statSync(join(cat.location, 'PG_VERSION')).mode & 0o777, 0o600);
       assert.equal(readFileSync(join(cat.location, 'PG_VERSION'), 'utf8').trim(), '18');
+      const r = await runCli(['--catalogue', cat.location, 'catalogue', 'status']);
+      assert.equal(r.code, 0, r.stderr);
     } finally {
       await cat.drop();
     }
