@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
-import pg from 'pg';
-import { PgbackmanError } from '../errors.ts';
-import { classifySqlError, connectionReason } from '../sqlstate.ts';
-import type { CatalogueDb, Queryable } from './catalogue-db.ts';
+import type pg from 'pg';
+import type { CatalogueDb } from './catalogue-db.ts';
 import { type CatalogueLocation, describeLocation } from './catalogue-location.ts';
+import { connectPgClient, openPgClient } from './pg-client-catalogue.ts';
 
 type PostgresLocation = Exclude<CatalogueLocation, { kind: 'embedded' }>;
 
@@ -12,67 +11,26 @@ export async function connectPostgres(
   where: PostgresLocation | string,
   applicationName = 'pgbackman',
 ): Promise<CatalogueDb> {
-  const { client, location } = await connectClient(where, applicationName);
-  const q: Queryable = {
-    async query<R extends object>(sql: string, params: readonly unknown[] = []) {
-      return (await client.query(sql, params as unknown[])).rows as R[];
-    },
-    async exec(sql: string) {
-      await client.query(sql);
-    },
-  };
-  return {
-    kind: 'postgres',
-    location,
-    ...q,
-    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-      await client.query('begin');
-      try {
-        const result = await fn(q);
-        await client.query('commit');
-        return result;
-      } catch (err) {
-        await client.query('rollback').catch(() => undefined);
-        throw err;
-      }
-    },
-    close: () => client.end(),
-  };
+  const { config, location } = configOf(where, applicationName);
+  return connectPgClient(config, 'postgres', location);
 }
 
-/** A connected `pg` client of its own (the agent's LISTEN), with the timeouts every catalogue connection has. */
+/** A bare connected client of a PostgreSQL catalogue: the agent's LISTEN. */
 export async function connectClient(
   where: PostgresLocation | string,
   applicationName: string,
 ): Promise<{ client: pg.Client; location: string }> {
-  const at: PostgresLocation = typeof where === 'string' ? { kind: 'url', url: where } : where;
-  const location = describeLocation(at);
-  const client = new pg.Client({
-    application_name: applicationName,
-    connectionTimeoutMillis: 10_000,
-    // No statement of ours takes minutes; a catalogue that stops answering must not hang an agent for ever.
-    query_timeout: 300_000,
-    keepAlive: true,
-    ...(at.kind === 'url' ? { connectionString: at.url } : keywordConfig(at.params)),
-  });
-  // A dropped connection must not crash the process with an unhandled 'error' event.
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-  } catch (err) {
-    await client.end().catch(() => undefined);
-    throw connectionError(location, err);
-  }
-  return { client, location };
+  const { config, location } = configOf(where, applicationName);
+  return { client: await openPgClient(config, location), location };
 }
 
-function connectionError(location: string, err: unknown): PgbackmanError {
-  const why = classifySqlError(err);
-  return new PgbackmanError(
-    why === 'refused' || why === 'privilege' ? 'CATALOGUE_REFUSED' : 'CATALOGUE_UNREACHABLE',
-    `cannot connect to the catalogue at ${location}: ${connectionReason(err)}`,
-    { cause: err },
-  );
+function configOf(where: PostgresLocation | string, applicationName: string) {
+  const at: PostgresLocation = typeof where === 'string' ? { kind: 'url', url: where } : where;
+  const config: pg.ClientConfig = {
+    application_name: applicationName,
+    ...(at.kind === 'url' ? { connectionString: at.url } : keywordConfig(at.params)),
+  };
+  return { config, location: describeLocation(at) };
 }
 
 /** libpq keywords as pg's options; sslmode as libpq reads it, except prefer and allow, which pg cannot retry. */

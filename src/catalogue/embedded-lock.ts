@@ -1,46 +1,62 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { PgbackmanError } from '../errors.ts';
+import { readLockFile, takeLockFile } from '../system/lock-file.ts';
 import { processAlive } from '../system/process-alive.ts';
+import { removeSocketDir } from './socket-dir.ts';
 
-interface Holder {
+export interface Holder {
   readonly pid: number;
   readonly command: string;
   readonly since: string;
+  /** The directory of the Unix socket on which the holder serves the catalogue, when it does. */
+  readonly socket?: string;
+}
+
+/** `<dir>.lock`, next to the catalogue directory. */
+export function embeddedLockFile(dir: string): string {
+  const path = resolve(dir);
+  return join(dirname(path), `${basename(path)}.lock`);
+}
+
+/** `<dir>.sock`, next to the catalogue directory: the private directory of the served socket. */
+export function embeddedSocketDir(dir: string): string {
+  const path = resolve(dir);
+  return join(dirname(path), `${basename(path)}.sock`);
 }
 
 /**
  * The embedded catalogue is one single-user PostgreSQL: two processes opening it would corrupt it.
- * A lock file names the holder; a holder that died is replaced, a live one is reported.
+ * A lock file names the holder (and the socket it serves the catalogue on, if any); a holder that died is
+ * replaced, together with the socket directory it left, and a live one is reported.
  */
-export function acquireEmbeddedLock(lockFile: string, command: string): () => void {
+export function acquireEmbeddedLock(lockFile: string, command: string, socket?: string): () => void {
   mkdirSync(dirname(lockFile), { recursive: true, mode: 0o700 });
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(lockFile, 'wx', 0o600);
-      const holder: Holder = { pid: process.pid, command, since: new Date().toISOString() };
-      writeSync(fd, `${JSON.stringify(holder)}\n`);
-      closeSync(fd);
-      return () => rmSync(lockFile, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const holder = readHolder(lockFile);
-      if (holder !== undefined && processAlive(holder.pid)) {
-        throw new PgbackmanError(
-          'CATALOGUE_IN_USE',
-          `the embedded catalogue ${dirname(lockFile)} is in use by pid ${holder.pid} (${holder.command}) since ${holder.since}; wait for it to finish, stop it, or use a PostgreSQL catalogue (--catalogue postgres://...)`,
-        );
-      }
-      rmSync(lockFile, { force: true }); // its holder is gone: the lock is stale
-    }
-  }
-  throw new PgbackmanError('CATALOGUE_IN_USE', `cannot take the lock ${lockFile}`);
+  const mine: Holder = {
+    pid: process.pid,
+    command,
+    since: new Date().toISOString(),
+    ...(socket === undefined ? {} : { socket }),
+  };
+  return takeLockFile(lockFile, mine, {
+    refuse(holder) {
+      if (holder.pid === undefined || !processAlive(holder.pid)) return;
+      throw new PgbackmanError(
+        'CATALOGUE_IN_USE',
+        `the embedded catalogue ${lockFile.replace(/\.lock$/, '')} is in use by pid ${holder.pid} (${holder.command}) since ${holder.since}; wait for it to finish, stop it, or use a PostgreSQL catalogue (--catalogue postgres://...)`,
+      );
+    },
+    busy: () => new PgbackmanError('CATALOGUE_IN_USE', `cannot take the lock ${lockFile}`),
+    // Only the socket directory we would make is removed, whatever a lock file says.
+    onStale(stale) {
+      if (stale.socket !== undefined && stale.socket === lockFile.replace(/\.lock$/, '.sock'))
+        removeSocketDir(stale.socket);
+    },
+  });
 }
 
-function readHolder(file: string): Holder | undefined {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as Holder;
-  } catch {
-    return undefined;
-  }
+/** Who holds the lock, if its file can be read. */
+export function readHolder(file: string): Holder | undefined {
+  const holder = readLockFile<Holder>(file);
+  return holder.pid === undefined ? undefined : (holder as Holder);
 }

@@ -26,8 +26,9 @@ export function safeLocation(location: string): string {
 }
 
 /**
- * Opens the catalogue: PostgreSQL at a URL or keyword string, or the embedded one in a directory. Only
- * `apply`, `catalogue migrate` and the agent create an embedded catalogue that does not exist yet.
+ * Opens the catalogue: PostgreSQL at a URL or keyword string, or the embedded one in a directory (through
+ * the socket of a process that serves it, if one does). Only `apply`, `catalogue migrate` and the agent
+ * create an embedded catalogue that does not exist yet.
  */
 export async function openCatalogue(location: string, command: string): Promise<CatalogueDb> {
   const where = parseCatalogueLocation(location);
@@ -41,8 +42,8 @@ export async function openCatalogue(location: string, command: string): Promise<
       'CATALOGUE_NOT_FOUND',
       `no catalogue at ${dir} (the embedded default, or --catalogue/PGBACKMAN_CATALOGUE): create one with \`pgbackman apply\` or \`pgbackman catalogue migrate\` there, or point --catalogue (or PGBACKMAN_CATALOGUE) at your catalogue, e.g. postgres://user@host/pgbackman`,
     );
-  const { connectEmbedded } = await import('./connect-embedded.ts');
-  return connectEmbedded(dir, `pgbackman ${command}`);
+  const { openEmbedded } = await import('./open-embedded.ts');
+  return openEmbedded(dir, `pgbackman ${command}`);
 }
 
 /** Runs `fn` with an open catalogue and always closes it. */

@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import pg from 'pg';
 import { Agent } from '../agent/agent.ts';
+import { holdCatalogue } from '../agent/hold-catalogue.ts';
 import { runDump } from '../backup/run-dump.ts';
 import type { Logger } from '../observability/logger.ts';
 import { dirSource } from '../source/dir-source.ts';
@@ -43,21 +44,27 @@ export async function runDemo(o: DemoOptions, stopped: Promise<string>): Promise
       logger: o.logger,
       executor: runDump,
     });
-    await agent.start();
-    o.say(
-      [
-        `✔ the agent runs: it dumps "shop" every 15 s (manifests in ${manifests}; edit them, it reapplies)`,
-        '  In another shell, while it runs:',
-        `    npx pgbackman --catalogue ${catalogue} get backups`,
-        `    npx pgbackman --catalogue ${catalogue} status`,
-        `    npx pgbackman --catalogue ${catalogue} get agents`,
-        '  Ctrl-C stops the agent and removes the throwaway node (the catalogue and dumps stay in',
-        `  ${stateDir}).`,
-        '',
-      ].join('\n'),
-    );
-    const signal = await stopped;
-    await agent.stop(signal);
+    const held = await holdCatalogue(catalogue, o.logger);
+    try {
+      await agent.start();
+      const shown = relative(process.cwd(), catalogue) || catalogue;
+      o.say(
+        [
+          `✔ the agent runs: it dumps "shop" every 15 s (manifests in ${manifests}; edit them, it reapplies)`,
+          '  In another shell, while it runs:',
+          `    npx pgbackman --catalogue ${shown} get backups`,
+          `    npx pgbackman --catalogue ${shown} status`,
+          `    npx pgbackman --catalogue ${shown} get agents`,
+          '  Ctrl-C stops the agent and removes the throwaway node (the catalogue and dumps stay in',
+          `  ${stateDir}).`,
+          '',
+        ].join('\n'),
+      );
+      const signal = await stopped;
+      await agent.stop(signal);
+    } finally {
+      await held?.close();
+    }
   } finally {
     await node.stop();
     o.say('✔ the throwaway node is removed\n');

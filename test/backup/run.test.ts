@@ -259,7 +259,8 @@ describe('pgbackman run', () => {
         (
           await exec('pgrep', [
             '-f',
-            `pg_dump --dbname .*application_name='pgbackman' --no-password --verbose --format=custom`,
+            // This file's database only: other test files (the agent's) run custom-format dumps at the same time.
+            `pg_dump --dbname .*dbname='shop .*application_name='pgbackman' --no-password --verbose --format=custom`,
           ]).catch(() => ({ stdout: '' }))
         ).stdout
           .trim()

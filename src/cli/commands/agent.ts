@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Agent } from '../../agent/agent.ts';
 import { AgentObserver } from '../../agent/agent-observer.ts';
+import { holdCatalogue } from '../../agent/hold-catalogue.ts';
 import { DEFAULT_SECRETS_DIR } from '../../backup/dump/read-password-file.ts';
 import { runDump } from '../../backup/run-dump.ts';
 import { PgbackmanError } from '../../errors.ts';
@@ -96,12 +97,15 @@ export async function runAgent(flags: AgentFlags, version: string, output: Outpu
     process.on('SIGINT', onStop);
     process.on('SIGHUP', () => agent.reconcileNow('SIGHUP'));
   });
+  let held: Awaited<ReturnType<typeof holdCatalogue>>;
   try {
+    held = await holdCatalogue(location, logger);
     await agent.start();
     await done;
     await stopped;
   } finally {
     await http?.close();
+    await held?.close();
   }
   return ExitCode.Ok;
 }
