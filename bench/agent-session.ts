@@ -40,7 +40,10 @@ export class AgentSession {
     this.#usageFile = join(scratch, 'agent-usage');
     const { NODE_OPTIONS: _ignored, ...env } = process.env;
     const withTime = existsSync(GNU_TIME);
-    const node = [process.execPath, 'bench/agent-driver.mjs', ...argv];
+    // BENCH_AGENT_CPU_PROF=DIR profiles the agent (node --cpu-prof), to see where its time goes.
+    const prof = process.env.BENCH_AGENT_CPU_PROF;
+    const flags = prof === undefined || prof === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`];
+    const node = [process.execPath, ...flags, 'bench/agent-driver.mjs', ...argv];
     const [program = '', ...args] = withTime
       ? [GNU_TIME, '-f', '%M %U %S', '-o', this.#usageFile, ...node]
       : node;
