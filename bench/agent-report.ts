@@ -23,6 +23,9 @@ export interface AgentFigures {
   readonly startToScheduledMs: number;
   /** The first `scheduled` → `reconciled`: the watched directory's digest, validate and apply (unchanged). */
   readonly scheduledToReconciledMs: number;
+  /** The agent's CPU time over an idle window of idleMs after the reconcile. */
+  readonly idleCpuMs: number;
+  readonly idleMs: number;
   readonly memory: { readonly scheduled: Memory; readonly reconciled: Memory; readonly rounds: Memory };
 }
 

@@ -4,7 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { GNU_TIME } from './harness.ts';
+import { GNU_TIME, type MeasuredGroup } from './harness.ts';
 
 /** One log line of the agent: pino's fields plus the driver's own (`at`: sub-millisecond epoch ms). */
 export interface AgentLine {
@@ -116,4 +116,30 @@ export class AgentSession {
   kill(): void {
     if (this.pid !== undefined && this.#child.exitCode === null) process.kill(this.pid, 'SIGKILL');
   }
+}
+
+/** The agent's session as one measured run, so its peak RSS and CPU land in the benchmark's table. */
+export function sessionGroup(
+  usage: AgentUsage,
+  shown: string,
+  pgCpuMs: number | undefined,
+  otherCpuShare: number | undefined,
+): MeasuredGroup {
+  const one = (v: number | undefined) => (v === undefined ? [] : [v]);
+  return {
+    runs: 1,
+    warmup: 0,
+    otherCpuShare,
+    helper: 'PostgreSQL',
+    measurements: [
+      {
+        spec: { label: 'agent session', command: ['node', 'bench/agent-driver.mjs'], shown },
+        wallMs: [usage.wallMs],
+        maxRssKiB: one(usage.maxRssKiB),
+        cpuMs: one(usage.cpuMs),
+        helperCpuMs: one(pgCpuMs),
+        stdout: '',
+      },
+    ],
+  };
 }

@@ -5,24 +5,19 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { AGENT_SERVER, writeAgentFixture } from './agent-fixture.ts';
 import { describeAgent } from './agent-report.ts';
 import { changeRound, type RoundResult } from './agent-rounds.ts';
-import { AgentSession } from './agent-session.ts';
-import {
-  type BenchContext,
-  type Benchmark,
-  type CommandSpec,
-  type MeasuredGroup,
-  machineCpu,
-  measureGroup,
-} from './harness.ts';
+import { AgentSession, sessionGroup } from './agent-session.ts';
+import { type BenchContext, type Benchmark, type CommandSpec, machineCpu, measureGroup } from './harness.ts';
 import { BenchServer, stopOnSignal } from './server-helpers.ts';
 
 const run = promisify(execFile);
 /** Each probe round builds 20,000 croner timers: about 20 s on a busy 2-CPU machine. */
 const PROBE_ROUNDS = 3;
+const IDLE_MS = 30_000;
 const DB = { base: 'agent_cat', changed: 'agent_changed' } as const;
 
 class AgentCatalogue extends BenchServer {
@@ -114,6 +109,10 @@ const benchmark: Benchmark = {
       const memScheduled = a.memory();
       const reconciled = await a.waitFor((l) => l.event === 'reconciled', 170_000);
       const memReconciled = a.memory();
+      // Idle: no apply, nothing due but the few spread definitions; what the timers alone cost.
+      const idle0 = processTreeCpuMs(a.pid ?? 0);
+      await sleep(IDLE_MS);
+      const idle1 = processTreeCpuMs(a.pid ?? 0);
       ctx.log(
         `agent: scheduled, then reconciled (${reconciled.outcome}); ${rounds} round(s) of the 1% change`,
       );
@@ -147,42 +146,33 @@ const benchmark: Benchmark = {
       const self = process.cpuUsage(self0);
       const without = await measureGroup([getSpec('get backups, no agent')], options);
 
-      // The agent's session as one measured "run", so its peak RSS and CPU land in the table.
+      // Everything but other processes: the agent, PostgreSQL, this runner and the get backups runs.
       const theirs =
-        (usage.cpuMs ?? 0) + (pg1 ?? 0) - (pg0 ?? 0) + (self.user + self.system) / 1000 + sumCpu(withAgent);
-      const sessionGroup: MeasuredGroup = {
-        runs: 1,
-        warmup: 0,
-        otherCpuShare:
-          cpu0 === undefined || cpu1 === undefined
-            ? undefined
-            : Math.max(0, cpu1.busyMs - cpu0.busyMs - theirs) / (cpu1.totalMs - cpu0.totalMs),
-        helper: 'PostgreSQL',
-        measurements: [
-          {
-            spec: {
-              label: 'agent session',
-              command: ['node', 'bench/agent-driver.mjs'],
-              shown: `node bench/agent-driver.mjs --server ${AGENT_SERVER} --catalogue $PG/${DB.base} --watch DIR --state-dir DIR`,
-            },
-            wallMs: [usage.wallMs],
-            maxRssKiB: usage.maxRssKiB === undefined ? [] : [usage.maxRssKiB],
-            cpuMs: usage.cpuMs === undefined ? [] : [usage.cpuMs],
-            helperCpuMs: pg0 === undefined || pg1 === undefined ? [] : [pg1 - pg0],
-            stdout: '',
-          },
-        ],
-      };
+        (usage.cpuMs ?? 0) +
+        (pg1 ?? 0) -
+        (pg0 ?? 0) +
+        (self.user + self.system) / 1000 +
+        withAgent.measurements.flatMap((m) => m.cpuMs).reduce((x, y) => x + y, 0);
+      const session = sessionGroup(
+        usage,
+        `node bench/agent-driver.mjs --server ${AGENT_SERVER} --catalogue $PG/${DB.base} --watch DIR --state-dir DIR`,
+        pg0 === undefined || pg1 === undefined ? undefined : pg1 - pg0,
+        cpu0 === undefined || cpu1 === undefined
+          ? undefined
+          : Math.max(0, cpu1.busyMs - cpu0.busyMs - theirs) / (cpu1.totalMs - cpu0.totalMs),
+      );
       return describeAgent({
         command: `npm run bench -- agent${ctx.runs === undefined ? '' : ` --runs ${ctx.runs}`}`,
         version: pgc.version,
         probe,
-        session: sessionGroup,
+        session,
         withAgent,
         without,
         rounds: results,
         startToScheduledMs: Date.parse(firstScheduled.time) - Date.parse(starting.time),
         scheduledToReconciledMs: Date.parse(reconciled.time) - Date.parse(firstScheduled.time),
+        idleCpuMs: idle0 === undefined || idle1 === undefined ? Number.NaN : idle1 - idle0,
+        idleMs: IDLE_MS,
         memory: { scheduled: memScheduled, reconciled: memReconciled, rounds: memRounds },
       });
     } finally {
@@ -194,9 +184,5 @@ const benchmark: Benchmark = {
     }
   },
 };
-
-function sumCpu(group: MeasuredGroup): number {
-  return group.measurements.flatMap((m) => m.cpuMs).reduce((a, b) => a + b, 0);
-}
 
 export default benchmark;
