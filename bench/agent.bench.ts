@@ -11,7 +11,14 @@ import { AGENT_SERVER, writeAgentFixture } from './agent-fixture.ts';
 import { describeAgent } from './agent-report.ts';
 import { changeRound, type RoundResult } from './agent-rounds.ts';
 import { AgentSession, sessionGroup } from './agent-session.ts';
-import { type BenchContext, type Benchmark, type CommandSpec, machineCpu, measureGroup } from './harness.ts';
+import {
+  type BenchContext,
+  type Benchmark,
+  type CommandSpec,
+  machineCpu,
+  measureGroup,
+  processTreeCpuMs,
+} from './harness.ts';
 import { BenchServer, stopOnSignal } from './server-helpers.ts';
 
 const run = promisify(execFile);
