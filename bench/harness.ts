@@ -100,7 +100,7 @@ export interface Target {
   readonly name: string;
   readonly measured: number;
   readonly limit: number;
-  readonly unit: 'ms' | '×' | 'statements';
+  readonly unit: 'ms' | '×' | 'statements' | 'MiB';
   readonly pass: boolean;
 }
 
@@ -223,7 +223,7 @@ export async function measureGroup(
 }
 
 /** CPU time of the whole machine so far (all CPUs), from /proc/stat; undefined elsewhere than Linux. */
-function machineCpu(): { busyMs: number; totalMs: number } | undefined {
+export function machineCpu(): { busyMs: number; totalMs: number } | undefined {
   try {
     const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
     // cpu  user nice system idle iowait irq softirq steal ... in USER_HZ ticks (100 per second on Linux).
