@@ -333,6 +333,7 @@ export class Agent {
             host: this.#host,
             entries: work.entries,
             downSince: downSince ?? null,
+            root: work.server?.spec.rootDirectory ?? '/srv/pgbackman',
             now: new Date(),
             log: this.#log,
           }),

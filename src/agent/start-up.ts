@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { tidyRuns } from '../backup/record/run-recorder.ts';
+import { closeInterruptedOnHost, replayAndReport } from '../backup/record/run-recorder.ts';
 import type { DumpJob } from '../backup/run-dump.ts';
 import { lastRunTimes, recordMissed } from '../catalogue/backup-runs.ts';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
@@ -22,27 +22,21 @@ export async function settleOnStart(
     readonly entries: readonly ScheduleEntry<DumpJob>[];
     /** The agent's last heartbeat before this start; null for a first start (nothing was missed). */
     readonly downSince: Date | null;
+    /** The server's root directory (its jobs name it too). */
+    readonly root: string;
     readonly now: Date;
     readonly log: Logger;
   },
 ): Promise<ScheduleEntry<DumpJob>[]> {
-  for (const { payload: job } of o.entries) {
-    const root = job.server.spec.rootDirectory ?? '/srv/pgbackman';
-    const pseudo = {
-      id: '00000000-0000-0000-0000-000000000000',
-      server: o.server,
-      node: job.node.name,
-      database: job.spec.database ?? null,
-      code: resolveSettings(job.spec, job.node, job.server).code,
-      definition: job.kind === 'BackupDefinition' ? job.name : null,
-      snapshot: job.kind === 'SnapshotDefinition' ? job.name : null,
-      startedAt: o.now,
-      retention: null,
-      host: o.host,
-      pid: process.pid,
-    };
-    await tidyRuns(q, root, pseudo, o.log).catch((err: unknown) =>
-      o.log.warn({ event: 'recovery_failed', definition: `${job.kind}/${job.name}` }, messageOf(err)),
+  // Every job of a server shares its root: one replay and one query, however many definitions there are.
+  const root = o.entries[0]?.payload.server.spec.rootDirectory ?? o.root;
+  try {
+    await replayAndReport(q, root, o.log);
+    await closeInterruptedOnHost(q, root, { server: o.server, host: o.host }, o.log);
+  } catch (err) {
+    o.log.warn(
+      { event: 'recovery_failed' },
+      `runs left by an earlier start were not all settled: ${messageOf(err)}`,
     );
   }
   if (o.downSince === null) return [];

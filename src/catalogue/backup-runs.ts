@@ -107,6 +107,26 @@ export async function selectRunning(
   );
 }
 
+/** Every run of a server still RUNNING on one host (or on no recorded host): what a starting agent checks. */
+export async function selectRunningOnHost(q: Queryable, server: string, host: string) {
+  return q.query<{
+    id: string;
+    node: string;
+    database: string | null;
+    code: string;
+    definition: string | null;
+    snapshot: string | null;
+    started_ms: string;
+    pid: number | null;
+  }>(
+    `select id::text, node, database, code, definition, snapshot,
+            (extract(epoch from started_at) * 1000)::bigint::text as started_ms, pid
+       from pgbackman.backup_runs
+      where status = 'RUNNING' and server = $1 and (host = $2 or host is null)`,
+    [server, host],
+  );
+}
+
 /** A spooled record: an upsert by run id, so sending it twice records it once; SUCCEEDED never goes back. */
 export async function upsertRun(q: Queryable, run: { start: RunStart; end: RunEnd }): Promise<void> {
   const s = run.start;

@@ -13,13 +13,16 @@ export function scheduleCron(cron: string, timezone: string): Cron {
 
 // Answers are pure, and croner costs ~50 µs a question in a time zone: `status` over 20,000 definitions
 // asks the same few (each cron's next and previous run at one `now`) thousands of times.
+// croner 11 keeps a 10,000-entry year table in each job (~83 KB): only a few hundred jobs are kept, while
+// answers (numbers) are cheap to keep by the thousand.
 const jobs = new Map<string, Cron>();
 const answers = new Map<string, number | null>();
-const LIMIT = 8192;
+const JOBS_LIMIT = 256;
+const ANSWERS_LIMIT = 8192;
 
 function cached<V>(map: Map<string, V>, key: string, compute: () => V): V {
   if (map.has(key)) return map.get(key) as V;
-  if (map.size >= LIMIT) map.clear();
+  if (map.size >= (map === (jobs as Map<string, unknown>) ? JOBS_LIMIT : ANSWERS_LIMIT)) map.clear();
   const value = compute();
   map.set(key, value);
   return value;

@@ -1,9 +1,17 @@
+import { selectRunningOnHost } from '../../catalogue/backup-runs.ts';
 import type { Queryable } from '../../catalogue/catalogue-db.ts';
 import { type CatalogueSession, heldSession, isCatalogueSession } from '../../catalogue/catalogue-session.ts';
 import { messageOf, PgbackmanError } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { processAlive } from '../../system/process-alive.ts';
-import { findInterrupted, type RunEnd, type RunStart, recordEnd, recordStart } from './record-run.ts';
+import {
+  findInterrupted,
+  type InterruptedRun,
+  type RunEnd,
+  type RunStart,
+  recordEnd,
+  recordStart,
+} from './record-run.ts';
 import { recoverRun } from './recover-run.ts';
 import { replaySpool, type SetAside, type SpooledRun, type SpoolReplay, spoolRun } from './spool.ts';
 
@@ -97,10 +105,10 @@ export class RunRecorder {
  * Sends the spool's waiting records, then closes earlier runs of `run`'s definition whose process stopped
  * (re-hashing any whose dump was in place): after a run, and for every definition when an agent starts.
  */
-export async function tidyRuns(
+/** Sends the spool's waiting records under `root`, saying what it sent and what it set aside. */
+export async function replayAndReport(
   q: Queryable,
   root: string,
-  run: RunStart,
   log: Logger,
   setAside: SetAside[] = [],
 ): Promise<void> {
@@ -110,6 +118,16 @@ export async function tidyRuns(
   } finally {
     reportReplay(log, replay);
   }
+}
+
+export async function tidyRuns(
+  q: Queryable,
+  root: string,
+  run: RunStart,
+  log: Logger,
+  setAside: SetAside[] = [],
+): Promise<void> {
+  await replayAndReport(q, root, log, setAside);
   await closeInterrupted(q, root, run, log);
 }
 
@@ -130,24 +148,53 @@ function reportReplay(log: Logger, replay: SpoolReplay): void {
 
 async function closeInterrupted(q: Queryable, root: string, run: RunStart, log: Logger): Promise<void> {
   const name = run.definition ?? run.snapshot ?? '';
-  for (const lost of await findInterrupted(q, run, processAlive)) {
-    let end: RunEnd;
-    try {
-      end = await recoverRun(root, { ...lost, name });
-    } catch {
-      continue; // its files cannot be read now: left RUNNING for a later run, never guessed
-    }
-    await recordEnd(q, lost.id, lost.startedAt, end);
-    const of = `${run.definition !== null ? 'BackupDefinition' : 'SnapshotDefinition'}/${name}`;
-    if (end.status === 'SUCCEEDED')
-      log.info(
-        { event: 'run_recovered', run: lost.id },
-        `an earlier run of ${of} (${lost.id}) had put its dump in place before its process stopped; hashed and recorded SUCCEEDED`,
-      );
-    else
-      log.info(
-        { event: 'run_interrupted', run: lost.id },
-        `an earlier run of ${of} (${lost.id}) was left RUNNING by a process that stopped; recorded FAILED, its partial files removed`,
-      );
+  const kind = run.definition !== null ? 'BackupDefinition' : 'SnapshotDefinition';
+  for (const lost of await findInterrupted(q, run, processAlive))
+    await closeLost(q, root, lost, kind, name, log);
+}
+
+/**
+ * When an agent starts: every run of its server that this host left RUNNING and whose process is gone is
+ * closed, with one query for them all (not one per definition).
+ */
+export async function closeInterruptedOnHost(
+  q: Queryable,
+  root: string,
+  o: { readonly server: string; readonly host: string },
+  log: Logger,
+): Promise<void> {
+  for (const lost of await selectRunningOnHost(q, o.server, o.host)) {
+    if (lost.pid !== null && processAlive(lost.pid)) continue;
+    const kind = lost.definition !== null ? 'BackupDefinition' : 'SnapshotDefinition';
+    const place = { ...lost, startedAt: new Date(Number(lost.started_ms)) };
+    await closeLost(q, root, place, kind, lost.definition ?? lost.snapshot ?? '', log);
   }
+}
+
+async function closeLost(
+  q: Queryable,
+  root: string,
+  lost: InterruptedRun,
+  kind: string,
+  name: string,
+  log: Logger,
+): Promise<void> {
+  let end: RunEnd;
+  try {
+    end = await recoverRun(root, { ...lost, name });
+  } catch {
+    return; // its files cannot be read now: left RUNNING for a later run, never guessed
+  }
+  await recordEnd(q, lost.id, lost.startedAt, end);
+  const of = `${kind}/${name}`;
+  if (end.status === 'SUCCEEDED')
+    log.info(
+      { event: 'run_recovered', run: lost.id },
+      `an earlier run of ${of} (${lost.id}) had put its dump in place before its process stopped; hashed and recorded SUCCEEDED`,
+    );
+  else
+    log.info(
+      { event: 'run_interrupted', run: lost.id },
+      `an earlier run of ${of} (${lost.id}) was left RUNNING by a process that stopped; recorded FAILED, its partial files removed`,
+    );
 }
