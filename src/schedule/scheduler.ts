@@ -134,8 +134,8 @@ export class Scheduler<T> {
       if (item === undefined) continue;
       const next = item.entry.timing.kind === 'once' ? null : this.#nextCron(item.entry, Math.max(at, now));
       item.dueAt = next;
+      // A fired snapshot stays known (due never again) until a sync leaves it out: the same entry is not re-armed.
       if (next !== null) this.#queue.push(key, next);
-      else if (item.entry.timing.kind === 'once') this.#entries.delete(key);
       this.#onDue(item.entry, new Date(at));
     }
     this.#arm();
