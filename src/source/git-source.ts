@@ -74,10 +74,13 @@ export function gitSource(options: GitSourceOptions): Source {
  * CA files) and never a prompt; other GIT_* variables of the agent's environment are not passed on.
  */
 function gitEnv(from: NodeJS.ProcessEnv): Record<string, string> {
+  // Variables git reads to run programs (EDITOR, PAGER, GIT_*…) are not passed on, but for the ones the
+  // operator may set for credentials and TLS.
   const passed = new Set(['GIT_SSH_COMMAND', 'GIT_SSL_CAINFO', 'GIT_SSL_CAPATH', 'GIT_ASKPASS']);
+  const guarded = /^(GIT_|EDITOR$|VISUAL$|PAGER$|PREFIX$|SSH_ASKPASS$)/i;
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(from))
-    if (v !== undefined && (!k.startsWith('GIT_') || passed.has(k))) env[k] = v;
+    if (v !== undefined && (!guarded.test(k) || passed.has(k))) env[k] = v;
   env.GIT_TERMINAL_PROMPT = '0';
   env.GIT_SSH_COMMAND ??= 'ssh -o BatchMode=yes -o ConnectTimeout=30';
   return env;

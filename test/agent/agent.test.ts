@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { type AgentProcess, startAgent } from '../support/agent-process.ts';
@@ -42,6 +42,21 @@ describe('pgbackman agent on a git repository (PostgreSQL catalogue)', () => {
     assert.equal(r.code, 0, r.stderr);
     return JSON.parse(r.stdout) as Run[];
   };
+  // A dump waits on this lock for as long as a test wants; always released, or other files' CLUSTER dumps wait too.
+  let blocker: pg.Client | undefined;
+  const lockTable = async () => {
+    blocker = new pg.Client({ connectionString: withDatabase(testServerUrl(), DB) });
+    await blocker.connect();
+    await blocker.query('begin');
+    await blocker.query('lock table t in access exclusive mode');
+  };
+  const unlockTable = async () => {
+    const held = blocker;
+    blocker = undefined;
+    await held?.query('rollback').catch(() => undefined);
+    await held?.end().catch(() => undefined);
+  };
+  afterEach(unlockTable);
   const agents = async () => JSON.parse((await cli('get', 'agents', '-o', 'json')).stdout);
   const finished = (status: string, definition?: string) => (l: Record<string, unknown>) =>
     l.event === 'run_finished' &&
@@ -190,16 +205,12 @@ describe('pgbackman agent on a git repository (PostgreSQL catalogue)', () => {
 
   test('SIGTERM during a dump: the dump finishes within the grace, is recorded, and the agent exits 0', async () => {
     const from = agent?.lines.length ?? 0;
-    const blocker = new pg.Client({ connectionString: withDatabase(testServerUrl(), DB) });
-    await blocker.connect();
-    await blocker.query('begin');
-    await blocker.query('lock table t in access exclusive mode');
+    await lockTable();
     // A run that is due while the last one waits on the lock is skipped: the dump is in progress.
     const started = await agent?.waitFor((l) => l.event === 'run_skipped', 10_000, from);
     agent?.signal('SIGTERM');
     await agent?.waitFor((l) => l.event === 'agent_draining', 10_000, from);
-    await blocker.query('rollback');
-    await blocker.end();
+    await unlockTable();
     assert.equal(await agent?.exited, 0, agent?.stderr());
     const last = agent?.lines.find((l, i) => i > from && l.event === 'run_finished');
     assert.equal(last?.status, 'SUCCEEDED', JSON.stringify(last));
@@ -211,10 +222,7 @@ describe('pgbackman agent on a git repository (PostgreSQL catalogue)', () => {
   });
 
   test('SIGKILL mid-dump: the restarted agent records the run FAILED and leaves no partial file', async () => {
-    const blocker = new pg.Client({ connectionString: withDatabase(testServerUrl(), DB) });
-    await blocker.connect();
-    await blocker.query('begin');
-    await blocker.query('lock table t in access exclusive mode');
+    await lockTable();
     agent = start();
     const started = await agent.waitFor((l) => l.event === 'run_started');
     let runningBefore: Run[] = [];
@@ -226,8 +234,7 @@ describe('pgbackman agent on a git repository (PostgreSQL catalogue)', () => {
     assert.equal(runningBefore.length, 1, 'the run is recorded RUNNING while it waits');
     agent.signal('SIGKILL');
     await agent.exited;
-    await blocker.query('rollback');
-    await blocker.end();
+    await unlockTable();
     agent = start();
     await agent.waitFor((l) => l.event === 'run_interrupted');
     const killed = (await runs()).find((r) => r.id === runningBefore[0]?.id);
@@ -242,16 +249,12 @@ describe('pgbackman agent on a git repository (PostgreSQL catalogue)', () => {
   test('SIGTERM whose grace runs out: the dump is stopped and recorded FAILED, the agent still exits 0', async () => {
     agent?.signal('SIGKILL');
     await agent?.exited;
-    const blocker = new pg.Client({ connectionString: withDatabase(testServerUrl(), DB) });
-    await blocker.connect();
-    await blocker.query('begin');
-    await blocker.query('lock table t in access exclusive mode');
+    await lockTable();
     agent = start('--grace', '1s');
     await agent.waitFor((l) => l.event === 'run_started');
     agent.signal('SIGTERM');
     assert.equal(await agent.exited, 0, agent.stderr());
-    await blocker.query('rollback');
-    await blocker.end();
+    await unlockTable();
     const failed = agent.lines.find((l) => l.event === 'run_finished');
     assert.equal(failed?.status, 'FAILED');
     const record = (await runs()).find((r) => r.id === failed?.run);
