@@ -40,12 +40,20 @@ export function spawnTool(
   const [command, argv] = ORPHAN_GUARD
     ? [SETPRIV, ['--pdeathsig', 'TERM', '--', path, ...args]]
     : [path, [...args]];
-  // An aborted signal (the run interrupted) sends the tool SIGTERM; it then closes like any killed tool.
-  const child = spawn(command, argv, {
-    env,
-    stdio: ['ignore', stdout ?? 'pipe', 'pipe'],
-    ...(signal === undefined ? {} : { signal }),
-  });
+  // The tool leads a process group of its own: pg_dumpall runs a pg_dump per database through sh, and an
+  // interrupted run must stop those too, not only pg_dumpall (which leaves them running, orphaned).
+  const child = spawn(command, argv, { env, stdio: ['ignore', stdout ?? 'pipe', 'pipe'], detached: true });
+  const killGroup = () => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      child.kill('SIGTERM'); // the group is gone already, or was never made
+    }
+  };
+  // An aborted signal (the run interrupted) sends the tools SIGTERM; the tool then closes like any killed one.
+  if (signal?.aborted) killGroup();
+  else signal?.addEventListener('abort', killGroup, { once: true });
+  child.on('close', () => signal?.removeEventListener('abort', killGroup));
   // The child has its own copy of a given stdout; the parent's must go, or the reader never sees the end.
   stdout?.destroy();
   const log = createWriteStream(logFile, { flags: 'a', mode: 0o600 });
@@ -78,5 +86,5 @@ export function spawnTool(
       reject(new PgbackmanError('IO', `${path.split('/').pop()} ${how}${last ? `: ${last}` : ''}`));
     });
   });
-  return { stdout: child.stdout ?? Readable.from([]), done, kill: () => child.kill('SIGTERM') };
+  return { stdout: child.stdout ?? Readable.from([]), done, kill: killGroup };
 }
