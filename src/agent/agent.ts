@@ -16,7 +16,7 @@ import { conditionsOf, type ReconcileOutcome } from './conditions.ts';
 import { startListening } from './listen.ts';
 import { reconcileRevision } from './reconcile-source.ts';
 import { loadSchedule, saveSchedule } from './schedule-cache.ts';
-import { readServerWork } from './server-jobs.ts';
+import { readServerWork, WorkCache } from './server-jobs.ts';
 import { settleOnStart } from './start-up.ts';
 
 export type Executor = (
@@ -79,6 +79,7 @@ export class Agent {
   #scheduled = false;
   #serverKnown: boolean | undefined;
   #refreshFailing = false;
+  readonly #workCache = new WorkCache();
   #fetched = false;
   #stops: (() => Promise<void>)[] = [];
   #loop: Promise<void> | undefined;
@@ -212,11 +213,20 @@ export class Agent {
     while (!this.#stopping) {
       this.#wanted = false;
       const token = this.#pendingToken;
-      const outcome = await this.#reconcile();
-      const transient = outcome.kind === 'source-failed' || outcome.kind === 'catalogue-failed';
+      let transient = true;
+      try {
+        const outcome = await this.#reconcile();
+        transient = outcome.kind === 'source-failed' || outcome.kind === 'catalogue-failed';
+        await this.#refreshSchedule();
+        await this.#report(outcome, token);
+      } catch (err) {
+        // A bug in one pass must not end the loop that every later dump depends on: said, and retried.
+        this.#log.error(
+          { event: 'reconcile_crashed', err: messageOf(err) },
+          `reconcile failed: ${messageOf(err)}`,
+        );
+      }
       failures = transient ? failures + 1 : 0;
-      await this.#refreshSchedule();
-      await this.#report(outcome, token);
       if (this.#stopping) break;
       if (this.#wanted) continue;
       // Failures of git or the catalogue back off exponentially, capped at the interval.
@@ -318,7 +328,7 @@ export class Agent {
   async #refreshSchedule(downSince?: Date): Promise<void> {
     if (this.#stopping) return;
     try {
-      const work = await this.#link.use((db) => readServerWork(db, this.#o.server));
+      const work = await this.#link.use((db) => readServerWork(db, this.#o.server, this.#workCache));
       // Before the first reconcile an empty catalogue is expected; after it, a missing server is worth a warning.
       if (work.server === undefined && this.#serverKnown !== false && this.#conditions.length > 0)
         this.#log.warn(

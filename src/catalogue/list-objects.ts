@@ -21,6 +21,8 @@ export interface ObjectFilter {
   readonly node?: string;
   readonly database?: string;
   readonly name?: string;
+  /** Only these names (a reader that already has the others). */
+  readonly names?: readonly string[];
 }
 
 interface Row {
@@ -52,6 +54,10 @@ export async function listObjects<K extends Kind>(
     where.push(`${column} = $${params.length}`);
   };
   add('name', filter.name);
+  if (filter.names !== undefined) {
+    params.push(filter.names);
+    where.push(`name = any($${params.length}::text[])`);
+  }
   if (filter.server !== undefined)
     add(columns.has('server') ? 'server' : kind === 'BackupServer' ? 'name' : 'null', filter.server);
   if (filter.node !== undefined)
@@ -84,4 +90,23 @@ export async function listObjects<K extends Kind>(
     createdAt: new Date(r.created_at).toISOString(),
     updatedAt: new Date(r.updated_at).toISOString(),
   }));
+}
+
+/**
+ * Each object's version (`generation@updated_at`, both set by apply on every change): what a reader that
+ * keeps the objects compares to know which to read again. Filtered like listObjects, by server only.
+ */
+export async function listVersions(
+  q: Queryable,
+  kind: Kind,
+  filter: { readonly server?: string } = {},
+): Promise<Map<string, string>> {
+  const { table, refs } = TABLES[kind];
+  const byServer = filter.server !== undefined && refs.some((r) => r.column === 'server');
+  const rows = await q.query<{ name: string; version: string }>(
+    `select name, generation::text || '@' || (extract(epoch from updated_at) * 1000000)::bigint::text as version
+       from ${table} ${byServer ? 'where server = $1' : ''}`,
+    byServer ? [filter.server] : [],
+  );
+  return new Map(rows.map((r) => [r.name, r.version]));
 }
