@@ -263,4 +263,23 @@ describe('pgbackman agent on a git repository (PostgreSQL catalogue)', () => {
     assert.equal((await runs()).filter((r) => r.status === 'RUNNING').length, 0);
     agent = undefined;
   });
+
+  test('a second SIGTERM interrupts at once: the dump is recorded FAILED and the agent exits 0', async () => {
+    agent?.signal('SIGKILL');
+    await agent?.exited;
+    await lockTable();
+    agent = start('--grace', '10m');
+    await agent.waitFor((l) => l.event === 'run_started');
+    agent.signal('SIGTERM');
+    await agent.waitFor((l) => l.event === 'agent_draining');
+    const at = Date.now();
+    agent.signal('SIGTERM');
+    assert.equal(await agent.exited, 0, agent.stderr());
+    assert.ok(Date.now() - at < 10_000, 'it did not wait for the grace');
+    const failed = agent.lines.find((l) => l.event === 'run_finished');
+    assert.equal(failed?.status, 'FAILED');
+    const record = (await runs()).find((r) => r.id === failed?.run);
+    assert.match(record?.error ?? '', /interrupted by the agent's shutdown \(SIGTERM\)/);
+    agent = undefined;
+  });
 });
