@@ -105,7 +105,7 @@ export function buildProgram(): Command {
   program
     .command('get')
     .description('list objects or dumps from the catalogue')
-    .argument('<resource>', 'servers, nodes, definitions, snapshots, restores, policies or backups')
+    .argument('<resource>', 'servers, nodes, definitions, snapshots, restores, policies, backups or agents')
     .addOption(
       new Option('-o, --output <format>', 'output format')
         .choices(['table', 'json', 'yaml'])
