@@ -100,7 +100,8 @@ export async function runAgent(flags: AgentFlags, version: string, output: Outpu
   let held: Awaited<ReturnType<typeof holdCatalogue>>;
   try {
     held = await holdCatalogue(location, logger);
-    await agent.start();
+    // Stopped while it waited for the catalogue: nothing was started, nothing to drain.
+    if (signals === 0) await agent.start();
     await done;
     await stopped;
   } finally {
