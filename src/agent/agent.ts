@@ -11,10 +11,11 @@ import type { Logger } from '../observability/logger.ts';
 import { DumpQueue, type QueueItem } from '../schedule/dump-queue.ts';
 import { type ScheduleEntry, Scheduler } from '../schedule/scheduler.ts';
 import { redactCredentials, type Source } from '../source/source.ts';
-import { CatalogueLink, runSessionFor } from './catalogue-link.ts';
+import { CatalogueLink } from './catalogue-link.ts';
 import { conditionsOf, type ReconcileOutcome } from './conditions.ts';
 import { startListening } from './listen.ts';
-import { reconcileRevision } from './reconcile-source.ts';
+import { RevisionReconciler } from './revision-reconciler.ts';
+import { runJob } from './run-job.ts';
 import { loadSchedule, saveSchedule } from './schedule-cache.ts';
 import { readServerWork, WorkCache } from './server-jobs.ts';
 import { settleOnStart } from './start-up.ts';
@@ -65,14 +66,13 @@ export class Agent {
   readonly #host = hostname();
   readonly #log: Logger;
   readonly #link: CatalogueLink;
+  readonly #revisions: RevisionReconciler;
   readonly #scheduler: Scheduler<DumpJob>;
   readonly #queue: DumpQueue<DumpJob>;
   readonly #running = new Map<string, AbortController>();
   #stopping = false;
   #wake: (() => void) | undefined;
   #wanted = false;
-  #lastApplied: string | null = null;
-  #lastFailed: { revision: string; outcome: ReconcileOutcome } | undefined;
   #conditions: Condition[] = [];
   #serial = -1;
   #pendingToken: string | null = null;
@@ -80,7 +80,6 @@ export class Agent {
   #serverKnown: boolean | undefined;
   #refreshFailing = false;
   readonly #workCache = new WorkCache();
-  #fetched = false;
   #stops: (() => Promise<void>)[] = [];
   #loop: Promise<void> | undefined;
 
@@ -88,6 +87,12 @@ export class Agent {
     this.#o = options;
     this.#log = options.logger.child({ server: options.server });
     this.#link = new CatalogueLink(options.location);
+    this.#revisions = new RevisionReconciler({
+      source: options.source,
+      sourceRoot: options.sourceRoot,
+      apply: options.apply,
+      appliedBy: `agent ${options.server}@${this.#host}`,
+    });
     this.#scheduler = new Scheduler((entry) => this.#due(entry), this.#log);
     this.#queue = new DumpQueue({ server: 1, node: () => 1 }, (item) => this.#execute(item));
   }
@@ -96,10 +101,10 @@ export class Agent {
   get health() {
     return {
       catalogue: this.#link.up,
-      source: this.#fetched,
+      source: this.#revisions.fetched,
       schedule: this.#scheduled,
       conditions: this.#conditions,
-      lastApplied: this.#lastApplied,
+      lastApplied: this.#revisions.lastApplied,
     };
   }
 
@@ -215,7 +220,7 @@ export class Agent {
       const token = this.#pendingToken;
       let transient = true;
       try {
-        const outcome = await this.#reconcile();
+        const outcome = await this.#revisions.reconcile(this.#link);
         transient = outcome.kind === 'source-failed' || outcome.kind === 'catalogue-failed';
         await this.#refreshSchedule();
         await this.#report(outcome, token);
@@ -242,40 +247,8 @@ export class Agent {
     }
   }
 
-  async #reconcile(): Promise<ReconcileOutcome> {
-    let fetched: Awaited<ReturnType<Source['fetch']>>;
-    try {
-      fetched = await this.#o.source.fetch();
-      this.#fetched = true;
-    } catch (err) {
-      return { kind: 'source-failed', message: redactCredentials(messageOf(err)) };
-    }
-    // A revision that was refused is retried only when the revision changes.
-    if (this.#lastFailed?.revision === fetched.revision) return this.#lastFailed.outcome;
-    let outcome: ReconcileOutcome;
-    try {
-      outcome = await this.#link.use((db) =>
-        reconcileRevision(db, {
-          fetched,
-          root: this.#o.sourceRoot,
-          apply: this.#o.apply,
-          appliedBy: `agent ${this.#o.server}@${this.#host}`,
-        }),
-      );
-    } catch (err) {
-      outcome = { kind: 'catalogue-failed', revision: fetched.revision, message: messageOf(err) };
-    }
-    if (outcome.kind === 'invalid' || outcome.kind === 'refused')
-      this.#lastFailed = { revision: fetched.revision, outcome };
-    else if (outcome.kind === 'applied' || outcome.kind === 'unchanged' || outcome.kind === 'observed') {
-      this.#lastFailed = undefined;
-      this.#lastApplied = outcome.revision;
-    }
-    return outcome;
-  }
-
   async #report(outcome: ReconcileOutcome, token: string | null): Promise<void> {
-    const conditions = conditionsOf(outcome, this.#lastApplied);
+    const conditions = conditionsOf(outcome, this.#revisions.lastApplied);
     const changed = JSON.stringify(conditions) !== JSON.stringify(this.#conditions);
     this.#conditions = conditions;
     this.#o.observe?.({ kind: 'reconciled', outcome, conditions });
@@ -299,7 +272,9 @@ export class Agent {
           host: this.#host,
           pid: process.pid,
           ...(this.#conditions.length > 0 ? { conditions: this.#conditions } : {}),
-          ...(this.#lastApplied === null ? {} : { lastAppliedRevision: this.#lastApplied }),
+          ...(this.#revisions.lastApplied === null
+            ? {}
+            : { lastAppliedRevision: this.#revisions.lastApplied }),
           ...(attempted === undefined ? {} : { lastAttemptedRevision: attempted }),
           reconcileHandled: handled ?? null,
         }),
@@ -422,43 +397,20 @@ export class Agent {
   }
 
   async #execute(item: QueueItem<DumpJob>): Promise<void> {
-    const job = item.payload;
     const controller = new AbortController();
     this.#running.set(item.key, controller);
-    this.#o.observe?.({ kind: 'run-started', job });
-    const log = this.#log.child({
-      definition: item.key,
-      node: job.node.name,
-      database: job.spec.database ?? null,
-    });
-    const session = runSessionFor(this.#o.location);
     try {
-      log.info({ event: 'run_started' }, `${item.key}: dump started`);
-      const result = await this.#o.executor(job, session, {
-        signal: controller.signal,
-        logger: log,
+      await runJob(item.key, item.payload, {
+        location: this.#o.location,
+        executor: this.#o.executor,
         secretsDir: this.#o.secretsDir,
-        revision: this.#lastApplied ?? job.revision ?? null,
+        revision: this.#revisions.lastApplied ?? item.payload.revision ?? null,
+        signal: controller.signal,
+        log: this.#log,
+        observe: this.#o.observe,
       });
-      this.#o.observe?.({ kind: 'run-finished', job, result });
-      const fields = {
-        event: 'run_finished',
-        run: result.id,
-        status: result.status,
-        bytes: result.bytes,
-        durationMs: result.durationMs,
-      };
-      if (result.status === 'SUCCEEDED')
-        log.info(fields, `${item.key}: SUCCEEDED, ${result.bytes} bytes in ${result.dir}`);
-      else log.error({ ...fields, code: result.errorCode }, `${item.key}: FAILED: ${result.error}`);
-    } catch (err) {
-      log.error(
-        { event: 'run_error', err: messageOf(err) },
-        `${item.key}: could not be run or recorded: ${messageOf(err)}`,
-      );
     } finally {
       this.#running.delete(item.key);
-      await session.close();
       this.#o.observe?.({ kind: 'queue', depth: this.#queue.depth, running: this.#queue.running - 1 });
     }
   }

@@ -1,0 +1,52 @@
+import { messageOf } from '../errors.ts';
+import { redactCredentials, type Source } from '../source/source.ts';
+import type { CatalogueLink } from './catalogue-link.ts';
+import type { ReconcileOutcome } from './conditions.ts';
+import { reconcileRevision } from './reconcile-source.ts';
+
+/**
+ * fetch → validate → plan → apply, remembering the last revision applied and the last one refused: a
+ * refused revision is not tried again until the source moves on (Argo's "once per commit").
+ */
+export class RevisionReconciler {
+  lastApplied: string | null = null;
+  /** The source has been fetched at least once (for /readyz). */
+  fetched = false;
+  #lastFailed: { revision: string; outcome: ReconcileOutcome } | undefined;
+  readonly #o: { source: Source; sourceRoot: string; apply: boolean; appliedBy: string };
+
+  constructor(options: { source: Source; sourceRoot: string; apply: boolean; appliedBy: string }) {
+    this.#o = options;
+  }
+
+  async reconcile(link: CatalogueLink): Promise<ReconcileOutcome> {
+    let fetched: Awaited<ReturnType<Source['fetch']>>;
+    try {
+      fetched = await this.#o.source.fetch();
+      this.fetched = true;
+    } catch (err) {
+      return { kind: 'source-failed', message: redactCredentials(messageOf(err)) };
+    }
+    if (this.#lastFailed?.revision === fetched.revision) return this.#lastFailed.outcome;
+    let outcome: ReconcileOutcome;
+    try {
+      outcome = await link.use((db) =>
+        reconcileRevision(db, {
+          fetched,
+          root: this.#o.sourceRoot,
+          apply: this.#o.apply,
+          appliedBy: this.#o.appliedBy,
+        }),
+      );
+    } catch (err) {
+      outcome = { kind: 'catalogue-failed', revision: fetched.revision, message: messageOf(err) };
+    }
+    if (outcome.kind === 'invalid' || outcome.kind === 'refused')
+      this.#lastFailed = { revision: fetched.revision, outcome };
+    else if (outcome.kind === 'applied' || outcome.kind === 'unchanged' || outcome.kind === 'observed') {
+      this.#lastFailed = undefined;
+      this.lastApplied = outcome.revision;
+    }
+    return outcome;
+  }
+}

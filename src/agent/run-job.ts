@@ -1,0 +1,54 @@
+import type { DumpJob } from '../backup/run-dump.ts';
+import { messageOf } from '../errors.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { AgentEvent, Executor } from './agent.ts';
+import { runSessionFor } from './catalogue-link.ts';
+
+export interface RunJobOptions {
+  readonly location: string;
+  readonly executor: Executor;
+  readonly secretsDir: string;
+  /** The revision recorded on the run: the agent's applied one, else the definition's own. */
+  readonly revision: string | null;
+  readonly signal: AbortSignal;
+  readonly log: Logger;
+  readonly observe?: ((event: AgentEvent) => void) | undefined;
+}
+
+/**
+ * One scheduled dump inside the agent: through runDump (or the benchmark's executor), with a catalogue
+ * session of its own, its start and end logged on a child logger that names it. Never throws: a run that
+ * cannot even be recorded is logged, and the agent goes on.
+ */
+export async function runJob(key: string, job: DumpJob, o: RunJobOptions): Promise<void> {
+  o.observe?.({ kind: 'run-started', job });
+  const log = o.log.child({ definition: key, node: job.node.name, database: job.spec.database ?? null });
+  const session = runSessionFor(o.location);
+  try {
+    log.info({ event: 'run_started' }, `${key}: dump started`);
+    const result = await o.executor(job, session, {
+      signal: o.signal,
+      logger: log,
+      secretsDir: o.secretsDir,
+      revision: o.revision,
+    });
+    o.observe?.({ kind: 'run-finished', job, result });
+    const fields = {
+      event: 'run_finished',
+      run: result.id,
+      status: result.status,
+      bytes: result.bytes,
+      durationMs: result.durationMs,
+    };
+    if (result.status === 'SUCCEEDED')
+      log.info(fields, `${key}: SUCCEEDED, ${result.bytes} bytes in ${result.dir}`);
+    else log.error({ ...fields, code: result.errorCode }, `${key}: FAILED: ${result.error}`);
+  } catch (err) {
+    log.error(
+      { event: 'run_error', err: messageOf(err) },
+      `${key}: could not be run or recorded: ${messageOf(err)}`,
+    );
+  } finally {
+    await session.close();
+  }
+}
