@@ -1,5 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { spoolDir } from '../backup/record/spool.ts';
+import { assertNever } from '../errors.ts';
 import type { HealthReport } from '../observability/http-listener.ts';
 import { AgentMetrics, type ConditionStatus, type ConditionType } from '../observability/metrics.ts';
 import type { Agent, AgentEvent } from './agent.ts';
@@ -50,6 +51,17 @@ export class AgentObserver {
         });
         void this.#countSpool();
         return;
+      case 'run-crashed':
+        this.metrics.runFinished({
+          definition: event.job.name,
+          node: event.job.node.name,
+          database: event.job.spec.database ?? null,
+          status: 'FAILED',
+          durationMs: event.durationMs,
+          errorCode: 'INTERNAL',
+          finishedAt: new Date(),
+        });
+        return;
       case 'queue':
         this.metrics.setQueueDepth(event.depth);
         return;
@@ -57,6 +69,8 @@ export class AgentObserver {
         this.metrics.setCatalogueUp(event.up);
         if (event.up) void this.#countSpool();
         return;
+      default:
+        assertNever(event, 'agent event');
     }
   };
 

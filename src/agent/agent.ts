@@ -57,6 +57,8 @@ export type AgentEvent =
   | { readonly kind: 'scheduled'; readonly entries: number; readonly names: readonly string[] }
   | { readonly kind: 'run-started'; readonly job: DumpJob }
   | { readonly kind: 'run-finished'; readonly job: DumpJob; readonly result: DumpResult }
+  /** The run could not even be recorded (its error is logged): still a failed run for the metrics. */
+  | { readonly kind: 'run-crashed'; readonly job: DumpJob; readonly durationMs: number }
   | { readonly kind: 'queue'; readonly depth: number; readonly running: number }
   | { readonly kind: 'catalogue'; readonly up: boolean };
 

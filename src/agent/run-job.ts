@@ -24,6 +24,7 @@ export async function runJob(key: string, job: DumpJob, o: RunJobOptions): Promi
   o.observe?.({ kind: 'run-started', job });
   const log = o.log.child({ definition: key, node: job.node.name, database: job.spec.database ?? null });
   const session = runSessionFor(o.location);
+  const started = Date.now();
   try {
     log.info({ event: 'run_started' }, `${key}: dump started`);
     const result = await o.executor(job, session, {
