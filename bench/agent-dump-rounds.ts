@@ -62,13 +62,10 @@ async function agentRun(session: AgentSession, pair: AgentPair, o: RoundsOptions
   const from = session.lines.length;
   const due = Math.ceil((Date.now() + LEAD_MS) / 1000) * 1000;
   o.schedule(pair.name, cronAt(due));
-  const scheduled = await session.waitFor(
-    (l) => l.event === 'scheduled' && (l.changed ?? 0) > 0,
-    60_000,
-    from,
-  );
-  if (timeOf(scheduled) >= due)
-    throw new Error(`${pair.name}: rescheduled at ${scheduled.time}, after its due time: raise LEAD_MS`);
+  // Applied before due, or the timer (armed by the reschedule that follows) may miss it: run_started says.
+  const applied = await session.waitFor((l) => l.event === 'reconciled', 60_000, from);
+  if (timeOf(applied) >= due)
+    throw new Error(`${pair.name}: applied at ${applied.time}, after its due time: raise LEAD_MS`);
   const pid = session.pid as number;
   const cpuBefore = processTreeCpuMs(pid);
   const helperBefore = o.helper.cpuMs();

@@ -79,7 +79,13 @@ export class AgentSession {
       if (this.#child.exitCode !== null || this.#child.signalCode !== null)
         throw new Error(`the agent ended (${this.#child.exitCode}): ${this.#stderr.join('').slice(-2000)}`);
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`the agent did not log what was awaited within ${timeoutMs} ms`);
+      if (left <= 0)
+        throw new Error(
+          `the agent did not log what was awaited within ${timeoutMs} ms; its last lines: ${this.lines
+            .slice(-4)
+            .map((l) => JSON.stringify(l))
+            .join('\n')}`,
+        );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.min(left, 1000));
         this.#waiters.push(() => {
