@@ -17,6 +17,10 @@ export interface AgentLine {
   readonly changed?: number;
   readonly removed?: number;
   readonly outcome?: string;
+  /** A run's definition (`BackupDefinition/NAME`), status and recorded duration, on run_started/run_finished. */
+  readonly definition?: string;
+  readonly status?: string;
+  readonly durationMs?: number;
   /** When the bench read the line (epoch ms). */
   readonly seenAt: number;
 }
@@ -36,14 +40,15 @@ export class AgentSession {
   #waiters: (() => void)[] = [];
   #closed: Promise<number | null>;
 
-  constructor(root: string, argv: readonly string[], scratch: string) {
+  /** `script` is the agent's entry point: the no-op driver, or `bin/pgbackman.js` with `agent` in `argv`. */
+  constructor(root: string, argv: readonly string[], scratch: string, script = 'bench/agent-driver.mjs') {
     this.#usageFile = join(scratch, 'agent-usage');
     const { NODE_OPTIONS: _ignored, ...env } = process.env;
     const withTime = existsSync(GNU_TIME);
     // BENCH_AGENT_CPU_PROF=DIR profiles the agent (node --cpu-prof), to see where its time goes.
     const prof = process.env.BENCH_AGENT_CPU_PROF;
     const flags = prof === undefined || prof === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`];
-    const node = [process.execPath, ...flags, 'bench/agent-driver.mjs', ...argv];
+    const node = [process.execPath, ...flags, script, ...argv];
     const [program = '', ...args] = withTime
       ? [GNU_TIME, '-f', '%M %U %S', '-o', this.#usageFile, ...node]
       : node;
@@ -74,7 +79,13 @@ export class AgentSession {
       if (this.#child.exitCode !== null || this.#child.signalCode !== null)
         throw new Error(`the agent ended (${this.#child.exitCode}): ${this.#stderr.join('').slice(-2000)}`);
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`the agent did not log what was awaited within ${timeoutMs} ms`);
+      if (left <= 0)
+        throw new Error(
+          `the agent did not log what was awaited within ${timeoutMs} ms; its last lines: ${this.lines
+            .slice(-4)
+            .map((l) => JSON.stringify(l))
+            .join('\n')}`,
+        );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.min(left, 1000));
         this.#waiters.push(() => {

@@ -2,16 +2,25 @@
 // roles.sql and config.sql, recorded in the catalogue) against a bare `pg_dump` to a file, side by side, on a
 // pgbench database (scale 70, about 1 GB, whose dump compresses to almost nothing) and on a database of
 // random text and bytea that does not compress away; custom format, and directory format with 2 jobs.
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import {
+  buildDatabases,
+  type Database,
+  DB,
+  DumpCluster,
+  definitionDoc,
+  exec,
+  NODE,
+  scaleOf,
+  serverAndNode,
+  yamlFile,
+} from './dump-databases.ts';
 import {
   type BenchContext,
   type Benchmark,
   type CommandSpec,
-  display,
   GNU_TIME,
   type MeasuredGroup,
   measureGroup,
@@ -20,7 +29,7 @@ import {
   type Target,
   target,
 } from './harness.ts';
-import { BenchServer, stopOnSignal } from './server-helpers.ts';
+import { stopOnSignal } from './server-helpers.ts';
 
 /** "Overhead ≤ 5 % over bare pg_dump including checksums." */
 const OVERHEAD_RATIO = 1.05;
@@ -29,101 +38,18 @@ const OVERHEAD_RATIO = 1.05;
  * (a dump about ten times larger) over its peak RSS on pgbench's. Buffering any part of a dump would show here.
  */
 const RSS_FLAT_RATIO = 1.1;
-/** pgbench's scale: 70 is about 1 GB (7,000,000 rows in pgbench_accounts). */
-const PGBENCH_SCALE = 70;
-/** Rows of `noise`: each has 128 random hex characters and 64 random bytes, about 230 bytes on disk. */
-const NOISE_ROWS = 1_500_000;
 /** Refuse to start with less free space than this under the scratch directory (dumps, two clusters' worth). */
 const MIN_FREE_BYTES = 10 * 1024 ** 3;
 
-const NODE = 'bench-node';
-const SERVER = 'bench-server';
-const DB = { bench: 'bench', noise: 'noise', catalogue: 'catalogue' } as const;
-type Database = typeof DB.bench | typeof DB.noise;
-
-const run = promisify(execFile);
-
-/** Runs `program ARGV` untimed (setting up); returns its stdout, throws with its output's tail on failure. */
-async function exec(program: string, argv: readonly string[], cwd: string): Promise<string> {
-  const { NODE_OPTIONS: _ignored, ...env } = process.env;
-  try {
-    const { stdout } = await run(program, argv, {
-      cwd,
-      env: { ...env, NO_COLOR: '1' },
-      maxBuffer: 256 * 1024 * 1024,
-    });
-    return stdout;
-  } catch (err) {
-    const e = err as { stdout?: string; stderr?: string; message?: string };
-    const tail = `${e.stdout ?? ''}${e.stderr ?? ''}`.trim().split('\n').slice(-10).join('\n');
-    throw new Error(`${display([program, ...argv])} failed: ${e.message ?? String(err)}\n${tail}`, {
-      cause: err,
-    });
-  }
-}
-
-/** The throwaway cluster (node and catalogue in one), an admin connection to it, and its databases. */
-class Cluster extends BenchServer {
-  static async start(): Promise<Cluster> {
-    return new Cluster(await BenchServer.open('bench-dump'));
-  }
-
-  tool(name: string): string {
-    return join(this.cluster.binDir, name);
-  }
-
-  async size(database: string): Promise<number> {
-    const { rows } = await this.admin.query<{ n: string }>('select pg_database_size($1)::text as n', [
-      database,
-    ]);
-    return Number(rows[0]?.n ?? Number.NaN);
-  }
-}
-
 /** The manifests: one server whose root is `root`, the cluster as a node, four definitions. */
 function manifests(root: string, port: number): string {
-  const definition = (database: Database, format: 'custom' | 'directory') =>
-    [
-      'apiVersion: pgbackman.io/v1',
-      'kind: BackupDefinition',
-      'metadata:',
-      `  name: ${database}-${format}`,
-      'spec:',
-      `  server: ${SERVER}`,
-      `  node: ${NODE}`,
-      `  database: ${database}`,
-      '  code: FULL',
-      `  format: ${format}`,
-      ...(format === 'directory' ? ['  jobs: 2'] : []),
-    ].join('\n');
-  return [
-    [
-      'apiVersion: pgbackman.io/v1',
-      'kind: BackupServer',
-      'metadata:',
-      `  name: ${SERVER}`,
-      'spec:',
-      '  hostname: localhost',
-      `  rootDirectory: ${root}`,
-      '  diskReserve: 1GiB',
-    ].join('\n'),
-    [
-      'apiVersion: pgbackman.io/v1',
-      'kind: PgSQLNode',
-      'metadata:',
-      `  name: ${NODE}`,
-      'spec:',
-      '  host: 127.0.0.1',
-      `  port: ${port}`,
-      '  user: postgres',
-    ].join('\n'),
-    definition(DB.bench, 'custom'),
-    definition(DB.bench, 'directory'),
-    definition(DB.noise, 'custom'),
-    definition(DB.noise, 'directory'),
-  ]
-    .map((doc) => `${doc}\n`)
-    .join('---\n');
+  return yamlFile([
+    ...serverAndNode(root, port),
+    definitionDoc(DB.bench, 'custom'),
+    definitionDoc(DB.bench, 'directory', ['  jobs: 2']),
+    definitionDoc(DB.noise, 'custom'),
+    definitionDoc(DB.noise, 'directory', ['  jobs: 2']),
+  ]);
 }
 
 const mib = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(0)} MiB`;
@@ -148,6 +74,7 @@ const benchmark: Benchmark = {
   title: 'Dumps: pgbackman run against a bare pg_dump',
 
   async run(ctx: BenchContext) {
+    const { scale, noiseRows } = scaleOf(ctx);
     const scratch = mkdtempSync(join(tmpdir(), 'pgbackman-bench-dump-'));
     const free = (() => {
       const s = statfsSync(scratch);
@@ -167,48 +94,14 @@ const benchmark: Benchmark = {
     mkdirSync(manifestDir, { recursive: true });
 
     ctx.log(`dump: starting a throwaway PostgreSQL (${mib(free)} free under ${scratch})`);
-    const c = await Cluster.start();
+    const c = await DumpCluster.start('bench-dump');
     const release = stopOnSignal(async () => {
       await c.stop();
       rmSync(scratch, { recursive: true, force: true });
     });
     try {
       const port = c.cluster.port;
-      ctx.log(
-        `dump: PostgreSQL ${c.version} on port ${port}; building ${DB.bench} (pgbench -i -s ${PGBENCH_SCALE})`,
-      );
-      await c.sql(`create database ${DB.bench}`);
-      await exec(
-        c.tool('pgbench'),
-        [
-          '-i',
-          '-q',
-          '-s',
-          String(PGBENCH_SCALE),
-          '-h',
-          '127.0.0.1',
-          '-p',
-          String(port),
-          '-U',
-          'postgres',
-          DB.bench,
-        ],
-        ctx.root,
-      );
-      ctx.log(`dump: building ${DB.noise} (${fmt(NOISE_ROWS)} rows of random text and bytea)`);
-      await c.sql(`create database ${DB.noise}`);
-      const md5s = (n: number) => Array.from({ length: n }, () => 'md5(random()::text)').join(' || ');
-      await c.sqlIn(
-        DB.noise,
-        'create table noise (id bigint primary key, t text not null, b bytea not null)',
-      );
-      await c.sqlIn(
-        DB.noise,
-        `insert into noise select g, ${md5s(4)}, decode(${md5s(4)}, 'hex') from generate_series(1, ${NOISE_ROWS}) g`,
-      );
-      await c.sqlIn(DB.noise, 'vacuum analyze noise');
-      await c.sqlIn(DB.bench, 'vacuum analyze');
-      const sizes = { bench: await c.size(DB.bench), noise: await c.size(DB.noise) };
+      const sizes = await buildDatabases(c, ctx.root, (l) => ctx.log(`dump: ${l}`), scale, noiseRows);
 
       ctx.log('dump: migrating the catalogue and applying the manifests');
       const catalogue = c.url(DB.catalogue);
@@ -302,7 +195,7 @@ const benchmark: Benchmark = {
         );
       return {
         about: [
-          `Node and catalogue: one throwaway PostgreSQL ${c.version} cluster for the whole benchmark (\`test/support/throwaway-postgres.ts\`: initdb into a temp directory; \`fsync\`, \`synchronous_commit\` and \`full_page_writes\` off), reached over TCP on 127.0.0.1, autovacuum off. \`${DB.bench}\` is \`pgbench -i -s ${PGBENCH_SCALE}\` (${mib(sizes.bench)}; its \`filler\` columns are blanks, so its custom dump is only ${dumpSizes.get('bench-custom')}). \`${DB.noise}\` is one table of ${fmt(NOISE_ROWS)} rows, each a \`text\` of 128 random hex digits (four \`md5(random()::text)\`) and a \`bytea\` of 64 random bytes (${mib(sizes.noise)}): COPY writes both as hex, which gzip can only halve, so its custom dump is ${dumpSizes.get('noise-custom')}. \`${DB.catalogue}\`, a third database, is pgbackman's catalogue: one BackupServer, the cluster as a PgSQLNode, and four BackupDefinitions (\`FULL\`, \`format: custom\`, and \`format: directory\` with \`jobs: 2\`, for each database). The databases are built once, before any measuring.`,
+          `Node and catalogue: one throwaway PostgreSQL ${c.version} cluster for the whole benchmark (\`test/support/throwaway-postgres.ts\`: initdb into a temp directory; \`fsync\`, \`synchronous_commit\` and \`full_page_writes\` off), reached over TCP on 127.0.0.1, autovacuum off. \`${DB.bench}\` is \`pgbench -i -s ${scale}\` (${mib(sizes.bench)}; its \`filler\` columns are blanks, so its custom dump is only ${dumpSizes.get('bench-custom')}). \`${DB.noise}\` is one table of ${fmt(noiseRows)} rows, each a \`text\` of 128 random hex digits (four \`md5(random()::text)\`) and a \`bytea\` of 64 random bytes (${mib(sizes.noise)}): COPY writes both as hex, which gzip can only halve, so its custom dump is ${dumpSizes.get('noise-custom')}. \`${DB.catalogue}\`, a third database, is pgbackman's catalogue: one BackupServer, the cluster as a PgSQLNode, and four BackupDefinitions (\`FULL\`, \`format: custom\`, and \`format: directory\` with \`jobs: 2\`, for each database). The databases are built once, before any measuring.`,
           `**run** is \`pgbackman run DEFINITION\`: pg_dump (\`--format=c\` or \`--format=d --jobs=2\`) into \`….partial/\` under the server's root, the custom dump read from a Unix socket into one reused buffer, hashed and written to its file and the directory dump's files followed and hashed while pg_dump writes them, fsync, rename; plus \`roles.sql\` (\`pg_dumpall --roles-only\`, filtered) and \`config.sql\` (\`pg_dump --create --schema-only\`, filtered), and a \`RUNNING\` then \`SUCCEEDED\` row in the catalogue. **pg_dump** is the same pg_dump (\`${c.cluster.binDir}\`) writing the same format to a file itself (\`-Fc -f\` or \`-Fd -j2 -f\`; pg_dump fsyncs its output too). Before every run, untimed, the previous output is deleted (pgbackman's dump directories of that database, or pg_dump's file or directory), so every run writes new files. Each pgbackman run's output is checked for \`SUCCEEDED\`.`,
           `Peak RSS of **run** is the largest of Node and the tools it starts (GNU time reports the largest descendant's); it is Node's, pg_dump's being smaller. Memory is flat when it does not grow with the dump: compare ${DB.bench} (a dump of ${dumpSizes.get('bench-custom')}) with ${DB.noise} (${dumpSizes.get('noise-custom')}). On 2 CPUs pg_dump and the server's COPY already keep both busy, so pgbackman's own CPU time (its CPU median minus pg_dump's) is on the critical path.`,
           `**executor** is the same runs' recorded \`duration_ms\` (from the run lock to the dump renamed into place, roles and configuration included; the median of the measured runs): the time the agent's long-lived process spends on a dump, which \`pgbackman run\` adds a fixed cost to (Node's start-up and module loading, about 150 ms on this machine, and the catalogue's connection and reads, about 20 ms).`,
@@ -311,7 +204,7 @@ const benchmark: Benchmark = {
           'npm run bench                      # every benchmark; npm run bench -- dump for this one',
           'PG=postgres://postgres@127.0.0.1:5432      # a PostgreSQL where you may create databases',
           `psql $PG/postgres -c 'create database ${DB.bench}' -c 'create database ${DB.catalogue}'`,
-          `pgbench -i -q -s ${PGBENCH_SCALE} $PG/${DB.bench}`,
+          `pgbench -i -q -s ${scale} $PG/${DB.bench}`,
           `node bin/pgbackman.js --catalogue $PG/${DB.catalogue} catalogue migrate`,
           `node bin/pgbackman.js --catalogue $PG/${DB.catalogue} apply DIR --auto-approve   # DIR: the manifests above`,
           `${GNU_TIME} -v ${shownRun('bench-custom')}`,

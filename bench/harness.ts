@@ -24,6 +24,8 @@ export interface BenchContext {
   /** Overrides of the benchmark's own run counts (`--runs`, `--warmup`). */
   readonly runs: number | undefined;
   readonly warmup: number | undefined;
+  /** `--small`: benchmarks that build large databases build smaller ones (and say so). */
+  readonly small: boolean;
   /** Progress, to stderr. */
   log(line: string): void;
 }

@@ -1,4 +1,4 @@
-// `npm run bench [-- ID... --runs N --warmup N --no-write --fail-on-miss]`: builds what each benchmark needs,
+// `npm run bench [-- ID... --runs N --warmup N --no-write --fail-on-miss --small]`: builds what each benchmark needs,
 // runs every bench/*.bench.ts (or those named), prints a table, and rewrites each benchmark's own section of
 // BENCHMARKS.md (between `<!-- bench:ID:start -->` and `<!-- bench:ID:end -->`), keeping the rest of the file.
 import { execFileSync } from 'node:child_process';
@@ -301,6 +301,7 @@ async function main(): Promise<number> {
       warmup: { type: 'string' },
       'no-write': { type: 'boolean', default: false },
       'fail-on-miss': { type: 'boolean', default: false },
+      small: { type: 'boolean', default: false },
     },
   });
   const count = (name: string, v: string | undefined, min: number): number | undefined => {
@@ -313,6 +314,7 @@ async function main(): Promise<number> {
     root: ROOT,
     runs: count('runs', values.runs, 1),
     warmup: count('warmup', values.warmup, 0),
+    small: values.small,
     log: (line) => process.stderr.write(`${line}\n`),
   };
   if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js')))
