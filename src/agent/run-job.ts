@@ -49,6 +49,7 @@ export async function runJob(key: string, job: DumpJob, o: RunJobOptions): Promi
       { event: 'run_error', err: messageOf(err) },
       `${key}: could not be run or recorded: ${messageOf(err)}`,
     );
+    o.observe?.({ kind: 'run-crashed', job, durationMs: Date.now() - started });
   } finally {
     await session.close();
   }
