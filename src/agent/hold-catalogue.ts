@@ -15,6 +15,8 @@ const WAIT_MS = 60_000;
 export async function holdCatalogue(
   location: string,
   log: Logger,
+  /** Aborted (a SIGTERM while it waits): it stops waiting and holds nothing. */
+  signal?: AbortSignal,
 ): Promise<{ close(): Promise<void>; socketDir: string } | undefined> {
   const where = parseCatalogueLocation(location);
   if (where.kind !== 'embedded') return undefined;
@@ -27,7 +29,9 @@ export async function holdCatalogue(
     } catch (err) {
       if (!isPgbackmanError(err, 'CATALOGUE_IN_USE') || Date.now() + pause > until) throw err;
       log.info({ event: 'catalogue_in_use' }, `${(err as Error).message}; trying again`);
-      await sleep(pause);
+      if (signal?.aborted) return undefined;
+      await sleep(pause, undefined, signal === undefined ? {} : { signal }).catch(() => undefined);
+      if (signal?.aborted) return undefined;
     }
   }
 }

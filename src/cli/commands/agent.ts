@@ -87,10 +87,12 @@ export async function runAgent(flags: AgentFlags, version: string, output: Outpu
       `serving /healthz, /readyz and /metrics on http://${http.address}`,
     );
   let signals = 0;
+  const stopping = new AbortController();
   let stopped: Promise<void> | undefined;
   const done = new Promise<void>((resolveDone) => {
     const onStop = (signal: NodeJS.Signals) => {
       signals++;
+      stopping.abort(signal);
       stopped = agent.stop(signal, signals > 1).then(resolveDone, resolveDone);
     };
     process.on('SIGTERM', onStop);
@@ -99,7 +101,7 @@ export async function runAgent(flags: AgentFlags, version: string, output: Outpu
   });
   let held: Awaited<ReturnType<typeof holdCatalogue>>;
   try {
-    held = await holdCatalogue(location, logger);
+    held = await holdCatalogue(location, logger, stopping.signal);
     // Stopped while it waited for the catalogue: nothing was started, nothing to drain.
     if (signals === 0) await agent.start();
     await done;
