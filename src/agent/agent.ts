@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DumpJob, DumpResult, RunDumpOptions } from '../backup/run-dump.ts';
-import { type Condition, heartbeat, registerAgent } from '../catalogue/agents.ts';
+import { type Condition, heartbeat, pollAgent, registerAgent } from '../catalogue/agents.ts';
 import type { CatalogueSession } from '../catalogue/catalogue-session.ts';
 import { requireCurrentSchema } from '../catalogue/migrate.ts';
 import { safeLocation } from '../catalogue/open-catalogue.ts';
@@ -75,6 +75,7 @@ export class Agent {
   #stopping = false;
   #wake: (() => void) | undefined;
   #wanted = false;
+  #forced = false;
   #conditions: Condition[] = [];
   #serial = -1;
   #pendingToken: string | null = null;
@@ -158,6 +159,8 @@ export class Agent {
   reconcileNow(why: string): void {
     this.#log.info({ event: 'reconcile_requested', why }, `reconciling now: ${why}`);
     this.#wanted = true;
+    // Asked for: a revision refused before is tried again (the catalogue, not the revision, may have changed).
+    this.#forced = true;
     this.#wake?.();
   }
 
@@ -219,10 +222,12 @@ export class Agent {
     let failures = 0;
     while (!this.#stopping) {
       this.#wanted = false;
+      const force = this.#forced;
+      this.#forced = false;
       const token = this.#pendingToken;
       let transient = true;
       try {
-        const outcome = await this.#revisions.reconcile(this.#link);
+        const outcome = await this.#revisions.reconcile(this.#link, force);
         transient = outcome.kind === 'source-failed' || outcome.kind === 'catalogue-failed';
         await this.#refreshSchedule();
         await this.#report(outcome, token);
@@ -282,24 +287,22 @@ export class Agent {
         }),
       )
       .finally(() => this.#o.observe?.({ kind: 'catalogue', up: this.#link.up }));
-    if (
-      r.reconcileRequested !== null &&
-      r.reconcileRequested !== this.#pendingToken &&
-      handled === undefined
-    ) {
-      this.#pendingToken = r.reconcileRequested;
-      this.reconcileNow('pgbackman reconcile');
-    }
+    if (handled === undefined) this.#takeRequest(r.reconcileRequested);
+  }
+
+  /** A reconcile request (a token `pgbackman reconcile` left on this agent's row) not taken yet: reconcile now. */
+  #takeRequest(token: string | null): void {
+    if (token === null || token === this.#pendingToken) return;
+    this.#pendingToken = token;
+    this.reconcileNow('pgbackman reconcile');
   }
 
   /** A cheap look at the catalogue: a new serial reschedules, a reconcile request reconciles. */
   async #poll(): Promise<void> {
-    await this.#beat();
-    const serial = await this.#link.use(async (db) => {
-      const [row] = await db.query<{ serial: string }>('select serial::text from pgbackman.catalogue');
-      return Number(row?.serial ?? 0);
-    });
-    if (serial !== this.#serial) await this.#refreshSchedule();
+    // Read only: the heartbeat keeps its own 10 s; a write a second would be 86,400 row versions a day.
+    const r = await this.#link.use((db) => pollAgent(db, { server: this.#o.server, host: this.#host }));
+    this.#takeRequest(r.reconcileRequested);
+    if (r.serial !== this.#serial) await this.#refreshSchedule();
   }
 
   async #refreshSchedule(downSince?: Date): Promise<void> {
@@ -406,7 +409,8 @@ export class Agent {
         location: this.#o.location,
         executor: this.#o.executor,
         secretsDir: this.#o.secretsDir,
-        revision: this.#revisions.lastApplied ?? item.payload.revision ?? null,
+        // The revision the definition was applied from: true whoever applied it (CI, another agent).
+        revision: item.payload.revision ?? null,
         signal: controller.signal,
         log: this.#log,
         observe: this.#o.observe,

@@ -19,7 +19,8 @@ export class RevisionReconciler {
     this.#o = options;
   }
 
-  async reconcile(link: CatalogueLink): Promise<ReconcileOutcome> {
+  /** `force`: asked for (reconcile, SIGHUP), so a revision refused before is tried again too. */
+  async reconcile(link: CatalogueLink, force = false): Promise<ReconcileOutcome> {
     let fetched: Awaited<ReturnType<Source['fetch']>>;
     try {
       fetched = await this.#o.source.fetch();
@@ -27,7 +28,7 @@ export class RevisionReconciler {
     } catch (err) {
       return { kind: 'source-failed', message: redactCredentials(messageOf(err)) };
     }
-    if (this.#lastFailed?.revision === fetched.revision) return this.#lastFailed.outcome;
+    if (!force && this.#lastFailed?.revision === fetched.revision) return this.#lastFailed.outcome;
     let outcome: ReconcileOutcome;
     try {
       outcome = await link.use((db) =>

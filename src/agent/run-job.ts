@@ -8,7 +8,7 @@ export interface RunJobOptions {
   readonly location: string;
   readonly executor: Executor;
   readonly secretsDir: string;
-  /** The revision recorded on the run: the agent's applied one, else the definition's own. */
+  /** The revision recorded on the run: the one its definition was applied from. */
   readonly revision: string | null;
   readonly signal: AbortSignal;
   readonly log: Logger;

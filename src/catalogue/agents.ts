@@ -99,6 +99,23 @@ export async function heartbeat(
   };
 }
 
+/** Read only, for the embedded catalogue's 1 s poll: the apply serial, and a reconcile request not yet handled. */
+export async function pollAgent(
+  q: Queryable,
+  a: AgentIdentity,
+): Promise<{ serial: number; reconcileRequested: string | null }> {
+  const [row] = await q.query<{ serial: string; requested: string | null; handled: string | null }>(
+    `select c.serial::text, a.reconcile_requested as requested, a.reconcile_handled as handled
+       from pgbackman.catalogue c left join pgbackman.agents a on a.server = $1 and a.host = $2`,
+    [a.server, a.host],
+  );
+  const requested = row?.requested ?? null;
+  return {
+    serial: Number(row?.serial ?? 0),
+    reconcileRequested: requested === null || requested === row?.handled ? null : requested,
+  };
+}
+
 /** `pgbackman reconcile`: a new token on every agent (of one server); returns the agents asked. */
 export async function requestReconcile(
   q: Queryable,

@@ -52,7 +52,10 @@ export class Scheduler<T> {
     for (const entry of entries) {
       wanted.add(entry.key);
       const had = this.#entries.get(entry.key);
-      if (had !== undefined && had.entry.hash === entry.hash) continue;
+      if (had !== undefined && had.entry.hash === entry.hash) {
+        had.entry = entry; // the same work and timing; what it carries besides (its revision) may be newer
+        continue;
+      }
       const dueAt = this.#firstDue(entry, now);
       this.#entries.set(entry.key, { entry, dueAt });
       if (dueAt !== null) this.#queue.push(entry.key, dueAt);

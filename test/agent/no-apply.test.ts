@@ -78,6 +78,47 @@ describe('an agent with --no-apply (CI applies)', () => {
     }
   });
 
+  test('a revision the catalogue refused is tried again when someone asks, since the catalogue may have changed', async () => {
+    // The catalogue holds a definition that refuses to be destroyed; the agent's manifests no longer have it.
+    const other = join(dir, 'guarded');
+    const watched = join(dir, 'watched-guarded');
+    await mkdir(other);
+    await mkdir(watched);
+    const guarded = (prevent: boolean) =>
+      manifests({ kept: `database: postgres, lifecycle: {preventDestroy: ${prevent}}` });
+    await writeFile(join(other, 'm.yaml'), guarded(true));
+    assert.equal((await cli('apply', other, '--auto-approve')).code, 0);
+    await writeFile(join(watched, 'm.yaml'), manifests({}));
+    const agent = startAgent([
+      '--catalogue',
+      catalogue.location,
+      'agent',
+      '--server',
+      'local',
+      '--watch',
+      watched,
+      '--state-dir',
+      join(dir, 'state-guarded'),
+      '--listen',
+      'none',
+    ]);
+    try {
+      const refused = await agent.waitFor((l) => l.event === 'reconciled');
+      assert.equal(refused.reason, 'ApplyFailed', JSON.stringify(refused));
+      // The operator lifts the guard from the command line; the agent's revision is the same as before.
+      await writeFile(join(other, 'm.yaml'), guarded(false));
+      assert.equal((await cli('apply', other, '--auto-approve')).code, 0);
+      const r = await cli('reconcile', '--timeout', '30s');
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /✔ local@.+: Applied revision: sha256:/);
+      const defs = JSON.parse((await cli('get', 'definitions', '-o', 'json')).stdout) as unknown[];
+      assert.equal(defs.length, 0, 'the agent applied its revision this time');
+    } finally {
+      agent.signal('SIGTERM');
+      assert.equal(await agent.exited, 0);
+    }
+  });
+
   test('Stale after three missed heartbeats; conditions say what only a new revision can fix', () => {
     const now = new Date('2026-12-02T12:00:00Z');
     const beat = (secondsAgo: number) => ({
