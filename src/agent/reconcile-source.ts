@@ -10,6 +10,8 @@ import type { ReconcileOutcome } from './conditions.ts';
 
 /** How many diagnostics a failed revision's message quotes; the rest are counted. */
 const QUOTED = 5;
+/** Agents of one catalogue apply the same revision together: the later ones wait for the first, then find nothing to do. */
+const LOCK_WAIT_MS = 10_000;
 
 export interface ReconcileStep {
   readonly fetched: Fetched;
@@ -35,7 +37,11 @@ export async function reconcileRevision(db: CatalogueDb, step: ReconcileStep): P
       await planDesired(db, load.desired, { revision });
       return { kind: 'observed', revision };
     }
-    const applied = await applyDesired(db, load.desired, { revision, appliedBy: step.appliedBy });
+    const applied = await applyDesired(db, load.desired, {
+      revision,
+      appliedBy: step.appliedBy,
+      lockWaitMs: LOCK_WAIT_MS,
+    });
     switch (applied.outcome) {
       case 'applied':
         return { kind: 'applied', revision, serial: applied.serial, changes: applied.plan.changes.length };

@@ -33,6 +33,8 @@ export interface ApplyOptions {
   readonly appliedBy: string;
   /** Asked with the plan, inside the transaction that holds the lock; the agent approves everything. */
   readonly approve?: (planned: Planned) => Promise<boolean>;
+  /** How long to wait for another apply to finish (the agent, whose peers apply the same revision); 0 fails at once. */
+  readonly lockWaitMs?: number;
 }
 
 /** The plan that applying `desired` would carry out; reads one snapshot of the catalogue, changes nothing. */
@@ -59,7 +61,7 @@ export async function applyDesired(
 ): Promise<ApplyOutcome> {
   await requireCurrentSchema(db);
   return db.transaction(async (tx) => {
-    await lockCatalogue(tx);
+    await lockCatalogue(tx, options.lockWaitMs ?? 0);
     const head = await readHead(tx);
     const plan = diffStates(desired, await readStateFor(tx, desired), {
       allowEmpty: options.allowEmpty ?? false,

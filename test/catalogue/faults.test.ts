@@ -2,9 +2,14 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import { reconcileRevision } from '../../src/agent/reconcile-source.ts';
 import { APPLY_LOCK } from '../../src/catalogue/lock.ts';
 import { latestVersion } from '../../src/catalogue/migrations.ts';
+import { openCatalogue } from '../../src/catalogue/open-catalogue.ts';
+import { loadDesired } from '../../src/reconcile/load-desired.ts';
+import { applyDesired } from '../../src/reconcile/reconcile.ts';
 import { createTestCatalogue, type TestCatalogue } from '../support/catalogues.ts';
 import { BASE, definition } from '../support/fixtures.ts';
 import { assertNoStackTrace, REPO_ROOT, runCli, writeTree } from '../support/run-cli.ts';
@@ -111,6 +116,46 @@ describe('catalogue faults', () => {
       await holder.end();
     }
     assert.deepEqual(await counts(cat.location), { serial: 0, servers: 0, history: 0 });
+  });
+
+  test("an agent's apply waits for another agent's apply of the same revision, then has nothing to do", async () => {
+    const cat = await freshPostgres('agent-waits');
+    const examples = join(REPO_ROOT, 'examples');
+    const revision = 'main@sha1:1';
+    const [alphaDb, betaDb] = [
+      await openCatalogue(cat.location, 'a'),
+      await openCatalogue(cat.location, 'b'),
+    ];
+    try {
+      const load = await loadDesired([examples], { revision });
+      assert.ok(load.ok);
+      let beta: Promise<{ kind: string }> | undefined;
+      const alpha = await applyDesired(alphaDb, load.desired, {
+        revision,
+        appliedBy: 'agent alpha',
+        // Called while alpha holds the lock: beta starts then, and alpha takes its time.
+        approve: async () => {
+          beta = reconcileRevision(betaDb, {
+            fetched: { revision, path: examples },
+            root: REPO_ROOT,
+            apply: true,
+            appliedBy: 'agent beta',
+          });
+          await sleep(500);
+          return true;
+        },
+      });
+      assert.equal(alpha.outcome, 'applied');
+      assert.equal(
+        (await beta)?.kind,
+        'unchanged',
+        'beta waited for the lock, then found the revision applied',
+      );
+    } finally {
+      await alphaDb.close();
+      await betaDb.close();
+    }
+    assert.deepEqual(await counts(cat.location), { serial: 1, servers: 5, history: 1 });
   });
 
   test('two applies at once: one applies, the catalogue is consistent', async () => {
