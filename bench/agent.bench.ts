@@ -22,7 +22,7 @@ import {
 import { BenchServer, stopOnSignal } from './server-helpers.ts';
 
 const run = promisify(execFile);
-/** Each probe round builds 20,000 croner timers: about 20 s on a busy 2-CPU machine. */
+/** Each probe round schedules 20,000 definitions from the catalogue. */
 const PROBE_ROUNDS = 3;
 const IDLE_MS = 30_000;
 const DB = { base: 'agent_cat', changed: 'agent_changed' } as const;

@@ -1,5 +1,5 @@
-import { Cron } from 'croner';
-import { messageOf } from '../errors.ts';
+import { cronNext } from '../schedule/cron/cron-search.ts';
+import { readCron } from '../schedule/cron/read-cron.ts';
 import { didYouMean } from './suggest.ts';
 
 // Seconds are for command-line flags (`--grace 30s`); the manifests' duration pattern has no `s`.
@@ -58,16 +58,11 @@ function cronProblem(expression: string): string | undefined {
   if (!expression.startsWith('@') && fields.length !== 5 && fields.length !== 6) {
     return `schedule "${expression}" must be "auto" or a cron expression of 5 fields (minute hour day-of-month month day-of-week), or 6 with seconds first`;
   }
-  try {
-    const job = new Cron(expression, { paused: true, timezone: 'UTC' });
-    const next = job.nextRun(new Date('2000-01-01T00:00:00Z'));
-    job.stop();
-    if (next === null || next === undefined) return `schedule "${expression}" never runs`;
-    return undefined;
-  } catch (err) {
-    const reason = messageOf(err).replace(/^CronPattern:\s*/, '');
-    return `schedule "${expression}" is not a valid cron expression: ${reason}`;
-  }
+  const read = readCron(expression);
+  if (!read.ok) return `schedule "${expression}" is not a valid cron expression: ${read.reason}`;
+  if (cronNext(read.pattern, 'UTC', Date.UTC(2000, 0, 1)) === null)
+    return `schedule "${expression}" never runs`;
+  return undefined;
 }
 
 const ISO_TIME =

@@ -1,52 +1,57 @@
-import { Cron } from 'croner';
 import { PgbackmanError } from '../errors.ts';
+import { cronNext, cronPrevious } from './cron/cron-search.ts';
+import { type CronPattern, readCron } from './cron/read-cron.ts';
 
 /**
- * The croner job every schedule is read with, paused: it only answers questions. croner's defaults
- * apply: day-of-month and day-of-week are ORed when both are set (Vixie cron), and a fixed-time job
- * (one value each for second, minute and hour) in a DST gap runs at the first time after the gap and
- * once on a repeated hour, while other jobs skip the gap and run on both occurrences.
+ * Due times of a schedule, read with our own cron reader (src/schedule/cron/), which answers as croner does
+ * (day-of-month and day-of-week ORed when both are set, as Vixie cron; a fixed-time job in a DST gap runs
+ * when the clock jumps and once on a repeated hour, other jobs skip the gap and run on both passes).
  */
-export function scheduleCron(cron: string, timezone: string): Cron {
-  return new Cron(cron, { timezone, paused: true });
-}
 
-// Answers are pure, and croner costs ~50 µs a question in a time zone: `status` over 20,000 definitions
-// asks the same few (each cron's next and previous run at one `now`) thousands of times.
-// croner 11 keeps a 10,000-entry year table in each job (~83 KB): only a few hundred jobs are kept, while
-// answers (numbers) are cheap to keep by the thousand.
-const jobs = new Map<string, Cron>();
+// Patterns are ~400 bytes: 20,000 distinct ones (one per definition) fit; answers are kept for `status`,
+// which asks the same few (each cron's next and previous run at one `now`) thousands of times.
+const patterns = new Map<string, CronPattern>();
 const answers = new Map<string, number | null>();
-const JOBS_LIMIT = 256;
+const PATTERNS_LIMIT = 50_000;
 const ANSWERS_LIMIT = 8192;
 
-function cached<V>(map: Map<string, V>, key: string, compute: () => V): V {
-  if (map.has(key)) return map.get(key) as V;
-  if (map.size >= (map === (jobs as Map<string, unknown>) ? JOBS_LIMIT : ANSWERS_LIMIT)) map.clear();
-  const value = compute();
-  map.set(key, value);
-  return value;
+/** The pattern of a schedule; one refused by the reader is an error (validation refuses it first). */
+export function cronPattern(cron: string): CronPattern {
+  let p = patterns.get(cron);
+  if (p === undefined) {
+    const read = readCron(cron);
+    if (!read.ok)
+      throw new PgbackmanError(
+        'INVALID_INPUT',
+        `schedule "${cron}" is not a valid cron expression: ${read.reason}`,
+      );
+    if (patterns.size >= PATTERNS_LIMIT) patterns.clear();
+    p = read.pattern;
+    patterns.set(cron, p);
+  }
+  return p;
 }
 
-function job(cron: string, timezone: string): Cron {
-  return cached(jobs, `${timezone}\0${cron}`, () => scheduleCron(cron, timezone));
-}
-
-function answer(kind: string, cron: string, timezone: string, at: Date, ask: (j: Cron) => Date | null) {
-  const ms = cached(answers, `${kind}\0${timezone}\0${cron}\0${at.getTime()}`, () => {
-    return ask(job(cron, timezone))?.getTime() ?? null;
-  });
+function answer(kind: 'next' | 'previous', cron: string, timezone: string, at: Date): Date | null {
+  const key = `${kind}\0${timezone}\0${cron}\0${at.getTime()}`;
+  let ms = answers.get(key);
+  if (ms === undefined) {
+    const p = cronPattern(cron);
+    ms = kind === 'next' ? cronNext(p, timezone, at.getTime()) : cronPrevious(p, timezone, at.getTime());
+    if (answers.size >= ANSWERS_LIMIT) answers.clear();
+    answers.set(key, ms);
+  }
   return ms === null ? null : new Date(ms);
 }
 
 /** The first due time strictly after `after`, or null when the schedule never runs again. */
 export function nextRun(cron: string, timezone: string, after: Date): Date | null {
-  return answer('next', cron, timezone, after, (j) => j.nextRun(after) ?? null);
+  return answer('next', cron, timezone, after);
 }
 
 /** The latest due time at or before `at`, or null. */
 export function previousRun(cron: string, timezone: string, at: Date): Date | null {
-  return answer('previous', cron, timezone, at, (j) => latestAtOrBefore(j, at));
+  return answer('previous', cron, timezone, at);
 }
 
 /** The due times in (from, to], oldest first, at most `limit` of them: the runs an agent missed while down. */
@@ -57,11 +62,15 @@ export function missedRuns(
   to: Date,
   limit = 100,
 ): { times: Date[]; truncated: boolean } {
-  const j = job(cron, timezone);
+  const p = cronPattern(cron);
   const times: Date[] = [];
-  for (let t = j.nextRun(from); t !== null && t.getTime() <= to.getTime(); t = j.nextRun(t)) {
+  for (
+    let t = cronNext(p, timezone, from.getTime());
+    t !== null && t <= to.getTime();
+    t = cronNext(p, timezone, t)
+  ) {
     if (times.length === limit) return { times, truncated: true };
-    times.push(t);
+    times.push(new Date(t));
   }
   return { times, truncated: false };
 }
@@ -76,13 +85,8 @@ export function scheduleInterval(cron: string, timezone: string, at: Date): numb
   // At either end of a schedule, the two runs on the side that has them.
   if (before === null && after !== null) [before, after] = [after, nextRun(cron, timezone, after)];
   else if (after === null && before !== null)
-    [before, after] = [job(cron, timezone).previousRuns(1, before)[0] ?? null, before];
+    [before, after] = [previousRun(cron, timezone, new Date(before.getTime() - 1000)), before];
   if (before === null || after === null)
     throw new PgbackmanError('INVALID_INPUT', `schedule "${cron}" does not run at least twice`);
   return after.getTime() - before.getTime();
-}
-
-function latestAtOrBefore(job: Cron, at: Date): Date | null {
-  // croner counts a run earlier in the reference's own second as before it.
-  return job.previousRuns(1, new Date(at.getTime() + 1))[0] ?? null;
 }

@@ -22,8 +22,8 @@ const MAX_SLEEP_MS = 30_000;
 
 /**
  * One timer for every entry: the due times sit in a heap and the timer is set for the earliest. A cron
- * entry's next time is asked of croner only when it is scheduled or has just fired, so 20,000 definitions
- * cost 20,000 numbers, not 20,000 live croner jobs.
+ * entry's next time is asked of the cron reader only when it is scheduled or has just fired, so 20,000 definitions
+ * cost 20,000 numbers, not 20,000 live timers.
  */
 export class Scheduler<T> {
   readonly #entries = new Map<string, { entry: ScheduleEntry<T>; dueAt: number | null }>();
@@ -93,7 +93,7 @@ export class Scheduler<T> {
     try {
       return nextRun(entry.timing.pattern, entry.timing.timezone, new Date(after))?.getTime() ?? null;
     } catch (err) {
-      // Validated when applied; a pattern croner still refuses is reported, never fatal to the others.
+      // Validated when applied; a pattern the reader still refuses is reported, never fatal to the others.
       this.#log.error(
         { event: 'schedule_invalid', definition: entry.key, err: messageOf(err) },
         `${entry.key} cannot be scheduled: ${messageOf(err)}`,
