@@ -4,9 +4,10 @@ import { assertNever } from '../errors.ts';
 /** How one reconcile ended: what the agent reports, and whether the same revision is worth trying again. */
 export type ReconcileOutcome =
   | { readonly kind: 'applied'; readonly revision: string; readonly serial: number; readonly changes: number }
-  | { readonly kind: 'unchanged'; readonly revision: string }
+  /** `serial`: the catalogue's, which the revision was found to match. */
+  | { readonly kind: 'unchanged'; readonly revision: string; readonly serial: number }
   /** `--no-apply`: the catalogue is what runs; the revision was only fetched (and validated). */
-  | { readonly kind: 'observed'; readonly revision: string }
+  | { readonly kind: 'observed'; readonly revision: string; readonly serial: number }
   | { readonly kind: 'invalid'; readonly revision: string; readonly message: string }
   | { readonly kind: 'refused'; readonly revision: string; readonly message: string }
   | { readonly kind: 'source-failed'; readonly message: string }

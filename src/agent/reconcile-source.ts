@@ -34,8 +34,8 @@ export async function reconcileRevision(db: CatalogueDb, step: ReconcileStep): P
     return { kind: 'invalid', revision, message: quote(load.diagnostics, load.summary, step.root) };
   try {
     if (!step.apply) {
-      await planDesired(db, load.desired, { revision });
-      return { kind: 'observed', revision };
+      const planned = await planDesired(db, load.desired, { revision });
+      return { kind: 'observed', revision, serial: planned.head.serial };
     }
     const applied = await applyDesired(db, load.desired, {
       revision,
@@ -46,7 +46,7 @@ export async function reconcileRevision(db: CatalogueDb, step: ReconcileStep): P
       case 'applied':
         return { kind: 'applied', revision, serial: applied.serial, changes: applied.plan.changes.length };
       case 'unchanged':
-        return { kind: 'unchanged', revision };
+        return { kind: 'unchanged', revision, serial: applied.head.serial };
       case 'refused':
       case 'declined':
         return {

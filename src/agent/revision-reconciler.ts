@@ -1,3 +1,4 @@
+import { readHead } from '../catalogue/read-state.ts';
 import { messageOf } from '../errors.ts';
 import { redactCredentials, type Source } from '../source/source.ts';
 import type { CatalogueLink } from './catalogue-link.ts';
@@ -13,6 +14,8 @@ export class RevisionReconciler {
   /** The source has been fetched at least once (for /readyz). */
   fetched = false;
   #lastFailed: { revision: string; outcome: ReconcileOutcome } | undefined;
+  /** The revision last found applied and the catalogue's serial then: while neither moves, nothing can differ. */
+  #settled: { revision: string; serial: number } | undefined;
   readonly #o: { source: Source; sourceRoot: string; apply: boolean; appliedBy: string };
 
   constructor(options: { source: Source; sourceRoot: string; apply: boolean; appliedBy: string }) {
@@ -31,14 +34,22 @@ export class RevisionReconciler {
     if (!force && this.#lastFailed?.revision === fetched.revision) return this.#lastFailed.outcome;
     let outcome: ReconcileOutcome;
     try {
-      outcome = await link.use((db) =>
-        reconcileRevision(db, {
+      const settled = this.#settled;
+      outcome = await link.use(async (db) => {
+        // Every change to the catalogue moves its serial (apply), so the same revision on the same serial
+        // is already applied: no need to read and validate every manifest again each interval.
+        if (!force && settled?.revision === fetched.revision) {
+          const { serial } = await readHead(db);
+          if (serial === settled.serial)
+            return { kind: this.#o.apply ? 'unchanged' : 'observed', ...settled };
+        }
+        return reconcileRevision(db, {
           fetched,
           root: this.#o.sourceRoot,
           apply: this.#o.apply,
           appliedBy: this.#o.appliedBy,
-        }),
-      );
+        });
+      });
     } catch (err) {
       outcome = { kind: 'catalogue-failed', revision: fetched.revision, message: messageOf(err) };
     }
@@ -47,6 +58,7 @@ export class RevisionReconciler {
     else if (outcome.kind === 'applied' || outcome.kind === 'unchanged' || outcome.kind === 'observed') {
       this.#lastFailed = undefined;
       this.lastApplied = outcome.revision;
+      this.#settled = { revision: outcome.revision, serial: outcome.serial };
     }
     return outcome;
   }

@@ -55,6 +55,16 @@ export async function readServerWork(
   const idle: { key: string; why: string }[] = [];
   const serverPart = { name: server.name, spec: server.spec };
   const serverBasis = `${server.generation}@${server.updatedAt}`;
+  // A node's or the server's spec is hashed once per read, not once per definition that uses it.
+  const specHashes = new Map<object, string>();
+  const specHash = (spec: object): string => {
+    let h = specHashes.get(spec);
+    if (h === undefined) {
+      h = sha256(JSON.stringify(spec));
+      specHashes.set(spec, h);
+    }
+    return h;
+  };
   for (const { object: o, version } of jobs) {
     if (o.kind === 'SnapshotDefinition' && done.has(o.name)) continue;
     const node = byName.get(o.spec.node);
@@ -90,7 +100,7 @@ export async function readServerWork(
         ? { kind: 'BackupDefinition', spec: o.spec, ...parts }
         : { kind: 'SnapshotDefinition', spec: o.spec, ...parts };
     const timing = timingOf(job);
-    const entry = { key, hash: hashOf(job, timing), timing, payload: job };
+    const entry = { key, hash: hashOf(job, timing, specHash), timing, payload: job };
     cache.built.set(key, { basis, entry });
     entries.push(entry);
   }
@@ -130,9 +140,22 @@ async function refresh(
 }
 
 /** Everything that changes what runs or when: the job (its spec, node and server) and its timing. */
-function hashOf(job: DumpJob, timing: Timing): string {
-  const { revision: _ignored, ...work } = job;
-  return createHash('sha256')
-    .update(JSON.stringify([work, timing]))
-    .digest('hex');
+function hashOf(job: DumpJob, timing: Timing, specHash: (spec: object) => string): string {
+  const { kind, name, spec, node, server } = job;
+  return sha256(
+    JSON.stringify([
+      kind,
+      name,
+      spec,
+      node.name,
+      specHash(node.spec),
+      server.name,
+      specHash(server.spec),
+      timing,
+    ]),
+  );
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }

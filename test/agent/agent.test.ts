@@ -12,7 +12,7 @@ import { localSetup } from '../support/fixtures.ts';
 import { createTestRepo, type TestRepo } from '../support/git-repo.ts';
 import { METRIC_TYPES } from '../support/metric-names.ts';
 import { parsePromText, samplesOf } from '../support/prom-text.ts';
-import { assertNoStackTrace, runCli } from '../support/run-cli.ts';
+import { assertNoStackTrace, runCli, writeTree } from '../support/run-cli.ts';
 import { testServerUrl, withClient, withDatabase } from '../support/test-database.ts';
 
 const DB = 'agent_source';
@@ -201,6 +201,24 @@ describe('pgbackman agent on a git repository (PostgreSQL catalogue)', () => {
     assert.equal(me.state, 'Ready');
     const defs = JSON.parse((await cli('get', 'definitions', '-o', 'json')).stdout);
     assert.ok(defs.some((d: { name: string }) => d.name === 'second'));
+  });
+
+  test('an apply by hand of other manifests is undone at the next interval: the agent keeps to its revision', async () => {
+    const byHand = await writeTree({
+      'setup.yaml': manifests({ often: `database: ${DB}, schedule: ${EVERY_2S}` }),
+    });
+    const from = agent?.lines.length ?? 0;
+    const r = await cli('apply', byHand, '--auto-approve');
+    assert.equal(r.code, 0, r.stderr);
+    await rm(byHand, { recursive: true, force: true });
+    const defs = async () =>
+      (JSON.parse((await cli('get', 'definitions', '-o', 'json')).stdout) as { name: string }[]).map(
+        (d) => d.name,
+      );
+    assert.deepEqual(await defs(), ['often'], 'the hand apply deleted "second"');
+    // The revision did not move, the catalogue's serial did: the agent applies its revision again.
+    await agent?.waitFor((l) => l.event === 'reconciled' && l.outcome === 'applied', 10_000, from);
+    assert.deepEqual(await defs(), ['often', 'second']);
   });
 
   test('SIGTERM during a dump: the dump finishes within the grace, is recorded, and the agent exits 0', async () => {
