@@ -1,0 +1,146 @@
+import { assertNever } from '../errors.ts';
+import { offsetAt } from '../schedule/cron/zone-offset.ts';
+import { calendarOf, type Tier, tierBucket, tierLabel } from './calendar-buckets.ts';
+
+/**
+ * Which dumps retention keeps, and why: period and redundancy as PgBackMan had them, and restic's `forget`
+ * tiers (0.17). Pure: the catalogue and the files are the callers' business. Only successful dumps count
+ * for any rule, so a run of failures never makes a good dump go.
+ */
+
+export type RunStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'MISSED';
+
+export interface RetentionDump {
+  readonly id: string;
+  readonly status: RunStatus;
+  /** When the dump finished (a running one: when it started), in ms. */
+  readonly at: number;
+  readonly pinned: boolean;
+}
+
+export interface KeepTiers {
+  readonly last?: number;
+  readonly hourly?: number;
+  readonly daily?: number;
+  readonly weekly?: number;
+  readonly monthly?: number;
+  readonly yearly?: number;
+}
+
+export interface RetentionRules {
+  /** Dumps younger than this are kept; undefined when only `keep` is set. */
+  readonly periodMs?: number;
+  /** As written (`14d`), for the reasons. */
+  readonly periodText?: string;
+  /** The newest this many successful dumps are never deleted. */
+  readonly redundancy: number;
+  readonly keep?: KeepTiers;
+}
+
+export interface RetentionDecision {
+  readonly id: string;
+  readonly action: 'keep' | 'delete';
+  readonly reasons: readonly string[];
+}
+
+/** How long a failed or missed run's leftovers stay when no period is set. */
+export const FAILED_CLEANUP_MS = 7 * 86_400_000;
+const TIERS: readonly Tier[] = ['hourly', 'daily', 'weekly', 'monthly', 'yearly'];
+
+/** Decides every dump of one definition (or snapshot); the decisions come in the order of `dumps`. */
+export function decideRetention(
+  dumps: readonly RetentionDump[],
+  rules: RetentionRules,
+  timezone: string,
+  now: number,
+): RetentionDecision[] {
+  const reasons = new Map<string, string[]>();
+  const add = (id: string, reason: string) => {
+    const list = reasons.get(id);
+    if (list === undefined) reasons.set(id, [reason]);
+    else list.push(reason);
+  };
+  const good = dumps
+    .filter((d) => d.status === 'SUCCEEDED')
+    .sort((a, b) => b.at - a.at || (a.id < b.id ? 1 : -1));
+  good.slice(0, rules.redundancy).forEach((d) => add(d.id, 'redundancy'));
+  const last = rules.keep?.last ?? 0;
+  good.slice(0, last).forEach((d, i) => add(d.id, `last ${i + 1}/${last}`));
+  for (const tier of TIERS) {
+    const wanted = rules.keep?.[tier] ?? 0;
+    if (wanted > 0) keepTier(good, tier, wanted, timezone, add);
+  }
+  const periodText = rules.periodText ?? (rules.periodMs === undefined ? '7d' : `${rules.periodMs} ms`);
+  const decisions: RetentionDecision[] = [];
+  for (const d of dumps) {
+    const own = reasons.get(d.id) ?? [];
+    if (d.pinned) own.unshift('pinned');
+    const age = now - d.at;
+    switch (d.status) {
+      case 'RUNNING':
+        decisions.push({ id: d.id, action: 'keep', reasons: ['running'] });
+        continue;
+      case 'SUCCEEDED':
+        if (rules.periodMs !== undefined && age < rules.periodMs) own.push(`within ${periodText}`);
+        break;
+      case 'FAILED':
+      case 'MISSED': {
+        // Never a reason to keep anything: only its own leftovers, for a while.
+        const limit = rules.periodMs ?? FAILED_CLEANUP_MS;
+        const text = rules.periodMs === undefined ? '7d' : periodText;
+        if (own.length === 0 && age >= limit)
+          decisions.push({
+            id: d.id,
+            action: 'delete',
+            reasons: [`${d.status.toLowerCase()} run older than ${text}`],
+          });
+        else
+          decisions.push({
+            id: d.id,
+            action: 'keep',
+            reasons: own.length > 0 ? own : [`${d.status.toLowerCase()} run, cleaned after ${text}`],
+          });
+        continue;
+      }
+      default:
+        assertNever(d.status, 'run status');
+    }
+    if (own.length > 0) decisions.push({ id: d.id, action: 'keep', reasons: own });
+    else
+      decisions.push({
+        id: d.id,
+        action: 'delete',
+        reasons: [rules.periodMs !== undefined ? `expired: older than ${periodText}` : 'kept by no rule'],
+      });
+  }
+  return decisions;
+}
+
+/**
+ * restic's rule: for each of the newest `wanted` periods that have a successful dump, that period's newest
+ * dump; when fewer periods exist, the oldest dump too, so a young history keeps its first dump.
+ */
+function keepTier(
+  good: readonly RetentionDump[],
+  tier: Tier,
+  wanted: number,
+  timezone: string,
+  add: (id: string, reason: string) => void,
+): void {
+  let previous: number | undefined;
+  let found = 0;
+  let lastKept: string | undefined;
+  for (const d of good) {
+    const wall = d.at + offsetAt(timezone, d.at);
+    const bucket = tierBucket(tier, wall);
+    if (bucket === previous) continue;
+    previous = bucket;
+    found++;
+    lastKept = d.id;
+    add(d.id, `${tier} ${tierLabel(tier, calendarOf(wall))}`);
+    if (found === wanted) return;
+  }
+  const oldest = good[good.length - 1];
+  if (oldest !== undefined && oldest.id !== lastKept)
+    add(oldest.id, `${tier} oldest (${found} of ${wanted} periods so far)`);
+}
