@@ -63,9 +63,9 @@ export function decideRetention(
   const good = dumps
     .filter((d) => d.status === 'SUCCEEDED')
     .sort((a, b) => b.at - a.at || (a.id < b.id ? 1 : -1));
-  good.slice(0, rules.redundancy).forEach((d) => add(d.id, 'redundancy'));
+  for (const d of good.slice(0, rules.redundancy)) add(d.id, 'redundancy');
   const last = rules.keep?.last ?? 0;
-  good.slice(0, last).forEach((d, i) => add(d.id, `last ${i + 1}/${last}`));
+  for (const [i, d] of good.slice(0, last).entries()) add(d.id, `last ${i + 1}/${last}`);
   for (const tier of TIERS) {
     const wanted = rules.keep?.[tier] ?? 0;
     if (wanted > 0) keepTier(good, tier, wanted, timezone, add);
