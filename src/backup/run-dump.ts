@@ -98,8 +98,11 @@ export async function runDump(
     await checkDiskReserve(root, job.server.spec.diskReserve ?? '5%');
     release = acquireRunLock(root, `${job.kind}-${job.name}`, address);
   }
+  // Stored on the run: a deleted definition's dumps age out under the rules they were taken with.
   const retention =
-    job.kind === 'BackupDefinition' ? settings.retention : { period: job.spec.retention?.period ?? '7d' };
+    job.kind === 'BackupDefinition'
+      ? { ...settings.retention, timezone: settings.timezone }
+      : { period: job.spec.retention?.period ?? '7d', redundancy: 0 };
   const log = (options.logger ?? silentLogger).child({ run: id, definition: address });
   const recorder = new RunRecorder(catalogue, root, log);
   try {

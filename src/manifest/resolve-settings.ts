@@ -5,6 +5,7 @@ import type {
   DumpSettings,
   Format,
   PgSQLNode,
+  Retention,
 } from './generated/manifest-types.ts';
 
 /** A definition's dump settings after its node's, then its server's, then pgbackman's defaults filled the gaps. */
@@ -13,7 +14,12 @@ export interface EffectiveSettings {
   readonly format: Format;
   readonly jobs: number;
   readonly compression: Compression | undefined;
-  readonly retention: { readonly period: string; readonly redundancy: number };
+  /** `period` is absent when tiers (`keep`) are set and no layer sets a period: the tiers replace it. */
+  readonly retention: {
+    readonly period?: string;
+    readonly redundancy: number;
+    readonly keep?: NonNullable<Retention['keep']>;
+  };
   readonly timezone: string;
   readonly extraArgs: readonly string[];
   readonly includeRoles: boolean;
@@ -60,8 +66,11 @@ export function resolveSettings(
   const layers: DumpSettings[] = [own, node?.spec.defaults ?? {}, server?.spec.defaults ?? {}];
   const pick = <K extends keyof DumpSettings>(key: K): DumpSettings[K] | undefined =>
     layers.find((l) => l[key] !== undefined)?.[key];
-  const retention = (key: 'period' | 'redundancy') =>
+  const retention = <K extends keyof Retention>(key: K): Retention[K] | undefined =>
     layers.find((l) => l.retention?.[key] !== undefined)?.retention?.[key];
+  // Tiers are taken whole from the nearest layer that sets them, not merged tier by tier.
+  const keep = retention('keep');
+  const period = retention('period') ?? (keep === undefined ? BUILTIN_SETTINGS.retention.period : undefined);
   const code = pick('code') ?? BUILTIN_SETTINGS.code;
   return {
     code,
@@ -69,8 +78,9 @@ export function resolveSettings(
     jobs: pick('jobs') ?? BUILTIN_SETTINGS.jobs,
     compression: pick('compression'),
     retention: {
-      period: (retention('period') as string | undefined) ?? BUILTIN_SETTINGS.retention.period,
-      redundancy: (retention('redundancy') as number | undefined) ?? BUILTIN_SETTINGS.retention.redundancy,
+      ...(period === undefined ? {} : { period }),
+      redundancy: retention('redundancy') ?? BUILTIN_SETTINGS.retention.redundancy,
+      ...(keep === undefined ? {} : { keep }),
     },
     timezone: pick('timezone') ?? BUILTIN_SETTINGS.timezone,
     extraArgs: (code === 'CLUSTER' ? own.extraArgs : pick('extraArgs')) ?? BUILTIN_SETTINGS.extraArgs,

@@ -39,6 +39,30 @@ export type Compression = number | string;
  */
 export type Duration = string;
 /**
+ * The N newest successful dumps.
+ */
+export type KeepCount = number;
+/**
+ * The newest dump of each of the last N hours that have one.
+ */
+export type KeepCount1 = number;
+/**
+ * The newest dump of each of the last N days that have one.
+ */
+export type KeepCount2 = number;
+/**
+ * The newest dump of each of the last N ISO weeks (Monday to Sunday) that have one.
+ */
+export type KeepCount3 = number;
+/**
+ * The newest dump of each of the last N months that have one.
+ */
+export type KeepCount4 = number;
+/**
+ * The newest dump of each of the last N years that have one.
+ */
+export type KeepCount5 = number;
+/**
  * The IANA time zone the schedule is read in, e.g. 'Europe/Oslo'.
  */
 export type Timezone = string;
@@ -246,7 +270,7 @@ export interface DumpSettings {
   includeDatabaseConfig?: IncludeDatabaseConfig;
 }
 /**
- * How long dumps are kept: a dump is deleted once it is older than 'period', except the newest 'redundancy' successful dumps, which are kept whatever their age.
+ * How long dumps are kept: a dump is deleted once no rule keeps it. 'period' keeps every dump younger than it; 'keep' keeps the newest dump of each of the last N hours, days, ISO weeks, months or years (restic's forget); the newest 'redundancy' successful dumps are always kept. Only successful dumps count. Without 'keep', 'period' defaults to 7d.
  */
 export interface Retention {
   period?: Duration;
@@ -254,6 +278,17 @@ export interface Retention {
    * How many of the newest successful dumps are always kept.
    */
   redundancy?: number;
+  /**
+   * Grandfather-father-son tiers, as restic's forget: each keeps, for each of the last N periods that have a successful dump, that period's newest dump (and the oldest dump while fewer periods exist). Periods are read in the definition's time zone.
+   */
+  keep?: {
+    last?: KeepCount;
+    hourly?: KeepCount1;
+    daily?: KeepCount2;
+    weekly?: KeepCount3;
+    monthly?: KeepCount4;
+    yearly?: KeepCount5;
+  };
 }
 /**
  * Guards against accidental deletion.
