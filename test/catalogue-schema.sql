@@ -84,8 +84,15 @@ CREATE TABLE pgbackman.backup_runs (
     pid integer,
     revision text,
     missed jsonb,
+    pinned_at timestamp with time zone,
+    pinned_by text,
+    pin_reason text,
+    deletion text,
+    deleted_reason text,
     CONSTRAINT backup_runs_check CHECK (((definition IS NULL) <> (snapshot IS NULL))),
     CONSTRAINT backup_runs_code_check CHECK ((code = ANY (ARRAY['CLUSTER'::text, 'FULL'::text, 'SCHEMA'::text, 'DATA'::text]))),
+    CONSTRAINT backup_runs_deletion_check CHECK ((deletion = ANY (ARRAY['DELETING'::text, 'DELETED'::text]))),
+    CONSTRAINT backup_runs_pin_or_delete CHECK (((pinned_at IS NULL) OR (deletion IS NULL))),
     CONSTRAINT backup_runs_status_check CHECK ((status = ANY (ARRAY['RUNNING'::text, 'SUCCEEDED'::text, 'FAILED'::text, 'MISSED'::text]))),
     CONSTRAINT backup_runs_verify_status_check CHECK ((verify_status = ANY (ARRAY['OK'::text, 'CORRUPT'::text, 'MISSING'::text])))
 );

@@ -245,6 +245,11 @@ export interface BackupRun {
   readonly retention: unknown;
   readonly error: string | null;
   readonly deletedAt: string | null;
+  /** DELETING while its files are being removed, DELETED after; null for a dump that is there. */
+  readonly deletion: 'DELETING' | 'DELETED' | null;
+  /** The rule that deleted it (`expired: older than 14d`), or who purged it. */
+  readonly deletedReason: string | null;
+  readonly pin: { readonly at: string; readonly by: string; readonly reason: string | null } | null;
   readonly verifiedAt: string | null;
   readonly verifyStatus: string | null;
   readonly verifyError: string | null;
@@ -261,7 +266,10 @@ export interface BackupFilter {
   readonly database?: string;
   readonly definition?: string;
   readonly snapshot?: string;
+  /** A run status, or DELETING / DELETED for dumps retention is deleting or has deleted. */
   readonly status?: string;
+  /** Deleted dumps too (they are left out unless asked for, or the status asks for them). */
+  readonly includeDeleted?: boolean;
   /** A verify result, or NONE for dumps never verified. */
   readonly verify?: string;
   readonly since?: Date;
@@ -271,7 +279,7 @@ export interface BackupFilter {
 const COLUMNS = `id::text, status, server, node, database, code, definition, snapshot, started_at, finished_at,
   duration_ms::text, dump_bytes::text, dump_path, log_path, roles_path, config_path, sha256, pg_dump_version,
   server_version, database_bytes::text, retention, error, deleted_at, verified_at, verify_status, verify_error,
-  revision, missed`;
+  revision, missed, deletion, deleted_reason, pinned_at, pinned_by, pin_reason`;
 
 /** Dumps, newest first, filtered in SQL. */
 export async function listBackups(q: Queryable, filter: BackupFilter = {}): Promise<BackupRun[]> {
@@ -287,7 +295,12 @@ export async function listBackups(q: Queryable, filter: BackupFilter = {}): Prom
   if (filter.database !== undefined) add('database = ?', filter.database);
   if (filter.definition !== undefined) add('definition = ?', filter.definition);
   if (filter.snapshot !== undefined) add('snapshot = ?', filter.snapshot);
-  if (filter.status !== undefined) add('status = ?', filter.status.toUpperCase());
+  const status = filter.status?.toUpperCase();
+  if (status === 'DELETED' || status === 'DELETING') add('deletion = ?', status);
+  else {
+    if (status !== undefined) add('status = ?', status);
+    if (filter.includeDeleted !== true) where.push("deletion is distinct from 'DELETED'");
+  }
   if (filter.verify === 'NONE') where.push('verify_status is null');
   else if (filter.verify !== undefined) add('verify_status = ?', filter.verify);
   if (filter.since !== undefined) add('started_at >= ?', filter.since.toISOString());
@@ -328,6 +341,12 @@ function toRun(r: Record<string, unknown>): BackupRun {
     retention: r.retention ?? null,
     error: str(r.error),
     deletedAt: time(r.deleted_at),
+    deletion: (r.deletion ?? null) as BackupRun['deletion'],
+    deletedReason: str(r.deleted_reason),
+    pin:
+      r.pinned_at === null || r.pinned_at === undefined
+        ? null
+        : { at: time(r.pinned_at) as string, by: String(r.pinned_by), reason: str(r.pin_reason) },
     verifiedAt: time(r.verified_at),
     verifyStatus: str(r.verify_status),
     verifyError: str(r.verify_error),

@@ -1,0 +1,111 @@
+import type { Queryable } from './catalogue-db.ts';
+
+/**
+ * backup_runs as retention sees them: the few columns its rules read, pins, and each deletion's steps.
+ * Every update is guarded in its WHERE, so a pin taken between a plan and its sweep wins.
+ */
+
+/** The retention a run was taken under, as stored on it (older runs lack `timezone` and `keep`). */
+export interface StoredRetention {
+  readonly period?: string;
+  readonly redundancy?: number;
+  readonly keep?: Record<string, number>;
+  readonly timezone?: string;
+}
+
+export interface RetentionRun {
+  readonly id: string;
+  readonly server: string;
+  readonly definition: string | null;
+  readonly snapshot: string | null;
+  readonly status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'MISSED';
+  /** When it finished (or started, while running), in ms. */
+  readonly at: number;
+  readonly bytes: number | null;
+  readonly dumpPath: string | null;
+  readonly retention: StoredRetention | null;
+  readonly pinned: boolean;
+  readonly deleting: boolean;
+}
+
+/** Every dump not yet deleted, of one server or all; of some definitions and snapshots, or all. */
+export async function retentionRuns(
+  q: Queryable,
+  filter: { readonly server?: string; readonly names?: readonly string[] } = {},
+): Promise<RetentionRun[]> {
+  const rows = await q.query<{
+    id: string;
+    server: string;
+    definition: string | null;
+    snapshot: string | null;
+    status: RetentionRun['status'];
+    at: string;
+    bytes: string | null;
+    dump_path: string | null;
+    retention: StoredRetention | null;
+    pinned: boolean;
+    deleting: boolean;
+  }>(
+    `select id::text, server, definition, snapshot, status,
+            (extract(epoch from coalesce(finished_at, started_at)) * 1000)::bigint::text as at,
+            dump_bytes::text as bytes, dump_path, retention, pinned_at is not null as pinned,
+            deletion is not null as deleting
+       from pgbackman.backup_runs
+      where deletion is distinct from 'DELETED'
+        and ($1::text is null or server = $1)
+        and ($2::text[] is null or definition = any($2) or snapshot = any($2))`,
+    [filter.server ?? null, filter.names ?? null],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    server: r.server,
+    definition: r.definition,
+    snapshot: r.snapshot,
+    status: r.status,
+    at: Number(r.at),
+    bytes: r.bytes === null ? null : Number(r.bytes),
+    dumpPath: r.dump_path,
+    retention: r.retention,
+    pinned: r.pinned,
+    deleting: r.deleting,
+  }));
+}
+
+/** Pins a successful dump that is not being deleted; false when there is none such. */
+export async function pinRun(q: Queryable, id: string, by: string, reason: string | null): Promise<boolean> {
+  const rows = await q.query(
+    `update pgbackman.backup_runs set pinned_at = now(), pinned_by = $2, pin_reason = $3
+      where id = $1::uuid and status = 'SUCCEEDED' and deletion is null returning id`,
+    [id, by, reason],
+  );
+  return rows.length === 1;
+}
+
+/** Removes a pin; false when the dump was not pinned. */
+export async function unpinRun(q: Queryable, id: string): Promise<boolean> {
+  const rows = await q.query(
+    `update pgbackman.backup_runs set pinned_at = null, pinned_by = null, pin_reason = null
+      where id = $1::uuid and pinned_at is not null returning id`,
+    [id],
+  );
+  return rows.length === 1;
+}
+
+/** First step of a deletion; false when the run is pinned, running, or already being deleted. */
+export async function markDeleting(q: Queryable, id: string, reason: string): Promise<boolean> {
+  const rows = await q.query(
+    `update pgbackman.backup_runs set deletion = 'DELETING', deleted_reason = $2
+      where id = $1::uuid and deletion is null and pinned_at is null and status <> 'RUNNING' returning id`,
+    [id, reason],
+  );
+  return rows.length === 1;
+}
+
+/** Last step: the files are gone. */
+export async function markDeleted(q: Queryable, id: string): Promise<void> {
+  await q.query(
+    `update pgbackman.backup_runs set deletion = 'DELETED', deleted_at = now()
+      where id = $1::uuid and deletion = 'DELETING'`,
+    [id],
+  );
+}
