@@ -16,7 +16,7 @@ import {
   writeAgentFixture,
 } from './agent-fixture.ts';
 import { type AgentLine, AgentSession, type AgentUsage } from './agent-session.ts';
-import { GNU_TIME, processTreeCpuMs } from './harness.ts';
+import { GNU_TIME, type Helper, machineCpu, processTreeCpuMs } from './harness.ts';
 import type { BenchServer } from './server-helpers.ts';
 
 const run = promisify(execFile);
@@ -148,6 +148,10 @@ export interface ScaleRound {
   readonly missing: number;
   readonly duplicates: number;
   readonly misplaced: number;
+  /** Each agent's CPU from the apply's start to the last agent's `scheduled` line, ms (fleet order). */
+  readonly rescheduleCpuMs: readonly number[];
+  /** Other processes' share of the machine's CPU over that time (the apply, agents, PostgreSQL are ours). */
+  readonly otherShare: number;
 }
 
 /** The changed definitions' indices: every CHANGE_EVERY-th of the spread. */
@@ -170,6 +174,7 @@ export async function scaleRound(
     spread: Spread;
     leadMs: number;
     usageFile: string;
+    helper: Helper;
   },
 ): Promise<ScaleRound> {
   const listener = new pg.Client({ connectionString: o.url, application_name: 'pgbackman bench listen' });
@@ -185,6 +190,10 @@ export async function scaleRound(
     const changed = writeAgentFixture(o.dir, o.dumpRoot, patternAt(new Date(dueAt)), o.spread);
     const perAgent = changed / o.spread.servers;
     const from = fleet.map((a) => a.session.lines.length);
+    const agents0 = agentsCpuMs(fleet);
+    const pg0 = o.helper.cpuMs();
+    const machine0 = machineCpu();
+    const self0 = process.cpuUsage();
     const started = now();
     const applied = await cli(o.root, ['--catalogue', o.url, 'apply', o.dir, '--auto-approve'], o.usageFile);
     const applyMs = now() - started;
@@ -204,6 +213,19 @@ export async function scaleRound(
         return Date.parse(line.time) - notifyAt;
       }),
     );
+    const rescheduleCpuMs = agentsCpuMs(fleet).map((v, i) => v - (agents0[i] ?? Number.NaN));
+    const pg1 = o.helper.cpuMs();
+    const machine1 = machineCpu();
+    const self = process.cpuUsage(self0);
+    const ours =
+      rescheduleCpuMs.reduce((x, y) => x + y, 0) +
+      (pg0 === undefined || pg1 === undefined ? 0 : pg1 - pg0) +
+      applied.cpuMs +
+      (self.user + self.system) / 1000;
+    const otherShare =
+      machine0 === undefined || machine1 === undefined
+        ? Number.NaN
+        : Math.max(0, machine1.busyMs - machine0.busyMs - ours) / (machine1.totalMs - machine0.totalMs);
     // Each changed definition, wherever it started; waited for until all did (or 30 s after T), then 2 s more
     // so that a second start somewhere would be seen.
     const keys = new Map(
@@ -242,6 +264,8 @@ export async function scaleRound(
       missing: keys.size - starts.size,
       duplicates,
       misplaced,
+      rescheduleCpuMs,
+      otherShare,
     };
   } finally {
     await listener.end();

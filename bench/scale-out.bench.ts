@@ -167,6 +167,7 @@ const benchmark: Benchmark = {
           spread,
           leadMs: scale.leadMs,
           usageFile,
+          helper: pgc.helper(),
         });
         results.push(result);
         ctx.log(
