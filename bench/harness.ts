@@ -102,7 +102,7 @@ export interface Target {
   readonly name: string;
   readonly measured: number;
   readonly limit: number;
-  readonly unit: 'ms' | '×' | 'statements' | 'MiB';
+  readonly unit: 'ms' | '×' | 'statements' | 'MiB' | 'runs';
   readonly pass: boolean;
 }
 

@@ -41,9 +41,12 @@ export class BenchServer {
     this.postmasterPid = server.postmasterPid;
   }
 
-  /** Starts the cluster; subclasses wrap the result with `new Sub(await BenchServer.open(label))`. */
-  static async open(label: string): Promise<BenchServer> {
-    const cluster = await startThrowawayPostgres(label);
+  /**
+   * Starts the cluster (`settings`: more `name=value` server settings); subclasses wrap the result with
+   * `new Sub(await BenchServer.open(label))`.
+   */
+  static async open(label: string, settings: readonly string[] = []): Promise<BenchServer> {
+    const cluster = await startThrowawayPostgres(label, { settings });
     const admin = new pg.Client({ connectionString: cluster.url, application_name: 'pgbackman bench' });
     try {
       admin.on('error', () => undefined);
