@@ -1,4 +1,5 @@
 import { readdir } from 'node:fs/promises';
+import { rootDirectoryOf } from '../backup/files/layout.ts';
 import { spoolDir } from '../backup/record/spool.ts';
 import { assertNever } from '../errors.ts';
 import type { HealthReport } from '../observability/http-listener.ts';
@@ -35,7 +36,7 @@ export class AgentObserver {
         void this.metrics.retainDefinitions(event.names);
         return;
       case 'run-started':
-        this.#roots.add(event.job.server.spec.rootDirectory ?? '/srv/pgbackman');
+        this.#roots.add(rootDirectoryOf(event.job.server.spec));
         this.metrics.runStarted();
         return;
       case 'run-finished':

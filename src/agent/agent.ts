@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { rootDirectoryOf } from '../backup/files/layout.ts';
 import type { DumpJob, DumpResult, RunDumpOptions } from '../backup/run-dump.ts';
 import { type Condition, heartbeat, pollAgent, registerAgent } from '../catalogue/agents.ts';
 import type { CatalogueSession } from '../catalogue/catalogue-session.ts';
@@ -323,7 +324,7 @@ export class Agent {
             host: this.#host,
             entries: work.entries,
             downSince: downSince ?? null,
-            root: work.server?.spec.rootDirectory ?? '/srv/pgbackman',
+            root: rootDirectoryOf(work.server?.spec ?? {}),
             now: new Date(),
             log: this.#log,
           }),

@@ -17,7 +17,7 @@ import { type WrittenDump, writeDump } from './dump/write-dump.ts';
 import { asDiskFull } from './files/disk-full.ts';
 import { checkDiskReserve } from './files/disk-reserve.ts';
 import { fsync } from './files/hashed-file.ts';
-import { dumpLayout } from './files/layout.ts';
+import { dumpLayout, rootDirectoryOf } from './files/layout.ts';
 import { ensureOwnDirs } from './files/own-dirs.ts';
 import { markOwner, removeDeadPartials, unmarkOwner } from './files/owner-mark.ts';
 import { acquireRunLock } from './files/run-lock.ts';
@@ -80,7 +80,7 @@ export async function runDump(
   const { signal, secretsDir } = options;
   const address = `${job.kind}/${job.name}`;
   const settings = resolveSettings(job.spec, job.node, job.server);
-  const root = job.server.spec.rootDirectory ?? '/srv/pgbackman';
+  const root = rootDirectoryOf(job.server.spec);
   const database = settings.code === 'CLUSTER' ? undefined : job.spec.database;
   const startedAt = new Date();
   const id = randomUUID();

@@ -265,6 +265,37 @@ export function buildProgram(): Command {
       process.exitCode = await runStatus(catalogueOf(cmd), opts, processOutput());
     });
 
+  const retention = program
+    .command('retention')
+    .description('see which dumps retention keeps and deletes, and why; then delete them');
+  retention
+    .command('plan')
+    .description('dry run: every dump of the definitions and snapshots, keep or delete and every reason')
+    .argument('[names...]', 'definitions or snapshots (all by default)')
+    .option('--server <name>', 'only the dumps of this backup server')
+    .option('--at <time>', 'read the rules as if it were this ISO 8601 time (see what next month deletes)')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(
+      async (
+        names: string[],
+        opts: { server?: string; at?: string; output: 'text' | 'json' },
+        cmd: Command,
+      ) => {
+        const { runRetentionPlan } = await import('./commands/retention.ts');
+        process.exitCode = await runRetentionPlan(catalogueOf(cmd), names, opts, processOutput());
+      },
+    );
+  retention
+    .command('apply')
+    .description("delete exactly what the plan says now, on the backup server's host")
+    .argument('[names...]', 'definitions or snapshots (all by default)')
+    .option('--server <name>', 'the backup server whose dumps to delete (needed when there are several)')
+    .option('--auto-approve', 'delete without asking', false)
+    .action(async (names: string[], opts: { server?: string; autoApprove: boolean }, cmd: Command) => {
+      const { runRetentionApply } = await import('./commands/retention.ts');
+      process.exitCode = await runRetentionApply(catalogueOf(cmd), names, opts, processOutput());
+    });
+
   const catalogue = program.command('catalogue').description('manage the catalogue database itself');
   catalogue
     .command('migrate')

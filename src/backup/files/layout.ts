@@ -16,6 +16,11 @@ export function pathSegment(name: string): string {
   return /^\.+$/.test(encoded) ? encoded.replace(/\./g, '%2E') : encoded;
 }
 
+/** A backup server's root directory: the manifest's, or the documented default. */
+export function rootDirectoryOf(spec: { readonly rootDirectory?: string }): string {
+  return spec.rootDirectory ?? '/srv/pgbackman';
+}
+
 export interface DumpLayout {
   /** The final directory of this run, named so a person can find it without the catalogue. */
   readonly dir: string;

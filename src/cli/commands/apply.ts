@@ -1,11 +1,11 @@
 import { hostname, userInfo } from 'node:os';
-import { createInterface } from 'node:readline/promises';
 import { withCatalogue } from '../../catalogue/open-catalogue.ts';
 import { assertNever, PgbackmanError } from '../../errors.ts';
 import { renderText } from '../../plan/render-text.ts';
 import { loadDesired } from '../../reconcile/load-desired.ts';
 import { type ApplyOutcome, applyDesired, applySavedPlan } from '../../reconcile/reconcile.ts';
 import { isSavedPlanFile, readSavedPlan } from '../../reconcile/saved-plan-file.ts';
+import { askApproval } from '../ask-approval.ts';
 import { ExitCode } from '../exit-codes.ts';
 import type { Output } from '../output.ts';
 import { desiredOrExit } from '../print-diagnostics.ts';
@@ -45,7 +45,7 @@ export async function runApply(
       // The plan is shown before the question, while the transaction holds the lock.
       approve: async ({ plan }) => {
         output.out.write(renderText(plan, { color: output.color }));
-        return flags.autoApprove || approve(output);
+        return flags.autoApprove || askApproval(output, 'apply', 'perform the actions described above');
       },
     }).then((o) => ({ o, at: db.location })),
   );
@@ -73,22 +73,6 @@ function report(o: ApplyOutcome, location: string, output: Output, printPlan: bo
     default:
       return assertNever(o, 'apply outcome');
   }
-}
-
-async function approve(output: Output): Promise<boolean> {
-  if (!process.stdin.isTTY) {
-    throw new PgbackmanError(
-      'ABORTED',
-      'apply needs approval: run it in a terminal and answer yes, or pass --auto-approve; nothing was changed',
-    );
-  }
-  output.err.write(
-    "\nDo you want to perform these actions?\n  pgbackman will perform the actions described above.\n  Only 'yes' will be accepted to approve.\n\n",
-  );
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  const answer = await rl.question('  Enter a value: ');
-  rl.close();
-  return answer.trim() === 'yes';
 }
 
 function whoAmI(): string {

@@ -1,0 +1,144 @@
+import { existsSync } from 'node:fs';
+import { rootDirectoryOf } from '../../backup/files/layout.ts';
+import { requireCurrentSchema } from '../../catalogue/migrate.ts';
+import { withCatalogue } from '../../catalogue/open-catalogue.ts';
+import { PgbackmanError } from '../../errors.ts';
+import { readRetentionInput } from '../../retention/read-retention.ts';
+import { type PlannedDump, planRetention, type RetentionPlan } from '../../retention/retention-plan.ts';
+import { sweepRetention } from '../../retention/sweep.ts';
+import { unknownDirs } from '../../retention/unknown-dirs.ts';
+import { askApproval } from '../ask-approval.ts';
+import { ExitCode } from '../exit-codes.ts';
+import { humanBytes } from '../human-bytes.ts';
+import type { Output } from '../output.ts';
+import { utcText } from '../schedule-text.ts';
+
+export interface RetentionFlags {
+  readonly server?: string;
+  /** `retention plan --at TIME`: the rules read as if it were then. */
+  readonly at?: string;
+  readonly output?: 'text' | 'json';
+  readonly autoApprove?: boolean;
+}
+
+/** `pgbackman retention plan`: a dry run, every dump with keep or delete and its reasons; changes nothing. */
+export async function runRetentionPlan(
+  location: string,
+  names: readonly string[],
+  flags: RetentionFlags,
+  output: Output,
+): Promise<ExitCode> {
+  const now = flags.at === undefined ? Date.now() : parseAt(flags.at);
+  const { plan, unknown } = await withCatalogue(location, 'retention plan', async (db) => {
+    await requireCurrentSchema(db);
+    const input = await readRetentionInput(db, { ...serverOf(flags), ...namesOf(names) });
+    const plan = planRetention(input.runs, input.current, now);
+    // Only where a server's root is on this host can its stray files be seen.
+    const unknown = input.servers
+      .filter(
+        (s) => (flags.server === undefined || s.name === flags.server) && existsSync(rootDirectoryOf(s.spec)),
+      )
+      .flatMap((s) =>
+        unknownDirs(
+          rootDirectoryOf(s.spec),
+          input.runs.filter((r) => r.server === s.name).map((r) => r.dumpPath),
+        ),
+      );
+    return { plan, unknown };
+  });
+  if (flags.output === 'json') {
+    output.out.write(`${JSON.stringify({ ...plan, unknown }, null, 2)}\n`);
+    return ExitCode.Ok;
+  }
+  output.out.write(planText(plan, now));
+  for (const path of unknown)
+    output.out.write(`  ? ${path}  unknown: no catalogue row knows it; never deleted\n`);
+  output.out.write(`${summaryText(plan, unknown.length)}\n`);
+  return ExitCode.Ok;
+}
+
+/** `pgbackman retention apply`: deletes exactly what the plan says now, after `yes` or --auto-approve. */
+export async function runRetentionApply(
+  location: string,
+  names: readonly string[],
+  flags: RetentionFlags,
+  output: Output,
+): Promise<ExitCode> {
+  return withCatalogue(location, 'retention apply', async (db) => {
+    await requireCurrentSchema(db);
+    const input = await readRetentionInput(db, { ...serverOf(flags), ...namesOf(names) });
+    const servers = new Set(input.runs.map((r) => r.server));
+    if (flags.server === undefined && servers.size > 1)
+      throw new PgbackmanError(
+        'USAGE',
+        `the dumps belong to ${servers.size} backup servers (${[...servers].sort().join(', ')}): name the one on this host with --server`,
+      );
+    const now = Date.now();
+    const plan = planRetention(input.runs, input.current, now);
+    output.out.write(planText(plan, now, 'delete'));
+    output.out.write(`${summaryText(plan, 0)}\n`);
+    if (plan.summary.delete === 0) return ExitCode.Ok;
+    const approved =
+      flags.autoApprove === true ||
+      (await askApproval(output, 'retention apply', `delete the ${plan.summary.delete} dumps marked -`));
+    if (!approved) {
+      output.err.write('Retention apply cancelled: nothing was deleted.\n');
+      return ExitCode.Failure;
+    }
+    const roots = new Map(input.servers.map((s) => [s.name, rootDirectoryOf(s.spec)]));
+    const swept = await sweepRetention(db, plan, input.runs, roots);
+    for (const d of swept.deleted)
+      output.out.write(
+        `deleted ${d.id} (${groupOf(d)}, ${utcText(d.finishedAt)}): ${d.reasons.join('; ')}\n`,
+      );
+    for (const s of swept.skipped)
+      output.err.write(`warning: kept ${s.dump.id} (${groupOf(s.dump)}): ${s.why}\n`);
+    const bytes = swept.deleted.reduce((n, d) => n + (d.bytes ?? 0), 0);
+    output.out.write(
+      `Retention complete! ${swept.deleted.length} deleted (${humanBytes(bytes)}), ${swept.skipped.length} skipped.\n`,
+    );
+    return swept.skipped.length === 0 ? ExitCode.Ok : ExitCode.Failure;
+  });
+}
+
+const serverOf = (flags: RetentionFlags) => (flags.server === undefined ? {} : { server: flags.server });
+const namesOf = (names: readonly string[]) => (names.length === 0 ? {} : { names });
+const groupOf = (d: PlannedDump) =>
+  d.definition !== null ? `BackupDefinition/${d.definition}` : `SnapshotDefinition/${d.snapshot}`;
+
+function parseAt(text: string): number {
+  const at = Date.parse(text);
+  if (Number.isNaN(at))
+    throw new PgbackmanError(
+      'USAGE',
+      `--at "${text}" is not a time; use ISO 8601, e.g. 2027-01-01T00:00:00Z`,
+    );
+  return at;
+}
+
+/** Each group's dumps, oldest first: `-` to delete, `+` kept, with the reasons. `only`: just those. */
+function planText(plan: RetentionPlan, now: number, only?: 'delete'): string {
+  const lines = [`Retention plan as of ${utcText(new Date(now).toISOString())}:`];
+  let group = '';
+  for (const d of plan.dumps) {
+    if (only !== undefined && d.action !== only) continue;
+    if (groupOf(d) !== group) {
+      group = groupOf(d);
+      lines.push('', `  ${group}`);
+    }
+    const size = d.bytes === null ? '-' : humanBytes(d.bytes);
+    lines.push(
+      `    ${d.action === 'delete' ? '-' : '+'} ${d.id.slice(0, 8)}  ${utcText(d.finishedAt)}  ${d.status.padEnd(9)}  ${size.padStart(9)}  ${d.action.padEnd(6)}  ${d.reasons.join('; ')}`,
+    );
+  }
+  return `${lines.join('\n')}\n\n`;
+}
+
+function summaryText(plan: RetentionPlan, unknown: number): string {
+  const s = plan.summary;
+  const rest = [
+    s.deleting > 0 ? `${s.deleting} of them left half-deleted by an earlier sweep` : '',
+    unknown > 0 ? `${unknown} unknown ${unknown === 1 ? 'entry' : 'entries'} under the root (kept)` : '',
+  ].filter((t) => t !== '');
+  return `Retention: ${s.delete} to delete (${humanBytes(s.deleteBytes)}), ${s.keep} kept${rest.length > 0 ? `; ${rest.join('; ')}` : ''}.`;
+}

@@ -1,0 +1,54 @@
+import type { Queryable } from '../catalogue/catalogue-db.ts';
+import { type CatalogueObject, listObjects } from '../catalogue/list-objects.ts';
+import { type RetentionRun, retentionRuns } from '../catalogue/run-retention.ts';
+import { PgbackmanError } from '../errors.ts';
+import { resolveSettings } from '../manifest/resolve-settings.ts';
+import { type GroupRetention, groupRetention } from './retention-plan.ts';
+
+/** What a retention plan is made of: the runs, each live definition's rules, and the servers' roots. */
+export interface RetentionInput {
+  readonly runs: readonly RetentionRun[];
+  readonly current: (key: string) => GroupRetention | undefined;
+  readonly servers: readonly CatalogueObject<'BackupServer'>[];
+}
+
+/**
+ * Reads the dumps of one server (or all) and of the named definitions and snapshots (or all), and the rules
+ * their definitions have today: a name that is neither in the catalogue nor on any run is an error.
+ */
+export async function readRetentionInput(
+  q: Queryable,
+  filter: { readonly server?: string; readonly names?: readonly string[] },
+): Promise<RetentionInput> {
+  const servers = await listObjects(q, 'BackupServer');
+  if (filter.server !== undefined && !servers.some((s) => s.name === filter.server))
+    throw new PgbackmanError('NOT_FOUND', `BackupServer/${filter.server} is not in the catalogue`);
+  const nodes = new Map((await listObjects(q, 'PgSQLNode')).map((n) => [n.name, n]));
+  const byServer = new Map(servers.map((s) => [s.name, s]));
+  const current = new Map<string, GroupRetention>();
+  for (const d of await listObjects(q, 'BackupDefinition')) {
+    const s = resolveSettings(d.spec, nodes.get(d.spec.node), byServer.get(d.spec.server));
+    current.set(
+      `BackupDefinition/${d.name}`,
+      groupRetention({ ...s.retention, timezone: s.timezone }, 'definition'),
+    );
+  }
+  for (const s of await listObjects(q, 'SnapshotDefinition'))
+    current.set(
+      `SnapshotDefinition/${s.name}`,
+      groupRetention({ period: s.spec.retention?.period ?? '7d', redundancy: 0 }, 'snapshot'),
+    );
+  const runs = await retentionRuns(q, filter);
+  for (const name of filter.names ?? []) {
+    const known =
+      current.has(`BackupDefinition/${name}`) ||
+      current.has(`SnapshotDefinition/${name}`) ||
+      runs.some((r) => r.definition === name || r.snapshot === name);
+    if (!known)
+      throw new PgbackmanError(
+        'NOT_FOUND',
+        `"${name}" is neither a definition or snapshot in the catalogue nor on any dump`,
+      );
+  }
+  return { runs, current: (key) => current.get(key), servers };
+}

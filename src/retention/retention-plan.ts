@@ -1,0 +1,111 @@
+import type { RetentionRun, StoredRetention } from '../catalogue/run-retention.ts';
+import { parseDuration } from '../manifest/check-values.ts';
+import { decideRetention, type KeepTiers, type RetentionRules } from './retention-rules.ts';
+
+/**
+ * The retention plan: every dump of the chosen definitions and snapshots, kept or deleted with every reason.
+ * Pure: the runs, each group's current rules (when its definition still exists) and the time come in.
+ */
+
+export interface PlannedDump {
+  readonly id: string;
+  readonly server: string;
+  readonly definition: string | null;
+  readonly snapshot: string | null;
+  readonly finishedAt: string;
+  readonly status: RetentionRun['status'];
+  readonly bytes: number | null;
+  readonly pinned: boolean;
+  readonly action: 'keep' | 'delete';
+  readonly reasons: readonly string[];
+}
+
+export interface RetentionPlan {
+  readonly dumps: readonly PlannedDump[];
+  readonly summary: {
+    readonly delete: number;
+    readonly deleteBytes: number;
+    readonly keep: number;
+    /** Dumps a sweep started deleting and did not finish: the next sweep finishes them. */
+    readonly deleting: number;
+  };
+}
+
+/** The rules of one group, as a definition resolves them today or as its runs stored them. */
+export interface GroupRetention {
+  readonly rules: RetentionRules;
+  readonly timezone: string;
+}
+
+/** Rules from the stored (or current) form; a snapshot keeps its dump for its period, nothing more. */
+export function groupRetention(
+  stored: StoredRetention | null,
+  kind: 'definition' | 'snapshot',
+): GroupRetention {
+  const keep = stored?.keep as KeepTiers | undefined;
+  const period = stored?.period ?? (keep === undefined ? '7d' : undefined);
+  return {
+    rules: {
+      ...(period === undefined ? {} : { periodMs: parseDuration(period), periodText: period }),
+      redundancy: stored?.redundancy ?? (kind === 'snapshot' ? 0 : 1),
+      ...(keep === undefined ? {} : { keep }),
+    },
+    timezone: stored?.timezone ?? 'UTC',
+  };
+}
+
+/**
+ * Groups the runs by definition or snapshot and decides each group with `current(key)` when it exists
+ * (`BackupDefinition/NAME`), else with the rules stored on its newest run (a deleted definition's dumps
+ * age out under those, and its newest `redundancy` good dumps stay until purged).
+ */
+export function planRetention(
+  runs: readonly RetentionRun[],
+  current: (key: string) => GroupRetention | undefined,
+  now: number,
+): RetentionPlan {
+  const groups = new Map<string, RetentionRun[]>();
+  for (const r of runs) {
+    const key =
+      r.definition !== null ? `BackupDefinition/${r.definition}` : `SnapshotDefinition/${r.snapshot}`;
+    const list = groups.get(key);
+    if (list === undefined) groups.set(key, [r]);
+    else list.push(r);
+  }
+  const dumps: PlannedDump[] = [];
+  let [del, deleteBytes, keep, deleting] = [0, 0, 0, 0];
+  for (const [key, list] of [...groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    list.sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : 1));
+    const newest = list[list.length - 1] as RetentionRun;
+    const kind = key.startsWith('Snapshot') ? 'snapshot' : 'definition';
+    const { rules, timezone } = current(key) ?? groupRetention(newest.retention, kind);
+    // A deletion already under way is finished whatever the rules say now; the rest are decided.
+    const open = list.filter((r) => !r.deleting);
+    const decided = new Map(decideRetention(open, rules, timezone, now).map((d) => [d.id, d]));
+    for (const r of list) {
+      const d = decided.get(r.id);
+      const action = r.deleting ? 'delete' : (d?.action ?? 'keep');
+      const reasons = r.deleting
+        ? ['deletion under way: a sweep stopped before it finished']
+        : (d?.reasons ?? []);
+      if (r.deleting) deleting++;
+      if (action === 'delete') {
+        del++;
+        deleteBytes += r.bytes ?? 0;
+      } else keep++;
+      dumps.push({
+        id: r.id,
+        server: r.server,
+        definition: r.definition,
+        snapshot: r.snapshot,
+        finishedAt: new Date(r.at).toISOString(),
+        status: r.status,
+        bytes: r.bytes,
+        pinned: r.pinned,
+        action,
+        reasons,
+      });
+    }
+  }
+  return { dumps, summary: { delete: del, deleteBytes, keep, deleting } };
+}
