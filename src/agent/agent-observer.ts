@@ -70,6 +70,9 @@ export class AgentObserver {
         this.metrics.setCatalogueUp(event.up);
         if (event.up) void this.#countSpool();
         return;
+      case 'retention':
+        this.metrics.swept(event);
+        return;
       default:
         assertNever(event, 'agent event');
     }

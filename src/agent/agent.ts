@@ -15,6 +15,7 @@ import { redactCredentials, type Source } from '../source/source.ts';
 import { CatalogueLink } from './catalogue-link.ts';
 import { conditionsOf, type ReconcileOutcome } from './conditions.ts';
 import { startListening } from './listen.ts';
+import { RetentionSweeper, type SweepReport } from './retention-sweeper.ts';
 import { RevisionReconciler } from './revision-reconciler.ts';
 import { runJob } from './run-job.ts';
 import { loadSchedule, saveSchedule } from './schedule-cache.ts';
@@ -45,6 +46,8 @@ export interface AgentOptions {
   readonly heartbeatMs?: number;
   /** How often the catalogue is asked for a new serial or a reconcile request when it cannot NOTIFY. */
   readonly pollMs?: number;
+  /** How often the agent sweeps its server's dumps by retention, besides after each successful run; 0: never. */
+  readonly retentionIntervalMs?: number;
   /** Called after every change of what the agent reports: for metrics and /readyz. */
   readonly observe?: (event: AgentEvent) => void;
 }
@@ -61,7 +64,8 @@ export type AgentEvent =
   /** The run could not even be recorded (its error is logged): still a failed run for the metrics. */
   | { readonly kind: 'run-crashed'; readonly job: DumpJob; readonly durationMs: number }
   | { readonly kind: 'queue'; readonly depth: number; readonly running: number }
-  | { readonly kind: 'catalogue'; readonly up: boolean };
+  | { readonly kind: 'catalogue'; readonly up: boolean }
+  | ({ readonly kind: 'retention' } & SweepReport);
 
 /** The long-lived loop of one backup server: source → reconcile → schedule → execute, until stopped. */
 export class Agent {
@@ -84,6 +88,7 @@ export class Agent {
   #serverKnown: boolean | undefined;
   #refreshFailing = false;
   readonly #workCache = new WorkCache();
+  readonly #sweeper: RetentionSweeper;
   #stops: (() => Promise<void>)[] = [];
   #loop: Promise<void> | undefined;
 
@@ -99,6 +104,12 @@ export class Agent {
     });
     this.#scheduler = new Scheduler((entry) => this.#due(entry), this.#log);
     this.#queue = new DumpQueue({ server: 1, node: () => 1 }, (item) => this.#execute(item));
+    this.#sweeper = new RetentionSweeper({
+      server: options.server,
+      link: this.#link,
+      log: this.#log,
+      report: (r) => options.observe?.({ kind: 'retention', ...r }),
+    });
   }
 
   /** What /readyz reports. */
@@ -154,6 +165,11 @@ export class Agent {
     this.#every(this.#o.heartbeatMs ?? 10_000, () => this.#beat());
     // The embedded catalogue cannot NOTIFY: it is asked, cheaply, for a new serial and for reconcile requests.
     if (!listen.listening) this.#every(this.#o.pollMs ?? 1_000, () => this.#poll());
+    const sweepMs = this.#o.retentionIntervalMs ?? 3_600_000;
+    if (sweepMs > 0) {
+      this.#sweeper.request();
+      this.#every(sweepMs, async () => this.#sweeper.request());
+    }
   }
 
   /** SIGHUP, a reconcile request, a change in the watched directory: fetch and reconcile now. */
@@ -195,6 +211,7 @@ export class Agent {
     }
     if (now) this.#abortAll(`the agent's shutdown (${reason})`);
     await this.#queue.idle();
+    await this.#sweeper.stop();
     await this.#loop;
     await this.#beat().catch(() => undefined);
     await this.#link.close().catch(() => undefined);
@@ -406,7 +423,7 @@ export class Agent {
     const controller = new AbortController();
     this.#running.set(item.key, controller);
     try {
-      await runJob(item.key, item.payload, {
+      const status = await runJob(item.key, item.payload, {
         location: this.#o.location,
         executor: this.#o.executor,
         secretsDir: this.#o.secretsDir,
@@ -416,6 +433,8 @@ export class Agent {
         log: this.#log,
         observe: this.#o.observe,
       });
+      // A new good dump may be what lets an old one go.
+      if (status === 'SUCCEEDED' && (this.#o.retentionIntervalMs ?? 3_600_000) > 0) this.#sweeper.request();
     } finally {
       this.#running.delete(item.key);
       this.#o.observe?.({ kind: 'queue', depth: this.#queue.depth, running: this.#queue.running - 1 });

@@ -1,4 +1,4 @@
-import type { DumpJob } from '../backup/run-dump.ts';
+import type { DumpJob, DumpResult } from '../backup/run-dump.ts';
 import { messageOf } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { AgentEvent, Executor } from './agent.ts';
@@ -20,7 +20,11 @@ export interface RunJobOptions {
  * session of its own, its start and end logged on a child logger that names it. Never throws: a run that
  * cannot even be recorded is logged, and the agent goes on.
  */
-export async function runJob(key: string, job: DumpJob, o: RunJobOptions): Promise<void> {
+export async function runJob(
+  key: string,
+  job: DumpJob,
+  o: RunJobOptions,
+): Promise<DumpResult['status'] | null> {
   o.observe?.({ kind: 'run-started', job });
   const log = o.log.child({ definition: key, node: job.node.name, database: job.spec.database ?? null });
   const session = runSessionFor(o.location);
@@ -44,12 +48,14 @@ export async function runJob(key: string, job: DumpJob, o: RunJobOptions): Promi
     if (result.status === 'SUCCEEDED')
       log.info(fields, `${key}: SUCCEEDED, ${result.bytes} bytes in ${result.dir}`);
     else log.error({ ...fields, code: result.errorCode }, `${key}: FAILED: ${result.error}`);
+    return result.status;
   } catch (err) {
     log.error(
       { event: 'run_error', err: messageOf(err) },
       `${key}: could not be run or recorded: ${messageOf(err)}`,
     );
     o.observe?.({ kind: 'run-crashed', job, durationMs: Date.now() - started });
+    return null;
   } finally {
     await session.close();
   }

@@ -185,6 +185,12 @@ export function buildProgram(): Command {
       (v) => parseFlagDuration(v, '--grace'),
       600_000,
     )
+    .option(
+      '--retention-interval <duration>',
+      "sweep this server's dumps by retention this often, and after each successful dump (0 or off: never)",
+      (v) => (v === 'off' || v === '0' ? 0 : parseFlagDuration(v, '--retention-interval')),
+      3_600_000,
+    )
     .option('--no-apply', 'never apply: run what the catalogue holds (when CI applies)')
     .option('--listen <addr>', 'HOST:PORT for /healthz, /readyz and /metrics, or none', '127.0.0.1:9187')
     .option(
@@ -208,6 +214,7 @@ export function buildProgram(): Command {
           path: opts.path,
           intervalMs: opts.interval,
           graceMs: opts.grace,
+          retentionIntervalMs: opts.retentionInterval,
           apply: opts.apply,
           listen: opts.listen,
           stateDir: opts.stateDir ?? (process.env.PGBACKMAN_STATE_DIR || '.pgbackman'),
@@ -324,6 +331,7 @@ interface AgentCliOptions {
   watch?: string;
   interval: number;
   grace: number;
+  retentionInterval: number;
   apply: boolean;
   listen: string;
   stateDir?: string;

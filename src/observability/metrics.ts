@@ -58,6 +58,9 @@ export class AgentMetrics {
   private readonly condition: Gauge<'type' | 'status'>;
   private readonly revision: Gauge<'revision'>;
   private currentRevision: string | undefined;
+  private readonly retentionDeleted: Counter;
+  private readonly retentionKept: Counter;
+  private readonly retentionUnknown: Gauge;
 
   constructor(options: { readonly version: string }) {
     const registers = [this.registry];
@@ -105,7 +108,27 @@ export class AgentMetrics {
       ['type', 'status'],
     );
     this.revision = gauge('source_revision_info', 'The source revision applied; always 1', ['revision']);
+    this.retentionDeleted = new Counter({
+      name: 'pgbackman_retention_deleted_total',
+      help: 'Dumps retention deleted',
+      registers,
+    });
+    this.retentionKept = new Counter({
+      name: 'pgbackman_retention_refused_total',
+      help: 'Deletions retention refused (an unsafe path) or that a pin overtook: those dumps were kept',
+      registers,
+    });
+    this.retentionUnknown = gauge(
+      'retention_unknown_paths',
+      "Entries under the server's root that no catalogue row knows, at the last sweep (never deleted)",
+    );
     this.reconciled({ conditions: { Ready: 'Unknown', Reconciling: 'Unknown', Stalled: 'Unknown' } });
+  }
+
+  swept(r: { deleted: number; skipped: number; unknown: number }): void {
+    this.retentionDeleted.inc(r.deleted);
+    this.retentionKept.inc(r.skipped);
+    this.retentionUnknown.set(r.unknown);
   }
 
   runStarted(): void {

@@ -22,6 +22,7 @@ export interface AgentFlags {
   readonly watch?: string;
   readonly intervalMs: number;
   readonly graceMs: number;
+  readonly retentionIntervalMs: number;
   readonly apply: boolean;
   readonly listen: string;
   readonly stateDir: string;
@@ -63,6 +64,7 @@ export async function runAgent(flags: AgentFlags, version: string, output: Outpu
     sourceRoot,
     intervalMs: flags.intervalMs,
     graceMs: flags.graceMs,
+    retentionIntervalMs: flags.retentionIntervalMs,
     apply: flags.apply,
     secretsDir: flags.secretsDir ?? (process.env.PGBACKMAN_SECRETS_DIR || DEFAULT_SECRETS_DIR),
     scheduleCache: join(stateDir, 'cache', 'schedule.json'),

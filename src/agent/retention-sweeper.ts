@@ -1,0 +1,103 @@
+import { rootDirectoryOf } from '../backup/files/layout.ts';
+import type { Queryable } from '../catalogue/catalogue-db.ts';
+import { messageOf } from '../errors.ts';
+import type { Logger } from '../observability/logger.ts';
+import { readRetentionInput } from '../retention/read-retention.ts';
+import { planRetention } from '../retention/retention-plan.ts';
+import { sweepRetention } from '../retention/sweep.ts';
+import { unknownDirs } from '../retention/unknown-dirs.ts';
+import type { CatalogueLink } from './catalogue-link.ts';
+
+export interface SweepReport {
+  readonly deleted: number;
+  readonly skipped: number;
+  readonly unknown: number;
+}
+
+/**
+ * The agent's retention: its own server's dumps swept after each successful run and on an interval, with
+ * `retention apply`'s rules and steps. One sweep at a time; one asked for meanwhile runs after it. Each
+ * statement takes its own turn on the link, so heartbeats go on while a large dump's files are removed.
+ */
+export class RetentionSweeper {
+  readonly #o: { server: string; link: CatalogueLink; log: Logger; report?: (r: SweepReport) => void };
+  #running: Promise<void> | undefined;
+  #again = false;
+  #stopped = false;
+
+  constructor(o: { server: string; link: CatalogueLink; log: Logger; report?: (r: SweepReport) => void }) {
+    this.#o = o;
+  }
+
+  request(): void {
+    if (this.#stopped) return;
+    if (this.#running !== undefined) {
+      this.#again = true;
+      return;
+    }
+    this.#running = this.#loop().finally(() => {
+      this.#running = undefined;
+    });
+  }
+
+  /** Lets the sweep under way finish its current dump's steps, and starts no other. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#running;
+  }
+
+  async #loop(): Promise<void> {
+    do {
+      this.#again = false;
+      await this.#sweep();
+    } while (this.#again && !this.#stopped);
+  }
+
+  async #sweep(): Promise<void> {
+    const { server, link, log } = this.#o;
+    const q: Queryable = {
+      query: (sql, params) => link.use((db) => db.query(sql, params)),
+      exec: (sql) => link.use((db) => db.exec(sql)),
+    };
+    try {
+      const input = await readRetentionInput(q, { server });
+      const spec = input.servers.find((s) => s.name === server)?.spec;
+      if (spec === undefined) return;
+      const root = rootDirectoryOf(spec);
+      const plan = planRetention(input.runs, input.current, Date.now());
+      const swept = await sweepRetention(q, plan, input.runs, new Map([[server, root]]));
+      for (const d of swept.deleted)
+        log.info(
+          {
+            event: 'retention_deleted',
+            run: d.id,
+            definition: d.definition ?? d.snapshot,
+            reasons: d.reasons,
+          },
+          `deleted dump ${d.id}: ${d.reasons.join('; ')}`,
+        );
+      for (const s of swept.skipped)
+        log.warn({ event: 'retention_kept', run: s.dump.id, why: s.why }, `kept dump ${s.dump.id}: ${s.why}`);
+      const unknown = unknownDirs(
+        root,
+        input.runs.map((r) => r.dumpPath),
+      );
+      if (unknown.length > 0)
+        log.warn(
+          { event: 'retention_unknown', paths: unknown.slice(0, 20), count: unknown.length },
+          `${unknown.length} entries under ${root} that no catalogue row knows (kept): ${unknown.slice(0, 3).join(', ')}`,
+        );
+      this.#o.report?.({
+        deleted: swept.deleted.length,
+        skipped: swept.skipped.length,
+        unknown: unknown.length,
+      });
+    } catch (err) {
+      // The catalogue unreachable or a step failing: nothing further is deleted; the next sweep goes on.
+      log.warn(
+        { event: 'retention_failed', err: messageOf(err) },
+        `retention sweep stopped: ${messageOf(err)}`,
+      );
+    }
+  }
+}
