@@ -8,7 +8,7 @@ import { type AgentProcess, startAgent } from '../support/agent-process.ts';
 import { createTestCatalogue, type TestCatalogue } from '../support/catalogues.ts';
 import { localSetup } from '../support/fixtures.ts';
 import { parsePromText, samplesOf } from '../support/prom-text.ts';
-import { testServerUrl, withClient, withDatabase } from '../support/test-database.ts';
+import { createSourceDatabase, testServerUrl, withClient } from '../support/test-database.ts';
 
 const DB = 'sweep_source';
 
@@ -20,11 +20,7 @@ describe("the agent sweeps its server's dumps by retention", () => {
   before(async () => {
     catalogue = await createTestCatalogue('postgres', 'sweep');
     dir = await mkdtemp(join(tmpdir(), 'pgbackman-sweep-'));
-    await withClient(testServerUrl(), async (c) => {
-      await c.query(`drop database if exists ${DB} with (force)`);
-      await c.query(`create database ${DB}`);
-    });
-    await withClient(withDatabase(testServerUrl(), DB), (c) => c.query('create table t as select 1 as x'));
+    await createSourceDatabase(DB);
   });
   after(async () => {
     agent?.signal('SIGKILL');

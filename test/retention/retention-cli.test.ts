@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { createTestCatalogue, type TestCatalogue } from '../support/catalogues.ts';
 import { localSetup } from '../support/fixtures.ts';
 import { assertNoStackTrace, runCli, writeTree } from '../support/run-cli.ts';
-import { testServerUrl, withClient, withDatabase } from '../support/test-database.ts';
+import { createSourceDatabase, testServerUrl, withClient } from '../support/test-database.ts';
 
 const DB = 'retention_source';
 
@@ -65,11 +65,7 @@ describe('pgbackman retention plan and apply, on real dumps', () => {
   before(async () => {
     catalogue = await createTestCatalogue('postgres', 'retention');
     root = await mkdtemp(join(tmpdir(), 'pgbackman-retention-root-'));
-    await withClient(testServerUrl(), async (c) => {
-      await c.query(`drop database if exists ${DB} with (force)`);
-      await c.query(`create database ${DB}`);
-    });
-    await withClient(withDatabase(testServerUrl(), DB), (c) => c.query('create table t as select 1 as x'));
+    await createSourceDatabase(DB);
   });
   after(async () => {
     await catalogue?.drop();

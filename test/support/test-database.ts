@@ -85,3 +85,15 @@ export async function createEmptyDatabase(label: string): Promise<TestDatabase> 
       ).then(() => undefined),
   };
 }
+
+/** A database on the test server for dumps to read: dropped if it was there, created, filled by `setup`. */
+export async function createSourceDatabase(
+  name: string,
+  setup = 'create table t as select 1 as x',
+): Promise<void> {
+  await withClient(testServerUrl(), async (c) => {
+    await c.query(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`);
+    await c.query(`create database ${pg.escapeIdentifier(name)}`);
+  });
+  await withClient(withDatabase(testServerUrl(), name), (c) => c.query(setup));
+}
