@@ -4,13 +4,14 @@ import { requireCurrentSchema } from '../../catalogue/migrate.ts';
 import { withCatalogue } from '../../catalogue/open-catalogue.ts';
 import { PgbackmanError } from '../../errors.ts';
 import { readRetentionInput } from '../../retention/read-retention.ts';
-import { type PlannedDump, planRetention, type RetentionPlan } from '../../retention/retention-plan.ts';
+import { planRetention } from '../../retention/retention-plan.ts';
 import { sweepRetention } from '../../retention/sweep.ts';
 import { unknownDirs } from '../../retention/unknown-dirs.ts';
 import { askApproval } from '../ask-approval.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { humanBytes } from '../human-bytes.ts';
 import type { Output } from '../output.ts';
+import { groupOf, planText, summaryText } from '../retention-text.ts';
 import { utcText } from '../schedule-text.ts';
 
 export interface RetentionFlags {
@@ -103,9 +104,6 @@ export async function runRetentionApply(
 
 const serverOf = (flags: RetentionFlags) => (flags.server === undefined ? {} : { server: flags.server });
 const namesOf = (names: readonly string[]) => (names.length === 0 ? {} : { names });
-const groupOf = (d: PlannedDump) =>
-  d.definition !== null ? `BackupDefinition/${d.definition}` : `SnapshotDefinition/${d.snapshot}`;
-
 function parseAt(text: string): number {
   const at = Date.parse(text);
   if (Number.isNaN(at))
@@ -114,31 +112,4 @@ function parseAt(text: string): number {
       `--at "${text}" is not a time; use ISO 8601, e.g. 2027-01-01T00:00:00Z`,
     );
   return at;
-}
-
-/** Each group's dumps, oldest first: `-` to delete, `+` kept, with the reasons. `only`: just those. */
-function planText(plan: RetentionPlan, now: number, only?: 'delete'): string {
-  const lines = [`Retention plan as of ${utcText(new Date(now).toISOString())}:`];
-  let group = '';
-  for (const d of plan.dumps) {
-    if (only !== undefined && d.action !== only) continue;
-    if (groupOf(d) !== group) {
-      group = groupOf(d);
-      lines.push('', `  ${group}`);
-    }
-    const size = d.bytes === null ? '-' : humanBytes(d.bytes);
-    lines.push(
-      `    ${d.action === 'delete' ? '-' : '+'} ${d.id.slice(0, 8)}  ${utcText(d.finishedAt)}  ${d.status.padEnd(9)}  ${size.padStart(9)}  ${d.action.padEnd(6)}  ${d.reasons.join('; ')}`,
-    );
-  }
-  return `${lines.join('\n')}\n\n`;
-}
-
-function summaryText(plan: RetentionPlan, unknown: number): string {
-  const s = plan.summary;
-  const rest = [
-    s.deleting > 0 ? `${s.deleting} of them left half-deleted by an earlier sweep` : '',
-    unknown > 0 ? `${unknown} unknown ${unknown === 1 ? 'entry' : 'entries'} under the root (kept)` : '',
-  ].filter((t) => t !== '');
-  return `Retention: ${s.delete} to delete (${humanBytes(s.deleteBytes)}), ${s.keep} kept${rest.length > 0 ? `; ${rest.join('; ')}` : ''}.`;
 }
