@@ -1,4 +1,3 @@
-import { hostname, userInfo } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import { withCatalogue } from '../../catalogue/open-catalogue.ts';
 import { assertNever, PgbackmanError } from '../../errors.ts';
@@ -6,6 +5,7 @@ import { renderText } from '../../plan/render-text.ts';
 import { loadDesired } from '../../reconcile/load-desired.ts';
 import { type ApplyOutcome, applyDesired, applySavedPlan } from '../../reconcile/reconcile.ts';
 import { isSavedPlanFile, readSavedPlan } from '../../reconcile/saved-plan-file.ts';
+import { whoAmI } from '../../system/who-am-i.ts';
 import { ExitCode } from '../exit-codes.ts';
 import type { Output } from '../output.ts';
 import { desiredOrExit } from '../print-diagnostics.ts';
@@ -89,14 +89,4 @@ async function approve(output: Output): Promise<boolean> {
   const answer = await rl.question('  Enter a value: ');
   rl.close();
   return answer.trim() === 'yes';
-}
-
-function whoAmI(): string {
-  let user = 'unknown';
-  try {
-    user = userInfo().username;
-  } catch {
-    // no passwd entry (a container): keep "unknown"
-  }
-  return `${user}@${hostname()}`;
 }
