@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +9,7 @@ import { markDeleted, markDeleting } from '../../src/catalogue/run-retention.ts'
 import { BACKENDS, createTestCatalogue, type TestCatalogue } from '../support/catalogues.ts';
 import { localSetup } from '../support/fixtures.ts';
 import { assertNoStackTrace, runCli, writeTree } from '../support/run-cli.ts';
-import { testServerUrl, withClient } from '../support/test-database.ts';
+import { testServerUrl } from '../support/test-database.ts';
 
 const ME = `${userInfo().username}@${hostname()}`;
 const ID = /^Backup ([0-9a-f-]{36}) (SUCCEEDED|FAILED)/m;
@@ -19,7 +18,6 @@ for (const backend of BACKENDS) {
   describe(`pin and unpin (${backend} catalogue)`, () => {
     let catalogue: TestCatalogue;
     let root: string;
-    const source = `pgbackman_pin_${randomBytes(4).toString('hex')}`;
     const server = new URL(testServerUrl());
     const cli = async (...args: string[]) => {
       const r = await runCli(['--catalogue', catalogue.location, ...args]);
@@ -45,8 +43,8 @@ for (const backend of BACKENDS) {
     before(async () => {
       catalogue = await createTestCatalogue(backend, 'pin');
       root = await mkdtemp(join(tmpdir(), 'pgbackman-pin-root-'));
-      await withClient(testServerUrl(), (c) => c.query(`create database ${source}`));
-      const definitions = { shop: `database: ${source}`, gone: 'database: no_such_database' };
+      // The server's own postgres database: creating and dropping one would break a concurrent pg_dumpall.
+      const definitions = { shop: 'database: postgres', gone: 'database: no_such_database' };
       const dir = await writeTree({
         'm.yaml': localSetup({ root, host: server.hostname, port: server.port, definitions }),
       });
@@ -56,7 +54,6 @@ for (const backend of BACKENDS) {
     after(async () => {
       await catalogue?.drop();
       await rm(root, { recursive: true, force: true });
-      await withClient(testServerUrl(), (c) => c.query(`drop database if exists ${source} with (force)`));
     });
 
     test('pin records who, when and why; get and describe show it; unpin removes it', async () => {
@@ -211,6 +208,24 @@ for (const backend of BACKENDS) {
         [unpinDeleted.code, unpinDeleted.stderr],
         [1, `error[INVALID_INPUT]: backup ${deleted} is not pinned\n`],
       );
+    });
+
+    test('a pin survives the deletion of its definition', async () => {
+      const id = await dump('shop');
+      assert.equal((await cli('pin', id, '--reason', 'last dump of shop')).code, 0);
+      const dir = await writeTree({
+        'm.yaml': localSetup({
+          root,
+          host: server.hostname,
+          port: server.port,
+          definitions: { gone: 'database: no_such_database' },
+        }),
+      });
+      const applied = await cli('apply', dir, '--auto-approve');
+      assert.match(applied.stdout, /BackupDefinition\/shop/, applied.stderr);
+      assert.equal((await cli('describe', 'definition/shop')).code, 1);
+      const pin = (await json()).find((b) => b.id === id)?.pin as { by: string; reason: string } | undefined;
+      assert.deepEqual([pin?.by, pin?.reason], [ME, 'last dump of shop']);
     });
 
     test('get backups -o json keeps its fields and adds pin, deletion and deletedReason', async () => {
