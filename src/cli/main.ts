@@ -1,13 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { RUN_STATUSES, VERIFY_STATUSES } from '../catalogue/backup-runs.ts';
 import { catalogueLocation } from '../catalogue/open-catalogue.ts';
 import { coerceError, PgbackmanError } from '../errors.ts';
 import { classifySqlError, isServerError } from '../sqlstate.ts';
 import type { GetFlags } from './commands/get.ts';
 import { ExitCode, exitCodeFor } from './exit-codes.ts';
 import { processOutput } from './output.ts';
-import { parseFlagDuration } from './parse-flags.ts';
+import { parseFlagDuration, parseRunStatus, parseVerifyStatus } from './parse-flags.ts';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -114,7 +113,12 @@ export function buildProgram(): Command {
     .option('--server <name>', 'only those of this backup server')
     .option('--node <name>', 'only those of this node')
     .option('--database <name>', 'only those of this database')
-    .option('--status <status>', 'backups only: RUNNING, SUCCEEDED or FAILED', parseRunStatus)
+    .option(
+      '--status <status>',
+      'backups only: RUNNING, SUCCEEDED, FAILED or MISSED; or DELETING or DELETED, for dumps retention is deleting or has deleted',
+      parseRunStatus,
+    )
+    .option('--all', 'backups only: deleted dumps too (left out unless asked for)', false)
     .option(
       '--verify <result>',
       'backups only: the last verify result, OK, CORRUPT or MISSING, or NONE for never verified',
@@ -161,6 +165,25 @@ export function buildProgram(): Command {
     .action(async (id: string | undefined, opts: { all: boolean }, cmd: Command) => {
       const { runVerify } = await import('./commands/verify.ts');
       process.exitCode = await runVerify(id, opts.all, catalogueOf(cmd), processOutput());
+    });
+
+  program
+    .command('pin')
+    .description('keep a successful dump whatever retention says; records who pinned it, when and why')
+    .argument('<id>', 'the backup id (or its first characters)')
+    .option('--reason <text>', 'why it is kept, shown by get backups -o json and describe backup')
+    .action(async (id: string, opts: { reason?: string }, cmd: Command) => {
+      const { runPin } = await import('./commands/pin.ts');
+      process.exitCode = await runPin(id, opts.reason, catalogueOf(cmd), processOutput());
+    });
+
+  program
+    .command('unpin')
+    .description('remove a pin: retention may delete the dump again')
+    .argument('<id>', 'the backup id (or its first characters)')
+    .action(async (id: string, _opts: unknown, cmd: Command) => {
+      const { runUnpin } = await import('./commands/pin.ts');
+      process.exitCode = await runUnpin(id, catalogueOf(cmd), processOutput());
     });
 
   program
@@ -343,22 +366,6 @@ function parseCount(value: string, flag: string): number {
   if (!Number.isInteger(n) || n <= 0)
     throw new PgbackmanError('USAGE', `${flag}: "${value}" is not a positive whole number`);
   return n;
-}
-
-function parseRunStatus(value: string): string {
-  const v = value.toUpperCase();
-  if ((RUN_STATUSES as readonly string[]).includes(v)) return v;
-  const hint = (VERIFY_STATUSES as readonly string[]).includes(v)
-    ? `; ${v} is a verify result: use --verify ${v}`
-    : '';
-  throw new PgbackmanError('USAGE', `--status: "${value}" is not one of ${RUN_STATUSES.join(', ')}${hint}`);
-}
-
-function parseVerifyStatus(value: string): string {
-  const v = value.toUpperCase();
-  const allowed = [...VERIFY_STATUSES, 'NONE'];
-  if (allowed.includes(v)) return v;
-  throw new PgbackmanError('USAGE', `--verify: "${value}" is not one of ${allowed.join(', ')}`);
 }
 
 function parseBytes(value: string): number {

@@ -1,10 +1,10 @@
-import { hostname, userInfo } from 'node:os';
 import { withCatalogue } from '../../catalogue/open-catalogue.ts';
 import { assertNever, PgbackmanError } from '../../errors.ts';
 import { renderText } from '../../plan/render-text.ts';
 import { loadDesired } from '../../reconcile/load-desired.ts';
 import { type ApplyOutcome, applyDesired, applySavedPlan } from '../../reconcile/reconcile.ts';
 import { isSavedPlanFile, readSavedPlan } from '../../reconcile/saved-plan-file.ts';
+import { whoAmI } from '../../system/who-am-i.ts';
 import { askApproval } from '../ask-approval.ts';
 import { ExitCode } from '../exit-codes.ts';
 import type { Output } from '../output.ts';
@@ -73,14 +73,4 @@ function report(o: ApplyOutcome, location: string, output: Output, printPlan: bo
     default:
       return assertNever(o, 'apply outcome');
   }
-}
-
-function whoAmI(): string {
-  let user = 'unknown';
-  try {
-    user = userInfo().username;
-  } catch {
-    // no passwd entry (a container): keep "unknown"
-  }
-  return `${user}@${hostname()}`;
 }

@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { listBackups } from '../../catalogue/backup-runs.ts';
+import { type BackupRun, listBackups } from '../../catalogue/backup-runs.ts';
 import { listObjects } from '../../catalogue/list-objects.ts';
 import { requireCurrentSchema } from '../../catalogue/migrate.ts';
 import { withCatalogue } from '../../catalogue/open-catalogue.ts';
@@ -7,6 +7,8 @@ import { PgbackmanError } from '../../errors.ts';
 import { KINDS, type Kind, parseKind } from '../../manifest/kinds.ts';
 import { ExitCode } from '../exit-codes.ts';
 import type { Output } from '../output.ts';
+import { resolveBackup } from '../resolve-backup.ts';
+import { deletionText, pinText } from '../run-state-text.ts';
 import { RESOURCES } from './get.ts';
 
 /** `pgbackman describe KIND/NAME` or `describe backup ID`: everything the catalogue knows about one thing. */
@@ -21,12 +23,7 @@ export async function runDescribe(
     if (/^backups?$/i.test(target)) {
       if (id === undefined)
         throw new PgbackmanError('USAGE', 'describe backup needs an ID (see `pgbackman get backups`)');
-      const found = await listBackups(db, { id, limit: 2 });
-      if (found.length === 0)
-        throw new PgbackmanError('NOT_FOUND', `no backup with an id starting with "${id}"`);
-      if (found.length > 1)
-        throw new PgbackmanError('USAGE', `more than one backup id starts with "${id}"; give more of it`);
-      output.out.write(stringify(found[0]));
+      output.out.write(stringify(backupDoc(await resolveBackup(db, id))));
       return ExitCode.Ok;
     }
     const [kindText = '', name] = target.split('/');
@@ -74,6 +71,20 @@ export async function runDescribe(
     output.out.write(stringify(doc));
     return ExitCode.Ok;
   });
+}
+
+/** Every recorded field, the pin and the deletion as sentences right under the status, where they matter. */
+function backupDoc(run: BackupRun): Record<string, unknown> {
+  const { id, status, pin: _pin, deletion: _deletion, deletedReason: _reason, ...rest } = run;
+  const pinned = pinText(run);
+  const deletion = deletionText(run);
+  return {
+    id,
+    status,
+    ...(pinned === null ? {} : { pinned }),
+    ...(deletion === null ? {} : { deletion }),
+    ...rest,
+  };
 }
 
 function kindOf(text: string): Kind | undefined {

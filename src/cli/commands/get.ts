@@ -13,6 +13,7 @@ import { ExitCode } from '../exit-codes.ts';
 import { humanBytes } from '../human-bytes.ts';
 import type { Output } from '../output.ts';
 import { renderTable } from '../render-table.ts';
+import { runStateText } from '../run-state-text.ts';
 import { nextRunText, scheduleText } from '../schedule-text.ts';
 
 export const RESOURCES: Readonly<Record<string, Kind | 'backups'>> = {
@@ -31,6 +32,8 @@ export interface GetFlags {
   readonly node?: string;
   readonly database?: string;
   readonly status?: string;
+  /** Deleted dumps too. */
+  readonly all?: boolean;
   readonly verify?: string;
   readonly since?: string;
   readonly limit?: number;
@@ -61,6 +64,7 @@ export async function runGet(
         ? await listBackups(db, {
             ...filter,
             ...pick(flags, ['status', 'verify', 'limit']),
+            ...(flags.all === true ? { includeDeleted: true } : {}),
             ...(flags.since ? { since: since(flags.since) } : {}),
           })
         : what === 'BackupDefinition'
@@ -228,7 +232,7 @@ function backupRows(items: BackupRun[]): [string[], string[][]] {
     ],
     items.map((b) => [
       b.id.slice(0, 8),
-      b.deletedAt === null ? b.status : `${b.status} (deleted)`,
+      runStateText(b),
       b.verifyStatus ?? '-',
       b.server,
       b.node,

@@ -5,6 +5,7 @@ import { withCatalogue } from '../../catalogue/open-catalogue.ts';
 import { PgbackmanError } from '../../errors.ts';
 import { ExitCode } from '../exit-codes.ts';
 import type { Output } from '../output.ts';
+import { resolveBackup } from '../resolve-backup.ts';
 
 /** `pgbackman verify ID | --all`: re-hash and read each dump; exit 1 when any is missing or corrupt. */
 export async function runVerify(
@@ -16,16 +17,11 @@ export async function runVerify(
   if ((id === undefined) === !all) throw new PgbackmanError('USAGE', 'verify takes one BACKUP_ID, or --all');
   return withCatalogue(location, 'verify', async (db) => {
     await requireCurrentSchema(db);
+    // A dump retention is deleting may have lost its files already: not one to find MISSING.
     const backups = all
-      ? (await listBackups(db, { status: 'SUCCEEDED', limit: 1_000_000 })).filter((b) => b.deletedAt === null)
-      : await listBackups(db, { id: id as string, limit: 2 });
-    if (backups.length === 0)
-      throw new PgbackmanError(
-        'NOT_FOUND',
-        all ? 'no successful backups to verify' : `no backup with an id starting with "${id}"`,
-      );
-    if (!all && backups.length > 1)
-      throw new PgbackmanError('USAGE', `more than one backup id starts with "${id}"; give more of it`);
+      ? (await listBackups(db, { status: 'SUCCEEDED', limit: 1_000_000 })).filter((b) => b.deletion === null)
+      : [await resolveBackup(db, id as string, { includeDeleted: false })];
+    if (backups.length === 0) throw new PgbackmanError('NOT_FOUND', 'no successful backups to verify');
     const [one] = backups;
     // Nothing was promised by a run that failed: there is no dump to find MISSING, and nothing is recorded.
     if (!all && one !== undefined && one.status !== 'SUCCEEDED')
