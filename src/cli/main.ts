@@ -326,6 +326,17 @@ export function buildProgram(): Command {
       process.exitCode = await runRetentionApply(catalogueOf(cmd), names, opts, processOutput());
     });
 
+  program
+    .command('purge')
+    .description('delete every dump of a definition or snapshot removed from the catalogue (not pinned ones)')
+    .argument('<name>', 'the removed definition or snapshot')
+    .option('--server <name>', 'the backup server whose dumps to delete (needed when there are several)')
+    .option('--confirm', 'delete; without it, only show what would go', false)
+    .action(async (name: string, opts: { server?: string; confirm: boolean }, cmd: Command) => {
+      const { runPurge } = await import('./commands/purge.ts');
+      process.exitCode = await runPurge(catalogueOf(cmd), name, opts, processOutput());
+    });
+
   const catalogue = program.command('catalogue').description('manage the catalogue database itself');
   catalogue
     .command('migrate')

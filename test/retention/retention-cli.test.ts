@@ -118,8 +118,11 @@ describe('pgbackman retention plan and apply, on real dumps', () => {
       if (d.dump_path !== null) assert.equal(existsSync(d.dump_path), i >= 2, `dump ${i}'s files`);
     const listed = JSON.parse((await cli('get', 'backups', '-o', 'json')).stdout) as { id: string }[];
     assert.deepEqual(listed.map((b) => b.id).sort(), [before[2]?.id, before[3]?.id].sort());
-    const gone = await sql(`select id from pgbackman.backup_runs where deletion = 'DELETED'`);
+    const gone = JSON.parse((await cli('get', 'backups', '--status', 'DELETED', '-o', 'json')).stdout) as {
+      deletedReason: string;
+    }[];
     assert.equal(gone.length, 4);
+    assert.ok(gone.every((b) => /older than 7d/.test(b.deletedReason)));
     // The next plan has nothing more to do.
     assert.equal((await plan('nightly')).summary.delete, 0);
   });
@@ -138,18 +141,13 @@ describe('pgbackman retention plan and apply, on real dumps', () => {
     await apply({ nightly: `database: ${DB}, retention: {period: 7d, redundancy: 1}` });
     const [older] = (await dumps('nightly')).filter((d) => d.deletion === null);
     assert.ok(older);
-    await sql(
-      `update pgbackman.backup_runs set pinned_at = now(), pinned_by = 'me@here', pin_reason = 'audit' where id = $1::uuid`,
-      [older.id],
-    );
+    const pinned = await cli('pin', older.id, '--reason', 'audit');
+    assert.equal(pinned.code, 0, pinned.stderr);
     const p = await plan('nightly');
     assert.deepEqual(p.dumps.find((d) => d.id === older.id)?.reasons, ['pinned']);
     await cli('retention', 'apply', 'nightly', '--auto-approve');
     assert.ok(existsSync(older.dump_path as string));
-    await sql(
-      'update pgbackman.backup_runs set pinned_at = null, pinned_by = null, pin_reason = null where id = $1::uuid',
-      [older.id],
-    );
+    assert.equal((await cli('unpin', older.id.slice(0, 8))).code, 0);
     const r = await cli('retention', 'apply', 'nightly', '--auto-approve');
     assert.match(r.stdout, /Retention complete! 1 deleted/);
     assert.ok(!existsSync(older.dump_path as string));
@@ -233,6 +231,34 @@ describe('pgbackman retention plan and apply, on real dumps', () => {
     );
   });
 
+  test('purge: a live definition is refused; a removed one loses every dump but the pinned one, after --confirm', async () => {
+    const live = await cli('purge', 'nightly', '--confirm');
+    assertNoStackTrace(live);
+    assert.equal(live.code, 1);
+    assert.match(
+      live.stderr,
+      /BackupDefinition\/nightly is still in the catalogue: remove it from the manifests first/,
+    );
+    const rows = (await dumps('gone')).filter((d) => d.deletion === null);
+    assert.equal(rows.length, 3);
+    const [keep] = rows;
+    assert.equal((await cli('pin', keep?.id as string, '--reason', 'legal hold')).code, 0);
+    const dry = await cli('purge', 'gone');
+    assert.equal(dry.code, 1);
+    assert.match(dry.stderr, /pass --confirm to delete the 2 dumps marked -; nothing was deleted/);
+    assert.equal((await dumps('gone')).filter((d) => d.deletion === null).length, 3);
+    const r = await cli('purge', 'gone', '--confirm');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Purge complete! 2 deleted/);
+    const after = await dumps('gone');
+    assert.deepEqual(
+      after.map((d) => d.deletion),
+      [null, 'DELETED', 'DELETED'],
+    );
+    for (const d of after.slice(1)) assert.ok(!existsSync(d.dump_path as string));
+    assert.ok(existsSync(keep?.dump_path as string));
+  });
+
   test('with the catalogue unreachable nothing is deleted', async () => {
     const r = await runCli([
       '--catalogue',
@@ -243,7 +269,9 @@ describe('pgbackman retention plan and apply, on real dumps', () => {
     ]);
     assertNoStackTrace(r);
     assert.equal(r.code, 1);
-    for (const d of await dumps('gone')) assert.ok(d.dump_path === null || existsSync(d.dump_path));
+    for (const name of ['nightly', 'gone'])
+      for (const d of await dumps(name))
+        if (d.deletion === null) assert.ok(d.dump_path === null || existsSync(d.dump_path));
   });
 
   test('a name the catalogue does not know is an error', async () => {
