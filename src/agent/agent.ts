@@ -434,7 +434,8 @@ export class Agent {
         observe: this.#o.observe,
       });
       // A new good dump may be what lets an old one go.
-      if (status === 'SUCCEEDED' && (this.#o.retentionIntervalMs ?? 3_600_000) > 0) this.#sweeper.request();
+      if (status === 'SUCCEEDED' && (this.#o.retentionIntervalMs ?? 3_600_000) > 0)
+        this.#sweeper.request(item.payload.name);
     } finally {
       this.#running.delete(item.key);
       this.#o.observe?.({ kind: 'queue', depth: this.#queue.depth, running: this.#queue.running - 1 });

@@ -11,7 +11,8 @@ import type { CatalogueLink } from './catalogue-link.ts';
 export interface SweepReport {
   readonly deleted: number;
   readonly skipped: number;
-  readonly unknown: number;
+  /** Only a sweep of every dump counts strays. */
+  readonly unknown?: number;
 }
 
 /**
@@ -22,19 +23,23 @@ export interface SweepReport {
 export class RetentionSweeper {
   readonly #o: { server: string; link: CatalogueLink; log: Logger; report?: (r: SweepReport) => void };
   #running: Promise<void> | undefined;
-  #again = false;
+  /** What the next sweep covers: some definitions (after their dumps), or all of them (`'all'`). */
+  #wanted: Set<string> | 'all' | undefined;
   #stopped = false;
 
   constructor(o: { server: string; link: CatalogueLink; log: Logger; report?: (r: SweepReport) => void }) {
     this.#o = o;
   }
 
-  request(): void {
+  /** After a dump, its definition's (or snapshot's) name: only its dumps are read; no name: every dump. */
+  request(name?: string): void {
     if (this.#stopped) return;
-    if (this.#running !== undefined) {
-      this.#again = true;
-      return;
+    if (name === undefined || this.#wanted === 'all') this.#wanted = 'all';
+    else {
+      this.#wanted ??= new Set();
+      this.#wanted.add(name);
     }
+    if (this.#running !== undefined) return;
     this.#running = this.#loop().finally(() => {
       this.#running = undefined;
     });
@@ -47,20 +52,21 @@ export class RetentionSweeper {
   }
 
   async #loop(): Promise<void> {
-    do {
-      this.#again = false;
-      await this.#sweep();
-    } while (this.#again && !this.#stopped);
+    while (this.#wanted !== undefined && !this.#stopped) {
+      const names = this.#wanted === 'all' ? undefined : [...this.#wanted];
+      this.#wanted = undefined;
+      await this.#sweep(names);
+    }
   }
 
-  async #sweep(): Promise<void> {
+  async #sweep(names: string[] | undefined): Promise<void> {
     const { server, link, log } = this.#o;
     const q: Queryable = {
       query: (sql, params) => link.use((db) => db.query(sql, params)),
       exec: (sql) => link.use((db) => db.exec(sql)),
     };
     try {
-      const input = await readRetentionInput(q, { server });
+      const input = await readRetentionInput(q, { server, ...(names === undefined ? {} : { names }) });
       const spec = input.servers.find((s) => s.name === server)?.spec;
       if (spec === undefined) return;
       const root = rootDirectoryOf(spec);
@@ -78,10 +84,14 @@ export class RetentionSweeper {
         );
       for (const s of swept.skipped)
         log.warn({ event: 'retention_kept', run: s.dump.id, why: s.why }, `kept dump ${s.dump.id}: ${s.why}`);
-      const unknown = unknownDirs(
-        root,
-        input.runs.map((r) => r.dumpPath),
-      );
+      // Strays are judged against every dump of the server: only a whole sweep can tell.
+      const unknown =
+        names === undefined
+          ? unknownDirs(
+              root,
+              input.runs.map((r) => r.dumpPath),
+            )
+          : [];
       if (unknown.length > 0)
         log.warn(
           { event: 'retention_unknown', paths: unknown.slice(0, 20), count: unknown.length },
@@ -90,7 +100,7 @@ export class RetentionSweeper {
       this.#o.report?.({
         deleted: swept.deleted.length,
         skipped: swept.skipped.length,
-        unknown: unknown.length,
+        ...(names === undefined ? { unknown: unknown.length } : {}),
       });
     } catch (err) {
       // The catalogue unreachable or a step failing: nothing further is deleted; the next sweep goes on.

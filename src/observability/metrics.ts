@@ -125,10 +125,10 @@ export class AgentMetrics {
     this.reconciled({ conditions: { Ready: 'Unknown', Reconciling: 'Unknown', Stalled: 'Unknown' } });
   }
 
-  swept(r: { deleted: number; skipped: number; unknown: number }): void {
+  swept(r: { deleted: number; skipped: number; unknown?: number }): void {
     this.retentionDeleted.inc(r.deleted);
     this.retentionKept.inc(r.skipped);
-    this.retentionUnknown.set(r.unknown);
+    if (r.unknown !== undefined) this.retentionUnknown.set(r.unknown);
   }
 
   runStarted(): void {
