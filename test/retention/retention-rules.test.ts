@@ -258,6 +258,81 @@ describe("retention: keep tiers (restic's forget)", () => {
     assert.equal(keepOnly.at(-1), 'f-new: keep failed run, cleaned after 7d');
   });
 
+  test('month ends: 31 January, 28 February and 31 March are three months; the 1st of April a fourth', () => {
+    const dumps = [
+      dump('jan31', '2027-01-31T23:00:00Z'),
+      dump('feb01', '2027-02-01T01:00:00Z'),
+      dump('feb28', '2027-02-28T22:00:00Z'),
+      dump('mar31', '2027-03-31T21:00:00Z'),
+      dump('apr01', '2027-04-01T00:30:00Z'),
+    ];
+    assert.deepEqual(
+      plan(dumps, { redundancy: 1, keep: { monthly: 3 } }, 'UTC', Date.parse('2027-04-02T00:00:00Z')),
+      [
+        'jan31: delete kept by no rule',
+        'feb01: delete kept by no rule',
+        'feb28: keep monthly 2027-02',
+        'mar31: keep monthly 2027-03',
+        'apr01: keep redundancy; monthly 2027-04',
+      ],
+    );
+    // In Oslo, 23:00Z on 31 January is already 1 February: January has no dump there.
+    assert.deepEqual(
+      plan(dumps, { redundancy: 1, keep: { monthly: 4 } }, 'Europe/Oslo', Date.parse('2027-04-02T00:00:00Z')),
+      [
+        'jan31: keep monthly oldest (3 of 4 periods so far)',
+        'feb01: delete kept by no rule',
+        'feb28: keep monthly 2027-02',
+        'mar31: keep monthly 2027-03',
+        'apr01: keep redundancy; monthly 2027-04',
+      ],
+    );
+  });
+
+  test('gaps of several days: daily counts days that have a dump, not calendar days', () => {
+    const dumps = [
+      dump('mon', '2026-11-02T02:00:00Z'),
+      dump('tue', '2026-11-03T02:00:00Z'),
+      dump('after-a-week', '2026-11-10T02:00:00Z'),
+      dump('after-ten-days', '2026-11-20T02:00:00Z'),
+    ];
+    assert.deepEqual(kept(dumps, { redundancy: 1, keep: { daily: 3 } }), [
+      'tue',
+      'after-a-week',
+      'after-ten-days',
+    ]);
+  });
+
+  test('a synthetic year of daily dumps with daily 7, weekly 4, monthly 12 and yearly 2', () => {
+    const now = Date.parse('2026-12-31T12:00:00Z');
+    const first = Date.parse('2026-01-01T03:00:00Z');
+    const dumps = Array.from({ length: 365 }, (_, i) =>
+      dump(`d${String(i + 1).padStart(3, '0')}`, first + i * DAY),
+    );
+    const keep = decideRetention(
+      dumps,
+      { redundancy: 1, keep: { daily: 7, weekly: 4, monthly: 12, yearly: 2 } },
+      'Europe/Oslo',
+      now,
+    ).filter((d) => d.action === 'keep');
+    const labels = keep.flatMap((d) => d.reasons);
+    assert.equal(labels.filter((r) => r.startsWith('daily ')).length, 7);
+    assert.equal(labels.filter((r) => r.startsWith('weekly ')).length, 4);
+    assert.deepEqual(
+      labels.filter((r) => r.startsWith('monthly 2026')).sort(),
+      Array.from({ length: 12 }, (_, m) => `monthly 2026-${String(m + 1).padStart(2, '0')}`),
+    );
+    // Only one year has dumps: the yearly tier keeps 2026's newest and, not full, the very first dump.
+    assert.deepEqual(labels.filter((r) => r.startsWith('yearly')).sort(), [
+      'yearly 2026',
+      'yearly oldest (1 of 2 periods so far)',
+    ]);
+    // Each month's last day (12), the 6 days before 31 December, the Sundays of the two weeks before the
+    // last two (the newer two are among the days), and 1 January.
+    assert.equal(keep.length, 21);
+    assert.ok(keep.some((d) => d.id === 'd001'));
+  });
+
   test('ten thousand dumps: every one decided, the kept ones exactly the tiers', () => {
     const first = NOW - 10_000 * HOUR;
     const dumps = Array.from({ length: 10_000 }, (_, i) => dump(`h${i}`, first + i * HOUR));
