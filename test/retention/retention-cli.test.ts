@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createTestCatalogue, type TestCatalogue } from '../support/catalogues.ts';
 import { localSetup } from '../support/fixtures.ts';
-import { assertNoStackTrace, runCli, writeTree } from '../support/run-cli.ts';
+import { assertNoStackTrace, REPO_ROOT, runCli, writeTree } from '../support/run-cli.ts';
 import { createSourceDatabase, testServerUrl, withClient } from '../support/test-database.ts';
 
 const DB = 'retention_source';
@@ -175,6 +177,53 @@ describe('pgbackman retention plan and apply, on real dumps', () => {
     const r = await cli('retention', 'apply', 'nightly', '--auto-approve');
     assert.equal(r.code, 0, r.stderr);
     assert.ok(!existsSync(victim.dump_path as string));
+    assert.equal((await dumps('nightly')).find((d) => d.id === victim.id)?.deletion, 'DELETED');
+  });
+
+  test('SIGKILL in the middle of a sweep: the dump stays DELETING, never listed as available, and the next sweep finishes it', async () => {
+    assert.equal(await run('nightly'), 0);
+    const rows = (await dumps('nightly')).filter((d) => d.deletion === null && d.status === 'SUCCEEDED');
+    const victim = rows[0];
+    assert.ok(victim?.dump_path);
+    await sql(
+      "update pgbackman.backup_runs set finished_at = now() - interval '30 days' where id = $1::uuid",
+      [victim.id],
+    );
+    // Many files make the removal slow enough to kill the process inside it.
+    const dir = dirname(victim.dump_path);
+    for (let i = 0; i < 30_000; i++) writeFileSync(join(dir, `pad-${i}`), '');
+    const child = spawn(
+      process.execPath,
+      [
+        join(REPO_ROOT, 'bin', 'pgbackman.js'),
+        '--catalogue',
+        catalogue.location,
+        'retention',
+        'apply',
+        'nightly',
+        '--auto-approve',
+      ],
+      { stdio: 'ignore' },
+    );
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    for (let i = 0; i < 2000; i++) {
+      const [row] = await sql('select deletion from pgbackman.backup_runs where id = $1::uuid', [victim.id]);
+      if (row?.deletion === 'DELETING') break;
+      await sleep(5);
+    }
+    child.kill('SIGKILL');
+    await exited;
+    const [row] = await sql('select deletion from pgbackman.backup_runs where id = $1::uuid', [victim.id]);
+    assert.equal(row?.deletion, 'DELETING', 'killed between the two steps');
+    assert.ok(existsSync(dir), 'its directory is still (partly) there');
+    const listed = JSON.parse((await cli('get', 'backups', '-o', 'json')).stdout) as {
+      id: string;
+      deletion: string | null;
+    }[];
+    assert.equal(listed.find((b) => b.id === victim.id)?.deletion, 'DELETING');
+    const r = await cli('retention', 'apply', 'nightly', '--auto-approve');
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!existsSync(dir));
     assert.equal((await dumps('nightly')).find((d) => d.id === victim.id)?.deletion, 'DELETED');
   });
 
