@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { PgbackmanError } from '../errors.ts';
+import { messageOf, PgbackmanError } from '../errors.ts';
+import { classifySqlError } from '../sqlstate.ts';
 import type { CatalogueDb } from './catalogue-db.ts';
 import { describeLocation, parseCatalogueLocation } from './catalogue-location.ts';
 
@@ -53,9 +54,20 @@ export async function withCatalogue<T>(
   fn: (db: CatalogueDb) => Promise<T>,
 ): Promise<T> {
   const db = await openCatalogue(location, command);
+  let result: T;
   try {
-    return await fn(db);
-  } finally {
-    await db.close();
+    result = await fn(db);
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    // A connection lost half-way is the catalogue going away, not a bug: said as such, with the command.
+    if (!(err instanceof PgbackmanError) && classifySqlError(err) === 'lost')
+      throw new PgbackmanError(
+        'CATALOGUE_UNREACHABLE',
+        `lost the catalogue ${safeLocation(location)} during ${command}: ${messageOf(err)}; run it again once the catalogue is back`,
+        { cause: err },
+      );
+    throw err;
   }
+  await db.close();
+  return result;
 }
