@@ -63,6 +63,9 @@ export class AgentObserver {
           finishedAt: new Date(),
         });
         return;
+      case 'run-skipped':
+        this.metrics.runSkipped(event.job.name, event.job.node.name);
+        return;
       case 'queue':
         this.metrics.setQueueDepth(event.depth);
         return;

@@ -63,6 +63,8 @@ export type AgentEvent =
   | { readonly kind: 'run-finished'; readonly job: DumpJob; readonly result: DumpResult }
   /** The run could not even be recorded (its error is logged): still a failed run for the metrics. */
   | { readonly kind: 'run-crashed'; readonly job: DumpJob; readonly durationMs: number }
+  /** Due while its previous run was still running or waiting: this one is not taken. */
+  | { readonly kind: 'run-skipped'; readonly job: DumpJob }
   | { readonly kind: 'queue'; readonly depth: number; readonly running: number }
   | { readonly kind: 'catalogue'; readonly up: boolean }
   | ({ readonly kind: 'retention' } & SweepReport);
@@ -411,11 +413,13 @@ export class Agent {
   #due(entry: ScheduleEntry<DumpJob>): void {
     const job = entry.payload;
     const offered = this.#queue.offer({ key: entry.key, node: job.node.name, payload: job });
-    if (offered === 'already-running' || offered === 'already-queued')
+    if (offered === 'already-running' || offered === 'already-queued') {
       this.#log.warn(
         { event: 'run_skipped', definition: entry.key },
         `${entry.key} is due but ${offered.replace('-', ' ')}: this run is skipped`,
       );
+      this.#o.observe?.({ kind: 'run-skipped', job });
+    }
     this.#o.observe?.({ kind: 'queue', depth: this.#queue.depth, running: this.#queue.running });
   }
 

@@ -58,6 +58,7 @@ export class AgentMetrics {
   private readonly condition: Gauge<'type' | 'status'>;
   private readonly revision: Gauge<'revision'>;
   private currentRevision: string | undefined;
+  private readonly skipped: Counter<'definition' | 'node'>;
   private readonly retentionDeleted: Counter;
   private readonly retentionKept: Counter;
   private readonly retentionUnknown: Gauge;
@@ -108,6 +109,12 @@ export class AgentMetrics {
       ['type', 'status'],
     );
     this.revision = gauge('source_revision_info', 'The source revision applied; always 1', ['revision']);
+    this.skipped = new Counter({
+      name: 'pgbackman_backup_skipped_total',
+      help: 'Scheduled runs not taken because the previous run of the definition was still running or waiting',
+      labelNames: ['definition', 'node'],
+      registers,
+    });
     this.retentionDeleted = new Counter({
       name: 'pgbackman_retention_deleted_total',
       help: 'Dumps retention deleted',
@@ -123,6 +130,10 @@ export class AgentMetrics {
       "Entries under the server's root that no catalogue row knows, at the last sweep (never deleted)",
     );
     this.reconciled({ conditions: { Ready: 'Unknown', Reconciling: 'Unknown', Stalled: 'Unknown' } });
+  }
+
+  runSkipped(definition: string, node: string): void {
+    this.skipped.inc({ definition, node });
   }
 
   swept(r: { deleted: number; skipped: number; unknown?: number }): void {

@@ -237,6 +237,10 @@ describe('pgbackman agent on a git repository (PostgreSQL catalogue)', () => {
     await lockTable();
     // A run that is due while the last one waits on the lock is skipped: the dump is in progress.
     const started = await agent?.waitFor((l) => l.event === 'run_skipped', 10_000, from);
+    const address = agent?.lines.find((l) => l.event === 'listening')?.address as string;
+    const metrics = parsePromText(await (await fetch(`http://${address}/metrics`)).text());
+    const [skipped] = samplesOf(metrics, 'pgbackman_backup_skipped_total', { definition: 'often' });
+    assert.ok((skipped?.value ?? 0) >= 1, 'the skipped run is counted');
     agent?.signal('SIGTERM');
     await agent?.waitFor((l) => l.event === 'agent_draining', 10_000, from);
     await unlockTable();
