@@ -323,6 +323,23 @@ describe('pgbackman retention plan and apply, on real dumps', () => {
         if (d.deletion === null) assert.ok(d.dump_path === null || existsSync(d.dump_path));
   });
 
+  test('apply without a terminal and without --auto-approve asks for neither and deletes nothing', async () => {
+    for (let i = 0; i < 2; i++) assert.equal(await run('nightly'), 0);
+    await sql(
+      "update pgbackman.backup_runs set finished_at = finished_at - interval '90 days' where definition = 'nightly'",
+    );
+    const before = (await plan('nightly')).summary.delete;
+    assert.ok(before > 0);
+    const r = await cli('retention', 'apply', 'nightly');
+    assertNoStackTrace(r);
+    assert.notEqual(r.code, 0);
+    assert.match(
+      r.stderr,
+      /retention apply needs approval: run it in a terminal and answer yes, or pass --auto-approve; nothing was changed/,
+    );
+    assert.equal((await plan('nightly')).summary.delete, before);
+  });
+
   test('a name the catalogue does not know is an error', async () => {
     const r = await cli('retention', 'plan', 'nightlyy');
     assert.equal(r.code, 1);
