@@ -17,7 +17,7 @@ import {
  */
 
 /** Runs per batch at most; a larger group is a batch of its own. */
-const BATCH_RUNS = 50_000;
+const BATCH_RUNS = 2_000;
 
 export interface PlanBatch {
   readonly dumps: readonly PlannedDump[];
@@ -55,28 +55,42 @@ export async function planInBatches(
     .sort((a, b) => compareKeys(a.key, b.key));
   const paths = pathsOf(servers);
   const summary = emptySummary();
+  // Whole groups, up to BATCH_RUNS runs each (a larger group alone).
+  const cuts: (typeof keyed)[] = [];
+  for (let from = 0; from < keyed.length; ) {
+    let to = from;
+    for (
+      let runs = 0;
+      to < keyed.length && (to === from || runs + (keyed[to]?.runs ?? 0) <= BATCH_RUNS);
+      to++
+    )
+      runs += keyed[to]?.runs ?? 0;
+    cuts.push(keyed.slice(from, to));
+    from = to;
+  }
+  const names = (list: typeof keyed) => ({
+    definitions: list.flatMap((g) => (g.definition === null ? [] : [g.definition])),
+    snapshots: list.flatMap((g) => (g.snapshot === null ? [] : [g.snapshot])),
+  });
+  const read = (batch: typeof keyed) => {
+    const runs = retentionRunsOf(
+      q,
+      filter.server,
+      names(batch),
+      paths,
+      names(batch.filter((g) => !current.has(g.key))),
+    );
+    // Awaited in its turn; until then a failure must not count as unhandled.
+    runs.catch(() => undefined);
+    return runs;
+  };
   async function* batches(): AsyncGenerator<PlanBatch> {
-    for (let from = 0; from < keyed.length; ) {
-      let to = from;
-      for (
-        let runs = 0;
-        to < keyed.length && (to === from || runs + (keyed[to]?.runs ?? 0) <= BATCH_RUNS);
-        to++
-      )
-        runs += keyed[to]?.runs ?? 0;
-      const batch = keyed.slice(from, to);
-      from = to;
-      const names = (list: typeof batch) => ({
-        definitions: list.flatMap((g) => (g.definition === null ? [] : [g.definition])),
-        snapshots: list.flatMap((g) => (g.snapshot === null ? [] : [g.snapshot])),
-      });
-      const runs = await retentionRunsOf(
-        q,
-        filter.server,
-        names(batch),
-        paths,
-        names(batch.filter((g) => !current.has(g.key))),
-      );
+    let pending = cuts[0] === undefined ? undefined : read(cuts[0]);
+    for (const [i, batch] of cuts.entries()) {
+      const runs = await (pending as Promise<RetentionRun[]>);
+      // The server reads the next batch while this one is decided and written.
+      const following = cuts[i + 1];
+      pending = following === undefined ? undefined : read(following);
       const byKey = new Map<string, RetentionRun[]>(batch.map((g) => [g.key, []]));
       for (const r of runs) byKey.get(groupKeyOf(r))?.push(r);
       const dumps: PlannedDump[] = [];

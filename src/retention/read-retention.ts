@@ -1,7 +1,9 @@
 import type { Queryable } from '../catalogue/catalogue-db.ts';
 import { type CatalogueObject, listObjects } from '../catalogue/list-objects.ts';
 import { type RetentionRun, retentionRuns } from '../catalogue/run-retention.ts';
+import { TABLES } from '../catalogue/tables.ts';
 import { PgbackmanError } from '../errors.ts';
+import type { BackupDefinition } from '../manifest/generated/manifest-types.ts';
 import { resolveSettings } from '../manifest/resolve-settings.ts';
 import { type GroupRetention, groupRetention } from './retention-plan.ts';
 
@@ -23,7 +25,16 @@ export async function readCurrentRules(
   const nodes = new Map((await listObjects(q, 'PgSQLNode')).map((n) => [n.name, n]));
   const byServer = new Map(servers.map((s) => [s.name, s]));
   const current = new Map<string, GroupRetention>();
-  for (const d of await listObjects(q, 'BackupDefinition')) {
+  // Only the fields retention resolves from: tens of thousands of whole specs would double a plan's memory.
+  const definitions = await q.query<{
+    name: string;
+    spec: Pick<BackupDefinition['spec'], 'server' | 'node' | 'retention' | 'timezone'>;
+  }>(
+    `select name, jsonb_strip_nulls(jsonb_build_object('server', spec->'server', 'node', spec->'node',
+            'retention', spec->'retention', 'timezone', spec->'timezone')) as spec
+       from ${TABLES.BackupDefinition.table} order by name`,
+  );
+  for (const d of definitions) {
     const s = resolveSettings(d.spec, nodes.get(d.spec.node), byServer.get(d.spec.server));
     current.set(
       `BackupDefinition/${d.name}`,

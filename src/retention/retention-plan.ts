@@ -86,10 +86,12 @@ export function planGroup(
   const { rules, timezone } = current(key) ?? groupRetention(newest.retention, kind);
   // A deletion already under way is finished whatever the rules say now; the rest are decided.
   const open = list.filter((r) => !r.deleting);
-  const decided = new Map(decideRetention(open, rules, timezone, now).map((d) => [d.id, d]));
+  // One decision per open run, in their order.
+  const decided = decideRetention(open, rules, timezone, now);
+  let next = 0;
   const dumps: PlannedDump[] = [];
   for (const r of list) {
-    const d = decided.get(r.id);
+    const d = r.deleting ? undefined : decided[next++];
     const action = r.deleting ? 'delete' : (d?.action ?? 'keep');
     const reasons = r.deleting
       ? ['deletion under way: a sweep stopped before it finished']
