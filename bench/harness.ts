@@ -102,7 +102,9 @@ export interface Target {
   readonly name: string;
   readonly measured: number;
   readonly limit: number;
-  readonly unit: 'ms' | '×' | 'statements' | 'MiB' | 'runs';
+  readonly unit: 'ms' | '×' | 'statements' | 'MiB' | 'runs' | 'dumps/s';
+  /** A floor, not a ceiling: the measured value must reach the limit (a throughput). */
+  readonly atLeast?: boolean;
   readonly pass: boolean;
 }
 
@@ -131,6 +133,11 @@ export function medianWall(group: MeasuredGroup, label: string): number {
 
 export function target(name: string, measured: number, limit: number, unit: Target['unit']): Target {
   return { name, measured, limit, unit, pass: measured <= limit };
+}
+
+/** A throughput target: passes when `measured` reaches `limit`. */
+export function targetAtLeast(name: string, measured: number, limit: number, unit: Target['unit']): Target {
+  return { name, measured, limit, unit, atLeast: true, pass: measured >= limit };
 }
 
 interface RunOutcome {

@@ -106,7 +106,7 @@ const count = (v: number, unit: string): string => `${Math.round(v).toLocaleStri
 const measured = (t: Target): string =>
   t.unit === 'ms' ? ms(t.measured) : t.unit === '×' ? times(t.measured) : count(t.measured, t.unit);
 const limit = (t: Target): string =>
-  `≤ ${t.unit === 'ms' ? `${t.limit} ms` : t.unit === '×' ? times(t.limit) : count(t.limit, t.unit)}`;
+  `${t.atLeast === true ? '≥' : '≤'} ${t.unit === 'ms' ? `${t.limit} ms` : t.unit === '×' ? times(t.limit) : count(t.limit, t.unit)}`;
 const verdict = (t: Target): string => (t.pass ? 'PASS' : 'MISS');
 
 interface Row {

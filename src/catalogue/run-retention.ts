@@ -28,47 +28,102 @@ export interface RetentionRun {
   readonly deleting: boolean;
 }
 
+/** The columns a plan reads of each run, its stored retention and path aside. */
+const PLAN_COLUMNS = `id::text, server, definition, snapshot, status,
+            (extract(epoch from coalesce(finished_at, started_at)) * 1000)::bigint::text as at,
+            dump_bytes::text as bytes, pinned_at is not null as pinned, deletion is not null as deleting`;
+/** Runs not yet deleted, of server `$1` (or all). */
+const LIVE_RUNS = `deletion is distinct from 'DELETED' and ($1::text is null or server = $1)`;
+
+/** retentionRuns' one SELECT: every column retention reads, of every selected run. */
+export const RETENTION_RUNS_SQL = `select ${PLAN_COLUMNS}, dump_path, retention
+       from pgbackman.backup_runs
+      where ${LIVE_RUNS}
+        and ($2::text[] is null or definition = any($2) or snapshot = any($2))`;
+
+/** The plan's columns of every live run in one SELECT, without the stored retention and path: the benchmark's floor. */
+export const PLAN_RUNS_SQL = `select ${PLAN_COLUMNS} from pgbackman.backup_runs where ${LIVE_RUNS}`;
+
+interface RunRow {
+  id: string;
+  server: string;
+  definition: string | null;
+  snapshot: string | null;
+  status: RetentionRun['status'];
+  at: string;
+  bytes: string | null;
+  dump_path: string | null;
+  retention: StoredRetention | null;
+  pinned: boolean;
+  deleting: boolean;
+}
+
+const toRun = (r: RunRow): RetentionRun => ({
+  id: r.id,
+  server: r.server,
+  definition: r.definition,
+  snapshot: r.snapshot,
+  status: r.status,
+  at: Number(r.at),
+  bytes: r.bytes === null ? null : Number(r.bytes),
+  dumpPath: r.dump_path,
+  retention: r.retention,
+  pinned: r.pinned,
+  deleting: r.deleting,
+});
+
 /** Every dump not yet deleted, of one server or all; of some definitions and snapshots, or all. */
 export async function retentionRuns(
   q: Queryable,
   filter: { readonly server?: string; readonly names?: readonly string[] } = {},
 ): Promise<RetentionRun[]> {
-  const rows = await q.query<{
-    id: string;
-    server: string;
-    definition: string | null;
-    snapshot: string | null;
-    status: RetentionRun['status'];
-    at: string;
-    bytes: string | null;
-    dump_path: string | null;
-    retention: StoredRetention | null;
-    pinned: boolean;
-    deleting: boolean;
-  }>(
-    `select id::text, server, definition, snapshot, status,
-            (extract(epoch from coalesce(finished_at, started_at)) * 1000)::bigint::text as at,
-            dump_bytes::text as bytes, dump_path, retention, pinned_at is not null as pinned,
-            deletion is not null as deleting
+  const rows = await q.query<RunRow>(RETENTION_RUNS_SQL, [filter.server ?? null, filter.names ?? null]);
+  return rows.map(toRun);
+}
+
+/** A definition or snapshot with live runs, and how many. */
+export interface RunGroup {
+  readonly definition: string | null;
+  readonly snapshot: string | null;
+  readonly runs: number;
+}
+
+/** The definitions and snapshots that have live runs (of one server or all; of some names, or all). */
+export async function retentionGroups(
+  q: Queryable,
+  filter: { readonly server?: string; readonly names?: readonly string[] } = {},
+): Promise<RunGroup[]> {
+  return q.query<RunGroup>(
+    `select definition, snapshot, count(*)::int as runs
        from pgbackman.backup_runs
-      where deletion is distinct from 'DELETED'
-        and ($1::text is null or server = $1)
-        and ($2::text[] is null or definition = any($2) or snapshot = any($2))`,
+      where ${LIVE_RUNS}
+        and ($2::text[] is null or definition = any($2) or snapshot = any($2))
+      group by definition, snapshot`,
     [filter.server ?? null, filter.names ?? null],
   );
-  return rows.map((r) => ({
-    id: r.id,
-    server: r.server,
-    definition: r.definition,
-    snapshot: r.snapshot,
-    status: r.status,
-    at: Number(r.at),
-    bytes: r.bytes === null ? null : Number(r.bytes),
-    dumpPath: r.dump_path,
-    retention: r.retention,
-    pinned: r.pinned,
-    deleting: r.deleting,
-  }));
+}
+
+/**
+ * The live runs of some definitions and snapshots, for a plan read a batch at a time: `dumpPath` only on
+ * runs of `pathsOf` servers, `retention` only on runs of `storedOf` groups (those without current rules).
+ */
+export async function retentionRunsOf(
+  q: Queryable,
+  server: string | undefined,
+  groups: { readonly definitions: readonly string[]; readonly snapshots: readonly string[] },
+  pathsOf: readonly string[],
+  storedOf: { readonly definitions: readonly string[]; readonly snapshots: readonly string[] },
+): Promise<RetentionRun[]> {
+  const rows = await q.query<RunRow>(
+    `select ${PLAN_COLUMNS},
+            case when server = any($4) then dump_path end as dump_path,
+            case when definition = any($5) or snapshot = any($6) then retention end as retention
+       from pgbackman.backup_runs
+      where ${LIVE_RUNS}
+        and (definition = any($2) or snapshot = any($3))`,
+    [server ?? null, groups.definitions, groups.snapshots, pathsOf, storedOf.definitions, storedOf.snapshots],
+  );
+  return rows.map(toRun);
 }
 
 /** Pins a successful dump that is not being deleted; false when there is none such. */

@@ -54,6 +54,69 @@ export function groupRetention(
   };
 }
 
+/** The group a run belongs to: `BackupDefinition/NAME` or `SnapshotDefinition/NAME`. */
+export const groupKeyOf = (r: Pick<RetentionRun, 'definition' | 'snapshot'>): string =>
+  r.definition !== null ? `BackupDefinition/${r.definition}` : `SnapshotDefinition/${r.snapshot}`;
+
+/** Group keys in the plan's order. */
+export const compareKeys = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+export type PlanSummary = RetentionPlan['summary'];
+export const emptySummary = (): { -readonly [K in keyof PlanSummary]: PlanSummary[K] } => ({
+  delete: 0,
+  deleteBytes: 0,
+  keep: 0,
+  deleting: 0,
+});
+
+/**
+ * Decides one group's runs (sorted here, oldest first) with `current(key)` when it exists, else with the
+ * rules stored on its newest run, and counts them into `summary`.
+ */
+export function planGroup(
+  key: string,
+  list: RetentionRun[],
+  current: (key: string) => GroupRetention | undefined,
+  now: number,
+  summary: ReturnType<typeof emptySummary>,
+): PlannedDump[] {
+  list.sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : 1));
+  const newest = list[list.length - 1] as RetentionRun;
+  const kind = key.startsWith('Snapshot') ? 'snapshot' : 'definition';
+  const { rules, timezone } = current(key) ?? groupRetention(newest.retention, kind);
+  // A deletion already under way is finished whatever the rules say now; the rest are decided.
+  const open = list.filter((r) => !r.deleting);
+  // One decision per open run, in their order.
+  const decided = decideRetention(open, rules, timezone, now);
+  let next = 0;
+  const dumps: PlannedDump[] = [];
+  for (const r of list) {
+    const d = r.deleting ? undefined : decided[next++];
+    const action = r.deleting ? 'delete' : (d?.action ?? 'keep');
+    const reasons = r.deleting
+      ? ['deletion under way: a sweep stopped before it finished']
+      : (d?.reasons ?? []);
+    if (r.deleting) summary.deleting++;
+    if (action === 'delete') {
+      summary.delete++;
+      summary.deleteBytes += r.bytes ?? 0;
+    } else summary.keep++;
+    dumps.push({
+      id: r.id,
+      server: r.server,
+      definition: r.definition,
+      snapshot: r.snapshot,
+      finishedAt: new Date(r.at).toISOString(),
+      status: r.status,
+      bytes: r.bytes,
+      pinned: r.pinned,
+      action,
+      reasons,
+    });
+  }
+  return dumps;
+}
+
 /**
  * Groups the runs by definition or snapshot and decides each group with `current(key)` when it exists
  * (`BackupDefinition/NAME`), else with the rules stored on its newest run (a deleted definition's dumps
@@ -66,46 +129,14 @@ export function planRetention(
 ): RetentionPlan {
   const groups = new Map<string, RetentionRun[]>();
   for (const r of runs) {
-    const key =
-      r.definition !== null ? `BackupDefinition/${r.definition}` : `SnapshotDefinition/${r.snapshot}`;
+    const key = groupKeyOf(r);
     const list = groups.get(key);
     if (list === undefined) groups.set(key, [r]);
     else list.push(r);
   }
   const dumps: PlannedDump[] = [];
-  let [del, deleteBytes, keep, deleting] = [0, 0, 0, 0];
-  for (const [key, list] of [...groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    list.sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : 1));
-    const newest = list[list.length - 1] as RetentionRun;
-    const kind = key.startsWith('Snapshot') ? 'snapshot' : 'definition';
-    const { rules, timezone } = current(key) ?? groupRetention(newest.retention, kind);
-    // A deletion already under way is finished whatever the rules say now; the rest are decided.
-    const open = list.filter((r) => !r.deleting);
-    const decided = new Map(decideRetention(open, rules, timezone, now).map((d) => [d.id, d]));
-    for (const r of list) {
-      const d = decided.get(r.id);
-      const action = r.deleting ? 'delete' : (d?.action ?? 'keep');
-      const reasons = r.deleting
-        ? ['deletion under way: a sweep stopped before it finished']
-        : (d?.reasons ?? []);
-      if (r.deleting) deleting++;
-      if (action === 'delete') {
-        del++;
-        deleteBytes += r.bytes ?? 0;
-      } else keep++;
-      dumps.push({
-        id: r.id,
-        server: r.server,
-        definition: r.definition,
-        snapshot: r.snapshot,
-        finishedAt: new Date(r.at).toISOString(),
-        status: r.status,
-        bytes: r.bytes,
-        pinned: r.pinned,
-        action,
-        reasons,
-      });
-    }
-  }
-  return { dumps, summary: { delete: del, deleteBytes, keep, deleting } };
+  const summary = emptySummary();
+  for (const [key, list] of [...groups].sort(([a], [b]) => compareKeys(a, b)))
+    for (const d of planGroup(key, list, current, now, summary)) dumps.push(d);
+  return { dumps, summary };
 }

@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs';
 import { rootDirectoryOf } from '../../backup/files/layout.ts';
+import type { CatalogueObject } from '../../catalogue/list-objects.ts';
 import { requireCurrentSchema } from '../../catalogue/migrate.ts';
 import { withCatalogue } from '../../catalogue/open-catalogue.ts';
 import { PgbackmanError } from '../../errors.ts';
+import { planInBatches } from '../../retention/plan-batches.ts';
 import { readRetentionInput } from '../../retention/read-retention.ts';
 import { planRetention } from '../../retention/retention-plan.ts';
 import { sweepRetention } from '../../retention/sweep.ts';
@@ -11,7 +13,14 @@ import { askApproval } from '../ask-approval.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { humanBytes } from '../human-bytes.ts';
 import type { Output } from '../output.ts';
-import { groupOf, planText, summaryText } from '../retention-text.ts';
+import {
+  groupOf,
+  type PlanWriter,
+  planJsonWriter,
+  planText,
+  planTextWriter,
+  summaryText,
+} from '../retention-text.ts';
 import { utcText } from '../schedule-text.ts';
 
 export interface RetentionFlags {
@@ -22,7 +31,10 @@ export interface RetentionFlags {
   readonly autoApprove?: boolean;
 }
 
-/** `pgbackman retention plan`: a dry run, every dump with keep or delete and its reasons; changes nothing. */
+/**
+ * `pgbackman retention plan`: a dry run, every dump with keep or delete and its reasons; changes nothing.
+ * Read and written a batch of definitions at a time, so a catalogue of millions of runs fits in memory.
+ */
 export async function runRetentionPlan(
   location: string,
   names: readonly string[],
@@ -30,31 +42,33 @@ export async function runRetentionPlan(
   output: Output,
 ): Promise<ExitCode> {
   const now = flags.at === undefined ? Date.now() : parseAt(flags.at);
-  const { plan, unknown } = await withCatalogue(location, 'retention plan', async (db) => {
+  // Only where a server's root is on this host can its stray files be seen.
+  const local = (s: CatalogueObject<'BackupServer'>) =>
+    (flags.server === undefined || s.name === flags.server) && existsSync(rootDirectoryOf(s.spec));
+  await withCatalogue(location, 'retention plan', async (db) => {
     await requireCurrentSchema(db);
-    const input = await readRetentionInput(db, { ...serverOf(flags), ...namesOf(names) });
-    const plan = planRetention(input.runs, input.current, now);
-    // Only where a server's root is on this host can its stray files be seen.
-    const unknown = input.servers
-      .filter(
-        (s) => (flags.server === undefined || s.name === flags.server) && existsSync(rootDirectoryOf(s.spec)),
-      )
-      .flatMap((s) =>
-        unknownDirs(
-          rootDirectoryOf(s.spec),
-          input.runs.filter((r) => r.server === s.name).map((r) => r.dumpPath),
-        ),
-      );
-    return { plan, unknown };
+    const plan = await planInBatches(db, { ...serverOf(flags), ...namesOf(names) }, now, (servers) =>
+      servers.filter(local).map((s) => s.name),
+    );
+    const paths = new Map<string, string[]>();
+    let writer: PlanWriter | undefined;
+    for await (const batch of plan.batches()) {
+      // Nothing is written before the first batch is read: a failure to read leaves no half a plan.
+      writer ??= flags.output === 'json' ? planJsonWriter(output.out) : planTextWriter(output.out, now);
+      writer.dumps(batch.dumps);
+      for (const r of batch.runs) {
+        if (r.dumpPath === null) continue;
+        const list = paths.get(r.server);
+        if (list === undefined) paths.set(r.server, [r.dumpPath]);
+        else list.push(r.dumpPath);
+      }
+    }
+    writer ??= flags.output === 'json' ? planJsonWriter(output.out) : planTextWriter(output.out, now);
+    const unknown = plan.servers
+      .filter(local)
+      .flatMap((s) => unknownDirs(rootDirectoryOf(s.spec), paths.get(s.name) ?? []));
+    writer.end(plan.summary, unknown);
   });
-  if (flags.output === 'json') {
-    output.out.write(`${JSON.stringify({ ...plan, unknown }, null, 2)}\n`);
-    return ExitCode.Ok;
-  }
-  output.out.write(planText(plan, now));
-  for (const path of unknown)
-    output.out.write(`  ? ${path}  unknown: no catalogue row knows it; never deleted\n`);
-  output.out.write(`${summaryText(plan, unknown.length)}\n`);
   return ExitCode.Ok;
 }
 

@@ -1,0 +1,106 @@
+import type { Queryable } from '../catalogue/catalogue-db.ts';
+import type { CatalogueObject } from '../catalogue/list-objects.ts';
+import { type RetentionRun, retentionGroups, retentionRunsOf } from '../catalogue/run-retention.ts';
+import { checkNames, readCurrentRules } from './read-retention.ts';
+import {
+  compareKeys,
+  emptySummary,
+  groupKeyOf,
+  type PlannedDump,
+  type PlanSummary,
+  planGroup,
+} from './retention-plan.ts';
+
+/**
+ * The retention plan read a batch of groups at a time, in the plan's order, so its memory is bounded by a
+ * batch rather than by the catalogue: the same decisions as planRetention over every run at once.
+ */
+
+/** Runs per batch at most; a larger group is a batch of its own. */
+const BATCH_RUNS = 2_000;
+
+export interface PlanBatch {
+  readonly dumps: readonly PlannedDump[];
+  /** The batch's runs: `dumpPath` only on runs of the servers `pathsOf` named. */
+  readonly runs: readonly RetentionRun[];
+}
+
+export interface BatchedPlan {
+  readonly servers: readonly CatalogueObject<'BackupServer'>[];
+  /** Complete once every batch was read. */
+  readonly summary: PlanSummary;
+  batches(): AsyncGenerator<PlanBatch>;
+}
+
+/**
+ * Reads the rules and the groups (a name neither in the catalogue nor on any run throws here, before any
+ * batch); `pathsOf` picks the servers whose runs' paths the caller needs.
+ */
+export async function planInBatches(
+  q: Queryable,
+  filter: { readonly server?: string; readonly names?: readonly string[] },
+  now: number,
+  pathsOf: (servers: readonly CatalogueObject<'BackupServer'>[]) => readonly string[],
+): Promise<BatchedPlan> {
+  const { current, servers } = await readCurrentRules(q, filter);
+  const groups = await retentionGroups(q, filter);
+  checkNames(filter.names, current, (name) =>
+    groups.some((g) => g.definition === name || g.snapshot === name),
+  );
+  const keyed = groups
+    .map((g) => ({
+      key: groupKeyOf(g),
+      ...g,
+    }))
+    .sort((a, b) => compareKeys(a.key, b.key));
+  const paths = pathsOf(servers);
+  const summary = emptySummary();
+  // Whole groups, up to BATCH_RUNS runs each (a larger group alone).
+  const cuts: (typeof keyed)[] = [];
+  for (let from = 0; from < keyed.length; ) {
+    let to = from;
+    for (
+      let runs = 0;
+      to < keyed.length && (to === from || runs + (keyed[to]?.runs ?? 0) <= BATCH_RUNS);
+      to++
+    )
+      runs += keyed[to]?.runs ?? 0;
+    cuts.push(keyed.slice(from, to));
+    from = to;
+  }
+  const names = (list: typeof keyed) => ({
+    definitions: list.flatMap((g) => (g.definition === null ? [] : [g.definition])),
+    snapshots: list.flatMap((g) => (g.snapshot === null ? [] : [g.snapshot])),
+  });
+  const read = (batch: typeof keyed) => {
+    const runs = retentionRunsOf(
+      q,
+      filter.server,
+      names(batch),
+      paths,
+      names(batch.filter((g) => !current.has(g.key))),
+    );
+    // Awaited in its turn; until then a failure must not count as unhandled.
+    runs.catch(() => undefined);
+    return runs;
+  };
+  async function* batches(): AsyncGenerator<PlanBatch> {
+    let pending = cuts[0] === undefined ? undefined : read(cuts[0]);
+    for (const [i, batch] of cuts.entries()) {
+      const runs = await (pending as Promise<RetentionRun[]>);
+      // The server reads the next batch while this one is decided and written.
+      const following = cuts[i + 1];
+      pending = following === undefined ? undefined : read(following);
+      const byKey = new Map<string, RetentionRun[]>(batch.map((g) => [g.key, []]));
+      for (const r of runs) byKey.get(groupKeyOf(r))?.push(r);
+      const dumps: PlannedDump[] = [];
+      for (const [key, list] of byKey) {
+        // Deleted since the groups were counted: nothing left to plan.
+        if (list.length === 0) continue;
+        for (const d of planGroup(key, list, (k) => current.get(k), now, summary)) dumps.push(d);
+      }
+      yield { dumps, runs };
+    }
+  }
+  return { servers, summary, batches };
+}
