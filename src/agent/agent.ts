@@ -91,6 +91,7 @@ export class Agent {
   #refreshFailing = false;
   readonly #workCache = new WorkCache();
   readonly #sweeper: RetentionSweeper;
+  #sweptOnce = false;
   #stops: (() => Promise<void>)[] = [];
   #loop: Promise<void> | undefined;
 
@@ -168,10 +169,7 @@ export class Agent {
     // The embedded catalogue cannot NOTIFY: it is asked, cheaply, for a new serial and for reconcile requests.
     if (!listen.listening) this.#every(this.#o.pollMs ?? 1_000, () => this.#poll());
     const sweepMs = this.#o.retentionIntervalMs ?? 3_600_000;
-    if (sweepMs > 0) {
-      this.#sweeper.request();
-      this.#every(sweepMs, async () => this.#sweeper.request());
-    }
+    if (sweepMs > 0) this.#every(sweepMs, async () => this.#sweeper.request());
   }
 
   /** SIGHUP, a reconcile request, a change in the watched directory: fetch and reconcile now. */
@@ -251,6 +249,11 @@ export class Agent {
         transient = outcome.kind === 'source-failed' || outcome.kind === 'catalogue-failed';
         await this.#refreshSchedule();
         await this.#report(outcome, token);
+        // The first whole sweep waits for the first pass, so the two never hold their memory at once.
+        if (!this.#sweptOnce && (this.#o.retentionIntervalMs ?? 3_600_000) > 0) {
+          this.#sweptOnce = true;
+          this.#sweeper.request();
+        }
       } catch (err) {
         // A bug in one pass must not end the loop that every later dump depends on: said, and retried.
         this.#log.error(

@@ -17,7 +17,7 @@ export interface RetentionInput {
 /** Each live definition's and snapshot's rules as they resolve today, by group key, and the servers. */
 export async function readCurrentRules(
   q: Queryable,
-  filter: { readonly server?: string },
+  filter: { readonly server?: string; readonly names?: readonly string[] },
 ): Promise<{ current: Map<string, GroupRetention>; servers: CatalogueObject<'BackupServer'>[] }> {
   const servers = await listObjects(q, 'BackupServer');
   if (filter.server !== undefined && !servers.some((s) => s.name === filter.server))
@@ -32,7 +32,9 @@ export async function readCurrentRules(
   }>(
     `select name, jsonb_strip_nulls(jsonb_build_object('server', spec->'server', 'node', spec->'node',
             'retention', spec->'retention', 'timezone', spec->'timezone')) as spec
-       from ${TABLES.BackupDefinition.table} order by name`,
+       from ${TABLES.BackupDefinition.table} where $1::text[] is null or name = any($1) order by name`,
+    // The agent's sweep after a dump names one definition: it reads that one, not twenty thousand.
+    [filter.names ?? null],
   );
   for (const d of definitions) {
     const s = resolveSettings(d.spec, nodes.get(d.spec.node), byServer.get(d.spec.server));
@@ -41,7 +43,12 @@ export async function readCurrentRules(
       groupRetention({ ...s.retention, timezone: s.timezone }, 'definition'),
     );
   }
-  for (const s of await listObjects(q, 'SnapshotDefinition'))
+  const snapshots = await listObjects(
+    q,
+    'SnapshotDefinition',
+    filter.names === undefined ? {} : { names: [...filter.names] },
+  );
+  for (const s of snapshots)
     current.set(
       `SnapshotDefinition/${s.name}`,
       groupRetention({ period: s.spec.retention?.period ?? '7d', redundancy: 0 }, 'snapshot'),
