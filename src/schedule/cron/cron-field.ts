@@ -30,6 +30,8 @@ export function count(bits: Uint8Array, field: Field): number {
 
 const number = (text: string): number => (/^\d+$/.test(text) ? Number.parseInt(text, 10) : Number.NaN);
 
+const DIGITS = /^\d+$/;
+
 export function part(
   bits: Uint8Array,
   field: Field,
@@ -37,6 +39,11 @@ export function part(
   value: number,
   emptyAllowed: boolean,
 ): void {
+  // Most fields are one number (a daily job's second, minute and hour): taken without the general path.
+  if (DIGITS.test(text)) {
+    set(bits, field, Number.parseInt(text, 10), value, text, false);
+    return;
+  }
   const { label, size } = FIELD[field];
   if (text === '') {
     if (emptyAllowed) return;

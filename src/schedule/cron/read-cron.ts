@@ -117,7 +117,7 @@ function parse(source: string): CronPattern {
     part(p.bits, field, f, field === 'weekday' ? ANY_WEEKDAY : 1, field === 'day' && emptyDayAllowed);
   });
   const single = (f: string, field: Field) =>
-    !f.includes('*') && !f.includes('/') && count(p.bits, field) === 1;
+    /^\d+$/.test(f) || (!f.includes('*') && !f.includes('/') && count(p.bits, field) === 1);
   return {
     source,
     bits: p.bits,
