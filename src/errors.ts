@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'CATALOGUE_IN_USE' // another process holds the embedded catalogue
   | 'APPLY_LOCKED' // another apply holds the catalogue's apply lock
   | 'RUN_LOCKED' // another run of the same definition is in progress on this root
+  | 'AGENT_RUNNING' // another agent of the same backup server runs on this host
   | 'NODE_UNREACHABLE' // a PostgreSQL node to dump cannot be reached
   | 'NODE_REFUSED' // a PostgreSQL node answered and refused (password, pg_hba, TLS)
   | 'TIMEOUT' // a network call or a tool took longer than allowed
@@ -49,6 +50,7 @@ const RETRY: Record<ErrorCode, RetryClass> = {
   CATALOGUE_IN_USE: 'transient',
   APPLY_LOCKED: 'transient',
   RUN_LOCKED: 'transient',
+  AGENT_RUNNING: 'terminal',
   NODE_UNREACHABLE: 'transient',
   NODE_REFUSED: 'terminal',
   TIMEOUT: 'transient',

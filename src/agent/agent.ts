@@ -12,6 +12,7 @@ import type { Logger } from '../observability/logger.ts';
 import { DumpQueue, type QueueItem } from '../schedule/dump-queue.ts';
 import { type ScheduleEntry, Scheduler } from '../schedule/scheduler.ts';
 import { redactCredentials, type Source } from '../source/source.ts';
+import { processAlive } from '../system/process-alive.ts';
 import { CatalogueLink } from './catalogue-link.ts';
 import { conditionsOf, type ReconcileOutcome } from './conditions.ts';
 import { startListening } from './listen.ts';
@@ -139,18 +140,26 @@ export class Agent {
     try {
       downSince = await this.#link.use(async (db) => {
         await requireCurrentSchema(db);
-        const r = await registerAgent(db, {
-          server: this.#o.server,
-          host: this.#host,
-          pid: process.pid,
-          version: this.#o.version,
-          intervalMs: this.#o.heartbeatMs ?? 10_000,
-          source: this.#o.source.description,
-        });
+        const r = await registerAgent(
+          db,
+          {
+            server: this.#o.server,
+            host: this.#host,
+            pid: process.pid,
+            version: this.#o.version,
+            intervalMs: this.#o.heartbeatMs ?? 10_000,
+            source: this.#o.source.description,
+          },
+          processAlive,
+        );
         return r.previousHeartbeat;
       });
     } catch (err) {
-      if (unreachableReason(err) === undefined) throw err;
+      if (unreachableReason(err) === undefined) {
+        // Nothing else has started: the connection is all there is to let go, so the process can exit.
+        await this.#link.close().catch(() => undefined);
+        throw err;
+      }
       this.#log.warn({ event: 'catalogue_unreachable' }, `${messageOf(err)}; the agent goes on and retries`);
     }
     // The catalogue's schedule first: dumps go on even when the source cannot be fetched.

@@ -1,3 +1,4 @@
+import { PgbackmanError } from '../errors.ts';
 import type { Queryable } from './catalogue-db.ts';
 
 // Every statement on pgbackman.agents: an agent's row (start, heartbeat, conditions), the reconcile
@@ -45,11 +46,31 @@ export interface AgentRow extends AgentIdentity {
 export async function registerAgent(
   q: Queryable,
   a: AgentIdentity & { pid: number; version: string; intervalMs: number; source: string },
+  /** Whether a pid is a live process on this host: an agent whose twin still beats refuses to start. */
+  isAlive: (pid: number) => boolean = () => false,
 ): Promise<{ previousHeartbeat: Date | null }> {
-  const [before] = await q.query<{ heartbeat_at: Date | string }>(
-    'select heartbeat_at from pgbackman.agents where server = $1 and host = $2',
+  const [before] = await q.query<{
+    heartbeat_at: Date | string;
+    pid: number;
+    interval_ms: string;
+    age_ms: string;
+  }>(
+    `select heartbeat_at, pid, interval_ms::text,
+            (extract(epoch from now() - heartbeat_at) * 1000)::bigint::text as age_ms
+       from pgbackman.agents where server = $1 and host = $2`,
     [a.server, a.host],
   );
+  // Stale after three missed heartbeats, as `get agents` says; a dead pid is a crash, not a twin.
+  if (
+    before !== undefined &&
+    before.pid !== a.pid &&
+    Number(before.age_ms) < 3 * Number(before.interval_ms) &&
+    isAlive(before.pid)
+  )
+    throw new PgbackmanError(
+      'AGENT_RUNNING',
+      `an agent of BackupServer/${a.server} already runs on ${a.host} (pid ${before.pid}, last heartbeat ${Math.round(Number(before.age_ms) / 1000)} s ago): two agents of one server would take every dump twice; stop it first`,
+    );
   await q.query(
     `insert into pgbackman.agents (server, host, pid, version, started_at, heartbeat_at, interval_ms, source)
      values ($1, $2, $3, $4, now(), now(), $5, $6)

@@ -37,6 +37,7 @@ export function exitCodeFor(code: ErrorCode): ExitCode {
     case 'CATALOGUE_IN_USE':
     case 'APPLY_LOCKED':
     case 'RUN_LOCKED':
+    case 'AGENT_RUNNING':
     case 'NODE_UNREACHABLE':
     case 'NODE_REFUSED':
     case 'TIMEOUT':

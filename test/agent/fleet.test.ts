@@ -110,6 +110,30 @@ describe('agents of two servers on one PostgreSQL catalogue', () => {
     );
   });
 
+  test('a second agent of the same server on the same host refuses to start; the first goes on', async () => {
+    const twin = startAgent([
+      '--catalogue',
+      location,
+      'agent',
+      '--server',
+      'alpha',
+      '--repo',
+      repo.url,
+      '--state-dir',
+      join(dir, 'state-alpha-twin'),
+      '--listen',
+      'none',
+    ]);
+    assert.equal(await twin.exited, 1);
+    assert.match(
+      twin.stderr(),
+      /error\[AGENT_RUNNING\]: an agent of BackupServer\/alpha already runs on .+ \(pid \d+, last heartbeat \d+ s ago\): two agents of one server would take every dump twice; stop it first/,
+    );
+    assert.ok(!twin.lines.some((l) => l.event === 'run_started'), 'the twin started no dump');
+    const from = agents[0]?.lines.length ?? 0;
+    await agents[0]?.waitFor((l) => l.event === 'run_finished', 20_000, from);
+  });
+
   test('the catalogue goes down while dumps run: they go on, and their records arrive when it returns', async () => {
     const before = (await runs()).length;
     await catalogueServer.pause();
