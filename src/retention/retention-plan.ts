@@ -96,25 +96,35 @@ export function planGroup(
     const reasons = r.deleting
       ? ['deletion under way: a sweep stopped before it finished']
       : (d?.reasons ?? []);
-    if (r.deleting) summary.deleting++;
-    if (action === 'delete') {
-      summary.delete++;
-      summary.deleteBytes += r.bytes ?? 0;
-    } else summary.keep++;
-    dumps.push({
-      id: r.id,
-      server: r.server,
-      definition: r.definition,
-      snapshot: r.snapshot,
-      finishedAt: new Date(r.at).toISOString(),
-      status: r.status,
-      bytes: r.bytes,
-      pinned: r.pinned,
-      action,
-      reasons,
-    });
+    dumps.push(plannedDump(r, action, reasons, summary));
   }
   return dumps;
+}
+
+/** One run as the plan shows it, counted in the summary. */
+export function plannedDump(
+  r: RetentionRun,
+  action: PlannedDump['action'],
+  reasons: readonly string[],
+  summary: ReturnType<typeof emptySummary>,
+): PlannedDump {
+  if (r.deleting) summary.deleting++;
+  if (action === 'delete') {
+    summary.delete++;
+    summary.deleteBytes += r.bytes ?? 0;
+  } else summary.keep++;
+  return {
+    id: r.id,
+    server: r.server,
+    definition: r.definition,
+    snapshot: r.snapshot,
+    finishedAt: new Date(r.at).toISOString(),
+    status: r.status,
+    bytes: r.bytes,
+    pinned: r.pinned,
+    action,
+    reasons,
+  };
 }
 
 /**
