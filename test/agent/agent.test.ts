@@ -47,6 +47,8 @@ describe('pgbackman agent on a git repository (PostgreSQL catalogue)', () => {
   const lockTable = async () => {
     blocker = new pg.Client({ connectionString: withDatabase(testServerUrl(), DB) });
     await blocker.connect();
+    // Bounded: a lock that cannot be had (a dump of another file holding t) fails the test, not the run.
+    await blocker.query("set lock_timeout = '30s'");
     await blocker.query('begin');
     await blocker.query('lock table t in access exclusive mode');
   };

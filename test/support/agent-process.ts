@@ -19,6 +19,9 @@ export interface AgentProcess {
   signal(name: NodeJS.Signals): void;
 }
 
+/** How long a signalled agent may take to exit: its grace in the tests is at most a few seconds. */
+const EXIT_WITHIN_MS = 60_000;
+
 export function startAgent(args: readonly string[], env: NodeJS.ProcessEnv = {}): AgentProcess {
   const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'pgbackman.js'), ...args], {
     cwd: REPO_ROOT,
@@ -43,15 +46,36 @@ export function startAgent(args: readonly string[], env: NodeJS.ProcessEnv = {})
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     err += chunk;
   });
+  let hung: NodeJS.Timeout | undefined;
+  let hungAfter = '';
   const exited = new Promise<number | string>((resolve) =>
-    child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)),
+    child.on('exit', (code, signal) => {
+      clearTimeout(hung);
+      resolve(hungAfter || (code ?? signal ?? -1));
+    }),
   );
   return {
     child,
     lines,
-    stderr: () => err,
+    stderr: () =>
+      `${err}${
+        hungAfter
+          ? `\n${hungAfter}; its last log lines:\n${lines
+              .slice(-20)
+              .map((l) => JSON.stringify(l))
+              .join('\n')}`
+          : ''
+      }`,
     exited,
-    signal: (name) => child.kill(name),
+    signal: (name) => {
+      child.kill(name);
+      // An agent that does not stop fails its test (and is killed) instead of hanging the run.
+      if (name !== 'SIGKILL' && hung === undefined && child.exitCode === null && child.signalCode === null)
+        hung = setTimeout(() => {
+          hungAfter = `still running ${EXIT_WITHIN_MS / 1000} s after ${name}: killed`;
+          child.kill('SIGKILL');
+        }, EXIT_WITHIN_MS);
+    },
     async waitFor(match, timeoutMs = 30_000, from = 0) {
       const until = Date.now() + timeoutMs;
       for (;;) {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectEmbedded } from '../../src/catalogue/connect-embedded.ts';
 import { prepareTemplate } from './test-database.ts';
+import { deadlineMinutes, overran } from './test-deadline.ts';
 import { startThrowawayPostgres, type ThrowawayPostgres } from './throwaway-postgres.ts';
 
 function findTests(path: string): string[] {
@@ -40,20 +41,40 @@ env.PGBACKMAN_CACHE = join(embeddedDir, 'job-cache');
 const embedded = await connectEmbedded(env.PGBACKMAN_TEST_EMBEDDED, 'test template');
 await embedded.close();
 
+// A test that hangs fails on its own after TEST_TIMEOUT_MS, and a file whose tests are done exits even if a
+// handle is left open: CI gets a failure naming the test instead of running into its own time limit.
+const TEST_TIMEOUT_MS = 180_000;
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
-  {
-    stdio: 'inherit',
-    env,
-  },
+  [
+    '--import',
+    'tsx',
+    '--test',
+    '--test-reporter=spec',
+    '--test-concurrency=2',
+    `--test-timeout=${TEST_TIMEOUT_MS}`,
+    '--test-force-exit',
+    ...files,
+  ],
+  // Its own process group, so that the deadline below can stop every process the tests started.
+  { stdio: 'inherit', env, detached: true },
 );
 const stop = () => child.kill('SIGTERM');
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
+const deadline = setTimeout(
+  () => void overran(child.pid as number, env.PGBACKMAN_TEST_PG as string),
+  deadlineMinutes() * 60_000,
+);
 const code = await new Promise<number>((resolve) =>
   child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))),
 );
+clearTimeout(deadline);
+try {
+  process.kill(-(child.pid as number), 'SIGKILL'); // whatever a test left running (an agent it never stopped)
+} catch {
+  // nothing left: the usual case
+}
 await cluster?.stop();
 await rm(embeddedDir, { recursive: true, force: true });
 process.exit(code);
