@@ -69,10 +69,15 @@ function pgliteCatalogue(db: PGlite, path: string): CatalogueDb {
 
 /** Directories 0700, files 0600, under `dir` (a catalogue of a few hundred files: a few milliseconds). */
 export function restrictTree(dir: string): void {
-  chmodSync(dir, 0o700);
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) restrictTree(path);
-    else if (entry.isFile()) chmodSync(path, 0o600);
+  try {
+    chmodSync(dir, 0o700);
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) restrictTree(path);
+      else if (entry.isFile()) chmodSync(path, 0o600);
+    }
+  } catch (err) {
+    // Removed meanwhile (the directory deleted under a closing catalogue): nothing left to restrict.
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
 }
