@@ -27,6 +27,8 @@ export type ErrorCode =
   | 'DUMP_FAILED' // pg_dump, pg_dumpall or a capture tool exited with an error
   | 'STALE_PLAN' // a saved plan no longer matches the catalogue
   | 'PLAN_REFUSED' // the plan breaks a safety rule (prevent-destroy, empty manifest set)
+  | 'RESTORE_REFUSED' // a restore would break a promise (an existing database, a dump that fails its check): nothing touched
+  | 'RESTORE_FAILED' // pg_restore, psql or a statement on the target failed part-way; the message says what state it is in
   | 'ABORTED' // the user did not approve
   | 'INTERRUPTED' // stopped by a signal (SIGINT, SIGTERM)
   | 'INTERNAL'; // a bug: reported with a hint to file an issue
@@ -60,6 +62,8 @@ const RETRY: Record<ErrorCode, RetryClass> = {
   DUMP_FAILED: 'transient',
   STALE_PLAN: 'terminal',
   PLAN_REFUSED: 'terminal',
+  RESTORE_REFUSED: 'terminal',
+  RESTORE_FAILED: 'terminal',
   ABORTED: 'terminal',
   INTERRUPTED: 'terminal',
   INTERNAL: 'terminal',

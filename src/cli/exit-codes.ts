@@ -46,6 +46,8 @@ export function exitCodeFor(code: ErrorCode): ExitCode {
     case 'DUMP_FAILED':
     case 'STALE_PLAN':
     case 'PLAN_REFUSED':
+    case 'RESTORE_REFUSED':
+    case 'RESTORE_FAILED':
     case 'ABORTED':
     case 'INTERRUPTED':
       return ExitCode.Failure;

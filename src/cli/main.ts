@@ -4,6 +4,7 @@ import { catalogueLocation } from '../catalogue/open-catalogue.ts';
 import { coerceError, PgbackmanError } from '../errors.ts';
 import { classifySqlError, isServerError } from '../sqlstate.ts';
 import type { GetFlags } from './commands/get.ts';
+import type { RestoreFlags } from './commands/restore.ts';
 import { ExitCode, exitCodeFor } from './exit-codes.ts';
 import { processOutput } from './output.ts';
 import { parseFlagDuration, parseRunStatus, parseVerifyStatus } from './parse-flags.ts';
@@ -184,6 +185,50 @@ export function buildProgram(): Command {
     .action(async (id: string, _opts: unknown, cmd: Command) => {
       const { runUnpin } = await import('./commands/pin.ts');
       process.exitCode = await runUnpin(id, catalogueOf(cmd), processOutput());
+    });
+
+  program
+    .command('restore')
+    .description(
+      'restore a dump onto a node: check it, create missing roles, handle an existing database, create it with its configuration, pg_restore; recorded',
+    )
+    .argument('<id>', 'the backup id (or its first characters)')
+    .requiredOption('--node <name>', 'the PgSQLNode to restore onto')
+    .option('--database <name>', "the target database (default: the dump's own)")
+    .addOption(
+      new Option(
+        '--existing <policy>',
+        'when the target database exists: fail (touch nothing), rename it, or drop it',
+      )
+        .choices(['fail', 'rename', 'drop'])
+        .default('fail'),
+    )
+    .option(
+      '--rename-existing-to <name>',
+      'with --existing rename: the new name (default <name>_<UTC timestamp>)',
+    )
+    .addOption(
+      new Option('--roles <policy>', 'create the roles the dump needs that the target lacks, or restore none')
+        .choices(['create-missing', 'skip'])
+        .default('create-missing'),
+    )
+    .option(
+      '--no-config',
+      "create the database plainly, without the dump's configuration (owner, settings, grants)",
+    )
+    .option(
+      '--jobs <n>',
+      'parallel pg_restore jobs (custom and directory dumps)',
+      (v) => parseCount(v, '--jobs'),
+      1,
+    )
+    .option('--terminate-connections', 'end the sessions on a database that is renamed or dropped', false)
+    .option('--dry-run', 'print the steps and commands, change nothing', false)
+    .option('--yes', 'do not ask before renaming or dropping a database on a terminal', false)
+    .action(async (id: string, opts: RestoreFlags, cmd: Command) => {
+      const { runRestore } = await import('./commands/restore.ts');
+      const { secretsDir } = cmd.optsWithGlobals<{ secretsDir?: string }>();
+      process.exitCode = await runRestore(id, catalogueOf(cmd), { ...opts, secretsDir }, processOutput());
     });
 
   program

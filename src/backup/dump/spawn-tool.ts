@@ -23,6 +23,7 @@ export function spawnTool(
   logFile: string,
   signal?: AbortSignal,
   stdout?: Socket,
+  onStderr?: (chunk: string) => void,
 ): ToolRun {
   if (ORPHAN_GUARD) {
     // setpriv would report a missing tool as its own exit 127: say it as plainly as spawn would.
@@ -62,6 +63,7 @@ export function spawnTool(
   (child.stderr as Readable).on('data', (chunk: Buffer) => {
     log.write(chunk);
     tail = (tail + chunk.toString('utf8')).slice(-4000);
+    onStderr?.(chunk.toString('utf8'));
   });
   const done = new Promise<void>((resolve, reject) => {
     child.on('error', (err) => {

@@ -1,0 +1,134 @@
+import { DEFAULT_SECRETS_DIR } from '../../backup/dump/read-password-file.ts';
+import type { BackupRun } from '../../catalogue/backup-runs.ts';
+import { listObjects } from '../../catalogue/list-objects.ts';
+import { requireCurrentSchema } from '../../catalogue/migrate.ts';
+import { withCatalogue } from '../../catalogue/open-catalogue.ts';
+import { PgbackmanError } from '../../errors.ts';
+import type { StepLine } from '../../restore/describe-step.ts';
+import { restoreDump } from '../../restore/restore-dump.ts';
+import { defaultRenameTo, type ExistingPolicy, type RolesPolicy } from '../../restore/restore-steps.ts';
+import { askApproval } from '../ask-approval.ts';
+import { ExitCode } from '../exit-codes.ts';
+import type { Output } from '../output.ts';
+import { resolveBackup } from '../resolve-backup.ts';
+
+export interface RestoreFlags {
+  readonly node: string;
+  readonly database?: string;
+  readonly existing: ExistingPolicy;
+  readonly renameExistingTo?: string;
+  readonly roles: RolesPolicy;
+  readonly config: boolean;
+  readonly jobs: number;
+  readonly terminateConnections: boolean;
+  readonly dryRun: boolean;
+  readonly yes: boolean;
+  readonly secretsDir?: string | undefined;
+}
+
+/** `pgbackman restore ID --node N`: the steps on stderr (stdout with --dry-run), the outcome on stdout. */
+export async function runRestore(
+  id: string,
+  location: string,
+  flags: RestoreFlags,
+  output: Output,
+): Promise<ExitCode> {
+  if (flags.renameExistingTo !== undefined && flags.existing !== 'rename')
+    throw new PgbackmanError('USAGE', '--rename-existing-to goes with --existing rename');
+  for (const [flag, name] of [
+    ['--database', flags.database],
+    ['--rename-existing-to', flags.renameExistingTo],
+  ] as const)
+    if (name !== undefined) checkDatabaseName(flag, name);
+  return withCatalogue(location, 'restore', async (db) => {
+    await requireCurrentSchema(db);
+    const backup = await resolveBackup(db, id, { includeDeleted: false });
+    const [target] = await listObjects(db, 'PgSQLNode', { name: flags.node });
+    if (target === undefined)
+      throw new PgbackmanError(
+        'NOT_FOUND',
+        `no PgSQLNode "${flags.node}" in the catalogue (see \`pgbackman get nodes\`)`,
+      );
+    const [server] = await listObjects(db, 'BackupServer', { name: backup.server });
+    if (server === undefined)
+      throw new PgbackmanError(
+        'NOT_FOUND',
+        `backup ${backup.id} was taken by server "${backup.server}", which the catalogue no longer has`,
+      );
+    const [source] = await listObjects(db, 'PgSQLNode', { name: backup.node });
+    const database = flags.database ?? backup.database ?? '';
+    if (database === '')
+      throw new PgbackmanError('USAGE', 'a CLUSTER dump restores a whole node; that is not supported yet');
+    const renameTo =
+      flags.existing === 'rename'
+        ? (flags.renameExistingTo ?? defaultRenameTo(database, new Date()))
+        : undefined;
+    const secretsDir = flags.secretsDir ?? (process.env.PGBACKMAN_SECRETS_DIR || DEFAULT_SECRETS_DIR);
+    const header = `Restore of backup ${backup.id.slice(0, 8)} (${describeBackup(backup)}) onto node ${target.name}, database "${database}":\n`;
+    const plan = flags.dryRun ? output.out : output.err;
+    const result = await restoreDump(
+      {
+        backup,
+        server,
+        source,
+        target,
+        request: {
+          database,
+          existing: flags.existing,
+          renameTo,
+          roles: flags.roles,
+          config: flags.config,
+          jobs: flags.jobs,
+          terminate: flags.terminateConnections,
+        },
+      },
+      db,
+      {
+        secretsDir,
+        dryRun: flags.dryRun,
+        progress: process.stderr.isTTY ? (line) => output.err.write(`  ${line}\n`) : undefined,
+        confirm: async (steps, destructive) => {
+          plan.write(header + stepsText(steps));
+          if (!destructive || flags.yes || !process.stdin.isTTY) return true;
+          return askApproval(
+            output,
+            'restore',
+            'rename or drop the database above and restore into its place',
+          );
+        },
+      },
+    );
+    switch (result.status) {
+      case 'PLANNED':
+        output.out.write(`${header}${stepsText(result.steps)}\nDry run: nothing was changed.\n`);
+        return ExitCode.Ok;
+      case 'DECLINED':
+        output.err.write('Restore cancelled: nothing was changed.\n');
+        return ExitCode.Failure;
+      case 'SUCCEEDED':
+        output.out.write(
+          `Restore ${result.id?.slice(0, 8)} SUCCEEDED: database "${database}" on node ${target.name}${result.renamedTo === null ? '' : `; the previous one is now "${result.renamedTo}"`} (log: ${result.logPath})\n`,
+        );
+        return ExitCode.Ok;
+      case 'FAILED':
+        return ExitCode.Failure;
+    }
+  });
+}
+
+function describeBackup(b: BackupRun): string {
+  const what =
+    b.definition !== null ? `BackupDefinition/${b.definition}` : `SnapshotDefinition/${b.snapshot}`;
+  return `${what}, node ${b.node}, database "${b.database}", ${b.code}, taken ${b.startedAt}`;
+}
+
+function stepsText(steps: readonly StepLine[]): string {
+  return steps
+    .map((s, i) => `  ${i + 1}. ${s.summary}\n${s.commands.map((c) => `       ${c}\n`).join('')}`)
+    .join('');
+}
+
+function checkDatabaseName(flag: string, name: string): void {
+  if (name === '' || Buffer.byteLength(name) > 63 || name.includes('\0'))
+    throw new PgbackmanError('USAGE', `${flag}: "${name}" is not a database name (1 to 63 bytes, no NUL)`);
+}

@@ -1,0 +1,305 @@
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type pg from 'pg';
+import { childEnv, conninfo } from '../backup/dump/conninfo.ts';
+import { connectNode } from '../backup/dump/node-connection.ts';
+import { choosePgBinDir, discoverPgBinDirs } from '../backup/dump/pg-bin-dirs.ts';
+import { rootDirectoryOf } from '../backup/files/layout.ts';
+import { ensureOwnDirs } from '../backup/files/own-dirs.ts';
+import { verifyRun } from '../backup/verify/verify-run.ts';
+import type { BackupRun } from '../catalogue/backup-runs.ts';
+import type { Queryable } from '../catalogue/catalogue-db.ts';
+import { recordRestoreEnd, recordRestoreStart } from '../catalogue/restore-runs.ts';
+import { assertNever, messageOf, PgbackmanError } from '../errors.ts';
+import type { SpecOf } from '../manifest/kinds.ts';
+import { classifySqlError, connectionReason } from '../sqlstate.ts';
+import { requireSafeTool } from '../system/path-safety.ts';
+import { whoAmI } from '../system/who-am-i.ts';
+import { readDatabaseConfig } from './config-file.ts';
+import { describeStep, type StepLine } from './describe-step.ts';
+import { dumpFactsOf, readSmallFile } from './dump-files.ts';
+import { decideRestore, type RestoreRequest, type RestoreStep, restoreArgs } from './restore-steps.ts';
+import { createMissingRoles, readRolesFile } from './roles-file.ts';
+import { runRestoreTool } from './run-restore-tool.ts';
+import { quoteIdent } from './sql-text.ts';
+import { readTargetFacts } from './target-facts.ts';
+
+export interface RestoreJob {
+  readonly backup: BackupRun;
+  readonly server: { readonly name: string; readonly spec: SpecOf<'BackupServer'> };
+  readonly source: { readonly name: string; readonly spec: SpecOf<'PgSQLNode'> } | undefined;
+  readonly target: { readonly name: string; readonly spec: SpecOf<'PgSQLNode'> };
+  readonly request: RestoreRequest;
+  readonly restoreDefinition?: string;
+}
+
+export interface RestoreHooks {
+  readonly secretsDir?: string;
+  /** Shown the steps before any is taken; resolves false to stop (a user who did not confirm). */
+  readonly confirm?: (steps: readonly StepLine[], destructive: boolean) => Promise<boolean>;
+  /** Progress lines (items of the archive restored), for a terminal. */
+  readonly progress?: ((line: string) => void) | undefined;
+  readonly dryRun?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+export interface RestoreResult {
+  readonly id: string | null;
+  readonly status: 'PLANNED' | 'SUCCEEDED' | 'FAILED' | 'DECLINED';
+  readonly steps: readonly StepLine[];
+  readonly renamedTo: string | null;
+  readonly error: string | null;
+  readonly logPath: string | null;
+}
+
+/**
+ * check the dump → roles → the target database (fail, rename or drop) → create it from the dump's
+ * configuration → pg_restore or psql → record. Every refusal comes before the first change to the target.
+ */
+export async function restoreDump(
+  job: RestoreJob,
+  catalogue: Queryable,
+  hooks: RestoreHooks = {},
+): Promise<RestoreResult> {
+  const { backup, request: req } = job;
+  const dump = dumpFactsOf(backup);
+  const env = childEnv(job.target.spec, process.env, hooks.secretsDir);
+  const maintenance = job.target.spec.maintenanceDatabase ?? 'postgres';
+  const client = await connectTarget(job.target, maintenance, env);
+  try {
+    const roles = readRolesFile(readSmallFile(backup.rolesPath));
+    const facts = await readTargetFacts(client, req.database, req.renameTo, roles.roles, isSource(job));
+    const decision = decideRestore(dump, req, facts);
+    if (!decision.ok) throw new PgbackmanError('RESTORE_REFUSED', decision.reason);
+    const version = await client.query<{ server_version_num: string }>('show server_version_num');
+    const major = Number(version.rows[0]?.server_version_num ?? 0) / 10_000;
+    const bin = choosePgBinDir(
+      discoverPgBinDirs((job.server.spec.pgBinDirectories ?? {}) as Record<string, string>),
+      Math.floor(major),
+    );
+    const libpq = { libpqMajor: bin.major };
+    const tool = (name: 'pg_restore' | 'psql') => join(bin.dir, name);
+    const command = (step: Extract<RestoreStep, { kind: 'restore-data' }>) =>
+      restoreArgs(
+        step.tool,
+        dump.format,
+        conninfo(job.target.spec, req.database, libpq),
+        dump.path,
+        req.jobs,
+      );
+    const config = readDatabaseConfig(
+      req.config ? readSmallFile(backup.configPath) : '',
+      backup.database ?? req.database,
+      req.database,
+    );
+    const lines = decision.steps.map((s) =>
+      describeStep(s, { config, roles, tool, command, present: new Set(facts.rolesPresent) }),
+    );
+    const destructive = decision.steps.some(
+      (s) => s.kind === 'drop-database' || s.kind === 'rename-database',
+    );
+    if (hooks.dryRun)
+      return { id: null, status: 'PLANNED', steps: lines, renamedTo: null, error: null, logPath: null };
+    if (hooks.confirm !== undefined && !(await hooks.confirm(lines, destructive)))
+      return { id: null, status: 'DECLINED', steps: lines, renamedTo: null, error: null, logPath: null };
+    for (const name of ['pg_restore', 'psql'] as const) requireSafeTool(tool(name));
+
+    const id = randomUUID();
+    const startedAt = new Date();
+    const root = rootDirectoryOf(job.server.spec);
+    const logDir = ensureOwnDirs(root, '.restores');
+    const logPath = join(
+      logDir,
+      `${startedAt
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d+Z$/, 'Z')}-${id.slice(0, 8)}.log`,
+    );
+    await recordRestoreStart(catalogue, {
+      id,
+      backupId: backup.id,
+      restoreDefinition: job.restoreDefinition ?? null,
+      server: job.server.name,
+      sourceNode: backup.node,
+      sourceDatabase: backup.database,
+      targetNode: job.target.name,
+      targetDatabase: req.database,
+      options: { ...req },
+      startedAt,
+      logPath,
+      requestedBy: whoAmI(),
+      host: hostname(),
+      pid: process.pid,
+    });
+    const done: string[] = [];
+    let renamedTo: string | null = null;
+    const log = createWriteStream(logPath, { flags: 'a', mode: 0o600 });
+    log.on('error', () => undefined);
+    try {
+      for (const [i, step] of decision.steps.entries()) {
+        hooks.signal?.throwIfAborted();
+        log.write(`-- ${lines[i]?.summary}\n`);
+        await takeStep(step, {
+          client,
+          backup,
+          roles,
+          config,
+          present: new Set(facts.rolesPresent),
+          run: (s) => runRestoreTool(tool(s.tool), command(s), env, logPath, hooks.signal, hooks.progress),
+        });
+        if (step.kind === 'rename-database') renamedTo = step.to;
+        done.push(lines[i]?.summary ?? step.kind);
+      }
+    } catch (err) {
+      const error = `${messageOf(err)}\n${stateAfter(done, req.database, renamedTo)}`;
+      log.end(`-- FAILED: ${error}\n`);
+      await recordRestoreEnd(catalogue, id, startedAt, {
+        status: 'FAILED',
+        finishedAt: new Date(),
+        steps: done,
+        renamedTo,
+        error,
+      }).catch(() => undefined);
+      throw new PgbackmanError('RESTORE_FAILED', `restore ${id.slice(0, 8)} failed: ${error}`, {
+        cause: err,
+      });
+    }
+    log.end('-- SUCCEEDED\n');
+    await recordRestoreEnd(catalogue, id, startedAt, {
+      status: 'SUCCEEDED',
+      finishedAt: new Date(),
+      steps: done,
+      renamedTo,
+      error: null,
+    });
+    return { id, status: 'SUCCEEDED', steps: lines, renamedTo, error: null, logPath };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+interface StepContext {
+  readonly client: pg.Client;
+  readonly backup: BackupRun;
+  readonly roles: ReturnType<typeof readRolesFile>;
+  readonly config: ReturnType<typeof readDatabaseConfig>;
+  readonly present: ReadonlySet<string>;
+  readonly run: (step: Extract<RestoreStep, { kind: 'restore-data' }>) => Promise<void>;
+}
+
+async function takeStep(step: RestoreStep, c: StepContext): Promise<void> {
+  switch (step.kind) {
+    case 'check-dump': {
+      const v = await verifyRun(c.backup);
+      if (v.status !== 'OK')
+        throw new PgbackmanError('RESTORE_REFUSED', `the dump failed its check (${v.status}): ${v.error}`);
+      return;
+    }
+    case 'create-roles': {
+      // All or none: a role half created is worse than one missing.
+      await c.client.query('begin');
+      try {
+        for (const sql of createMissingRoles(c.roles, c.present)) await c.client.query(sql);
+        await c.client.query('commit');
+      } catch (err) {
+        await c.client.query('rollback').catch(() => undefined);
+        throw err;
+      }
+      return;
+    }
+    case 'keep-roles':
+      return;
+    case 'terminate-connections':
+      await c.client.query(
+        'select pg_catalog.pg_terminate_backend(pid) from pg_catalog.pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
+        [step.database],
+      );
+      return;
+    case 'rename-database':
+      await withRetryOnSessions(
+        c.client,
+        step.from,
+        `ALTER DATABASE ${quoteIdent(step.from)} RENAME TO ${quoteIdent(step.to)}`,
+      );
+      return;
+    case 'drop-database':
+      await withRetryOnSessions(c.client, step.database, `DROP DATABASE ${quoteIdent(step.database)}`);
+      return;
+    case 'create-database': {
+      const statements = step.config
+        ? c.config.statements
+        : [`CREATE DATABASE ${quoteIdent(step.database)} TEMPLATE template0`];
+      for (const sql of statements) await c.client.query(sql);
+      return;
+    }
+    case 'restore-data':
+      await c.run(step);
+      return;
+    default:
+      assertNever(step, 'restore step');
+  }
+}
+
+/** A session that was terminated may take a moment to go; a new one may arrive meanwhile: asked again briefly. */
+async function withRetryOnSessions(client: pg.Client, database: string, sql: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await client.query(sql);
+      return;
+    } catch (err) {
+      // 55006: object_in_use ("being accessed by other users")
+      if ((err as { code?: string }).code !== '55006' || attempt >= 20) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+      void database;
+    }
+  }
+}
+
+/** What the target holds after a failure, so the operator knows exactly what to clean up or keep. */
+function stateAfter(done: readonly string[], database: string, renamedTo: string | null): string {
+  const created = done.some((d) => d.startsWith('create database'));
+  const parts = [
+    done.length === 0 ? 'nothing on the target was changed' : `done before the failure: ${done.join('; ')}`,
+  ];
+  if (created) parts.push(`database "${database}" exists and is only partly restored`);
+  if (renamedTo !== null) parts.push(`the previous "${database}" is kept as "${renamedTo}"`);
+  return parts.join('. ');
+}
+
+function isSource(job: RestoreJob): boolean {
+  if (job.backup.database !== job.request.database) return false;
+  if (job.target.name === job.backup.node) return true;
+  const s = job.source?.spec;
+  const t = job.target.spec;
+  // The same cluster under another node name is still the source.
+  return s !== undefined && s.host === t.host && (s.port ?? 5432) === (t.port ?? 5432);
+}
+
+async function connectTarget(
+  target: RestoreJob['target'],
+  database: string,
+  env: NodeJS.ProcessEnv,
+): Promise<pg.Client> {
+  const spec = target.spec;
+  try {
+    return await connectNode(spec, {
+      host: spec.host,
+      port: spec.port ?? 5432,
+      user: spec.user ?? 'postgres',
+      database,
+      application_name: 'pgbackman restore',
+      connectionTimeoutMillis: 10_000,
+      ...(env.PGPASSWORD === undefined ? {} : { password: env.PGPASSWORD }),
+    });
+  } catch (err) {
+    if (err instanceof PgbackmanError) throw err;
+    const why = classifySqlError(err);
+    throw new PgbackmanError(
+      why === 'refused' || why === 'privilege' ? 'NODE_REFUSED' : 'NODE_UNREACHABLE',
+      `cannot connect to node ${target.name} (${spec.host}:${spec.port ?? 5432}): ${connectionReason(err)}; nothing was restored`,
+      { cause: err },
+    );
+  }
+}
