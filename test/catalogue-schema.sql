@@ -149,6 +149,29 @@ CREATE TABLE pgbackman.restore_definitions (
     server text,
     target_node text NOT NULL
 );
+CREATE TABLE pgbackman.restore_runs (
+    id uuid NOT NULL,
+    backup_id uuid NOT NULL,
+    restore_definition text,
+    server text NOT NULL,
+    source_node text NOT NULL,
+    source_database text,
+    target_node text NOT NULL,
+    target_database text NOT NULL,
+    options jsonb NOT NULL,
+    status text NOT NULL,
+    started_at timestamp with time zone NOT NULL,
+    finished_at timestamp with time zone,
+    duration_ms bigint,
+    steps jsonb,
+    renamed_to text,
+    log_path text,
+    error text,
+    requested_by text,
+    host text NOT NULL,
+    pid integer NOT NULL,
+    CONSTRAINT restore_runs_status_check CHECK ((status = ANY (ARRAY['RUNNING'::text, 'SUCCEEDED'::text, 'FAILED'::text])))
+);
 CREATE TABLE pgbackman.snapshot_definitions (
     name text NOT NULL,
     spec jsonb NOT NULL,
@@ -185,12 +208,16 @@ ALTER TABLE ONLY pgbackman.pgsql_nodes
     ADD CONSTRAINT pgsql_nodes_pkey PRIMARY KEY (name);
 ALTER TABLE ONLY pgbackman.restore_definitions
     ADD CONSTRAINT restore_definitions_pkey PRIMARY KEY (name);
+ALTER TABLE ONLY pgbackman.restore_runs
+    ADD CONSTRAINT restore_runs_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY pgbackman.snapshot_definitions
     ADD CONSTRAINT snapshot_definitions_pkey PRIMARY KEY (name);
 CREATE INDEX backup_definitions_server_idx ON pgbackman.backup_definitions USING btree (server);
 CREATE INDEX backup_runs_definition_started_at_idx ON pgbackman.backup_runs USING btree (definition, started_at DESC);
 CREATE INDEX backup_runs_server_node_database_started_at_idx ON pgbackman.backup_runs USING btree (server, node, database, started_at DESC);
 CREATE INDEX backup_runs_snapshot_started_at_idx ON pgbackman.backup_runs USING btree (snapshot, started_at DESC);
+CREATE INDEX restore_runs_backup_id_idx ON pgbackman.restore_runs USING btree (backup_id);
+CREATE INDEX restore_runs_started_at_idx ON pgbackman.restore_runs USING btree (started_at DESC);
 CREATE INDEX snapshot_definitions_server_idx ON pgbackman.snapshot_definitions USING btree (server);
 ALTER TABLE ONLY pgbackman.backup_definitions
     ADD CONSTRAINT backup_definitions_node_fkey FOREIGN KEY (node) REFERENCES pgbackman.pgsql_nodes(name) ON UPDATE CASCADE;
@@ -228,5 +255,7 @@ GRANT SELECT ON TABLE pgbackman.pgsql_nodes TO pgbackman_ro;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE pgbackman.pgsql_nodes TO pgbackman_rw;
 GRANT SELECT ON TABLE pgbackman.restore_definitions TO pgbackman_ro;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE pgbackman.restore_definitions TO pgbackman_rw;
+GRANT SELECT ON TABLE pgbackman.restore_runs TO pgbackman_ro;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE pgbackman.restore_runs TO pgbackman_rw;
 GRANT SELECT ON TABLE pgbackman.snapshot_definitions TO pgbackman_ro;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE pgbackman.snapshot_definitions TO pgbackman_rw;

@@ -105,7 +105,10 @@ export function buildProgram(): Command {
   program
     .command('get')
     .description('list objects or dumps from the catalogue')
-    .argument('<resource>', 'servers, nodes, definitions, snapshots, restores, policies, backups or agents')
+    .argument(
+      '<resource>',
+      'servers, nodes, definitions, snapshots, restoredefinitions, policies, backups, restores or agents',
+    )
     .addOption(
       new Option('-o, --output <format>', 'output format')
         .choices(['table', 'json', 'yaml'])

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { childEnv, conninfo } from '../backup/dump/conninfo.ts';
-import { connectNode } from '../backup/dump/node-connection.ts';
+import { openNodeClient } from '../backup/dump/node-connection.ts';
 import { choosePgBinDir, discoverPgBinDirs } from '../backup/dump/pg-bin-dirs.ts';
 import { rootDirectoryOf } from '../backup/files/layout.ts';
 import { ensureOwnDirs } from '../backup/files/own-dirs.ts';
@@ -14,7 +14,6 @@ import type { Queryable } from '../catalogue/catalogue-db.ts';
 import { recordRestoreEnd, recordRestoreStart } from '../catalogue/restore-runs.ts';
 import { assertNever, messageOf, PgbackmanError } from '../errors.ts';
 import type { SpecOf } from '../manifest/kinds.ts';
-import { classifySqlError, connectionReason } from '../sqlstate.ts';
 import { requireSafeTool } from '../system/path-safety.ts';
 import { whoAmI } from '../system/who-am-i.ts';
 import { readDatabaseConfig } from './config-file.ts';
@@ -67,7 +66,13 @@ export async function restoreDump(
   const dump = dumpFactsOf(backup);
   const env = childEnv(job.target.spec, process.env, hooks.secretsDir);
   const maintenance = job.target.spec.maintenanceDatabase ?? 'postgres';
-  const client = await connectTarget(job.target, maintenance, env);
+  const client = await openNodeClient(
+    job.target.spec,
+    maintenance,
+    env,
+    'pgbackman restore',
+    ` (node ${job.target.name}); nothing was restored`,
+  );
   try {
     const roles = readRolesFile(readSmallFile(backup.rolesPath));
     const facts = await readTargetFacts(client, req.database, req.renameTo, roles.roles, isSource(job));
@@ -105,6 +110,13 @@ export async function restoreDump(
     if (hooks.confirm !== undefined && !(await hooks.confirm(lines, destructive)))
       return { id: null, status: 'DECLINED', steps: lines, renamedTo: null, error: null, logPath: null };
     for (const name of ['pg_restore', 'psql'] as const) requireSafeTool(tool(name));
+    // The dump is checked before anything else: one that does not match its checksums never reaches the target.
+    const checked = await verifyRun(backup);
+    if (checked.status !== 'OK')
+      throw new PgbackmanError(
+        'RESTORE_REFUSED',
+        `the dump failed its check (${checked.status}): ${checked.error}; nothing on the target was touched`,
+      );
 
     const id = randomUUID();
     const startedAt = new Date();
@@ -143,7 +155,6 @@ export async function restoreDump(
         log.write(`-- ${lines[i]?.summary}\n`);
         await takeStep(step, {
           client,
-          backup,
           roles,
           config,
           present: new Set(facts.rolesPresent),
@@ -182,7 +193,6 @@ export async function restoreDump(
 
 interface StepContext {
   readonly client: pg.Client;
-  readonly backup: BackupRun;
   readonly roles: ReturnType<typeof readRolesFile>;
   readonly config: ReturnType<typeof readDatabaseConfig>;
   readonly present: ReadonlySet<string>;
@@ -191,12 +201,8 @@ interface StepContext {
 
 async function takeStep(step: RestoreStep, c: StepContext): Promise<void> {
   switch (step.kind) {
-    case 'check-dump': {
-      const v = await verifyRun(c.backup);
-      if (v.status !== 'OK')
-        throw new PgbackmanError('RESTORE_REFUSED', `the dump failed its check (${v.status}): ${v.error}`);
-      return;
-    }
+    case 'check-dump':
+      return; // done before the restore was recorded (restoreDump): a bad dump is refused, not failed
     case 'create-roles': {
       // All or none: a role half created is worse than one missing.
       await c.client.query('begin');
@@ -275,31 +281,4 @@ function isSource(job: RestoreJob): boolean {
   const t = job.target.spec;
   // The same cluster under another node name is still the source.
   return s !== undefined && s.host === t.host && (s.port ?? 5432) === (t.port ?? 5432);
-}
-
-async function connectTarget(
-  target: RestoreJob['target'],
-  database: string,
-  env: NodeJS.ProcessEnv,
-): Promise<pg.Client> {
-  const spec = target.spec;
-  try {
-    return await connectNode(spec, {
-      host: spec.host,
-      port: spec.port ?? 5432,
-      user: spec.user ?? 'postgres',
-      database,
-      application_name: 'pgbackman restore',
-      connectionTimeoutMillis: 10_000,
-      ...(env.PGPASSWORD === undefined ? {} : { password: env.PGPASSWORD }),
-    });
-  } catch (err) {
-    if (err instanceof PgbackmanError) throw err;
-    const why = classifySqlError(err);
-    throw new PgbackmanError(
-      why === 'refused' || why === 'privilege' ? 'NODE_REFUSED' : 'NODE_UNREACHABLE',
-      `cannot connect to node ${target.name} (${spec.host}:${spec.port ?? 5432}): ${connectionReason(err)}; nothing was restored`,
-      { cause: err },
-    );
-  }
 }

@@ -90,7 +90,14 @@ for (const backend of BACKENDS) {
       // Exactly what the manifests say: every object, with its spec and labels, and nothing else.
       const want = manifestsIn('examples');
       const got: { kind: string; name: string; spec: unknown; labels: unknown }[] = [];
-      for (const resource of ['servers', 'nodes', 'policies', 'definitions', 'snapshots', 'restores']) {
+      for (const resource of [
+        'servers',
+        'nodes',
+        'policies',
+        'definitions',
+        'snapshots',
+        'restoredefinitions',
+      ]) {
         got.push(...JSON.parse((await cli('get', resource, '-o', 'json')).stdout));
       }
       const key = (o: { kind: string; name: string }) => `${o.kind}/${o.name}`;

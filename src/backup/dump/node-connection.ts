@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
-import { assertNever, messageOf, PgbackmanError } from '../../errors.ts';
+import { assertNever, isPgbackmanError, messageOf, PgbackmanError } from '../../errors.ts';
 import type { PgSQLNode } from '../../manifest/generated/manifest-types.ts';
-import { isTlsUnsupported } from '../../sqlstate.ts';
+import { classifySqlError, connectionReason, isTlsUnsupported } from '../../sqlstate.ts';
 
 type SslMode = NonNullable<PgSQLNode['spec']['sslMode']>;
 
@@ -86,5 +86,37 @@ async function attempt(
   } catch (err) {
     await client.end().catch(() => undefined);
     throw err;
+  }
+}
+
+/**
+ * A client on `database` of the node, as pgbackman connects everywhere: its password from `env`, ten
+ * seconds to answer, and a failure said as NODE_REFUSED (credentials, privileges) or NODE_UNREACHABLE.
+ */
+export async function openNodeClient(
+  node: PgSQLNode['spec'],
+  database: string,
+  env: NodeJS.ProcessEnv,
+  applicationName: string,
+  explain = '',
+): Promise<pg.Client> {
+  try {
+    return await connectNode(node, {
+      host: node.host,
+      port: node.port ?? 5432,
+      user: node.user ?? 'postgres',
+      database,
+      application_name: applicationName,
+      connectionTimeoutMillis: 10_000,
+      ...(env.PGPASSWORD === undefined ? {} : { password: env.PGPASSWORD }),
+    });
+  } catch (err) {
+    if (isPgbackmanError(err)) throw err;
+    const why = classifySqlError(err);
+    throw new PgbackmanError(
+      why === 'refused' || why === 'privilege' ? 'NODE_REFUSED' : 'NODE_UNREACHABLE',
+      `cannot connect to ${node.host}:${node.port ?? 5432} database "${database}": ${connectionReason(err)}${explain}`,
+      { cause: err },
+    );
   }
 }

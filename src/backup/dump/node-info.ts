@@ -1,8 +1,5 @@
-import type pg from 'pg';
-import { isPgbackmanError, PgbackmanError } from '../../errors.ts';
 import type { PgSQLNode } from '../../manifest/generated/manifest-types.ts';
-import { classifySqlError, connectionReason } from '../../sqlstate.ts';
-import { connectNode } from './node-connection.ts';
+import { openNodeClient } from './node-connection.ts';
 
 export interface NodeInfo {
   readonly serverVersion: string;
@@ -39,26 +36,7 @@ export async function readNodeInfo(
   database: string,
   env: NodeJS.ProcessEnv,
 ): Promise<NodeInfo> {
-  let client: pg.Client;
-  try {
-    client = await connectNode(node, {
-      host: node.host,
-      port: node.port ?? 5432,
-      user: node.user ?? 'postgres',
-      database,
-      application_name: 'pgbackman',
-      connectionTimeoutMillis: 10_000,
-      ...(env.PGPASSWORD === undefined ? {} : { password: env.PGPASSWORD }),
-    });
-  } catch (err) {
-    if (isPgbackmanError(err)) throw err;
-    const why = classifySqlError(err);
-    throw new PgbackmanError(
-      why === 'refused' || why === 'privilege' ? 'NODE_REFUSED' : 'NODE_UNREACHABLE',
-      `cannot connect to ${node.host}:${node.port ?? 5432} database "${database}": ${connectionReason(err)}`,
-      { cause: err },
-    );
-  }
+  const client = await openNodeClient(node, database, env, 'pgbackman');
   try {
     // One round trip: this sits on every run's critical path.
     const [row] = (

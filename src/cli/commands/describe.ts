@@ -7,7 +7,7 @@ import { PgbackmanError } from '../../errors.ts';
 import { KINDS, type Kind, parseKind } from '../../manifest/kinds.ts';
 import { ExitCode } from '../exit-codes.ts';
 import type { Output } from '../output.ts';
-import { resolveBackup } from '../resolve-backup.ts';
+import { resolveBackup, resolveRestore } from '../resolve-backup.ts';
 import { deletionText, pinText } from '../run-state-text.ts';
 import { RESOURCES } from './get.ts';
 
@@ -24,6 +24,12 @@ export async function runDescribe(
       if (id === undefined)
         throw new PgbackmanError('USAGE', 'describe backup needs an ID (see `pgbackman get backups`)');
       output.out.write(stringify(backupDoc(await resolveBackup(db, id))));
+      return ExitCode.Ok;
+    }
+    if (/^restores?$/i.test(target)) {
+      if (id === undefined)
+        throw new PgbackmanError('USAGE', 'describe restore needs an ID (see `pgbackman get restores`)');
+      output.out.write(stringify(await resolveRestore(db, id)));
       return ExitCode.Ok;
     }
     const [kindText = '', name] = target.split('/');

@@ -21,7 +21,7 @@ export const RESOURCES: Readonly<Record<string, Kind | 'backups'>> = {
   nodes: 'PgSQLNode',
   definitions: 'BackupDefinition',
   snapshots: 'SnapshotDefinition',
-  restores: 'RestoreDefinition',
+  restoredefinitions: 'RestoreDefinition',
   policies: 'BackupPolicy',
   backups: 'backups',
 };
@@ -50,11 +50,15 @@ export async function runGet(
     const { runGetAgents } = await import('./get-agents.ts');
     return runGetAgents(location, flags, output);
   }
+  if (resource === 'restores' || resource === 'restore') {
+    const { runGetRestores } = await import('./get-restores.ts');
+    return runGetRestores(location, flags, output);
+  }
   const what = RESOURCES[resource] ?? RESOURCES[`${resource}s`];
   if (what === undefined)
     throw new PgbackmanError(
       'USAGE',
-      `unknown resource "${resource}"; one of ${[...Object.keys(RESOURCES), 'agents'].join(', ')}`,
+      `unknown resource "${resource}"; one of ${[...Object.keys(RESOURCES), 'restores', 'agents'].join(', ')}`,
     );
   return withCatalogue(location, 'get', async (db) => {
     await requireCurrentSchema(db);

@@ -1,0 +1,373 @@
+import assert from 'node:assert/strict';
+import { appendFileSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
+import { createTestCatalogue, type TestCatalogue } from '../support/catalogues.ts';
+import { assertNoStackTrace, runCli, writeTree } from '../support/run-cli.ts';
+import { testServerUrl, withClient, withDatabase } from '../support/test-database.ts';
+import { startThrowawayPostgres, type ThrowawayPostgres } from '../support/throwaway-postgres.ts';
+
+// Roles are global to a cluster: names of this file's own, so other files' dumps of the shared cluster are not disturbed.
+const SOURCE_DB = 'restore src "q"';
+const ROLES = ['rs_owner', 'rs_reader', 'rs_readers'];
+const q = pg.escapeIdentifier;
+
+async function createSource(server: string): Promise<void> {
+  await withClient(server, async (c) => {
+    await c.query(`drop database if exists ${q(SOURCE_DB)} with (force)`);
+    for (const role of ROLES)
+      await c.query(
+        `do $$ begin if not exists (select from pg_roles where rolname = '${role}') then create role ${role}; end if; end $$`,
+      );
+    await c.query("alter role rs_owner with login password 'owner-secret'");
+    await c.query('grant rs_readers to rs_reader');
+    await c.query(`create database ${q(SOURCE_DB)} owner rs_owner`);
+    await c.query(`alter database ${q(SOURCE_DB)} set work_mem = '12MB'`);
+    await c.query(`alter role rs_reader in database ${q(SOURCE_DB)} set statement_timeout = '7s'`);
+    await c.query(`grant connect on database ${q(SOURCE_DB)} to rs_readers`);
+    await c.query(`comment on database ${q(SOURCE_DB)} is 'the shop'`);
+  });
+  await withClient(withDatabase(server, SOURCE_DB), (c) =>
+    c.query(`
+      create schema sales authorization rs_owner;
+      create table sales.orders (id int primary key, customer text, total numeric, note bytea);
+      insert into sales.orders select g, 'customer ' || g, g * 1.5, decode(md5(g::text), 'hex') from generate_series(1, 3000) g;
+      alter table sales.orders owner to rs_owner;
+      grant usage on schema sales to rs_readers;
+      grant select on sales.orders to rs_readers;
+      select lo_from_bytea(515151, 'a large object'::bytea);
+    `),
+  );
+}
+
+/** What a restore must bring back: the rows, a checksum of them, the large object, grants and owner. */
+async function fingerprint(url: string) {
+  return withClient(url, async (c) => {
+    const one = async (sql: string) => (await c.query(sql)).rows[0];
+    return {
+      orders: await one(
+        "select count(*)::int as n, md5(string_agg(o::text, ',' order by id)) as sum from sales.orders o",
+      ),
+      lo: await one("select convert_from(lo_get(515151), 'UTF8') as data"),
+      reader: await one("select has_table_privilege('rs_readers', 'sales.orders', 'SELECT') as can"),
+      owner: await one(
+        "select tableowner from pg_tables where schemaname = 'sales' and tablename = 'orders'",
+      ),
+    };
+  });
+}
+
+describe('pgbackman restore', () => {
+  let catalogue: TestCatalogue;
+  let root: string;
+  let fresh: ThrowawayPostgres;
+  const shared = new URL(testServerUrl());
+  const cli = async (...args: string[]) => {
+    const r = await runCli(['--catalogue', catalogue.location, ...args]);
+    assertNoStackTrace(r);
+    return r;
+  };
+  const ids: Record<string, string> = {};
+  const restores = async () =>
+    JSON.parse((await cli('get', 'restores', '-o', 'json')).stdout) as Record<string, unknown>[];
+  const databasesOf = async (url: string) =>
+    withClient(url, async (c) =>
+      (await c.query('select datname from pg_database')).rows.map((r) => r.datname as string),
+    );
+
+  before(async () => {
+    catalogue = await createTestCatalogue('postgres', 'restore');
+    root = await mkdtemp(join(tmpdir(), 'pgbackman-restore-root-'));
+    await createSource(testServerUrl());
+    fresh = await startThrowawayPostgres('restore-fresh');
+    const node = (name: string, port: number | string) =>
+      `---\napiVersion: pgbackman.io/v1\nkind: PgSQLNode\nmetadata: {name: ${name}}\nspec: {host: 127.0.0.1, port: ${port}, sslMode: disable}\n`;
+    const def = (name: string, spec: string) =>
+      `---\napiVersion: pgbackman.io/v1\nkind: BackupDefinition\nmetadata: {name: ${name}}\nspec: {server: local, node: src, database: ${JSON.stringify(SOURCE_DB)}${spec}}\n`;
+    const dir = await writeTree({
+      'm.yaml': `apiVersion: pgbackman.io/v1\nkind: BackupServer\nmetadata: {name: local}\nspec: {hostname: localhost, rootDirectory: ${JSON.stringify(root)}}\n${node('src', shared.port)}${node('fresh', fresh.port)}${node('down', 1)}${def('custom', '')}${def('directory', ', format: directory, jobs: 2')}${def('plain', ', format: plain')}${def('tar', ', format: tar')}${def('schema', ', code: SCHEMA')}${def('data', ', code: DATA')}${def('spare', '')}`,
+    });
+    const applied = await cli('apply', dir, '--auto-approve');
+    assert.equal(applied.code, 0, applied.stderr);
+    for (const name of ['custom', 'directory', 'plain', 'tar', 'schema', 'data', 'spare']) {
+      const r = await cli('run', name);
+      assert.equal(r.code, 0, r.stderr);
+      ids[name] = /Backup ([0-9a-f-]{36}) SUCCEEDED/.exec(r.stdout)?.[1] as string;
+    }
+  });
+  after(async () => {
+    await fresh?.stop();
+    await catalogue?.drop();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  test('--roles skip onto a cluster without the roles: fails part-way and says what state the target is in', async () => {
+    const r = await cli(
+      'restore',
+      ids.custom as string,
+      '--node',
+      'fresh',
+      '--database',
+      'skipped',
+      '--roles',
+      'skip',
+      '--no-config',
+    );
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /RESTORE_FAILED/);
+    assert.match(r.stderr, /role "rs_owner" does not exist/);
+    assert.match(r.stderr, /database "skipped" exists and is only partly restored/);
+    const roles = await withClient(
+      fresh.url,
+      async (c) => (await c.query("select rolname from pg_roles where rolname like 'rs\\_%'")).rows,
+    );
+    assert.deepEqual(roles, [], 'no role was created');
+    const [last] = await restores();
+    assert.equal(last?.status, 'FAILED');
+  });
+
+  test('a custom dump restores onto a fresh cluster: roles, owner, grants, settings, comment and contents', async () => {
+    const r = await cli('restore', ids.custom as string, '--node', 'fresh');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      new RegExp(`Restore [0-9a-f]{8} SUCCEEDED: database "${SOURCE_DB.replace(/"/g, '"')}" on node fresh`),
+    );
+    assert.match(r.stderr, /create missing roles: rs_owner, rs_reader, rs_readers/);
+    assert.doesNotMatch(r.stderr, /SCRAM-SHA-256/, 'the password hash is not shown');
+    const target = withDatabase(fresh.url, SOURCE_DB);
+    assert.deepEqual(await fingerprint(target), await fingerprint(withDatabase(testServerUrl(), SOURCE_DB)));
+    await withClient(fresh.url, async (c) => {
+      const db = (
+        await c.query(
+          `select pg_get_userbyid(datdba) as owner, shobj_description(oid, 'pg_database') as comment,
+                  has_database_privilege('rs_readers', oid, 'CONNECT') as connect
+             from pg_database where datname = $1`,
+          [SOURCE_DB],
+        )
+      ).rows[0];
+      assert.deepEqual(db, { owner: 'rs_owner', comment: 'the shop', connect: true });
+      const settings = (
+        await c.query(
+          `select coalesce(r.rolname, '*') as role, s.setconfig from pg_db_role_setting s
+             join pg_database d on d.oid = s.setdatabase left join pg_roles r on r.oid = s.setrole
+            where d.datname = $1 order by 1`,
+          [SOURCE_DB],
+        )
+      ).rows;
+      assert.deepEqual(settings, [
+        { role: '*', setconfig: ['work_mem=12MB'] },
+        { role: 'rs_reader', setconfig: ['statement_timeout=7s'] },
+      ]);
+      const member = (await c.query("select pg_has_role('rs_reader', 'rs_readers', 'MEMBER') as m")).rows[0];
+      assert.equal(member.m, true);
+    });
+    // The owner's password came with its role: it can log in on the new cluster.
+    await withClient(
+      `postgres://rs_owner:owner-secret@127.0.0.1:${fresh.port}/${encodeURIComponent(SOURCE_DB)}`,
+      (c) => c.query('select 1'),
+    );
+    const [last] = await restores();
+    assert.equal(last?.status, 'SUCCEEDED');
+    assert.equal(last?.backupId, ids.custom);
+    assert.equal(last?.targetNode, 'fresh');
+  });
+
+  test('every format restores: directory with --jobs 2, tar and plain SQL', async () => {
+    const expected = await fingerprint(withDatabase(testServerUrl(), SOURCE_DB));
+    for (const format of ['directory', 'tar', 'plain']) {
+      const r = await cli(
+        'restore',
+        ids[format] as string,
+        '--node',
+        'fresh',
+        '--database',
+        `fmt_${format}`,
+        '--jobs',
+        '2',
+      );
+      assert.equal(r.code, 0, `${format}: ${r.stderr}`);
+      assert.deepEqual(await fingerprint(withDatabase(fresh.url, `fmt_${format}`)), expected, format);
+    }
+  });
+
+  test('a DATA dump goes into a database that has the tables: the SCHEMA dump first, then the data', async () => {
+    const missing = await cli('restore', ids.data as string, '--node', 'fresh', '--database', 'split');
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /a DATA dump restores into a database that has its tables/);
+    assert.equal(
+      (await cli('restore', ids.schema as string, '--node', 'fresh', '--database', 'split')).code,
+      0,
+    );
+    const r = await cli('restore', ids.data as string, '--node', 'fresh', '--database', 'split');
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(
+      (await fingerprint(withDatabase(fresh.url, 'split'))).orders,
+      (await fingerprint(withDatabase(testServerUrl(), SOURCE_DB))).orders,
+    );
+  });
+
+  test('an existing database: fail touches nothing, rename keeps it under the new name, drop replaces it', async () => {
+    const mark = () =>
+      withClient(withDatabase(fresh.url, 'busy'), (c) => c.query('create table marker (x int)'));
+    await withClient(fresh.url, (c) => c.query('create database busy'));
+    await mark();
+    const refused = await cli('restore', ids.custom as string, '--node', 'fresh', '--database', 'busy');
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stderr,
+      /RESTORE_REFUSED.*database "busy" exists on the target; nothing was touched/,
+    );
+    await withClient(withDatabase(fresh.url, 'busy'), (c) => c.query('select * from marker'));
+
+    const renamed = await cli(
+      'restore',
+      ids.custom as string,
+      '--node',
+      'fresh',
+      '--database',
+      'busy',
+      '--existing',
+      'rename',
+      '--rename-existing-to',
+      'busy_before',
+    );
+    assert.equal(renamed.code, 0, renamed.stderr);
+    assert.match(renamed.stdout, /the previous one is now "busy_before"/);
+    await withClient(withDatabase(fresh.url, 'busy_before'), (c) => c.query('select * from marker'));
+    assert.equal((await fingerprint(withDatabase(fresh.url, 'busy'))).orders.n, 3000);
+    const [last] = await restores();
+    assert.equal(last?.renamedTo, 'busy_before');
+
+    await withClient(withDatabase(fresh.url, 'busy'), (c) => c.query('create table marker (x int)'));
+    const dropped = await cli(
+      'restore',
+      ids.custom as string,
+      '--node',
+      'fresh',
+      '--database',
+      'busy',
+      '--existing',
+      'drop',
+    );
+    assert.equal(dropped.code, 0, dropped.stderr);
+    const marker = await withClient(
+      withDatabase(fresh.url, 'busy'),
+      async (c) => (await c.query("select to_regclass('marker') as t")).rows[0].t,
+    );
+    assert.equal(marker, null, 'the old database was dropped');
+  });
+
+  test("the dump's own source database is never dropped", async () => {
+    const before = await fingerprint(withDatabase(testServerUrl(), SOURCE_DB));
+    const r = await cli('restore', ids.custom as string, '--node', 'src', '--existing', 'drop');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /is the dump's own source: dropping it is refused/);
+    assert.deepEqual(await fingerprint(withDatabase(testServerUrl(), SOURCE_DB)), before);
+  });
+
+  test('a database in use is renamed only with --terminate-connections', async () => {
+    await withClient(fresh.url, (c) => c.query('create database in_use'));
+    const user = new pg.Client({ connectionString: withDatabase(fresh.url, 'in_use') });
+    user.on('error', () => undefined);
+    await user.connect();
+    try {
+      const refused = await cli(
+        'restore',
+        ids.custom as string,
+        '--node',
+        'fresh',
+        '--database',
+        'in_use',
+        '--existing',
+        'rename',
+      );
+      assert.equal(refused.code, 1);
+      assert.match(
+        refused.stderr,
+        /in use by 1 session\(s\): it is not renamed unless --terminate-connections/,
+      );
+      await user.query('select 1');
+      const r = await cli(
+        'restore',
+        ids.custom as string,
+        '--node',
+        'fresh',
+        '--database',
+        'in_use',
+        '--existing',
+        'rename',
+        '--terminate-connections',
+      );
+      assert.equal(r.code, 0, r.stderr);
+      await assert.rejects(user.query('select 1'), 'the session was terminated');
+    } finally {
+      await user.end().catch(() => undefined);
+    }
+  });
+
+  test('a tampered dump is refused before anything is touched', async () => {
+    const [dir] = readdirSync(join(root, 'src', encodeURIComponent(SOURCE_DB).replace(/%20/g, '%20'))).filter(
+      (d) => d.includes('-spare-'),
+    );
+    assert.ok(dir, 'the spare dump is on disk');
+    appendFileSync(join(root, 'src', encodeURIComponent(SOURCE_DB), dir, 'database.dump'), 'x');
+    const before = (await restores()).length;
+    const r = await cli('restore', ids.spare as string, '--node', 'fresh', '--database', 'tampered');
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /RESTORE_REFUSED.*the dump failed its check \(CORRUPT\).*nothing on the target was touched/s,
+    );
+    assert.ok(!(await databasesOf(fresh.url)).includes('tampered'));
+    assert.equal((await restores()).length, before, 'a refused restore never started');
+  });
+
+  test('--dry-run prints every step and command and changes nothing', async () => {
+    const before = (await restores()).length;
+    const r = await cli('restore', ids.custom as string, '--node', 'fresh', '--database', 'dry', '--dry-run');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /CREATE DATABASE "dry" WITH TEMPLATE = template0/);
+    assert.match(r.stdout, /ALTER DATABASE "dry" OWNER TO rs_owner/);
+    assert.match(r.stdout, /pg_restore --dbname .*dbname='dry'.* --exit-on-error .*database\.dump/);
+    assert.match(r.stdout, /Dry run: nothing was changed\./);
+    assert.ok(!(await databasesOf(fresh.url)).includes('dry'));
+    assert.equal((await restores()).length, before);
+  });
+
+  test('a hostile database name is a name, never SQL', async () => {
+    const name = 'x"; drop database postgres; --';
+    const r = await cli('restore', ids.custom as string, '--node', 'fresh', '--database', name);
+    assert.equal(r.code, 0, r.stderr);
+    const names = await databasesOf(fresh.url);
+    assert.ok(names.includes(name) && names.includes('postgres'));
+  });
+
+  test('a node that is down: the restore says so, and nothing is recorded', async () => {
+    const before = (await restores()).length;
+    const r = await cli('restore', ids.custom as string, '--node', 'down', '--database', 'nowhere');
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /NODE_UNREACHABLE.*cannot connect to 127\.0\.0\.1:1 database "postgres": .* \(node down\); nothing was restored/,
+    );
+    assert.equal((await restores()).length, before);
+  });
+
+  test('describe restore shows one run with its options and steps; get restores filters by status', async () => {
+    const [last] = await restores();
+    const d = await cli('describe', 'restore', String(last?.id).slice(0, 8));
+    assert.equal(d.code, 0, d.stderr);
+    assert.match(d.stdout, /targetNode: fresh/);
+    assert.match(d.stdout, /steps:\n {2}- re-hash the dump/);
+    const failed = JSON.parse((await cli('get', 'restores', '--status', 'FAILED', '-o', 'json')).stdout) as {
+      status: string;
+    }[];
+    assert.ok(failed.length >= 1 && failed.every((f) => f.status === 'FAILED'));
+    const table = await cli('get', 'restores');
+    assert.match(table.stdout, /ID\s+BACKUP\s+TARGET\s+STATUS/);
+  });
+});
