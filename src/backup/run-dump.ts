@@ -14,6 +14,7 @@ import { childEnv } from './dump/conninfo.ts';
 import { type NodeInfo, readNodeInfo } from './dump/node-info.ts';
 import { choosePgBinDir, discoverPgBinDirs } from './dump/pg-bin-dirs.ts';
 import { type WrittenDump, writeDump } from './dump/write-dump.ts';
+import { backupManifest, writeBackupManifest } from './files/backup-manifest.ts';
 import { asDiskFull } from './files/disk-full.ts';
 import { checkDiskReserve } from './files/disk-reserve.ts';
 import { fsync } from './files/hashed-file.ts';
@@ -103,6 +104,7 @@ export async function runDump(
     job.kind === 'BackupDefinition'
       ? { ...settings.retention, timezone: settings.timezone }
       : { period: job.spec.retention?.period ?? '7d', redundancy: 0 };
+  const revision = options.revision ?? job.revision ?? null;
   const log = (options.logger ?? silentLogger).child({ run: id, definition: address });
   const recorder = new RunRecorder(catalogue, root, log);
   try {
@@ -118,7 +120,7 @@ export async function runDump(
       retention,
       host: hostname(),
       pid: process.pid,
-      revision: options.revision ?? job.revision ?? null,
+      revision,
     });
     // Debris of runs whose process is gone; a failure to clear it never stops this run.
     if (ready.ok) await removeDeadPartials(layout, job.name).catch(() => undefined);
@@ -150,6 +152,8 @@ export async function runDump(
   });
   try {
     let written: WrittenDump;
+    // When the dump was complete: what backup.json says, and the catalogue records, whatever follows.
+    let finishedAt: Date;
     try {
       if (!ready.ok) throw ready.err;
       signal?.throwIfAborted();
@@ -169,6 +173,29 @@ export async function runDump(
         signal,
       );
       pgDumpVersion = written.pgDumpVersion;
+      signal?.throwIfAborted();
+      finishedAt = new Date();
+      // Inside the .partial directory, synced before it is renamed: a finished folder always has one.
+      await writeBackupManifest(
+        layout.partial,
+        backupManifest({
+          runId: id,
+          definition: job.kind === 'BackupDefinition' ? job.name : null,
+          snapshot: job.kind === 'SnapshotDefinition' ? job.name : null,
+          server: job.server.name,
+          node: job.node.name,
+          database: database ?? null,
+          settings,
+          pgDumpVersion: written.pgDumpVersion,
+          serverVersion: ready.info.serverVersion,
+          databaseBytes,
+          startedAt,
+          finishedAt,
+          revision,
+          dump: written,
+          retention,
+        }),
+      );
       signal?.throwIfAborted();
       await unmarkOwner(layout.partial);
       await fsync(layout.partial);
@@ -194,7 +221,6 @@ export async function runDump(
     }
     // From here the dump is in place: whatever happens next, it is never recorded FAILED or removed.
     await fsync(dirname(layout.dir)).catch(() => undefined);
-    const finishedAt = new Date();
     await recorder.end({
       status: 'SUCCEEDED',
       finishedAt,

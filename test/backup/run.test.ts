@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { type FileSum, readBackupManifest } from '../../src/backup/files/backup-manifest.ts';
+import type { BackupRun } from '../../src/catalogue/backup-runs.ts';
 import { createTestCatalogue, type TestCatalogue } from '../support/catalogues.ts';
 import { assertNoStackTrace, runCli, writeTree } from '../support/run-cli.ts';
 import { testServerUrl, withClient, withDatabase } from '../support/test-database.ts';
@@ -122,6 +125,87 @@ describe('pgbackman run', () => {
     await rm(root, { recursive: true, force: true });
   });
 
+  /**
+   * The run's backup.json, checked against the files on disk (every size and sha256, nothing more in a
+   * directory-format dump) and against the catalogue's record of the run (`get backups -o json`).
+   */
+  async function checkBackupJson(id: string, dir: string) {
+    const m = await readBackupManifest(dir);
+    const onDisk = (path: string) => {
+      const data = readFileSync(path);
+      return { bytes: data.length, sha256: createHash('sha256').update(data).digest('hex') };
+    };
+    const sums: Record<string, unknown> = {};
+    for (const [name, entry] of Object.entries(m.files.written)) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) {
+        assert.deepEqual(Object.keys(entry).sort(), readdirSync(path).sort(), `${name}: every file listed`);
+        const inner = entry as Record<string, { bytes: number; sha256: string }>;
+        for (const [f, sum] of Object.entries(inner)) assert.deepEqual(sum, onDisk(join(path, f)), f);
+        sums[name] = Object.fromEntries(Object.entries(inner).map(([f, sum]) => [f, sum.sha256]));
+      } else {
+        assert.deepEqual(entry, onDisk(path), name);
+        sums[name] = (entry as { sha256: string }).sha256;
+      }
+    }
+    const listed = JSON.parse((await cli('get', 'backups', '-o', 'json')).stdout) as BackupRun[];
+    const b = listed.find((x) => x.id === id);
+    assert.ok(b?.dumpPath, `run ${id} listed, with its dump`);
+    assert.deepEqual(
+      {
+        runId: m.runId,
+        definition: m.definition,
+        snapshot: m.snapshot,
+        server: m.server,
+        node: m.node,
+        database: m.database,
+        code: m.code,
+        pgDumpVersion: m.pgDumpVersion,
+        serverVersion: m.serverVersion,
+        databaseBytes: m.databaseBytes,
+        startedAt: m.startedAt,
+        finishedAt: m.finishedAt,
+        revision: m.revision,
+        retention: m.retention,
+        dump: m.files.dump,
+        roles: m.files.roles,
+        config: m.files.config,
+        sha256: sums,
+      },
+      {
+        runId: b.id,
+        definition: b.definition,
+        snapshot: b.snapshot,
+        server: b.server,
+        node: b.node,
+        database: b.database,
+        code: b.code,
+        pgDumpVersion: b.pgDumpVersion,
+        serverVersion: b.serverVersion,
+        databaseBytes: b.databaseBytes,
+        startedAt: b.startedAt,
+        finishedAt: b.finishedAt,
+        revision: b.revision,
+        retention: b.retention,
+        dump: basename(b.dumpPath),
+        roles: b.rolesPath === null ? null : basename(b.rolesPath),
+        config: b.configPath === null ? null : basename(b.configPath),
+        sha256: b.sha256,
+      },
+    );
+    // The catalogue's dump size is the dump's own (a directory: its files together).
+    const entry = m.files.written[m.files.dump] ?? {};
+    const dumpBytes =
+      typeof entry.sha256 === 'string'
+        ? (entry as FileSum).bytes
+        : Object.values(entry as Record<string, FileSum>).reduce((n, f) => n + f.bytes, 0);
+    assert.equal(dumpBytes, b.dumpBytes);
+    // Names, versions, sizes and checksums only: nothing about how to reach the node.
+    const text = readFileSync(join(dir, 'backup.json'), 'utf8');
+    assert.doesNotMatch(text, /127\.0\.0\.1|postgres:\/\/|dbname|password|passfile|application_name/i);
+    return m;
+  }
+
   /** Restores a run's files onto the throwaway target cluster as a new user would: roles, config, data. */
   async function restore(dir: string, file: string, format: string): Promise<string> {
     const psql = (args: string[]) =>
@@ -152,7 +236,12 @@ describe('pgbackman run', () => {
       assert.ok(id && dir, r.stdout);
       assert.deepEqual(
         readdirSync(dir).sort(),
-        ['config.sql', 'dump.log', file, 'globals.log', 'roles.sql'].sort(),
+        ['backup.json', 'config.sql', 'dump.log', file, 'globals.log', 'roles.sql'].sort(),
+      );
+      const m = await checkBackupJson(id, dir);
+      assert.deepEqual(
+        [m.code, m.format, m.definition, m.files.dump, m.files.roles, m.files.config],
+        ['FULL', format, name, file, 'roles.sql', 'config.sql'],
       );
       const restored = await restore(dir, file, format);
       assert.deepEqual(
@@ -231,6 +320,14 @@ describe('pgbackman run', () => {
     assert.match(dir, /\/node-a\/_cluster\/\d{8}T\d{6}Z-CLUSTER-cluster-[0-9a-f]{8}$/);
     const { stdout } = await exec('grep', ['-c', 'CREATE ROLE shop_owner', join(dir, 'cluster.sql')]);
     assert.equal(stdout.trim(), '1');
+    const [, id] = /^Backup ([0-9a-f-]{36}) /.exec(r.stdout) ?? [];
+    assert.ok(id, r.stdout);
+    const m = await checkBackupJson(id, dir);
+    assert.deepEqual(
+      [m.code, m.format, m.database, m.databaseBytes, m.files.dump, m.files.roles, m.files.config],
+      ['CLUSTER', 'plain', null, null, 'cluster.sql', null, null],
+    );
+    assert.deepEqual(Object.keys(m.files.written), ['cluster.sql']);
   });
 
   test('a failed dump is recorded FAILED with the reason, and leaves no files', async () => {
@@ -278,6 +375,16 @@ describe('pgbackman run', () => {
     await blocker.end();
     assert.equal(r.code, 1);
     assert.match(r.stderr, /pg_dump was killed by SIGKILL/);
+    // Nothing of the failed run is left, backup.json least of all.
+    const [, id] = /^Backup ([0-9a-f-]{36}) FAILED/.exec(r.stdout) ?? [];
+    assert.ok(id, r.stdout);
+    const left = readdirSync(root, { recursive: true, encoding: 'utf8' });
+    assert.deepEqual(
+      left.filter((p) => p.includes(id.slice(0, 8))),
+      [],
+    );
+    for (const p of left.filter((x) => x.endsWith('backup.json')))
+      assert.notEqual(JSON.parse(readFileSync(join(root, p), 'utf8')).runId, id);
     assert.equal(
       readdirSync(join(root, 'node-a'), { recursive: true, encoding: 'utf8' }).some((p) =>
         p.endsWith('.partial'),

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { PgSQLNode } from '../../manifest/generated/manifest-types.ts';
 import type { EffectiveSettings } from '../../manifest/resolve-settings.ts';
+import type { FileSum, WrittenEntry } from '../files/backup-manifest.ts';
 import { TreeFollower } from '../files/follow-tree.ts';
 import { fsync, writeSmall } from '../files/hashed-file.ts';
 import { openHashedSink } from '../files/hashed-sink.ts';
@@ -31,7 +32,10 @@ export interface DumpTarget {
 export interface WrittenDump {
   readonly fileName: string;
   readonly bytes: number;
+  /** The catalogue's checksums: a file's sha256, or a directory-format dump's per inner file, by name. */
   readonly sha256: Record<string, unknown>;
+  /** The same files with their sizes too (backup.json's `files.written`). */
+  readonly written: Record<string, WrittenEntry>;
   readonly roles: boolean;
   readonly config: boolean;
   readonly pgDumpVersion: string;
@@ -80,6 +84,7 @@ export async function writeDump(t: DumpTarget, dir: string, signal?: AbortSignal
   // Observed now, so a failure of one while the dump runs is never an unhandled rejection.
   const globals = Promise.allSettled([rolesSql, configSql]);
   const sha256: Record<string, unknown> = {};
+  const written: Record<string, WrittenEntry> = {};
   let bytes: number;
   try {
     const sink = cmd.output === 'stdout' ? await openHashedSink(target) : undefined;
@@ -98,10 +103,11 @@ export async function writeDump(t: DumpTarget, dir: string, signal?: AbortSignal
         // The file's write failing (a full disk) is why the tool saw a broken pipe: that is the cause to report.
         throw (await sink.abort()) ?? err;
       }
-      const written = await sink.done;
+      const file = await sink.done;
       await sink.commit();
-      sha256[fileName] = written.sha256;
-      bytes = written.bytes;
+      sha256[fileName] = file.sha256;
+      written[fileName] = { bytes: file.bytes, sha256: file.sha256 };
+      bytes = file.bytes;
     } else {
       const follower = new TreeFollower(target);
       try {
@@ -109,6 +115,10 @@ export async function writeDump(t: DumpTarget, dir: string, signal?: AbortSignal
         await tool.done;
         const tree = await follower.finish();
         sha256[fileName] = tree.files;
+        const inner: Record<string, FileSum> = {};
+        for (const [name, sum] of Object.entries(tree.files))
+          inner[name] = { bytes: tree.sizes[name] ?? 0, sha256: sum };
+        written[fileName] = inner;
         bytes = tree.bytes;
       } finally {
         await follower.close();
@@ -117,16 +127,20 @@ export async function writeDump(t: DumpTarget, dir: string, signal?: AbortSignal
   } finally {
     await globals;
   }
-  if (rolesSql !== undefined)
-    sha256['roles.sql'] = await writeSmall(join(dir, 'roles.sql'), filterRoles(await rolesSql, t.roles));
-  if (configSql !== undefined)
-    sha256['config.sql'] = await writeSmall(join(dir, 'config.sql'), databaseConfig(await configSql));
+  const small = async (name: string, text: string) => {
+    const file = await writeSmall(join(dir, name), text);
+    sha256[name] = file.sha256;
+    written[name] = file;
+  };
+  if (rolesSql !== undefined) await small('roles.sql', filterRoles(await rolesSql, t.roles));
+  if (configSql !== undefined) await small('config.sql', databaseConfig(await configSql));
   for (const f of ['roles.sql', 'config.sql', 'dump.log', 'globals.log'])
     await fsync(join(dir, f)).catch(() => undefined);
   return {
     fileName,
     bytes,
     sha256,
+    written,
     roles: rolesSql !== undefined,
     config: configSql !== undefined,
     pgDumpVersion: await version,

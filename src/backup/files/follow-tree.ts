@@ -41,13 +41,18 @@ export class TreeFollower {
     this.#loop.catch(() => undefined);
   }
 
-  /** Reads what is left once the writer has exited, syncs every file, and returns their hashes and total size. */
-  async finish(): Promise<{ bytes: number; files: Record<string, string> }> {
+  /** Reads what is left once the writer has exited, syncs every file, and returns their hashes and sizes. */
+  async finish(): Promise<{
+    bytes: number;
+    files: Record<string, string>;
+    sizes: Record<string, number>;
+  }> {
     this.#stopped = true;
     try {
       await this.#loop;
       await this.#pass();
       const files: Record<string, string> = {};
+      const sizes: Record<string, number> = {};
       let bytes = 0;
       for (const [name, f] of [...this.#files].sort(([a], [b]) => (a < b ? -1 : 1))) {
         await this.#catchUp(name, f);
@@ -55,11 +60,12 @@ export class TreeFollower {
         await handle.sync();
         await this.#closeHandle(f);
         files[name] = f.hash.digest('hex');
+        sizes[name] = f.bytes;
         bytes += f.bytes;
       }
       const dir = await open(this.#dir, 'r');
       await dir.sync().finally(() => dir.close());
-      return { bytes, files };
+      return { bytes, files, sizes };
     } finally {
       await this.close();
     }

@@ -7,11 +7,11 @@ export interface WrittenFile {
   readonly sha256: string;
 }
 
-/** Writes a small text file (mode 0600) and returns the sha256 of what was written, from memory. */
-export async function writeSmall(path: string, text: string): Promise<string> {
+/** Writes a small text file (mode 0600) and returns the size and sha256 of what was written, from memory. */
+export async function writeSmall(path: string, text: string): Promise<WrittenFile> {
   const data = Buffer.from(text, 'utf8');
   await writeFile(path, data, { mode: 0o600 });
-  return createHash('sha256').update(data).digest('hex');
+  return { bytes: data.length, sha256: createHash('sha256').update(data).digest('hex') };
 }
 
 /** Hashes a file that another program wrote (directory-format dumps, roles, config). */

@@ -1,6 +1,7 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DUMP_FILE_NAMES } from '../dump/pg-dump-args.ts';
+import { readBackupManifest } from '../files/backup-manifest.ts';
 import { hashFile } from '../files/hashed-file.ts';
 import { dumpLayout } from '../files/layout.ts';
 import { ownDirsExist } from '../files/own-dirs.ts';
@@ -61,8 +62,19 @@ export async function recoverRun(root: string, run: RunPlace): Promise<RunEnd> {
       }
       for (const f of ['roles.sql', 'config.sql'].filter((x) => names.includes(x)))
         sha256[f] = (await hashFile(join(layout.dir, f))).sha256;
+      // The run's own backup.json (written before the rename) knows when it finished and with which versions;
+      // the checksums are still the ones just taken. Without a readable one of this run: the folder's mtime.
+      const own = await readBackupManifest(layout.dir).then(
+        (m) => (m.runId === run.id ? m : undefined),
+        () => undefined,
+      );
+      const known = {
+        pgDumpVersion: own?.pgDumpVersion ?? null,
+        serverVersion: own?.serverVersion ?? null,
+        databaseBytes: own?.databaseBytes ?? null,
+      };
       return {
-        ...failedEnd(finished.mtime, ''),
+        ...failedEnd(own === undefined ? finished.mtime : new Date(own.finishedAt), '', known),
         status: 'SUCCEEDED',
         error: null,
         dumpBytes: bytes,

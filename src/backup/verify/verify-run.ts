@@ -5,6 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { BackupRun } from '../../catalogue/backup-runs.ts';
 import { discoverPgBinDirs } from '../dump/pg-bin-dirs.ts';
+import { BACKUP_MANIFEST } from '../files/backup-manifest.ts';
 import { hashFile } from '../files/hashed-file.ts';
 
 const run = promisify(execFile);
@@ -17,8 +18,11 @@ export interface Verification {
   readonly unexpected: readonly string[];
 }
 
-/** Written beside the dump by every run without a recorded checksum: pg_dump's and the globals' stderr. */
-const LOGS = ['dump.log', 'globals.log'];
+/**
+ * Written beside the dump by every run without a checksum in the catalogue: pg_dump's and the globals'
+ * stderr, and backup.json (the folder's own description, which holds the checksums itself).
+ */
+const UNHASHED = ['dump.log', 'globals.log', BACKUP_MANIFEST];
 
 /**
  * Re-hashes a dump's files against the checksums recorded when it was taken, and asks pg_restore to read
@@ -64,7 +68,7 @@ export async function verifyRun(b: BackupRun): Promise<Verification> {
       }
     }
   }
-  unexpected = await extraEntries(dir, [...Object.keys(recorded), ...LOGS]);
+  unexpected = await extraEntries(dir, [...Object.keys(recorded), ...UNHASHED]);
   const name = basename(b.dumpPath);
   if (name.endsWith('.sql')) {
     const head = readFileSync(b.dumpPath, { encoding: 'utf8', flag: 'r' }).slice(0, 4096);

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { childEnv } from '../../../src/backup/dump/conninfo.ts';
+import { readBackupManifest } from '../../../src/backup/files/backup-manifest.ts';
 import { createTestCatalogue, type TestCatalogue } from '../../support/catalogues.ts';
 import { localSetup } from '../../support/fixtures.ts';
 import { assertNoStackTrace, runCli, writeTree } from '../../support/run-cli.ts';
@@ -45,6 +46,16 @@ describe('pgbackman run against a node that requires a password', () => {
       env: { PGPASSWORD: undefined, PGBACKMAN_SECRETS_DIR: secrets, ...env },
     });
   };
+  /** The succeeded run's backup.json: valid, and with no trace of the password or where it came from. */
+  const assertNoSecretIn = async (stdout: string, ...secrets: string[]) => {
+    const dir = /SUCCEEDED: .*\n {2}(.+)\n$/.exec(stdout)?.[1];
+    assert.ok(dir, stdout);
+    const m = await readBackupManifest(dir);
+    assert.equal(m.node, 'locked');
+    const text = await readFile(join(dir, 'backup.json'), 'utf8');
+    for (const s of ['s3cret', 'passwordFrom', 'PGPASSWORD', 'password', 'PGBACKMAN_SECRET', ...secrets])
+      assert.equal(text.includes(s), false, `backup.json holds ${s}:\n${text}`);
+  };
   const envRun = (password: string | undefined) =>
     runWith('{env: PGBACKMAN_SECRET_NODE}', { PGBACKMAN_SECRET_NODE: password });
 
@@ -66,6 +77,7 @@ describe('pgbackman run against a node that requires a password', () => {
     const r = await envRun('s3cret');
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /SUCCEEDED: FULL dump of postgres on locked/);
+    await assertNoSecretIn(r.stdout, 'PGBACKMAN_SECRET_NODE');
   });
 
   test('a variable not named PGBACKMAN_SECRET_*: validate names it with file:line, apply changes nothing', async () => {
@@ -100,6 +112,7 @@ describe('pgbackman run against a node that requires a password', () => {
     const r = await runWith(`{file: ${file}}`);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /SUCCEEDED/);
+    await assertNoSecretIn(r.stdout, file, 'locked.pass', secrets);
   });
 
   test('a password file others can read (0644): refused before reading, the password not printed', async () => {
