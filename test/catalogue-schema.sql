@@ -151,8 +151,9 @@ CREATE TABLE pgbackman.restore_definitions (
 );
 CREATE TABLE pgbackman.restore_runs (
     id uuid NOT NULL,
-    backup_id uuid NOT NULL,
+    backup_id uuid,
     restore_definition text,
+    restore_generation bigint,
     server text NOT NULL,
     source_node text NOT NULL,
     source_database text,

@@ -76,6 +76,9 @@ export class AgentObserver {
       case 'retention':
         this.metrics.swept(event);
         return;
+      case 'restore':
+        this.metrics.restored(event.outcome);
+        return;
       default:
         assertNever(event, 'agent event');
     }

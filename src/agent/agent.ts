@@ -16,6 +16,7 @@ import { processAlive } from '../system/process-alive.ts';
 import { CatalogueLink } from './catalogue-link.ts';
 import { conditionsOf, type ReconcileOutcome } from './conditions.ts';
 import { startListening } from './listen.ts';
+import { type RestoreOutcome, RestoreRunner } from './restore-runner.ts';
 import { RetentionSweeper, type SweepReport } from './retention-sweeper.ts';
 import { RevisionReconciler } from './revision-reconciler.ts';
 import { runJob } from './run-job.ts';
@@ -68,7 +69,8 @@ export type AgentEvent =
   | { readonly kind: 'run-skipped'; readonly job: DumpJob }
   | { readonly kind: 'queue'; readonly depth: number; readonly running: number }
   | { readonly kind: 'catalogue'; readonly up: boolean }
-  | ({ readonly kind: 'retention' } & SweepReport);
+  | ({ readonly kind: 'retention' } & SweepReport)
+  | { readonly kind: 'restore'; readonly outcome: RestoreOutcome };
 
 /** The long-lived loop of one backup server: source → reconcile → schedule → execute, until stopped. */
 export class Agent {
@@ -92,6 +94,7 @@ export class Agent {
   #refreshFailing = false;
   readonly #workCache = new WorkCache();
   readonly #sweeper: RetentionSweeper;
+  readonly #restorer: RestoreRunner;
   #sweptOnce = false;
   #stops: (() => Promise<void>)[] = [];
   #loop: Promise<void> | undefined;
@@ -113,6 +116,13 @@ export class Agent {
       link: this.#link,
       log: this.#log,
       report: (r) => options.observe?.({ kind: 'retention', ...r }),
+    });
+    this.#restorer = new RestoreRunner({
+      server: options.server,
+      link: this.#link,
+      log: this.#log,
+      secretsDir: options.secretsDir,
+      report: (outcome) => options.observe?.({ kind: 'restore', outcome }),
     });
   }
 
@@ -218,8 +228,12 @@ export class Agent {
         if (!graceful) this.#abortAll(`the agent's shutdown (${reason}; its grace ran out)`);
       }
     }
-    if (now) this.#abortAll(`the agent's shutdown (${reason})`);
+    if (now) {
+      this.#abortAll(`the agent's shutdown (${reason})`);
+      this.#restorer.interrupt(`the agent's shutdown (${reason})`);
+    }
     await this.#queue.idle();
+    await this.#restorer.stop(now ? 0 : this.#o.graceMs);
     await this.#sweeper.stop();
     await this.#loop;
     await this.#beat().catch(() => undefined);
@@ -380,6 +394,8 @@ export class Agent {
         names: work.entries.map((e) => e.payload.name),
       });
       for (const entry of catchUp) this.#due(entry);
+      // RestoreDefinitions change with the catalogue too: due ones start, later ones get their timer.
+      this.#restorer.request();
       if (this.#o.scheduleCache !== undefined && counts.added + counts.changed + counts.removed > 0)
         await saveSchedule(this.#o.scheduleCache, {
           catalogue: safeLocation(this.#o.location),

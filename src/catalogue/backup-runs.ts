@@ -273,6 +273,8 @@ export interface BackupFilter {
   /** A verify result, or NONE for dumps never verified. */
   readonly verify?: string;
   readonly since?: Date;
+  /** Started before this time (a restore of the newest dump taken before it). */
+  readonly before?: Date;
   readonly limit?: number;
 }
 
@@ -304,6 +306,7 @@ export async function listBackups(q: Queryable, filter: BackupFilter = {}): Prom
   if (filter.verify === 'NONE') where.push('verify_status is null');
   else if (filter.verify !== undefined) add('verify_status = ?', filter.verify);
   if (filter.since !== undefined) add('started_at >= ?', filter.since.toISOString());
+  if (filter.before !== undefined) add('started_at < ?', filter.before.toISOString());
   params.push(filter.limit ?? 100);
   const rows = await q.query<Record<string, unknown>>(
     `select ${COLUMNS} from pgbackman.backup_runs ${where.length > 0 ? `where ${where.join(' and ')}` : ''}

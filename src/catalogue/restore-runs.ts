@@ -5,8 +5,9 @@ import type { Queryable } from './catalogue-db.ts';
 
 export interface RestoreStart {
   readonly id: string;
-  readonly backupId: string;
+  readonly backupId: string | null;
   readonly restoreDefinition: string | null;
+  readonly restoreGeneration: number | null;
   readonly server: string;
   readonly sourceNode: string;
   readonly sourceDatabase: string | null;
@@ -40,8 +41,8 @@ export interface RestoreRun extends RestoreStart {
 export async function recordRestoreStart(q: Queryable, r: RestoreStart): Promise<void> {
   await q.query(
     `insert into pgbackman.restore_runs (id, backup_id, restore_definition, server, source_node, source_database,
-            target_node, target_database, options, status, started_at, log_path, requested_by, host, pid)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'RUNNING', $10, $11, $12, $13, $14)`,
+            target_node, target_database, options, status, started_at, log_path, requested_by, host, pid, restore_generation)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'RUNNING', $10, $11, $12, $13, $14, $15)`,
     [
       r.id,
       r.backupId,
@@ -57,8 +58,34 @@ export async function recordRestoreStart(q: Queryable, r: RestoreStart): Promise
       r.requestedBy,
       r.host,
       r.pid,
+      r.restoreGeneration,
     ],
   );
+}
+
+/**
+ * A RestoreDefinition's restore that could not start (no dump to restore, a refusal): recorded FAILED at
+ * once, so the agent does not try that generation again and `get restores` says why.
+ */
+export async function recordRestoreNotStarted(q: Queryable, r: RestoreStart, error: string): Promise<void> {
+  await recordRestoreStart(q, r);
+  await recordRestoreEnd(q, r.id, r.startedAt, {
+    status: 'FAILED',
+    finishedAt: r.startedAt,
+    steps: [],
+    renamedTo: null,
+    error,
+  });
+}
+
+/** The generations of these RestoreDefinitions that have a restore run already (any outcome): each runs once. */
+export async function restoredGenerations(q: Queryable, names: readonly string[]): Promise<Set<string>> {
+  const rows = await q.query<{ key: string }>(
+    `select distinct restore_definition || '@' || restore_generation as key from pgbackman.restore_runs
+      where restore_definition = any($1::text[]) and restore_generation is not null`,
+    [names],
+  );
+  return new Set(rows.map((r) => r.key));
 }
 
 export async function recordRestoreEnd(
@@ -94,7 +121,7 @@ export interface RestoreFilter {
 /** Newest first. `id` matches a prefix, as ids are shown by their first 8 characters. */
 export async function listRestores(q: Queryable, f: RestoreFilter = {}): Promise<RestoreRun[]> {
   const rows = await q.query<Record<string, unknown>>(
-    `select id::text, backup_id::text, restore_definition, server, source_node, source_database, target_node,
+    `select id::text, backup_id::text, restore_definition, restore_generation::float8 as restore_generation, server, source_node, source_database, target_node,
             target_database, options, status, started_at, finished_at, duration_ms::float8 as duration_ms, steps,
             renamed_to, log_path, error, requested_by, host, pid
        from pgbackman.restore_runs
@@ -108,8 +135,9 @@ export async function listRestores(q: Queryable, f: RestoreFilter = {}): Promise
   );
   return rows.map((r) => ({
     id: r.id as string,
-    backupId: r.backup_id as string,
+    backupId: (r.backup_id as string | null) ?? null,
     restoreDefinition: (r.restore_definition as string | null) ?? null,
+    restoreGeneration: (r.restore_generation as number | null) ?? null,
     server: r.server as string,
     sourceNode: r.source_node as string,
     sourceDatabase: (r.source_database as string | null) ?? null,

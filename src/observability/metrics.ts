@@ -62,6 +62,7 @@ export class AgentMetrics {
   private readonly retentionDeleted: Counter;
   private readonly retentionKept: Counter;
   private readonly retentionUnknown: Gauge;
+  private readonly restores: Counter;
 
   constructor(options: { readonly version: string }) {
     const registers = [this.registry];
@@ -129,6 +130,12 @@ export class AgentMetrics {
       'retention_unknown_paths',
       "Entries under the server's root that no catalogue row knows, at the last sweep (never deleted)",
     );
+    this.restores = new Counter({
+      name: 'pgbackman_restores_total',
+      help: 'RestoreDefinitions the agent restored, by outcome: SUCCEEDED, FAILED, or RETRY (not started; tried again)',
+      labelNames: ['status'],
+      registers,
+    });
     this.reconciled({ conditions: { Ready: 'Unknown', Reconciling: 'Unknown', Stalled: 'Unknown' } });
   }
 
@@ -140,6 +147,10 @@ export class AgentMetrics {
     this.retentionDeleted.inc(r.deleted);
     this.retentionKept.inc(r.skipped);
     if (r.unknown !== undefined) this.retentionUnknown.set(r.unknown);
+  }
+
+  restored(status: string): void {
+    this.restores.inc({ status });
   }
 
   runStarted(): void {

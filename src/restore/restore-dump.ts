@@ -31,7 +31,8 @@ export interface RestoreJob {
   readonly source: { readonly name: string; readonly spec: SpecOf<'PgSQLNode'> } | undefined;
   readonly target: { readonly name: string; readonly spec: SpecOf<'PgSQLNode'> };
   readonly request: RestoreRequest;
-  readonly restoreDefinition?: string;
+  /** The RestoreDefinition (name and generation) the agent restores for; none from the command line. */
+  readonly restoreDefinition?: { readonly name: string; readonly generation: number };
 }
 
 export interface RestoreHooks {
@@ -93,6 +94,7 @@ export async function restoreDump(
         conninfo(job.target.spec, req.database, libpq),
         dump.path,
         req.jobs,
+        req.extraArgs,
       );
     const config = readDatabaseConfig(
       req.config ? readSmallFile(backup.configPath) : '',
@@ -132,7 +134,8 @@ export async function restoreDump(
     await recordRestoreStart(catalogue, {
       id,
       backupId: backup.id,
-      restoreDefinition: job.restoreDefinition ?? null,
+      restoreDefinition: job.restoreDefinition?.name ?? null,
+      restoreGeneration: job.restoreDefinition?.generation ?? null,
       server: job.server.name,
       sourceNode: backup.node,
       sourceDatabase: backup.database,

@@ -13,6 +13,8 @@ export interface RestoreRequest {
   readonly config: boolean;
   readonly jobs: number;
   readonly terminate: boolean;
+  /** pg_restore options from the allow-list (a RestoreDefinition's extraArgs, checked when it was validated). */
+  readonly extraArgs: readonly string[];
 }
 
 /** The dump, as the catalogue (or its backup.json) describes it. */
@@ -140,6 +142,7 @@ export function restoreArgs(
   connection: string,
   file: string,
   jobs: number,
+  extraArgs: readonly string[] = [],
 ): string[] {
   if (tool === 'psql')
     return [
@@ -155,5 +158,14 @@ export function restoreArgs(
     ];
   // -j reads the archive in parallel: custom and directory archives only.
   const parallel = jobs > 1 && (format === 'custom' || format === 'directory') ? [`--jobs=${jobs}`] : [];
-  return ['--dbname', connection, '--no-password', '--verbose', '--exit-on-error', ...parallel, file];
+  return [
+    '--dbname',
+    connection,
+    '--no-password',
+    '--verbose',
+    '--exit-on-error',
+    ...parallel,
+    ...extraArgs,
+    file,
+  ];
 }

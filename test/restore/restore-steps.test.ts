@@ -20,6 +20,7 @@ const REQ: RestoreRequest = {
   config: true,
   jobs: 1,
   terminate: false,
+  extraArgs: [],
 };
 const TARGET: TargetFacts = {
   exists: false,

@@ -2,8 +2,10 @@
 -- (the steps, and the name an existing database was renamed to), and how it ended.
 create table pgbackman.restore_runs (
   id uuid primary key,
-  backup_id uuid not null,
+  backup_id uuid, -- null when a RestoreDefinition found no dump to restore (recorded FAILED)
   restore_definition text,
+  -- The RestoreDefinition's generation: the agent restores each generation once.
+  restore_generation bigint,
   server text not null,
   source_node text not null,
   source_database text,

@@ -35,7 +35,7 @@ export async function runGetRestores(location: string, flags: GetFlags, output: 
           ['ID', 'BACKUP', 'TARGET', 'STATUS', 'STARTED', 'DURATION', 'ERROR'],
           restores.map((r) => [
             r.id.slice(0, 8),
-            r.backupId.slice(0, 8),
+            r.backupId?.slice(0, 8) ?? '-',
             `${r.targetNode}/${r.targetDatabase}`,
             r.status,
             r.startedAt

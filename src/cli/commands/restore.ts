@@ -80,6 +80,7 @@ export async function runRestore(
           config: flags.config,
           jobs: flags.jobs,
           terminate: flags.terminateConnections,
+          extraArgs: [],
         },
       },
       db,

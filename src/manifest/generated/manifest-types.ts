@@ -562,6 +562,10 @@ export interface RestoreDefinition {
      * Parallel pg_restore jobs (-j).
      */
     jobs?: number;
+    /**
+     * End the sessions on a target database that is renamed or dropped (existing: rename or drop); without it a database in use is left alone and the restore fails.
+     */
+    terminateConnections?: boolean;
     extraArgs?: ExtraArgs2;
     description?: Description;
     suspend?: Suspend;
