@@ -89,10 +89,15 @@ CREATE TABLE pgbackman.backup_runs (
     pin_reason text,
     deletion text,
     deleted_reason text,
+    table_estimates jsonb,
+    restore_verified_at timestamp with time zone,
+    restore_verify_status text,
+    restore_verify_details jsonb,
     CONSTRAINT backup_runs_check CHECK (((definition IS NULL) <> (snapshot IS NULL))),
     CONSTRAINT backup_runs_code_check CHECK ((code = ANY (ARRAY['CLUSTER'::text, 'FULL'::text, 'SCHEMA'::text, 'DATA'::text]))),
     CONSTRAINT backup_runs_deletion_check CHECK ((deletion = ANY (ARRAY['DELETING'::text, 'DELETED'::text]))),
     CONSTRAINT backup_runs_pin_or_delete CHECK (((pinned_at IS NULL) OR (deletion IS NULL))),
+    CONSTRAINT backup_runs_restore_verify_status_check CHECK ((restore_verify_status = ANY (ARRAY['VERIFIED'::text, 'VERIFY_FAILED'::text]))),
     CONSTRAINT backup_runs_status_check CHECK ((status = ANY (ARRAY['RUNNING'::text, 'SUCCEEDED'::text, 'FAILED'::text, 'MISSED'::text]))),
     CONSTRAINT backup_runs_verify_status_check CHECK ((verify_status = ANY (ARRAY['OK'::text, 'CORRUPT'::text, 'MISSING'::text])))
 );

@@ -234,6 +234,7 @@ export async function runDump(
       serverVersion,
       databaseBytes,
       error: null,
+      tableEstimates: database === undefined ? null : (info?.tables ?? null),
     });
     log.debug(
       { event: 'run_succeeded', bytes: written.bytes, dir: layout.dir },

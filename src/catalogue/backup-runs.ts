@@ -33,6 +33,8 @@ export interface RunEnd {
   readonly serverVersion: string | null;
   readonly databaseBytes: number | null;
   readonly error: string | null;
+  /** Each table's estimated rows when the dump was taken (`schema.table` → rows), for restore tests. */
+  readonly tableEstimates?: Readonly<Record<string, number>> | null;
 }
 
 export async function recordStart(q: Queryable, r: RunStart): Promise<void> {
@@ -61,7 +63,7 @@ export async function recordEnd(q: Queryable, id: string, startedAt: Date, e: Ru
   await q.query(
     `update pgbackman.backup_runs set status = $2, finished_at = $3, duration_ms = $4, dump_bytes = $5, dump_path = $6,
             log_path = $7, roles_path = $8, config_path = $9, sha256 = $10, pg_dump_version = $11, server_version = $12,
-            database_bytes = $13, error = $14
+            database_bytes = $13, error = $14, table_estimates = $15
       where id = $1 and status = 'RUNNING'`,
     [id, e.status, ...endValues(e, startedAt)],
   );
@@ -82,6 +84,7 @@ export function endValues(e: RunEnd, startedAt: Date): unknown[] {
     e.serverVersion,
     e.databaseBytes,
     e.error,
+    e.tableEstimates == null ? null : JSON.stringify(e.tableEstimates),
   ];
 }
 
@@ -134,13 +137,14 @@ export async function upsertRun(q: Queryable, run: { start: RunStart; end: RunEn
   await q.query(
     `insert into pgbackman.backup_runs (id, server, node, database, code, definition, snapshot, status, started_at, retention,
               finished_at, duration_ms, dump_bytes, dump_path, log_path, roles_path, config_path, sha256, pg_dump_version,
-              server_version, database_bytes, error, host, pid, revision)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)
+              server_version, database_bytes, error, table_estimates, host, pid, revision)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)
        on conflict (id) do update set status = excluded.status, finished_at = excluded.finished_at,
               duration_ms = excluded.duration_ms, dump_bytes = excluded.dump_bytes, dump_path = excluded.dump_path,
               log_path = excluded.log_path, roles_path = excluded.roles_path, config_path = excluded.config_path,
               sha256 = excluded.sha256, pg_dump_version = excluded.pg_dump_version, server_version = excluded.server_version,
-              database_bytes = excluded.database_bytes, error = excluded.error, host = excluded.host, pid = excluded.pid
+              database_bytes = excluded.database_bytes, error = excluded.error, table_estimates = excluded.table_estimates,
+              host = excluded.host, pid = excluded.pid
         -- A record never goes back: what was recorded SUCCEEDED stays so.
         where backup_runs.status <> 'SUCCEEDED' or excluded.status = 'SUCCEEDED'`,
     [
@@ -217,6 +221,18 @@ export async function recordVerification(
   );
 }
 
+/** A restore test's result on the dump it restored. */
+export async function recordRestoreVerification(
+  q: Queryable,
+  v: { readonly id: string; readonly status: 'VERIFIED' | 'VERIFY_FAILED'; readonly details: unknown },
+): Promise<void> {
+  await q.query(
+    `update pgbackman.backup_runs set restore_verified_at = now(), restore_verify_status = $2, restore_verify_details = $3
+      where id = $1`,
+    [v.id, v.status, JSON.stringify(v.details)],
+  );
+}
+
 export const RUN_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'MISSED'] as const;
 export const VERIFY_STATUSES = ['OK', 'CORRUPT', 'MISSING'] as const;
 
@@ -253,6 +269,12 @@ export interface BackupRun {
   readonly verifiedAt: string | null;
   readonly verifyStatus: string | null;
   readonly verifyError: string | null;
+  /** Each table's estimated rows when the dump was taken; null for CLUSTER dumps and older runs. */
+  readonly tableEstimates: Readonly<Record<string, number>> | null;
+  /** The last restore test: when, VERIFIED or VERIFY_FAILED, and what it found. */
+  readonly restoreVerifiedAt: string | null;
+  readonly restoreVerifyStatus: 'VERIFIED' | 'VERIFY_FAILED' | null;
+  readonly restoreVerifyDetails: unknown;
   /** The manifest revision the definition was applied from when the run started. */
   readonly revision: string | null;
   /** MISSED only: the times it should have run while no agent was there to run it. */
@@ -281,7 +303,8 @@ export interface BackupFilter {
 const COLUMNS = `id::text, status, server, node, database, code, definition, snapshot, started_at, finished_at,
   duration_ms::text, dump_bytes::text, dump_path, log_path, roles_path, config_path, sha256, pg_dump_version,
   server_version, database_bytes::text, retention, error, deleted_at, verified_at, verify_status, verify_error,
-  revision, missed, deletion, deleted_reason, pinned_at, pinned_by, pin_reason`;
+  revision, missed, deletion, deleted_reason, pinned_at, pinned_by, pin_reason, table_estimates, restore_verified_at,
+  restore_verify_status, restore_verify_details`;
 
 /** Dumps, newest first, filtered in SQL. */
 export async function listBackups(q: Queryable, filter: BackupFilter = {}): Promise<BackupRun[]> {
@@ -315,6 +338,9 @@ export async function listBackups(q: Queryable, filter: BackupFilter = {}): Prom
   );
   return rows.map(toRun);
 }
+
+// pg parses jsonb; PGlite served over the socket may hand it over as text.
+const json = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : v);
 
 function toRun(r: Record<string, unknown>): BackupRun {
   const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
@@ -353,6 +379,10 @@ function toRun(r: Record<string, unknown>): BackupRun {
     verifiedAt: time(r.verified_at),
     verifyStatus: str(r.verify_status),
     verifyError: str(r.verify_error),
+    tableEstimates: (json(r.table_estimates) ?? null) as BackupRun['tableEstimates'],
+    restoreVerifiedAt: time(r.restore_verified_at),
+    restoreVerifyStatus: (r.restore_verify_status ?? null) as BackupRun['restoreVerifyStatus'],
+    restoreVerifyDetails: json(r.restore_verify_details) ?? null,
     revision: str(r.revision),
     missed: (r.missed ?? null) as string[] | null,
   };

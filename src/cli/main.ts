@@ -166,10 +166,27 @@ export function buildProgram(): Command {
     .description("re-hash a dump's files and read it with pg_restore --list; record the result")
     .argument('[id]', 'the backup id (or its first characters)')
     .option('--all', 'every successful dump that has not been deleted', false)
-    .action(async (id: string | undefined, opts: { all: boolean }, cmd: Command) => {
-      const { runVerify } = await import('./commands/verify.ts');
-      process.exitCode = await runVerify(id, opts.all, catalogueOf(cmd), processOutput());
-    });
+    .option(
+      '--restore',
+      'also restore it into a scratch database on --node and check it (tables, rows, --probe)',
+      false,
+    )
+    .option('--node <name>', 'with --restore: the PgSQLNode the scratch database is made on')
+    .option('--probe <sql>', 'with --restore: SQL that must return true on the restored copy (read-only)')
+    .action(
+      async (
+        id: string | undefined,
+        opts: { all: boolean; restore: boolean; node?: string; probe?: string },
+        cmd: Command,
+      ) => {
+        const { runVerify, runVerifyRestore } = await import('./commands/verify.ts');
+        const { secretsDir } = cmd.optsWithGlobals<{ secretsDir?: string }>();
+        process.exitCode =
+          opts.restore || opts.node !== undefined || opts.probe !== undefined
+            ? await runVerifyRestore(id, { ...opts, secretsDir }, catalogueOf(cmd), processOutput())
+            : await runVerify(id, opts.all, catalogueOf(cmd), processOutput());
+      },
+    );
 
   program
     .command('pin')

@@ -10,6 +10,7 @@ import {
 } from '../../src/restore/restore-steps.ts';
 import { createMissingRoles, readRolesFile } from '../../src/restore/roles-file.ts';
 import { splitStatements } from '../../src/restore/sql-text.ts';
+import { checkTables, withinEstimate } from '../../src/restore/table-checks.ts';
 
 const DUMP: DumpFacts = { code: 'FULL', format: 'custom', hasRoles: true, hasConfig: true };
 const REQ: RestoreRequest = {
@@ -209,5 +210,25 @@ GRANT CONNECT ON DATABASE "Shop DB" TO "Reader Ro";
       "SELECT 'a;b';",
       'SELECT "x;y"\n  FROM t;',
     ]);
+  });
+});
+
+describe("a restore test's tables against the estimates taken with the dump (pure)", () => {
+  test('10 % or 100 rows of slack, and a never-analysed table (-1) checks presence only', () => {
+    const found = checkTables(
+      { 'public.a': 1000, 'public.b': 1000, 'public.c': -1, 'public.d': 50, 'public.gone': 10 },
+      new Map([
+        ['public.a', 1090],
+        ['public.b', 1200],
+        ['public.c', 123_456],
+        ['public.d', 0],
+      ]),
+    );
+    assert.deepEqual(found.missing, ['public.gone']);
+    assert.deepEqual(
+      found.offEstimate.map((c) => c.table),
+      ['public.b'],
+    );
+    assert.ok(withinEstimate(50, 0) && withinEstimate(-1, 5) && !withinEstimate(10_000, 8_000));
   });
 });

@@ -39,6 +39,7 @@ async function createSource(server: string): Promise<void> {
       grant usage on schema sales to rs_readers;
       grant select on sales.orders to rs_readers;
       select lo_from_bytea(515151, 'a large object'::bytea);
+      analyze sales.orders;
     `),
   );
 }
@@ -369,5 +370,85 @@ describe('pgbackman restore', () => {
     assert.ok(failed.length >= 1 && failed.every((f) => f.status === 'FAILED'));
     const table = await cli('get', 'restores');
     assert.match(table.stdout, /ID\s+BACKUP\s+TARGET\s+STATUS/);
+  });
+
+  test('verify --restore proves a dump restores: tables, rows against the estimates taken with it, a probe; the scratch database is dropped', async () => {
+    const ok = await cli(
+      'verify',
+      ids.custom as string,
+      '--restore',
+      '--node',
+      'fresh',
+      '--probe',
+      'select count(*) = 3000 from sales.orders',
+    );
+    assert.equal(ok.code, 0, ok.stderr + ok.stdout);
+    assert.match(
+      ok.stdout,
+      /VERIFIED: restored onto fresh in [\d.]+ s: 1 table\(s\) present with the rows they had, probe true/,
+    );
+    const [dump] = JSON.parse((await cli('get', 'backups', '-o', 'json', '--limit', '100')).stdout).filter(
+      (b: { id: string }) => b.id === ids.custom,
+    );
+    assert.equal(dump.restoreVerifyStatus, 'VERIFIED');
+    assert.deepEqual(dump.restoreVerifyDetails.tables, [
+      { table: 'sales.orders', estimate: 3000, restored: 3000 },
+    ]);
+    assert.ok(
+      !(await databasesOf(fresh.url)).some((d) => d.startsWith('pgbackman_verify_')),
+      'the scratch database is gone',
+    );
+    assert.match(
+      (await cli('get', 'backups')).stdout,
+      new RegExp(`${(ids.custom as string).slice(0, 8)}\\s+SUCCEEDED\\s+VERIFIED`),
+    );
+
+    const probeFalse = await cli(
+      'verify',
+      ids.custom as string,
+      '--restore',
+      '--node',
+      'fresh',
+      '--probe',
+      'select count(*) > 3000 from sales.orders',
+    );
+    assert.equal(probeFalse.code, 1);
+    assert.match(probeFalse.stdout, /VERIFY_FAILED: the probe returned false, not true/);
+    // The probe reads: a write, or a second statement, is an error on the copy, never a change.
+    const writes = await cli(
+      'verify',
+      ids.custom as string,
+      '--restore',
+      '--node',
+      'fresh',
+      '--probe',
+      'delete from sales.orders returning true',
+    );
+    assert.match(
+      writes.stdout,
+      /VERIFY_FAILED: the probe returned "error: cannot execute DELETE in a read-only transaction", not true/,
+    );
+    const two = await cli(
+      'verify',
+      ids.custom as string,
+      '--restore',
+      '--node',
+      'fresh',
+      '--probe',
+      'select true; select true',
+    );
+    assert.match(
+      two.stdout,
+      /VERIFY_FAILED: the probe returned "error: cannot insert multiple commands into a prepared statement", not true/,
+    );
+    assert.ok(!(await databasesOf(fresh.url)).some((d) => d.startsWith('pgbackman_verify_')));
+  });
+
+  test('verify --restore of a tampered dump: VERIFY_FAILED, recorded, nothing left behind', async () => {
+    const r = await cli('verify', ids.spare as string, '--restore', '--node', 'fresh');
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /VERIFY_FAILED: the dump failed its check \(CORRUPT\)/);
+    const described = await cli('describe', 'backup', ids.spare as string);
+    assert.match(described.stdout, /restoreVerifyStatus: VERIFY_FAILED/);
   });
 });

@@ -10,6 +10,8 @@ export interface NodeInfo {
   readonly roles: readonly string[];
   /** Databases pg_dumpall would dump whose names hold a newline or carriage return, which it refuses. */
   readonly newlineDatabases: readonly string[];
+  /** Each user table's estimated rows (`schema.table` → rows; -1 when never analysed), for restore tests. */
+  readonly tables: Readonly<Record<string, number>>;
 }
 
 // design.md §9: pg_shdepend knows every role a database's objects depend on.
@@ -46,12 +48,16 @@ export async function readNodeInfo(
         bytes: string;
         roles: string[] | null;
         newline: string[] | null;
+        tables: Record<string, number> | null;
       }>(
         `select current_setting('server_version_num') as num, current_setting('server_version') as text,
                 pg_catalog.pg_database_size(current_database())::text as bytes,
                 (select array_agg(rolname::text order by rolname) from (${ROLES_SQL}) r) as roles,
                 (select array_agg(datname::text order by datname) from pg_catalog.pg_database
-                  where datallowconn and datname ~ '[\\n\\r]') as newline`,
+                  where datallowconn and datname ~ '[\\n\\r]') as newline,
+                (select json_object_agg(quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.reltuples::bigint)
+                   from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+                  where c.relkind in ('r', 'p') and n.nspname <> 'information_schema' and n.nspname !~ '^pg_') as tables`,
       )
     ).rows;
     return {
@@ -60,6 +66,7 @@ export async function readNodeInfo(
       databaseBytes: Number(row?.bytes),
       roles: row?.roles ?? [],
       newlineDatabases: row?.newline ?? [],
+      tables: row?.tables ?? {},
     };
   } finally {
     await client.end().catch(() => undefined);

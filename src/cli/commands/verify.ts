@@ -1,8 +1,11 @@
+import { DEFAULT_SECRETS_DIR } from '../../backup/dump/read-password-file.ts';
 import { verifyRun } from '../../backup/verify/verify-run.ts';
 import { listBackups, recordVerification } from '../../catalogue/backup-runs.ts';
+import { listObjects } from '../../catalogue/list-objects.ts';
 import { requireCurrentSchema } from '../../catalogue/migrate.ts';
 import { withCatalogue } from '../../catalogue/open-catalogue.ts';
 import { PgbackmanError } from '../../errors.ts';
+import { verifyByRestore } from '../../restore/verify-restore.ts';
 import { ExitCode } from '../exit-codes.ts';
 import type { Output } from '../output.ts';
 import { resolveBackup } from '../resolve-backup.ts';
@@ -42,5 +45,45 @@ export async function runVerify(
     }
     output.err.write(`${backups.length} verified: ${backups.length - bad} OK, ${bad} failed\n`);
     return bad === 0 ? ExitCode.Ok : ExitCode.Failure;
+  });
+}
+
+/** `pgbackman verify ID --restore --node N [--probe SQL]`: the restore test; exit 1 unless VERIFIED. */
+export async function runVerifyRestore(
+  id: string | undefined,
+  flags: { restore: boolean; all: boolean; node?: string; probe?: string; secretsDir?: string | undefined },
+  location: string,
+  output: Output,
+): Promise<ExitCode> {
+  if (!flags.restore) throw new PgbackmanError('USAGE', '--node and --probe go with --restore');
+  if (id === undefined || flags.all)
+    throw new PgbackmanError('USAGE', 'verify --restore takes one BACKUP_ID (not --all)');
+  if (flags.node === undefined)
+    throw new PgbackmanError(
+      'USAGE',
+      'verify --restore needs --node: the node to make the scratch database on',
+    );
+  const nodeName = flags.node;
+  return withCatalogue(location, 'verify', async (db) => {
+    await requireCurrentSchema(db);
+    const backup = await resolveBackup(db, id, { includeDeleted: false });
+    const [node] = await listObjects(db, 'PgSQLNode', { name: nodeName });
+    if (node === undefined)
+      throw new PgbackmanError(
+        'NOT_FOUND',
+        `no PgSQLNode "${nodeName}" in the catalogue (see \`pgbackman get nodes\`)`,
+      );
+    const [server] = await listObjects(db, 'BackupServer', { name: backup.server });
+    if (server === undefined)
+      throw new PgbackmanError(
+        'NOT_FOUND',
+        `backup ${backup.id} was taken by server "${backup.server}", which the catalogue no longer has`,
+      );
+    const [source] = await listObjects(db, 'PgSQLNode', { name: backup.node });
+    const result = await verifyByRestore({ backup, server, source, node, probe: flags.probe }, db, {
+      secretsDir: flags.secretsDir ?? (process.env.PGBACKMAN_SECRETS_DIR || DEFAULT_SECRETS_DIR),
+    });
+    output.out.write(`${backup.id} ${result.status}: ${result.summary}\n`);
+    return result.status === 'VERIFIED' ? ExitCode.Ok : ExitCode.Failure;
   });
 }
