@@ -79,6 +79,9 @@ export class AgentObserver {
       case 'restore':
         this.metrics.restored(event.outcome);
         return;
+      case 'restore-test':
+        this.metrics.restoreTested(event.definition, event.verifiedAt, event.status);
+        return;
       default:
         assertNever(event, 'agent event');
     }

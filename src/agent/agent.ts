@@ -17,6 +17,10 @@ import { CatalogueLink } from './catalogue-link.ts';
 import { conditionsOf, type ReconcileOutcome } from './conditions.ts';
 import { startListening } from './listen.ts';
 import { type RestoreOutcome, RestoreRunner } from './restore-runner.ts';
+import { RestoreVerifier } from './restore-verifier.ts';
+
+const VERIFY_CHECK_MS = 60_000;
+
 import { RetentionSweeper, type SweepReport } from './retention-sweeper.ts';
 import { RevisionReconciler } from './revision-reconciler.ts';
 import { runJob } from './run-job.ts';
@@ -48,6 +52,8 @@ export interface AgentOptions {
   readonly heartbeatMs?: number;
   /** How often the catalogue is asked for a new serial or a reconcile request when it cannot NOTIFY. */
   readonly pollMs?: number;
+  /** Run spec.verify's probes (SQL from the manifests) in restore tests; off unless the operator says so. */
+  readonly allowVerifyProbes?: boolean;
   /** How often the agent sweeps its server's dumps by retention, besides after each successful run; 0: never. */
   readonly retentionIntervalMs?: number;
   /** Called after every change of what the agent reports: for metrics and /readyz. */
@@ -70,7 +76,13 @@ export type AgentEvent =
   | { readonly kind: 'queue'; readonly depth: number; readonly running: number }
   | { readonly kind: 'catalogue'; readonly up: boolean }
   | ({ readonly kind: 'retention' } & SweepReport)
-  | { readonly kind: 'restore'; readonly outcome: RestoreOutcome };
+  | { readonly kind: 'restore'; readonly outcome: RestoreOutcome }
+  | {
+      readonly kind: 'restore-test';
+      readonly definition: string;
+      readonly verifiedAt: Date | null;
+      readonly status: 'VERIFIED' | 'VERIFY_FAILED' | undefined;
+    };
 
 /** The long-lived loop of one backup server: source → reconcile → schedule → execute, until stopped. */
 export class Agent {
@@ -95,6 +107,8 @@ export class Agent {
   readonly #workCache = new WorkCache();
   readonly #sweeper: RetentionSweeper;
   readonly #restorer: RestoreRunner;
+  readonly #verifier: RestoreVerifier;
+  #jobs: readonly DumpJob[] = [];
   #sweptOnce = false;
   #stops: (() => Promise<void>)[] = [];
   #loop: Promise<void> | undefined;
@@ -123,6 +137,16 @@ export class Agent {
       log: this.#log,
       secretsDir: options.secretsDir,
       report: (outcome) => options.observe?.({ kind: 'restore', outcome }),
+    });
+    this.#verifier = new RestoreVerifier({
+      server: options.server,
+      link: this.#link,
+      log: this.#log,
+      secretsDir: options.secretsDir,
+      allowProbes: options.allowVerifyProbes === true,
+      jobs: () => this.#jobs,
+      report: (definition, verifiedAt, status) =>
+        options.observe?.({ kind: 'restore-test', definition, verifiedAt, status }),
     });
   }
 
@@ -189,6 +213,8 @@ export class Agent {
     if (!listen.listening) this.#every(this.#o.pollMs ?? 1_000, () => this.#poll());
     const sweepMs = this.#o.retentionIntervalMs ?? 3_600_000;
     if (sweepMs > 0) this.#every(sweepMs, async () => this.#sweeper.request());
+    // Restore tests fall due with time, not only with changes: looked at every minute.
+    this.#every(VERIFY_CHECK_MS, async () => this.#verifier.request());
   }
 
   /** SIGHUP, a reconcile request, a change in the watched directory: fetch and reconcile now. */
@@ -234,6 +260,7 @@ export class Agent {
     }
     await this.#queue.idle();
     await this.#restorer.stop(now ? 0 : this.#o.graceMs);
+    await this.#verifier.stop(now ? 0 : this.#o.graceMs);
     await this.#sweeper.stop();
     await this.#loop;
     await this.#beat().catch(() => undefined);
@@ -394,8 +421,10 @@ export class Agent {
         names: work.entries.map((e) => e.payload.name),
       });
       for (const entry of catchUp) this.#due(entry);
-      // RestoreDefinitions change with the catalogue too: due ones start, later ones get their timer.
+      // RestoreDefinitions and restore tests change with the catalogue too: due ones start.
+      this.#jobs = work.entries.map((e) => e.payload);
       this.#restorer.request();
+      this.#verifier.request();
       if (this.#o.scheduleCache !== undefined && counts.added + counts.changed + counts.removed > 0)
         await saveSchedule(this.#o.scheduleCache, {
           catalogue: safeLocation(this.#o.location),

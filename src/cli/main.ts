@@ -280,6 +280,11 @@ export function buildProgram(): Command {
       3_600_000,
     )
     .option('--no-apply', 'never apply: run what the catalogue holds (when CI applies)')
+    .option(
+      '--allow-verify-probes',
+      "run spec.verify's probes (SQL from the manifests, read-only on the scratch copy) in restore tests",
+      false,
+    )
     .option('--listen <addr>', 'HOST:PORT for /healthz, /readyz and /metrics, or none', '127.0.0.1:9187')
     .option(
       '--state-dir <dir>',
@@ -303,6 +308,7 @@ export function buildProgram(): Command {
           intervalMs: opts.interval,
           graceMs: opts.grace,
           retentionIntervalMs: opts.retentionInterval,
+          allowVerifyProbes: opts.allowVerifyProbes,
           apply: opts.apply,
           listen: opts.listen,
           stateDir: opts.stateDir ?? (process.env.PGBACKMAN_STATE_DIR || '.pgbackman'),
@@ -431,6 +437,7 @@ interface AgentCliOptions {
   interval: number;
   grace: number;
   retentionInterval: number;
+  allowVerifyProbes: boolean;
   apply: boolean;
   listen: string;
   stateDir?: string;

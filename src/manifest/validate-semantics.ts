@@ -3,7 +3,7 @@ import { checkBinDirectories } from './check-bin-directories.ts';
 import { checkArgs, checkDump, checkSettings } from './check-dump-settings.ts';
 import { checkPolicy } from './check-policy.ts';
 import { checkRestore } from './check-restore.ts';
-import { checkCron, checkIsoTime } from './check-values.ts';
+import { checkCron, checkDuration, checkIsoTime } from './check-values.ts';
 import type { Kind } from './kinds.ts';
 import type { Resource, ResourceOf } from './resource.ts';
 import type { SemanticContext } from './semantic-context.ts';
@@ -89,6 +89,10 @@ function checkResource(ctx: SemanticContext, resource: Resource): void {
       if (m.kind === 'BackupDefinition') {
         checkDump(ctx.report, m.spec, m.spec.database, node, server);
         if (m.spec.schedule !== undefined) ctx.report('/spec/schedule', checkCron(m.spec.schedule));
+        if (m.spec.verify !== undefined) {
+          ctx.ref('/spec/verify/node', 'PgSQLNode', m.spec.verify.node);
+          ctx.report('/spec/verify/every', checkDuration(m.spec.verify.every));
+        }
       } else {
         checkDump(
           ctx.report,

@@ -63,6 +63,8 @@ export class AgentMetrics {
   private readonly retentionKept: Counter;
   private readonly retentionUnknown: Gauge;
   private readonly restores: Counter;
+  private readonly restoreTests: Counter;
+  private readonly lastVerified: Gauge;
 
   constructor(options: { readonly version: string }) {
     const registers = [this.registry];
@@ -136,6 +138,18 @@ export class AgentMetrics {
       labelNames: ['status'],
       registers,
     });
+    this.restoreTests = new Counter({
+      name: 'pgbackman_restore_tests_total',
+      help: 'Restore tests (spec.verify) the agent ran, by result: VERIFIED or VERIFY_FAILED',
+      labelNames: ['definition', 'status'],
+      registers,
+    });
+    this.lastVerified = new Gauge({
+      name: 'pgbackman_backup_last_verified_timestamp_seconds',
+      help: "When a restore test last proved a definition's dump restorable (Unix time)",
+      labelNames: ['definition'],
+      registers,
+    });
     this.reconciled({ conditions: { Ready: 'Unknown', Reconciling: 'Unknown', Stalled: 'Unknown' } });
   }
 
@@ -147,6 +161,11 @@ export class AgentMetrics {
     this.retentionDeleted.inc(r.deleted);
     this.retentionKept.inc(r.skipped);
     if (r.unknown !== undefined) this.retentionUnknown.set(r.unknown);
+  }
+
+  restoreTested(definition: string, verifiedAt: Date | null, status: string | undefined): void {
+    if (status !== undefined) this.restoreTests.inc({ definition, status });
+    if (verifiedAt !== null) this.lastVerified.set({ definition }, verifiedAt.getTime() / 1000);
   }
 
   restored(status: string): void {

@@ -36,16 +36,33 @@ describe('the agent restores its RestoreDefinitions', () => {
           )
         ).rows as { status: string; error: string | null; target_database: string; started_at: Date }[],
     );
-  const writeSetup = (extra = '') =>
+  const writeSetup = (extra = '', nightly = '') =>
     writeFile(
       join(manifests(), 'setup.yaml'),
       localSetup({
         root: join(dir, 'root'),
         host: node.hostname,
         port: node.port,
-        definitions: { nightly: `database: ${SOURCE}, schedule: "0 3 * * *"` },
+        definitions: { nightly: `database: ${SOURCE}, schedule: "0 3 * * *"${nightly}` },
       }) + extra,
     );
+  const start = (...extra: string[]) =>
+    startAgent([
+      '--catalogue',
+      catalogue.location,
+      'agent',
+      '--server',
+      'local',
+      '--watch',
+      manifests(),
+      '--state-dir',
+      join(dir, 'state'),
+      '--interval',
+      '2s',
+      '--listen',
+      '127.0.0.1:0',
+      ...extra,
+    ]);
 
   before(async () => {
     catalogue = await createTestCatalogue('postgres', 'agent-restore');
@@ -68,21 +85,7 @@ describe('the agent restores its RestoreDefinitions', () => {
   });
 
   test('an applied RestoreDefinition restores the newest dump once; one due later waits for its time; a refusal is recorded once', async () => {
-    agent = startAgent([
-      '--catalogue',
-      catalogue.location,
-      'agent',
-      '--server',
-      'local',
-      '--watch',
-      manifests(),
-      '--state-dir',
-      join(dir, 'state'),
-      '--interval',
-      '2s',
-      '--listen',
-      '127.0.0.1:0',
-    ]);
+    agent = start();
     await agent.waitFor((l) => l.event === 'scheduled');
     const dumped = await cli('run', 'nightly');
     assert.equal(dumped.code, 0, dumped.stderr);
@@ -157,5 +160,49 @@ describe('the agent restores its RestoreDefinitions', () => {
     agent.signal('SIGTERM');
     assert.equal(await agent.exited, 0, agent.stderr());
     agent = undefined;
+  });
+
+  test('spec.verify: the newest dump is restored into a scratch database and checked on its cadence; the probe only when allowed', async () => {
+    await writeSetup('', ', verify: {every: 1h, node: n1, probe: "select count(*) = 500 from t"}');
+    agent = start();
+    const skipped = await agent.waitFor((l) => l.event === 'verify_probe_skipped', 30_000);
+    assert.match(String(skipped.msg), /not started with --allow-verify-probes/);
+    const first = await agent.waitFor((l) => l.event === 'verify_finished', 30_000);
+    assert.equal(first.status, 'VERIFIED', JSON.stringify(first));
+    agent.signal('SIGTERM');
+    assert.equal(await agent.exited, 0, agent.stderr());
+
+    // Within `every` of the last test nothing runs again; a new dump does not change that.
+    agent = start('--allow-verify-probes');
+    await agent.waitFor((l) => l.event === 'scheduled');
+    const address = (await agent.waitFor((l) => l.event === 'listening')).address as string;
+    await new Promise((r) => setTimeout(r, 1_500));
+    assert.equal(agent.lines.filter((l) => l.event === 'verify_started').length, 0);
+    const metrics = parsePromText(await (await fetch(`http://${address}/metrics`)).text());
+    const [last] = samplesOf(metrics, 'pgbackman_backup_last_verified_timestamp_seconds', {
+      definition: 'nightly',
+    });
+    assert.ok(
+      last !== undefined && Math.abs(last.value - Date.now() / 1000) < 120,
+      'the last pass, read back from the catalogue',
+    );
+    agent.signal('SIGTERM');
+    assert.equal(await agent.exited, 0, agent.stderr());
+    agent = undefined;
+
+    const dumps = JSON.parse((await cli('get', 'backups', '-o', 'json')).stdout) as Record<string, unknown>[];
+    const tested = dumps.find((d) => d.restoreVerifyStatus !== null);
+    assert.equal(tested?.restoreVerifyStatus, 'VERIFIED');
+    assert.equal(
+      (tested?.restoreVerifyDetails as { probe: unknown }).probe,
+      null,
+      'the probe did not run without the flag',
+    );
+    const scratch = await withClient(
+      testServerUrl(),
+      async (c) =>
+        (await c.query("select datname from pg_database where datname like 'pgbackman_verify_%'")).rows,
+    );
+    assert.deepEqual(scratch, []);
   });
 });

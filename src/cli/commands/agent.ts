@@ -23,6 +23,7 @@ export interface AgentFlags {
   readonly intervalMs: number;
   readonly graceMs: number;
   readonly retentionIntervalMs: number;
+  readonly allowVerifyProbes: boolean;
   readonly apply: boolean;
   readonly listen: string;
   readonly stateDir: string;
@@ -65,6 +66,7 @@ export async function runAgent(flags: AgentFlags, version: string, output: Outpu
     intervalMs: flags.intervalMs,
     graceMs: flags.graceMs,
     retentionIntervalMs: flags.retentionIntervalMs,
+    allowVerifyProbes: flags.allowVerifyProbes,
     apply: flags.apply,
     secretsDir: flags.secretsDir ?? (process.env.PGBACKMAN_SECRETS_DIR || DEFAULT_SECRETS_DIR),
     scheduleCache: join(stateDir, 'cache', 'schedule.json'),

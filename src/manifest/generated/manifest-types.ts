@@ -143,6 +143,10 @@ export type Name3 = string;
  */
 export type Database1 = string;
 /**
+ * A duration made of whole numbers with units w (weeks), d (days), h (hours), m (minutes), e.g. '14d', '36h', '1w3d'.
+ */
+export type Duration2 = string;
+/**
  * A lowercase DNS-1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit, at most 63 characters.
  */
 export type Name4 = string;
@@ -150,6 +154,10 @@ export type Name4 = string;
  * A lowercase DNS-1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit, at most 63 characters.
  */
 export type Name5 = string;
+/**
+ * A lowercase DNS-1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit, at most 63 characters.
+ */
+export type Name6 = string;
 /**
  * The database to dump; required unless code is CLUSTER, forbidden then.
  */
@@ -161,15 +169,15 @@ export type IsoTime = string;
 /**
  * A duration made of whole numbers with units w (weeks), d (days), h (hours), m (minutes), e.g. '14d', '36h', '1w3d'.
  */
-export type Duration2 = string;
-/**
- * A lowercase DNS-1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit, at most 63 characters.
- */
-export type Name6 = string;
+export type Duration3 = string;
 /**
  * A lowercase DNS-1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit, at most 63 characters.
  */
 export type Name7 = string;
+/**
+ * A lowercase DNS-1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit, at most 63 characters.
+ */
+export type Name8 = string;
 /**
  * With definition or snapshot: the newest successful dump that finished at or before this time.
  */
@@ -177,7 +185,7 @@ export type IsoTime1 = string;
 /**
  * A lowercase DNS-1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit, at most 63 characters.
  */
-export type Name8 = string;
+export type Name9 = string;
 /**
  * The database to create; default: the dump's database name.
  */
@@ -185,7 +193,7 @@ export type Database3 = string;
 /**
  * A lowercase DNS-1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit, at most 63 characters.
  */
-export type Name9 = string;
+export type Name10 = string;
 /**
  * When to run the restore; default: as soon as it is applied.
  */
@@ -463,6 +471,17 @@ export interface BackupDefinition {
     schedule?: Schedule;
     timezone?: Timezone;
     retention?: Retention;
+    /**
+     * A restore test on a cadence: the agent restores the newest successful dump into a scratch database on node, checks its tables and rows, runs probe, and drops it.
+     */
+    verify?: {
+      every: Duration2;
+      node: Name4;
+      /**
+       * SQL that must return true on the restored copy, run read-only as one statement; the agent runs it only when started with --allow-verify-probes.
+       */
+      probe?: string;
+    };
     code?: BackupCode;
     format?: Format;
     jobs?: Jobs;
@@ -488,8 +507,8 @@ export interface SnapshotDefinition {
   kind: 'SnapshotDefinition';
   metadata: Metadata;
   spec: {
-    server: Name4;
-    node: Name5;
+    server: Name5;
+    node: Name6;
     database?: Database2;
     at: IsoTime;
     retention?: SnapshotRetention;
@@ -518,7 +537,7 @@ export interface SnapshotDefinition {
  * How long a snapshot's dump is kept after it was taken.
  */
 export interface SnapshotRetention {
-  period?: Duration2;
+  period?: Duration3;
 }
 /**
  * A restore of a catalogued dump into a target node and database, once (at a time, or as soon as it is applied).
@@ -532,8 +551,8 @@ export interface RestoreDefinition {
      * Which dump to restore: the newest successful dump of a definition or snapshot (optionally the newest taken before a time), or one backup by id. Name exactly one of definition, snapshot, backupId.
      */
     source: {
-      definition?: Name6;
-      snapshot?: Name7;
+      definition?: Name7;
+      snapshot?: Name8;
       /**
        * One catalogued backup, by id (see 'pgbackman get backups').
        */
@@ -544,10 +563,10 @@ export interface RestoreDefinition {
      * Where to restore.
      */
     target: {
-      node: Name8;
+      node: Name9;
       database?: Database3;
     };
-    server?: Name9;
+    server?: Name10;
     at?: IsoTime2;
     /**
      * What to do when the target database exists: fail (default, nothing is touched), rename (the existing database is renamed to renameExistingTo), or drop (it is dropped first; refused when the target is the source database itself).
