@@ -194,7 +194,7 @@ describe('the agent restores its RestoreDefinitions', () => {
     const tested = dumps.find((d) => d.restoreVerifyStatus !== null);
     assert.equal(tested?.restoreVerifyStatus, 'VERIFIED');
     assert.equal(
-      (tested?.restoreVerifyDetails as { probe: unknown }).probe,
+      (tested?.restoreVerifyDetails as { probe: unknown } | undefined)?.probe,
       null,
       'the probe did not run without the flag',
     );
