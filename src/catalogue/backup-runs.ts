@@ -236,13 +236,14 @@ export async function recordRestoreVerification(
 /** Per definition, when a restore test last ran on any of its dumps, and when one last passed. */
 export async function lastRestoreTests(
   q: Queryable,
-  server: string,
+  server: string | null,
   definitions: readonly string[],
 ): Promise<Map<string, { readonly tested: Date | null; readonly verified: Date | null }>> {
   const rows = await q.query<{ definition: string; tested: string | null; verified: string | null }>(
     `select definition, max(restore_verified_at)::text as tested,
             max(restore_verified_at) filter (where restore_verify_status = 'VERIFIED')::text as verified
-       from pgbackman.backup_runs where server = $1 and definition = any($2::text[]) group by definition`,
+       from pgbackman.backup_runs where ($1::text is null or server = $1) and definition = any($2::text[])
+      group by definition`,
     [server, definitions],
   );
   const at = (v: string | null) => (v === null ? null : new Date(v));

@@ -1,8 +1,10 @@
 import type { LastRuns } from '../catalogue/backup-runs.ts';
 import type { CatalogueObject } from '../catalogue/list-objects.ts';
+import { parseDuration } from '../manifest/check-values.ts';
 import type { ResolvedSchedule } from './auto-schedule.ts';
 import { definitionSchedule, type Parents, type Suspension, suspensionOf } from './definition-schedule.ts';
 import { definitionHealth, type Health, type HealthState, snapshotHealth } from './overdue.ts';
+import { type RestoreTestHealth, restoreTestHealth } from './restore-test-health.ts';
 
 /** One line of `pgbackman status`: a backup definition, or a snapshot not taken yet. */
 export interface StatusEntry {
@@ -18,6 +20,8 @@ export interface StatusEntry {
   readonly dueBy: string | null;
   readonly schedule: ResolvedSchedule | { readonly at: string };
   readonly suspended: Suspension | null;
+  /** spec.verify's restore tests, or null for a definition that asks for none. */
+  readonly restoreTests: RestoreTestHealth | null;
 }
 
 export interface StatusReport {
@@ -32,6 +36,11 @@ export interface StatusInput {
   readonly runs: readonly LastRuns[];
   readonly now: Date;
   readonly grace: number;
+  /** Per definition name: its last restore test and last pass. */
+  readonly restoreTests?: ReadonlyMap<
+    string,
+    { readonly tested: Date | null; readonly verified: Date | null }
+  >;
 }
 
 /** Every definition's health from its last runs; snapshots already taken are left out. */
@@ -61,7 +70,12 @@ export function statusReport(input: StatusInput): StatusReport {
       createdAt: new Date(d.createdAt),
       suspended: suspended !== null,
     });
-    entries.push(entry(d, l, health, schedule, suspended));
+    const verify = d.spec.verify;
+    const tests =
+      verify === undefined
+        ? null
+        : restoreTestHealth(input.restoreTests?.get(d.name), parseDuration(verify.every), now, grace);
+    entries.push(entry(d, l, health, schedule, suspended, tests));
   }
   for (const s of input.snapshots) {
     const l = last(s.kind, s.name);
@@ -75,7 +89,7 @@ export function statusReport(input: StatusInput): StatusReport {
       grace,
       suspended: suspended !== null,
     });
-    entries.push(entry(s, l, health, { at: new Date(s.spec.at).toISOString() }, suspended));
+    entries.push(entry(s, l, health, { at: new Date(s.spec.at).toISOString() }, suspended, null));
   }
   const summary = { total: entries.length, OK: 0, OVERDUE: 0, NEVER: 0, FAILING: 0, SUSPENDED: 0 };
   for (const e of entries) summary[e.state]++;
@@ -88,6 +102,7 @@ function entry(
   health: Health,
   schedule: StatusEntry['schedule'],
   suspended: Suspension | null,
+  restoreTests: RestoreTestHealth | null,
 ): StatusEntry {
   return {
     kind: o.kind,
@@ -102,5 +117,6 @@ function entry(
     dueBy: health.dueBy?.toISOString() ?? null,
     schedule,
     suspended,
+    restoreTests,
   };
 }

@@ -1,4 +1,4 @@
-import { lastRuns } from '../../catalogue/backup-runs.ts';
+import { lastRestoreTests, lastRuns } from '../../catalogue/backup-runs.ts';
 import { listObjects } from '../../catalogue/list-objects.ts';
 import { requireCurrentSchema } from '../../catalogue/migrate.ts';
 import { withCatalogue } from '../../catalogue/open-catalogue.ts';
@@ -33,7 +33,10 @@ export async function runStatus(location: string, flags: StatusFlags, output: Ou
     const snapshots = await listObjects(db, 'SnapshotDefinition', filter);
     const runs = await lastRuns(db, filter);
     const parents = parentsOf(nodes, servers);
-    return statusReport({ definitions, snapshots, parents, runs, now: new Date(), grace });
+    const tested = definitions.filter((d) => d.spec.verify !== undefined).map((d) => d.name);
+    const restoreTests =
+      tested.length === 0 ? new Map() : await lastRestoreTests(db, flags.server ?? null, tested);
+    return statusReport({ definitions, snapshots, parents, runs, now: new Date(), grace, restoreTests });
   });
   if (flags.output === 'json') output.out.write(`${JSON.stringify(report, null, 2)}\n`);
   else if (report.definitions.length === 0) output.err.write('No definitions found.\n');
@@ -42,13 +45,15 @@ export async function runStatus(location: string, flags: StatusFlags, output: Ou
     output.out.write(renderTable(...rows(report.definitions), width));
     output.out.write(`${summaryText(report)}\n`);
   }
-  return report.definitions.some((d) => isUnhealthy(d.state)) ? ExitCode.Failure : ExitCode.Ok;
+  const failing = (d: StatusEntry) =>
+    isUnhealthy(d.state) || d.restoreTests?.state === 'FAILED' || d.restoreTests?.state === 'OVERDUE';
+  return report.definitions.some(failing) ? ExitCode.Failure : ExitCode.Ok;
 }
 
 function rows(entries: readonly StatusEntry[]): [string[], string[][]] {
   const headers = ['STATE', 'DEFINITION', 'SERVER', 'NODE', 'DATABASE', 'LAST SUCCESS', 'SIZE'];
   return [
-    [...headers, 'LAST FAILURE', 'NEXT RUN'],
+    [...headers, 'LAST FAILURE', 'NEXT RUN', 'RESTORE TEST'],
     entries.map((e) => [
       e.state,
       e.kind === 'BackupDefinition' ? e.name : `snapshot:${e.name}`,
@@ -61,6 +66,9 @@ function rows(entries: readonly StatusEntry[]): [string[], string[][]] {
         ? '-'
         : `${utcText(e.lastFailure.at)} ${(e.lastFailure.error ?? 'failed').replace(/\s+/g, ' ')}`,
       nextRunText(e.nextRunAt, e.suspended),
+      e.restoreTests === null
+        ? '-'
+        : `${e.restoreTests.state}${e.restoreTests.testedAt === null ? '' : ` ${utcText(e.restoreTests.testedAt)}`}`,
     ]),
   ];
 }
