@@ -250,6 +250,55 @@ export async function lastRestoreTests(
   return new Map(rows.map((r) => [r.definition, { tested: at(r.tested), verified: at(r.verified) }]));
 }
 
+/**
+ * A dump found on disk (its folder's backup.json) entered as a SUCCEEDED run: `imported` when the id was
+ * new, `known` when the catalogue has that run with the same dump path, `conflict` when it has it otherwise.
+ */
+export async function importRun(
+  q: Queryable,
+  r: BackupRun,
+): Promise<'imported' | 'known' | { conflict: string }> {
+  const inserted = await q.query<{ id: string }>(
+    `insert into pgbackman.backup_runs (id, server, node, database, code, definition, snapshot, status, started_at,
+            finished_at, duration_ms, dump_bytes, dump_path, log_path, roles_path, config_path, sha256, pg_dump_version,
+            server_version, database_bytes, retention, revision)
+     values ($1, $2, $3, $4, $5, $6, $7, 'SUCCEEDED', $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+     on conflict (id) do nothing returning id::text`,
+    [
+      r.id,
+      r.server,
+      r.node,
+      r.database,
+      r.code,
+      r.definition,
+      r.snapshot,
+      r.startedAt,
+      r.finishedAt,
+      r.durationMs,
+      r.dumpBytes,
+      r.dumpPath,
+      r.logPath,
+      r.rolesPath,
+      r.configPath,
+      JSON.stringify(r.sha256),
+      r.pgDumpVersion,
+      r.serverVersion,
+      r.databaseBytes,
+      JSON.stringify(r.retention),
+      r.revision,
+    ],
+  );
+  if (inserted.length > 0) return 'imported';
+  const [had] = await q.query<{ status: string; dump_path: string | null; deletion: string | null }>(
+    'select status, dump_path, deletion from pgbackman.backup_runs where id = $1',
+    [r.id],
+  );
+  if (had?.status === 'SUCCEEDED' && had.dump_path === r.dumpPath && had.deletion === null) return 'known';
+  return {
+    conflict: `the catalogue has run ${r.id} as ${had?.status ?? '?'}${had?.deletion ? ` (${had.deletion})` : ''} at ${had?.dump_path ?? 'no path'}`,
+  };
+}
+
 export const RUN_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'MISSED'] as const;
 export const VERIFY_STATUSES = ['OK', 'CORRUPT', 'MISSING'] as const;
 

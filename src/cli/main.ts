@@ -212,8 +212,13 @@ export function buildProgram(): Command {
     .description(
       'restore a dump onto a node: check it, create missing roles, handle an existing database, create it with its configuration, pg_restore; recorded',
     )
-    .argument('<id>', 'the backup id (or its first characters)')
-    .requiredOption('--node <name>', 'the PgSQLNode to restore onto')
+    .argument('[id]', 'the backup id (or its first characters); or --from')
+    .option('--node <name>', 'the PgSQLNode to restore onto')
+    .option('--from <path>', 'a dump folder (its backup.json says what it holds): no catalogue entry needed')
+    .option(
+      '--target <conninfo>',
+      'with --from: where to restore, as a libpq string or URL (no catalogue at all)',
+    )
     .option('--database <name>', "the target database (default: the dump's own)")
     .addOption(
       new Option(
@@ -245,7 +250,7 @@ export function buildProgram(): Command {
     .option('--terminate-connections', 'end the sessions on a database that is renamed or dropped', false)
     .option('--dry-run', 'print the steps and commands, change nothing', false)
     .option('--yes', 'do not ask before renaming or dropping a database on a terminal', false)
-    .action(async (id: string, opts: RestoreFlags, cmd: Command) => {
+    .action(async (id: string | undefined, opts: RestoreFlags, cmd: Command) => {
       const { runRestore } = await import('./commands/restore.ts');
       const { secretsDir } = cmd.optsWithGlobals<{ secretsDir?: string }>();
       process.exitCode = await runRestore(id, catalogueOf(cmd), { ...opts, secretsDir }, processOutput());
@@ -423,6 +428,16 @@ export function buildProgram(): Command {
     .action(async (opts: { output: 'text' | 'json' }, cmd: Command) => {
       const { runStatus } = await import('./commands/catalogue.ts');
       process.exitCode = await runStatus(catalogueOf(cmd), opts.output, processOutput());
+    });
+  catalogue
+    .command('import')
+    .description(
+      'enter the dumps found under PATH (their backup.json) into the catalogue, after a catalogue loss',
+    )
+    .argument('<path...>', "a backup server's root directory, or dump folders")
+    .action(async (paths: string[], _opts: unknown, cmd: Command) => {
+      const { runCatalogueImport } = await import('./commands/catalogue-import.ts');
+      process.exitCode = await runCatalogueImport(paths, catalogueOf(cmd), processOutput());
     });
 
   return program;

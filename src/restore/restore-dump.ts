@@ -1,24 +1,19 @@
-import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { childEnv, conninfo } from '../backup/dump/conninfo.ts';
 import { openNodeClient } from '../backup/dump/node-connection.ts';
 import { choosePgBinDir, discoverPgBinDirs } from '../backup/dump/pg-bin-dirs.ts';
 import { rootDirectoryOf } from '../backup/files/layout.ts';
-import { ensureOwnDirs } from '../backup/files/own-dirs.ts';
 import { verifyRun } from '../backup/verify/verify-run.ts';
 import type { BackupRun } from '../catalogue/backup-runs.ts';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
-import { recordRestoreEnd, recordRestoreStart } from '../catalogue/restore-runs.ts';
-import { assertNever, messageOf, PgbackmanError } from '../errors.ts';
+import { assertNever, PgbackmanError } from '../errors.ts';
 import type { SpecOf } from '../manifest/kinds.ts';
 import { requireSafeTool } from '../system/path-safety.ts';
-import { whoAmI } from '../system/who-am-i.ts';
 import { readDatabaseConfig } from './config-file.ts';
 import { describeStep, type StepLine } from './describe-step.ts';
 import { dumpFactsOf, readSmallFile } from './dump-files.ts';
+import { runRecorded, type TakenStep } from './recorded-restore.ts';
 import { decideRestore, type RestoreRequest, type RestoreStep, restoreArgs } from './restore-steps.ts';
 import { createMissingRoles, readRolesFile } from './roles-file.ts';
 import { runRestoreTool } from './run-restore-tool.ts';
@@ -120,74 +115,40 @@ export async function restoreDump(
         `the dump failed its check (${checked.status}): ${checked.error}; nothing on the target was touched`,
       );
 
-    const id = randomUUID();
-    const startedAt = new Date();
-    const root = rootDirectoryOf(job.server.spec);
-    const logDir = ensureOwnDirs(root, '.restores');
-    const logPath = join(
-      logDir,
-      `${startedAt
-        .toISOString()
-        .replace(/[-:]/g, '')
-        .replace(/\.\d+Z$/, 'Z')}-${id.slice(0, 8)}.log`,
+    const present = new Set(facts.rolesPresent);
+    const steps = decision.steps.map(
+      (step, i): TakenStep => ({
+        summary: lines[i]?.summary ?? step.kind,
+        take: (logPath) =>
+          takeStep(step, {
+            client,
+            roles,
+            config,
+            present,
+            run: (s) => runRestoreTool(tool(s.tool), command(s), env, logPath, hooks.signal, hooks.progress),
+          }),
+        ...(step.kind === 'rename-database' ? { renamedTo: { from: step.from, to: step.to } } : {}),
+        ...(step.kind === 'create-database' ? { creates: step.database } : {}),
+      }),
     );
-    await recordRestoreStart(catalogue, {
-      id,
-      backupId: backup.id,
-      restoreDefinition: job.restoreDefinition?.name ?? null,
-      restoreGeneration: job.restoreDefinition?.generation ?? null,
-      server: job.server.name,
-      sourceNode: backup.node,
-      sourceDatabase: backup.database,
-      targetNode: job.target.name,
-      targetDatabase: req.database,
-      options: { ...req },
-      startedAt,
-      logPath,
-      requestedBy: whoAmI(),
-      host: hostname(),
-      pid: process.pid,
-    });
-    const done: string[] = [];
-    let renamedTo: string | null = null;
-    const log = createWriteStream(logPath, { flags: 'a', mode: 0o600 });
-    log.on('error', () => undefined);
-    try {
-      for (const [i, step] of decision.steps.entries()) {
-        hooks.signal?.throwIfAborted();
-        log.write(`-- ${lines[i]?.summary}\n`);
-        await takeStep(step, {
-          client,
-          roles,
-          config,
-          present: new Set(facts.rolesPresent),
-          run: (s) => runRestoreTool(tool(s.tool), command(s), env, logPath, hooks.signal, hooks.progress),
-        });
-        if (step.kind === 'rename-database') renamedTo = step.to;
-        done.push(lines[i]?.summary ?? step.kind);
-      }
-    } catch (err) {
-      const error = `${messageOf(err)}\n${stateAfter(done, req.database, renamedTo)}`;
-      log.end(`-- FAILED: ${error}\n`);
-      await recordRestoreEnd(catalogue, id, startedAt, {
-        status: 'FAILED',
-        finishedAt: new Date(),
-        steps: done,
-        renamedTo,
-        error,
-      }).catch(() => undefined);
-      throw new PgbackmanError('RESTORE_FAILED', `restore ${id.slice(0, 8)} failed: ${error}`, {
-        cause: err,
-      });
-    }
-    log.end('-- SUCCEEDED\n');
-    await recordRestoreEnd(catalogue, id, startedAt, {
-      status: 'SUCCEEDED',
-      finishedAt: new Date(),
-      steps: done,
-      renamedTo,
-      error: null,
-    });
+    const { id, logPath, renamed } = await runRecorded(
+      catalogue,
+      {
+        backupId: backup.id,
+        restoreDefinition: job.restoreDefinition?.name ?? null,
+        restoreGeneration: job.restoreDefinition?.generation ?? null,
+        server: job.server.name,
+        sourceNode: backup.node,
+        sourceDatabase: backup.database,
+        targetNode: job.target.name,
+        targetDatabase: req.database,
+        options: { ...req },
+      },
+      rootDirectoryOf(job.server.spec),
+      steps,
+      hooks.signal,
+    );
+    const renamedTo = renamed[0] ?? null;
     return { id, status: 'SUCCEEDED', steps: lines, renamedTo, error: null, logPath };
   } finally {
     await client.end().catch(() => undefined);
@@ -264,17 +225,6 @@ async function withRetryOnSessions(client: pg.Client, database: string, sql: str
       void database;
     }
   }
-}
-
-/** What the target holds after a failure, so the operator knows exactly what to clean up or keep. */
-function stateAfter(done: readonly string[], database: string, renamedTo: string | null): string {
-  const created = done.some((d) => d.startsWith('create database'));
-  const parts = [
-    done.length === 0 ? 'nothing on the target was changed' : `done before the failure: ${done.join('; ')}`,
-  ];
-  if (created) parts.push(`database "${database}" exists and is only partly restored`);
-  if (renamedTo !== null) parts.push(`the previous "${database}" is kept as "${renamedTo}"`);
-  return parts.join('. ');
 }
 
 function isSource(job: RestoreJob): boolean {

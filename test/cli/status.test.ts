@@ -173,6 +173,7 @@ for (const backend of BACKENDS) {
         'dueBy',
         'schedule',
         'suspended',
+        'restoreTests',
       ]);
       const ok = byName.get('ok-daily') as Record<string, unknown>;
       assert.equal(ok.state, 'OK');

@@ -14,6 +14,7 @@ import { startThrowawayPostgres, type ThrowawayPostgres } from '../support/throw
 const SOURCE_DB = 'restore src "q"';
 const ROLES = ['rs_owner', 'rs_reader', 'rs_readers'];
 const q = pg.escapeIdentifier;
+const CL_TWO = 'cl "two" ü';
 
 async function createSource(server: string): Promise<void> {
   await withClient(server, async (c) => {
@@ -65,6 +66,7 @@ describe('pgbackman restore', () => {
   let catalogue: TestCatalogue;
   let root: string;
   let fresh: ThrowawayPostgres;
+  let small: ThrowawayPostgres;
   const shared = new URL(testServerUrl());
   const cli = async (...args: string[]) => {
     const r = await runCli(['--catalogue', catalogue.location, ...args]);
@@ -84,16 +86,29 @@ describe('pgbackman restore', () => {
     root = await mkdtemp(join(tmpdir(), 'pgbackman-restore-root-'));
     await createSource(testServerUrl());
     fresh = await startThrowawayPostgres('restore-fresh');
+    // A cluster of its own for the CLUSTER dump: the shared one holds every other test file's databases.
+    small = await startThrowawayPostgres('restore-cluster-source');
+    await withClient(small.url, async (c) => {
+      await c.query("create role cl_owner login password 'cl-secret'");
+      await c.query('create database cl_one owner cl_owner');
+      await c.query(`create database ${q(CL_TWO)} owner cl_owner`);
+    });
+    for (const db of ['cl_one', CL_TWO])
+      await withClient(withDatabase(small.url, db), (c) =>
+        c.query(
+          'create table items as select g as id from generate_series(1, 250) g; alter table items owner to cl_owner',
+        ),
+      );
     const node = (name: string, port: number | string) =>
       `---\napiVersion: pgbackman.io/v1\nkind: PgSQLNode\nmetadata: {name: ${name}}\nspec: {host: 127.0.0.1, port: ${port}, sslMode: disable}\n`;
     const def = (name: string, spec: string) =>
       `---\napiVersion: pgbackman.io/v1\nkind: BackupDefinition\nmetadata: {name: ${name}}\nspec: {server: local, node: src, database: ${JSON.stringify(SOURCE_DB)}${spec}}\n`;
     const dir = await writeTree({
-      'm.yaml': `apiVersion: pgbackman.io/v1\nkind: BackupServer\nmetadata: {name: local}\nspec: {hostname: localhost, rootDirectory: ${JSON.stringify(root)}}\n${node('src', shared.port)}${node('fresh', fresh.port)}${node('down', 1)}${def('custom', '')}${def('directory', ', format: directory, jobs: 2')}${def('plain', ', format: plain')}${def('tar', ', format: tar')}${def('schema', ', code: SCHEMA')}${def('data', ', code: DATA')}${def('spare', '')}`,
+      'm.yaml': `apiVersion: pgbackman.io/v1\nkind: BackupServer\nmetadata: {name: local}\nspec: {hostname: localhost, rootDirectory: ${JSON.stringify(root)}}\n${node('src', shared.port)}${node('fresh', fresh.port)}${node('down', 1)}${def('custom', '')}${def('directory', ', format: directory, jobs: 2')}${def('plain', ', format: plain')}${def('tar', ', format: tar')}${def('schema', ', code: SCHEMA')}${def('data', ', code: DATA')}${def('spare', '')}${node('small', small.port)}---\napiVersion: pgbackman.io/v1\nkind: BackupDefinition\nmetadata: {name: whole}\nspec: {server: local, node: small, code: CLUSTER}\n`,
     });
     const applied = await cli('apply', dir, '--auto-approve');
     assert.equal(applied.code, 0, applied.stderr);
-    for (const name of ['custom', 'directory', 'plain', 'tar', 'schema', 'data', 'spare']) {
+    for (const name of ['custom', 'directory', 'plain', 'tar', 'schema', 'data', 'spare', 'whole']) {
       const r = await cli('run', name);
       assert.equal(r.code, 0, r.stderr);
       ids[name] = /Backup ([0-9a-f-]{36}) SUCCEEDED/.exec(r.stdout)?.[1] as string;
@@ -101,6 +116,7 @@ describe('pgbackman restore', () => {
   });
   after(async () => {
     await fresh?.stop();
+    await small?.stop();
     await catalogue?.drop();
     await rm(root, { recursive: true, force: true });
   });
@@ -450,5 +466,57 @@ describe('pgbackman restore', () => {
     assert.match(r.stdout, /VERIFY_FAILED: the dump failed its check \(CORRUPT\)/);
     const described = await cli('describe', 'backup', ids.spare as string);
     assert.match(described.stdout, /restoreVerifyStatus: VERIFY_FAILED/);
+  });
+
+  test('a CLUSTER dump restores every database onto a node, with the roles it lacks; --existing applies to each', async () => {
+    await withClient(fresh.url, (c) => c.query('create database cl_one'));
+    await withClient(withDatabase(fresh.url, 'cl_one'), (c) => c.query('create table marker (x int)'));
+    const refused = await cli('restore', ids.whole as string, '--node', 'fresh');
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stderr,
+      /RESTORE_REFUSED.*1 of the dump's databases cannot be restored: database "cl_one" exists on the target; nothing was touched/,
+    );
+    assert.ok(!(await databasesOf(fresh.url)).includes(CL_TWO), 'nothing was restored');
+
+    const dry = await cli(
+      'restore',
+      ids.whole as string,
+      '--node',
+      'fresh',
+      '--existing',
+      'rename',
+      '--dry-run',
+    );
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stdout, /create missing roles: cl_owner/);
+    assert.match(dry.stdout, /restore database "cl_one", the existing one renamed to "cl_one_\d{8}_\d{6}"/);
+    assert.match(dry.stdout, new RegExp(`restore database "${CL_TWO}"`));
+    assert.match(dry.stdout, /left as they are on the target: template1, postgres/);
+
+    const r = await cli('restore', ids.whole as string, '--node', 'fresh', '--existing', 'rename');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /SUCCEEDED: the cluster dump on node fresh; renamed: cl_one → cl_one_\d{8}_\d{6}/);
+    for (const db of ['cl_one', CL_TWO]) {
+      const row = await withClient(
+        withDatabase(fresh.url, db),
+        async (c) =>
+          (
+            await c.query(
+              "select count(*)::int as n, (select tableowner from pg_tables where tablename = 'items') as owner from items",
+            )
+          ).rows[0],
+      );
+      assert.deepEqual(row, { n: 250, owner: 'cl_owner' }, db);
+    }
+    const kept = (await databasesOf(fresh.url)).find((d) => d.startsWith('cl_one_'));
+    assert.ok(kept !== undefined);
+    await withClient(withDatabase(fresh.url, kept), (c) => c.query('select * from marker'));
+    await withClient(`postgres://cl_owner:cl-secret@127.0.0.1:${fresh.port}/cl_one`, (c) =>
+      c.query('select 1'),
+    );
+    const [last] = await restores();
+    assert.equal(last?.targetDatabase, '*');
+    assert.equal(last?.status, 'SUCCEEDED');
   });
 });

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants, createWriteStream, existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { messageOf, PgbackmanError } from '../../errors.ts';
 
 const SETPRIV = '/usr/bin/setpriv';
@@ -10,6 +10,8 @@ const ORPHAN_GUARD = process.platform === 'linux' && existsSync(SETPRIV);
 export interface ToolRun {
   /** The tool's stdout, to be consumed by the caller (it is paused until read). */
   readonly stdout: Readable;
+  /** The tool's stdin, when asked for (psql reading a script section); null otherwise. */
+  readonly stdin: Writable | null;
   /** Resolves when the tool exits 0; rejects with the last lines of its stderr otherwise. */
   readonly done: Promise<void>;
   kill(): void;
@@ -24,6 +26,7 @@ export function spawnTool(
   signal?: AbortSignal,
   stdout?: Socket,
   onStderr?: (chunk: string) => void,
+  stdin: 'ignore' | 'pipe' = 'ignore',
 ): ToolRun {
   if (ORPHAN_GUARD) {
     // setpriv would report a missing tool as its own exit 127: say it as plainly as spawn would.
@@ -33,7 +36,7 @@ export function spawnTool(
       stdout?.destroy();
       const done = Promise.reject(new PgbackmanError('IO', `cannot run ${path}: ${messageOf(err)}`));
       done.catch(() => undefined);
-      return { stdout: Readable.from([]), done, kill: () => undefined };
+      return { stdout: Readable.from([]), stdin: null, done, kill: () => undefined };
     }
   }
   // If pgbackman dies, even by SIGKILL, the kernel sends the tool SIGTERM (PR_SET_PDEATHSIG through setpriv):
@@ -43,7 +46,8 @@ export function spawnTool(
     : [path, [...args]];
   // The tool leads a process group of its own: pg_dumpall runs a pg_dump per database through sh, and an
   // interrupted run must stop those too, not only pg_dumpall (which leaves them running, orphaned).
-  const child = spawn(command, argv, { env, stdio: ['ignore', stdout ?? 'pipe', 'pipe'], detached: true });
+  const child = spawn(command, argv, { env, stdio: [stdin, stdout ?? 'pipe', 'pipe'], detached: true });
+  child.stdin?.on('error', () => undefined); // a tool that exits early closes its stdin: its exit says why
   const killGroup = () => {
     try {
       if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
@@ -88,5 +92,5 @@ export function spawnTool(
       reject(new PgbackmanError('IO', `${path.split('/').pop()} ${how}${last ? `: ${last}` : ''}`));
     });
   });
-  return { stdout: child.stdout ?? Readable.from([]), done, kill: killGroup };
+  return { stdout: child.stdout ?? Readable.from([]), stdin: child.stdin, done, kill: killGroup };
 }

@@ -1,19 +1,26 @@
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { DEFAULT_SECRETS_DIR } from '../../backup/dump/read-password-file.ts';
 import type { BackupRun } from '../../catalogue/backup-runs.ts';
+import type { Queryable } from '../../catalogue/catalogue-db.ts';
 import { listObjects } from '../../catalogue/list-objects.ts';
 import { requireCurrentSchema } from '../../catalogue/migrate.ts';
 import { withCatalogue } from '../../catalogue/open-catalogue.ts';
 import { PgbackmanError } from '../../errors.ts';
+import type { SpecOf } from '../../manifest/kinds.ts';
 import type { StepLine } from '../../restore/describe-step.ts';
+import { readDumpFolder } from '../../restore/dump-folder.ts';
+import { restoreCluster } from '../../restore/restore-cluster.ts';
 import { restoreDump } from '../../restore/restore-dump.ts';
 import { defaultRenameTo, type ExistingPolicy, type RolesPolicy } from '../../restore/restore-steps.ts';
+import { parseConninfo } from '../../restore/target-conninfo.ts';
 import { askApproval } from '../ask-approval.ts';
 import { ExitCode } from '../exit-codes.ts';
 import type { Output } from '../output.ts';
 import { resolveBackup } from '../resolve-backup.ts';
 
 export interface RestoreFlags {
-  readonly node: string;
+  readonly node?: string;
   readonly database?: string;
   readonly existing: ExistingPolicy;
   readonly renameExistingTo?: string;
@@ -24,11 +31,19 @@ export interface RestoreFlags {
   readonly dryRun: boolean;
   readonly yes: boolean;
   readonly secretsDir?: string | undefined;
+  readonly from?: string;
+  readonly target?: string;
 }
 
-/** `pgbackman restore ID --node N`: the steps on stderr (stdout with --dry-run), the outcome on stdout. */
+/** Where a `--from` restore without the catalogue keeps its log, and that it is recorded nowhere. */
+const NOT_RECORDED: Queryable = { query: async () => [], exec: async () => undefined };
+
+/**
+ * `pgbackman restore ID --node N`, or `restore --from PATH (--node N | --target CONNINFO)`: the steps on
+ * stderr (stdout with --dry-run), the outcome on stdout.
+ */
 export async function runRestore(
-  id: string,
+  id: string | undefined,
   location: string,
   flags: RestoreFlags,
   output: Output,
@@ -40,10 +55,32 @@ export async function runRestore(
     ['--rename-existing-to', flags.renameExistingTo],
   ] as const)
     if (name !== undefined) checkDatabaseName(flag, name);
+  if ((id === undefined) === (flags.from === undefined))
+    throw new PgbackmanError('USAGE', 'restore takes a BACKUP_ID, or --from PATH (a dump folder)');
+  if ((flags.node === undefined) === (flags.target === undefined))
+    throw new PgbackmanError(
+      'USAGE',
+      'restore needs --node NODE (a PgSQLNode of the catalogue) or, with --from, --target CONNINFO',
+    );
+  if (flags.target !== undefined && flags.from === undefined)
+    throw new PgbackmanError('USAGE', '--target goes with --from; a catalogued backup restores onto --node');
+  if (flags.from !== undefined && flags.target !== undefined) {
+    // No catalogue at all: the folder's backup.json says what the dump is, --target where it goes.
+    const backup = await readDumpFolder(flags.from);
+    const target = parseConninfo(flags.target);
+    if (target.password !== undefined) process.env.PGPASSWORD = target.password;
+    const stateDir = resolve(process.env.PGBACKMAN_STATE_DIR || '.pgbackman');
+    const server = { name: backup.server, spec: { hostname: hostname(), rootDirectory: stateDir } };
+    const node = { name: `${target.spec.host}:${target.spec.port ?? 5432}`, spec: target.spec };
+    return execute(backup, node, server, undefined, NOT_RECORDED, flags, output);
+  }
   return withCatalogue(location, 'restore', async (db) => {
     await requireCurrentSchema(db);
-    const backup = await resolveBackup(db, id, { includeDeleted: false });
-    const [target] = await listObjects(db, 'PgSQLNode', { name: flags.node });
+    const backup =
+      flags.from !== undefined
+        ? await readDumpFolder(flags.from)
+        : await resolveBackup(db, id as string, { includeDeleted: false });
+    const [target] = await listObjects(db, 'PgSQLNode', { name: flags.node as string });
     if (target === undefined)
       throw new PgbackmanError(
         'NOT_FOUND',
@@ -56,17 +93,35 @@ export async function runRestore(
         `backup ${backup.id} was taken by server "${backup.server}", which the catalogue no longer has`,
       );
     const [source] = await listObjects(db, 'PgSQLNode', { name: backup.node });
-    const database = flags.database ?? backup.database ?? '';
-    if (database === '')
-      throw new PgbackmanError('USAGE', 'a CLUSTER dump restores a whole node; that is not supported yet');
+    return execute(backup, target, server, source, db, flags, output);
+  });
+}
+
+async function execute(
+  backup: BackupRun,
+  target: { readonly name: string; readonly spec: SpecOf<'PgSQLNode'> },
+  server: { readonly name: string; readonly spec: SpecOf<'BackupServer'> },
+  source: { readonly name: string; readonly spec: SpecOf<'PgSQLNode'> } | undefined,
+  db: Queryable,
+  flags: RestoreFlags,
+  output: Output,
+): Promise<ExitCode> {
+  {
+    const cluster = backup.code === 'CLUSTER';
+    if (cluster && (flags.database !== undefined || flags.renameExistingTo !== undefined))
+      throw new PgbackmanError(
+        'USAGE',
+        'a CLUSTER dump restores every database under its own name: --database and --rename-existing-to do not apply',
+      );
+    const database = cluster ? '*' : (flags.database ?? backup.database ?? '');
     const renameTo =
       flags.existing === 'rename'
         ? (flags.renameExistingTo ?? defaultRenameTo(database, new Date()))
         : undefined;
     const secretsDir = flags.secretsDir ?? (process.env.PGBACKMAN_SECRETS_DIR || DEFAULT_SECRETS_DIR);
-    const header = `Restore of backup ${backup.id.slice(0, 8)} (${describeBackup(backup)}) onto node ${target.name}, database "${database}":\n`;
+    const header = `Restore of backup ${backup.id.slice(0, 8)} (${describeBackup(backup)}) onto node ${target.name}${cluster ? ', every database' : `, database "${database}"`}:\n`;
     const plan = flags.dryRun ? output.out : output.err;
-    const result = await restoreDump(
+    const result = await (cluster ? restoreCluster : restoreDump)(
       {
         backup,
         server,
@@ -108,13 +163,15 @@ export async function runRestore(
         return ExitCode.Failure;
       case 'SUCCEEDED':
         output.out.write(
-          `Restore ${result.id?.slice(0, 8)} SUCCEEDED: database "${database}" on node ${target.name}${result.renamedTo === null ? '' : `; the previous one is now "${result.renamedTo}"`} (log: ${result.logPath})\n`,
+          cluster
+            ? `Restore ${result.id?.slice(0, 8)} SUCCEEDED: the cluster dump on node ${target.name}${result.renamedTo === null ? '' : `; renamed: ${result.renamedTo}`} (log: ${result.logPath})\n`
+            : `Restore ${result.id?.slice(0, 8)} SUCCEEDED: database "${database}" on node ${target.name}${result.renamedTo === null ? '' : `; the previous one is now "${result.renamedTo}"`} (log: ${result.logPath})\n`,
         );
         return ExitCode.Ok;
       case 'FAILED':
         return ExitCode.Failure;
     }
-  });
+  }
 }
 
 function describeBackup(b: BackupRun): string {
