@@ -519,4 +519,138 @@ describe('pgbackman restore', () => {
     assert.equal(last?.targetDatabase, '*');
     assert.equal(last?.status, 'SUCCEEDED');
   });
+
+  test('restore --from a dump folder with no catalogue at all: --target a libpq string; a tampered folder is refused', async () => {
+    const folderOf = (id: string) => {
+      const base = join(root, 'src', encodeURIComponent(SOURCE_DB));
+      const [dir] = readdirSync(base).filter((d) => d.endsWith(id.slice(0, 8)));
+      return join(base, dir as string);
+    };
+    const state = await mkdtemp(join(tmpdir(), 'pgbackman-restore-state-'));
+    const offline = (...args: string[]) =>
+      runCli(['--catalogue', 'postgres://postgres@127.0.0.1:1/nowhere', ...args], {
+        env: { PGBACKMAN_STATE_DIR: state },
+      });
+    try {
+      const r = await offline(
+        'restore',
+        '--from',
+        folderOf(ids.custom as string),
+        '--target',
+        `host=127.0.0.1 port=${fresh.port} user=postgres`,
+        '--database',
+        'from_folder',
+      );
+      assertNoStackTrace(r);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(
+        r.stdout,
+        /SUCCEEDED: database "from_folder" on node 127\.0\.0\.1:\d+ \(log: .*\.restores/,
+      );
+      assert.deepEqual(
+        await fingerprint(withDatabase(fresh.url, 'from_folder')),
+        await fingerprint(withDatabase(testServerUrl(), SOURCE_DB)),
+      );
+      // A file inside the folder given instead of the folder: the same dump.
+      const dry = await offline(
+        'restore',
+        '--from',
+        join(folderOf(ids.custom as string), 'database.dump'),
+        '--target',
+        `postgresql://postgres@127.0.0.1:${fresh.port}/postgres`,
+        '--database',
+        'x',
+        '--dry-run',
+      );
+      assert.equal(dry.code, 0, dry.stderr);
+      const tampered = await offline(
+        'restore',
+        '--from',
+        folderOf(ids.spare as string),
+        '--target',
+        `host=127.0.0.1 port=${fresh.port}`,
+        '--database',
+        'never',
+      );
+      assert.equal(tampered.code, 1);
+      assert.match(tampered.stderr, /RESTORE_REFUSED.*CORRUPT/);
+      const bad = await offline(
+        'restore',
+        '--from',
+        folderOf(ids.custom as string),
+        '--target',
+        'host=127.0.0.1 options=-csearch_path=x',
+      );
+      assert.match(bad.stderr, /--target: "options" is not supported/);
+      const notFolder = await offline(
+        'restore',
+        '--from',
+        state,
+        '--target',
+        `host=127.0.0.1 port=${fresh.port}`,
+      );
+      assert.match(notFolder.stderr, /has no backup\.json: not a dump folder pgbackman wrote/);
+    } finally {
+      await rm(state, { recursive: true, force: true });
+    }
+  });
+
+  test('catalogue import rebuilds the catalogue from the dump folders, idempotently; a hostile backup.json is reported, not followed', async () => {
+    const empty = await createTestCatalogue('postgres', 'restore-import');
+    const hostile = join(root, 'src', 'evil', 'x-00000000');
+    try {
+      await import('node:fs/promises').then((fs) => fs.mkdir(hostile, { recursive: true }));
+      const [any] = readdirSync(join(root, 'src', encodeURIComponent(SOURCE_DB))).filter((d) =>
+        d.endsWith((ids.custom as string).slice(0, 8)),
+      );
+      const manifest = JSON.parse(
+        await import('node:fs/promises').then((fs) =>
+          fs.readFile(join(root, 'src', encodeURIComponent(SOURCE_DB), any as string, 'backup.json'), 'utf8'),
+        ),
+      );
+      manifest.files.dump = '../../../etc/passwd';
+      await import('node:fs/promises').then((fs) =>
+        fs.writeFile(join(hostile, 'backup.json'), JSON.stringify(manifest)),
+      );
+      const imp = (...args: string[]) =>
+        runCli(['--catalogue', empty.location, 'catalogue', 'import', ...args]);
+      const first = await imp(root);
+      assertNoStackTrace(first);
+      assert.equal(first.code, 1, 'the hostile folder is unreadable');
+      assert.match(
+        first.stdout,
+        /unreadable: .*evil.*"\.\.\/\.\.\/\.\.\/etc\/passwd" is not a plain file name/,
+      );
+      assert.match(
+        first.stderr,
+        /(\d+) dump folder\(s\): (\d+) imported, 0 already known, 0 conflict\(s\), 1 unreadable/,
+      );
+      const imported = Number(/(\d+) imported/.exec(first.stderr)?.[1]);
+      assert.ok(imported >= 8, `every dump taken was imported (${imported})`);
+      await rm(join(root, 'src', 'evil'), { recursive: true, force: true });
+      const again = await imp(root);
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stderr, new RegExp(`0 imported, ${imported} already known, 0 conflict`));
+      const listed = JSON.parse(
+        (await runCli(['--catalogue', empty.location, 'get', 'backups', '-o', 'json'])).stdout,
+      ) as { id: string; status: string }[];
+      assert.ok(listed.some((b) => b.id === ids.custom && b.status === 'SUCCEEDED'));
+      // The imported catalogue restores as the original did.
+      const r = await runCli([
+        '--catalogue',
+        empty.location,
+        'restore',
+        (ids.custom as string).slice(0, 8),
+        '--node',
+        'fresh',
+        '--database',
+        'from_import',
+        '--dry-run',
+      ]);
+      assert.match(r.stderr + r.stdout, /no PgSQLNode "fresh"|Dry run/);
+    } finally {
+      await rm(join(root, 'src', 'evil'), { recursive: true, force: true });
+      await empty.drop();
+    }
+  });
 });
