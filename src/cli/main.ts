@@ -107,7 +107,7 @@ export function buildProgram(): Command {
     .description('list objects or dumps from the catalogue')
     .argument(
       '<resource>',
-      'servers, nodes, definitions, snapshots, restoredefinitions, policies, backups, restores or agents',
+      'servers, nodes, definitions, snapshots, restoredefinitions, policies, backups, restores, agents or databases',
     )
     .addOption(
       new Option('-o, --output <format>', 'output format')
@@ -132,9 +132,11 @@ export function buildProgram(): Command {
     .option('--limit <n>', 'backups only: at most this many, newest first (default 100)', (v) =>
       parseCount(v, '--limit'),
     )
+    .option('--uncovered', 'databases only: those no definition or policy backs up', false)
     .action(async (resource: string, opts: GetFlags, cmd: Command) => {
       const { runGet } = await import('./commands/get.ts');
-      process.exitCode = await runGet(resource, catalogueOf(cmd), opts, processOutput());
+      const { secretsDir } = cmd.optsWithGlobals<{ secretsDir?: string }>();
+      process.exitCode = await runGet(resource, catalogueOf(cmd), { ...opts, secretsDir }, processOutput());
     });
 
   program

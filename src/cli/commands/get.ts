@@ -37,6 +37,9 @@ export interface GetFlags {
   readonly verify?: string;
   readonly since?: string;
   readonly limit?: number;
+  /** databases only: those no definition or policy covers. */
+  readonly uncovered?: boolean;
+  readonly secretsDir?: string | undefined;
 }
 
 /** `pgbackman get RESOURCE`: a table for people, JSON or YAML for scripts. */
@@ -54,11 +57,15 @@ export async function runGet(
     const { runGetRestores } = await import('./get-restores.ts');
     return runGetRestores(location, flags, output);
   }
+  if (resource === 'databases' || resource === 'database') {
+    const { runGetDatabases } = await import('./get-databases.ts');
+    return runGetDatabases(location, flags, output);
+  }
   const what = RESOURCES[resource] ?? RESOURCES[`${resource}s`];
   if (what === undefined)
     throw new PgbackmanError(
       'USAGE',
-      `unknown resource "${resource}"; one of ${[...Object.keys(RESOURCES), 'restores', 'agents'].join(', ')}`,
+      `unknown resource "${resource}"; one of ${[...Object.keys(RESOURCES), 'restores', 'agents', 'databases'].join(', ')}`,
     );
   return withCatalogue(location, 'get', async (db) => {
     await requireCurrentSchema(db);
