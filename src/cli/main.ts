@@ -87,7 +87,8 @@ export function buildProgram(): Command {
         cmd: Command,
       ) => {
         const { runPlan } = await import('./commands/plan.ts');
-        process.exitCode = await runPlan(paths, catalogueOf(cmd), opts, processOutput());
+        const { secretsDir } = cmd.optsWithGlobals<{ secretsDir?: string }>();
+        process.exitCode = await runPlan(paths, catalogueOf(cmd), { ...opts, secretsDir }, processOutput());
       },
     );
 
@@ -99,7 +100,8 @@ export function buildProgram(): Command {
     .option('--allow-empty', 'allow an empty manifest set, which deletes every managed object', false)
     .action(async (paths: string[], opts: { autoApprove: boolean; allowEmpty: boolean }, cmd: Command) => {
       const { runApply } = await import('./commands/apply.ts');
-      process.exitCode = await runApply(paths, catalogueOf(cmd), opts, processOutput());
+      const { secretsDir } = cmd.optsWithGlobals<{ secretsDir?: string }>();
+      process.exitCode = await runApply(paths, catalogueOf(cmd), { ...opts, secretsDir }, processOutput());
     });
 
   program

@@ -89,7 +89,8 @@ export function expandPolicies(input: ExpansionInput): Expansion {
       const before = mine.filter((d) => d.spec.node === node);
       if (live === undefined) {
         unreached.push(node);
-        kept.push(...before);
+        // A name someone has since given to a definition of their own is theirs.
+        kept.push(...before.filter((d) => !explicitNames.has(d.name)));
         continue;
       }
       const wanted = (db: string) =>

@@ -8,8 +8,10 @@ import { createTestCatalogue, type TestCatalogue } from '../support/catalogues.t
 import { assertNoStackTrace, runCli, writeTree } from '../support/run-cli.ts';
 import { testServerUrl, withClient } from '../support/test-database.ts';
 
-// The shared test cluster holds other files' databases too: every assertion looks at this file's own (pol_).
-const DATABASES = ['pol_shop', 'pol_Shop_ø', 'pol_données', 'pol_skip_me', 'pol_crm'];
+// The shared test cluster holds other files' databases too: every assertion looks at this file's own (pol_gd_).
+const DATABASES = ['pol_gd_shop', 'pol_gd_Shop_ø', 'pol_gd_données', 'pol_gd_skip_me', 'pol_gd_crm'];
+// Created after the apply: the policy covers it, its definition is not in the catalogue yet.
+const LATER = 'pol_gd_later_ü';
 const q = pg.escapeIdentifier;
 
 interface Row {
@@ -27,7 +29,7 @@ describe('pgbackman get databases', () => {
     assertNoStackTrace(r);
     return r;
   };
-  const ours = (rows: Row[]) => rows.filter((r) => r.database.startsWith('pol_'));
+  const ours = (rows: Row[]) => rows.filter((r) => r.database.startsWith('pol_gd_'));
 
   before(async () => {
     await withClient(server.href, async (c) => {
@@ -35,8 +37,9 @@ describe('pgbackman get databases', () => {
         await c.query(`drop database if exists ${q(db)} with (force)`);
         await c.query(`create database ${q(db)}`);
       }
+      await c.query(`drop database if exists ${q(LATER)} with (force)`);
     });
-    catalogue = await createTestCatalogue('postgres', 'pol_get_databases');
+    catalogue = await createTestCatalogue('postgres', 'pol_gd');
     const downPort = await freePort();
     const node = (name: string, extra: string) =>
       `kind: PgSQLNode\nmetadata: {name: ${name}, labels: {env: prod}}\nspec: {host: ${server.hostname}, ${extra}}`;
@@ -46,9 +49,9 @@ describe('pgbackman get databases', () => {
       node('n1', `port: ${server.port}`),
       node('n2', `port: ${server.port}, passwordFrom: {file: ${join(dir, 'secrets', 'pw')}}`),
       node('down1', `port: ${downPort}`),
-      `kind: BackupPolicy\nmetadata: {name: pol}\nspec: {server: local, nodeSelector: {names: [n1, down1]}, databases: {include: ['pol_*'], exclude: ['pol_skip*']}}`,
-      `kind: BackupDefinition\nmetadata: {name: shop-nightly}\nspec: {server: local, node: n1, database: pol_shop, schedule: auto}`,
-      `kind: BackupDefinition\nmetadata: {name: crm-on-n2}\nspec: {server: local, node: n2, database: pol_crm, schedule: auto}`,
+      `kind: BackupPolicy\nmetadata: {name: pol}\nspec: {server: local, nodeSelector: {names: [n1, down1]}, databases: {include: ['pol_gd_*'], exclude: ['pol_gd_skip*']}}`,
+      `kind: BackupDefinition\nmetadata: {name: shop-nightly}\nspec: {server: local, node: n1, database: pol_gd_shop, schedule: auto}`,
+      `kind: BackupDefinition\nmetadata: {name: crm-on-n2}\nspec: {server: local, node: n2, database: pol_gd_crm, schedule: auto}`,
       `kind: BackupDefinition\nmetadata: {name: n1-cluster}\nspec: {server: local, node: n1, code: CLUSTER, schedule: auto}`,
     ];
     await writeFile(
@@ -60,12 +63,13 @@ describe('pgbackman get databases', () => {
     await chmod(join(dir, 'secrets', 'pw'), 0o600);
     const applied = await cli('apply', '--auto-approve', join(dir, 'manifests.yaml'));
     assert.equal(applied.code, 0, applied.stderr);
+    await withClient(server.href, (c) => c.query(`create database ${q(LATER)}`));
   });
 
   after(async () => {
     await catalogue?.drop();
     await withClient(server.href, async (c) => {
-      for (const db of DATABASES) await c.query(`drop database if exists ${q(db)} with (force)`);
+      for (const db of [...DATABASES, LATER]) await c.query(`drop database if exists ${q(db)} with (force)`);
     });
     if (dir) await rm(dir, { recursive: true, force: true });
   });
@@ -80,29 +84,32 @@ describe('pgbackman get databases', () => {
     assert.deepEqual(rows.find((x) => x.database === 'postgres')?.coveredBy, []);
     const byName = Object.fromEntries(ours(rows).map((x) => [x.database, x.coveredBy]));
     assert.deepEqual(Object.keys(byName).sort(), [
-      'pol_Shop_ø',
-      'pol_crm',
-      'pol_données',
-      'pol_shop',
-      'pol_skip_me',
+      'pol_gd_Shop_ø',
+      'pol_gd_crm',
+      'pol_gd_données',
+      'pol_gd_later_ü',
+      'pol_gd_shop',
+      'pol_gd_skip_me',
     ]);
-    assert.deepEqual(byName.pol_shop, [
+    assert.deepEqual(byName.pol_gd_shop, [
       { definition: 'shop-nightly', policy: null, applied: true, suspended: false },
     ]);
-    assert.deepEqual(byName.pol_skip_me, []);
-    assert.equal(byName.pol_Shop_ø?.length, 1);
-    assert.match(byName.pol_Shop_ø?.[0]?.definition ?? '', /^pol-n1-pol-shop-o-[0-9a-f]{8}$/);
+    assert.deepEqual(byName.pol_gd_skip_me, []);
+    assert.equal(byName.pol_gd_Shop_ø?.length, 1);
+    assert.match(byName.pol_gd_Shop_ø?.[0]?.definition ?? '', /^pol-n1-pol-gd-shop-o-[0-9a-f]{8}$/);
     assert.deepEqual(
-      { ...byName.pol_Shop_ø?.[0], definition: '' },
+      { ...byName.pol_gd_Shop_ø?.[0], definition: '' },
       {
         definition: '',
         policy: 'pol',
-        applied: false,
+        applied: true,
         suspended: false,
       },
     );
-    assert.match(byName.pol_données?.[0]?.definition ?? '', /^pol-n1-pol-donnees-[0-9a-f]{8}$/);
-    assert.equal(byName.pol_crm?.[0]?.policy, 'pol', "n2's definition of pol_crm does not cover n1's");
+    assert.match(byName.pol_gd_later_ü?.[0]?.definition ?? '', /^pol-n1-pol-gd-later-u-[0-9a-f]{8}$/);
+    assert.equal(byName.pol_gd_later_ü?.[0]?.applied, false, 'created since the last apply');
+    assert.match(byName.pol_gd_données?.[0]?.definition ?? '', /^pol-n1-pol-gd-donnees-[0-9a-f]{8}$/);
+    assert.equal(byName.pol_gd_crm?.[0]?.policy, 'pol', "n2's definition of pol_gd_crm does not cover n1's");
   });
 
   test('a node that cannot be reached is named on stderr, the others are still listed, exit 1', async () => {
@@ -114,14 +121,11 @@ describe('pgbackman get databases', () => {
     assert.match(lines[0] ?? '', /^NODE\s+DATABASE\s+COVERED BY/);
     const line = (node: string, db: string) =>
       lines.find((l) => l.startsWith(`${node} `) && l.split(/\s+/)[1] === db) ?? '';
-    assert.match(line('n1', 'pol_shop'), /shop-nightly$/);
-    assert.match(line('n1', 'pol_skip_me'), /\s-$/);
-    assert.match(
-      line('n1', 'pol_Shop_ø'),
-      /pol-n1-pol-shop-o-[0-9a-f]{8} \(BackupPolicy\/pol, not applied yet\)$/,
-    );
-    assert.match(line('n2', 'pol_crm'), /crm-on-n2$/);
-    assert.match(line('n2', 'pol_shop'), /\s-$/, 'the policy does not select n2');
+    assert.match(line('n1', 'pol_gd_shop'), /shop-nightly$/);
+    assert.match(line('n1', 'pol_gd_skip_me'), /\s-$/);
+    assert.match(line('n1', 'pol_gd_Shop_ø'), /pol-n1-pol-gd-shop-o-[0-9a-f]{8} \(BackupPolicy\/pol\)$/);
+    assert.match(line('n2', 'pol_gd_crm'), /crm-on-n2$/);
+    assert.match(line('n2', 'pol_gd_shop'), /\s-$/, 'the policy does not select n2');
   });
 
   test('--uncovered keeps only the databases nothing backs up', async () => {
@@ -130,7 +134,7 @@ describe('pgbackman get databases', () => {
     const rows = JSON.parse(r.stdout) as Row[];
     assert.deepEqual(
       ours(rows).map((x) => x.database),
-      ['pol_skip_me'],
+      ['pol_gd_skip_me'],
     );
     assert.ok(rows.every((x) => x.coveredBy.length === 0));
   });
@@ -142,7 +146,7 @@ describe('pgbackman get databases', () => {
       r.stderr,
       /^error\[UNSAFE\]: node n2: refusing the node's password file \/.*\/secrets\/pw: the secrets directory \/etc\/pgbackman\/secrets cannot be used/m,
     );
-    assert.match(r.stdout, /node: n1\n {2}database: pol_shop\n/);
+    assert.match(r.stdout, /node: n1\n {2}database: pol_gd_shop\n/);
     assert.doesNotMatch(r.stdout, /node: n2/);
   });
 

@@ -7,6 +7,7 @@ import { withCatalogue } from '../../catalogue/open-catalogue.ts';
 import { assertNever, PgbackmanError } from '../../errors.ts';
 import { parseDuration } from '../../manifest/check-values.ts';
 import type { Kind } from '../../manifest/kinds.ts';
+import { GENERATED_BY } from '../../policy/generated-name.ts';
 import { type DefinitionView, definitionView, parentsOf } from '../../schedule/definition-schedule.ts';
 import { DURATION_FLAG } from '../duration-flag.ts';
 import { ExitCode } from '../exit-codes.ts';
@@ -135,8 +136,13 @@ function objectRows(kind: Kind, items: CatalogueObject[]): [string[], string[][]
       : `${r.period ?? 'default'}${r.redundancy === undefined ? '' : `, keep ${r.redundancy}`}`;
   };
   const flags = (o: CatalogueObject) =>
-    [o.spec.suspend === true ? 'suspended' : '', o.managed ? '' : 'unmanaged'].filter(Boolean).join(',') ||
-    '-';
+    [
+      o.spec.suspend === true ? 'suspended' : '',
+      o.managed ? '' : 'unmanaged',
+      o.annotations[GENERATED_BY]?.replace(/^BackupPolicy\//, 'policy:') ?? '',
+    ]
+      .filter(Boolean)
+      .join(',') || '-';
   switch (kind) {
     case 'BackupServer':
       return [
