@@ -122,6 +122,7 @@ export class Agent {
       sourceRoot: options.sourceRoot,
       apply: options.apply,
       appliedBy: `agent ${options.server}@${this.#host}`,
+      secretsDir: options.secretsDir,
     });
     this.#scheduler = new Scheduler((entry) => this.#due(entry), this.#log);
     this.#queue = new DumpQueue({ server: 1, node: () => 1 }, (item) => this.#execute(item));

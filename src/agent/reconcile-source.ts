@@ -3,6 +3,7 @@ import type { CatalogueDb } from '../catalogue/catalogue-db.ts';
 import { unreachableReason } from '../catalogue/unreachable.ts';
 import { isPgbackmanError, messageOf, retryClassOf } from '../errors.ts';
 import { type Diagnostic, formatDiagnostic } from '../manifest/diagnostic.ts';
+import { expandDesired } from '../reconcile/expand-desired.ts';
 import { loadDesired } from '../reconcile/load-desired.ts';
 import { applyDesired, planDesired } from '../reconcile/reconcile.ts';
 import type { Fetched } from '../source/source.ts';
@@ -19,6 +20,8 @@ export interface ReconcileStep {
   readonly root: string;
   readonly apply: boolean;
   readonly appliedBy: string;
+  /** The only directory passwordFrom.file may read from, for the policies' nodes. */
+  readonly secretsDir?: string;
 }
 
 /** validate → plan → apply for one fetched revision; every failure becomes an outcome, never a throw. */
@@ -33,11 +36,15 @@ export async function reconcileRevision(db: CatalogueDb, step: ReconcileStep): P
   if (!load.ok)
     return { kind: 'invalid', revision, message: quote(load.diagnostics, load.summary, step.root) };
   try {
+    const expanded = await expandDesired(db, load.desired, {
+      ...(step.secretsDir === undefined ? {} : { secretsDir: step.secretsDir }),
+    });
+    const desired = expanded.desired;
     if (!step.apply) {
-      const planned = await planDesired(db, load.desired, { revision });
+      const planned = await planDesired(db, desired, { revision });
       return { kind: 'observed', revision, serial: planned.head.serial };
     }
-    const applied = await applyDesired(db, load.desired, {
+    const applied = await applyDesired(db, desired, {
       revision,
       appliedBy: step.appliedBy,
       lockWaitMs: LOCK_WAIT_MS,

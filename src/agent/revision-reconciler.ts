@@ -1,3 +1,4 @@
+import { anyObjects } from '../catalogue/list-objects.ts';
 import { readHead } from '../catalogue/read-state.ts';
 import { messageOf } from '../errors.ts';
 import { redactCredentials, type Source } from '../source/source.ts';
@@ -16,9 +17,15 @@ export class RevisionReconciler {
   #lastFailed: { revision: string; outcome: ReconcileOutcome } | undefined;
   /** The revision last found applied and the catalogue's serial then: while neither moves, nothing can differ. */
   #settled: { revision: string; serial: number } | undefined;
-  readonly #o: { source: Source; sourceRoot: string; apply: boolean; appliedBy: string };
+  readonly #o: { source: Source; sourceRoot: string; apply: boolean; appliedBy: string; secretsDir?: string };
 
-  constructor(options: { source: Source; sourceRoot: string; apply: boolean; appliedBy: string }) {
+  constructor(options: {
+    source: Source;
+    sourceRoot: string;
+    apply: boolean;
+    appliedBy: string;
+    secretsDir?: string;
+  }) {
     this.#o = options;
   }
 
@@ -40,7 +47,8 @@ export class RevisionReconciler {
         // is already applied: no need to read and validate every manifest again each interval.
         if (!force && settled?.revision === fetched.revision) {
           const { serial } = await readHead(db);
-          if (serial === settled.serial)
+          // Policies follow the nodes' databases, which change without a revision: those are expanded each time.
+          if (serial === settled.serial && !(await anyObjects(db, 'BackupPolicy')))
             return { kind: this.#o.apply ? 'unchanged' : 'observed', ...settled };
         }
         return reconcileRevision(db, {
@@ -48,6 +56,7 @@ export class RevisionReconciler {
           root: this.#o.sourceRoot,
           apply: this.#o.apply,
           appliedBy: this.#o.appliedBy,
+          ...(this.#o.secretsDir === undefined ? {} : { secretsDir: this.#o.secretsDir }),
         });
       });
     } catch (err) {

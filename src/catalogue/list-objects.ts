@@ -110,3 +110,36 @@ export async function listVersions(
   );
   return new Map(rows.map((r) => [r.name, r.version]));
 }
+
+/** The BackupDefinitions that carry `annotation` (the policies' own), with the hash they were applied with. */
+export async function listAnnotatedDefinitions(
+  q: Queryable,
+  annotation: string,
+): Promise<(CatalogueObject<'BackupDefinition'> & { readonly hash: string })[]> {
+  const rows = await q.query<Row & { spec_hash: string }>(
+    `select name, spec, labels, annotations, generation::text, managed, source_file, source_revision, created_at, updated_at, spec_hash
+       from ${TABLES.BackupDefinition.table} where annotations ? $1 order by name`,
+    [annotation],
+  );
+  return rows.map((r) => ({
+    kind: 'BackupDefinition',
+    name: r.name,
+    spec: r.spec as SpecOf<'BackupDefinition'>,
+    labels: r.labels,
+    annotations: r.annotations,
+    generation: Number(r.generation),
+    managed: r.managed,
+    source: { file: r.source_file, revision: r.source_revision },
+    createdAt: new Date(r.created_at).toISOString(),
+    updatedAt: new Date(r.updated_at).toISOString(),
+    hash: r.spec_hash,
+  }));
+}
+
+/** Whether the catalogue holds any object of this kind. */
+export async function anyObjects(q: Queryable, kind: Kind): Promise<boolean> {
+  const rows = await q.query<{ found: boolean }>(
+    `select exists (select from ${TABLES[kind].table}) as found`,
+  );
+  return rows[0]?.found === true;
+}

@@ -87,7 +87,8 @@ export function buildProgram(): Command {
         cmd: Command,
       ) => {
         const { runPlan } = await import('./commands/plan.ts');
-        process.exitCode = await runPlan(paths, catalogueOf(cmd), opts, processOutput());
+        const { secretsDir } = cmd.optsWithGlobals<{ secretsDir?: string }>();
+        process.exitCode = await runPlan(paths, catalogueOf(cmd), { ...opts, secretsDir }, processOutput());
       },
     );
 
@@ -99,7 +100,8 @@ export function buildProgram(): Command {
     .option('--allow-empty', 'allow an empty manifest set, which deletes every managed object', false)
     .action(async (paths: string[], opts: { autoApprove: boolean; allowEmpty: boolean }, cmd: Command) => {
       const { runApply } = await import('./commands/apply.ts');
-      process.exitCode = await runApply(paths, catalogueOf(cmd), opts, processOutput());
+      const { secretsDir } = cmd.optsWithGlobals<{ secretsDir?: string }>();
+      process.exitCode = await runApply(paths, catalogueOf(cmd), { ...opts, secretsDir }, processOutput());
     });
 
   program
@@ -107,7 +109,7 @@ export function buildProgram(): Command {
     .description('list objects or dumps from the catalogue')
     .argument(
       '<resource>',
-      'servers, nodes, definitions, snapshots, restoredefinitions, policies, backups, restores or agents',
+      'servers, nodes, definitions, snapshots, restoredefinitions, policies, backups, restores, agents or databases',
     )
     .addOption(
       new Option('-o, --output <format>', 'output format')
@@ -132,9 +134,11 @@ export function buildProgram(): Command {
     .option('--limit <n>', 'backups only: at most this many, newest first (default 100)', (v) =>
       parseCount(v, '--limit'),
     )
+    .option('--uncovered', 'databases only: those no definition or policy backs up', false)
     .action(async (resource: string, opts: GetFlags, cmd: Command) => {
       const { runGet } = await import('./commands/get.ts');
-      process.exitCode = await runGet(resource, catalogueOf(cmd), opts, processOutput());
+      const { secretsDir } = cmd.optsWithGlobals<{ secretsDir?: string }>();
+      process.exitCode = await runGet(resource, catalogueOf(cmd), { ...opts, secretsDir }, processOutput());
     });
 
   program

@@ -1,6 +1,7 @@
 import { withCatalogue } from '../../catalogue/open-catalogue.ts';
 import { assertNever, PgbackmanError } from '../../errors.ts';
 import { renderText } from '../../plan/render-text.ts';
+import { expandDesired, expansionWarnings, secretsDirOf } from '../../reconcile/expand-desired.ts';
 import { loadDesired } from '../../reconcile/load-desired.ts';
 import { type ApplyOutcome, applyDesired, applySavedPlan } from '../../reconcile/reconcile.ts';
 import { isSavedPlanFile, readSavedPlan } from '../../reconcile/saved-plan-file.ts';
@@ -13,6 +14,7 @@ import { desiredOrExit } from '../print-diagnostics.ts';
 export interface ApplyFlags {
   readonly autoApprove: boolean;
   readonly allowEmpty: boolean;
+  readonly secretsDir?: string | undefined;
 }
 
 /**
@@ -37,8 +39,11 @@ export async function runApply(
     await loadDesired(args, { allowEmpty: flags.allowEmpty }),
     output,
   );
-  const outcome = await withCatalogue(location, 'apply', (db) =>
-    applyDesired(db, desired, {
+  const outcome = await withCatalogue(location, 'apply', async (db) => {
+    // The nodes are asked before the transaction and its lock.
+    const expanded = await expandDesired(db, desired, { secretsDir: secretsDirOf(flags.secretsDir) });
+    for (const w of expansionWarnings(expanded)) output.err.write(`warning: ${w}\n`);
+    return applyDesired(db, expanded.desired, {
       allowEmpty: flags.allowEmpty,
       revision,
       appliedBy: whoAmI(),
@@ -47,8 +52,8 @@ export async function runApply(
         output.out.write(renderText(plan, { color: output.color }));
         return flags.autoApprove || askApproval(output, 'apply', 'perform the actions described above');
       },
-    }).then((o) => ({ o, at: db.location })),
-  );
+    }).then((o) => ({ o, at: db.location }));
+  });
   return report(outcome.o, outcome.at, output, false);
 }
 

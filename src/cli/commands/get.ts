@@ -7,6 +7,7 @@ import { withCatalogue } from '../../catalogue/open-catalogue.ts';
 import { assertNever, PgbackmanError } from '../../errors.ts';
 import { parseDuration } from '../../manifest/check-values.ts';
 import type { Kind } from '../../manifest/kinds.ts';
+import { GENERATED_BY } from '../../policy/generated-name.ts';
 import { type DefinitionView, definitionView, parentsOf } from '../../schedule/definition-schedule.ts';
 import { DURATION_FLAG } from '../duration-flag.ts';
 import { ExitCode } from '../exit-codes.ts';
@@ -37,6 +38,9 @@ export interface GetFlags {
   readonly verify?: string;
   readonly since?: string;
   readonly limit?: number;
+  /** databases only: those no definition or policy covers. */
+  readonly uncovered?: boolean;
+  readonly secretsDir?: string | undefined;
 }
 
 /** `pgbackman get RESOURCE`: a table for people, JSON or YAML for scripts. */
@@ -54,11 +58,15 @@ export async function runGet(
     const { runGetRestores } = await import('./get-restores.ts');
     return runGetRestores(location, flags, output);
   }
+  if (resource === 'databases' || resource === 'database') {
+    const { runGetDatabases } = await import('./get-databases.ts');
+    return runGetDatabases(location, flags, output);
+  }
   const what = RESOURCES[resource] ?? RESOURCES[`${resource}s`];
   if (what === undefined)
     throw new PgbackmanError(
       'USAGE',
-      `unknown resource "${resource}"; one of ${[...Object.keys(RESOURCES), 'restores', 'agents'].join(', ')}`,
+      `unknown resource "${resource}"; one of ${[...Object.keys(RESOURCES), 'restores', 'agents', 'databases'].join(', ')}`,
     );
   return withCatalogue(location, 'get', async (db) => {
     await requireCurrentSchema(db);
@@ -128,8 +136,13 @@ function objectRows(kind: Kind, items: CatalogueObject[]): [string[], string[][]
       : `${r.period ?? 'default'}${r.redundancy === undefined ? '' : `, keep ${r.redundancy}`}`;
   };
   const flags = (o: CatalogueObject) =>
-    [o.spec.suspend === true ? 'suspended' : '', o.managed ? '' : 'unmanaged'].filter(Boolean).join(',') ||
-    '-';
+    [
+      o.spec.suspend === true ? 'suspended' : '',
+      o.managed ? '' : 'unmanaged',
+      o.annotations[GENERATED_BY]?.replace(/^BackupPolicy\//, 'policy:') ?? '',
+    ]
+      .filter(Boolean)
+      .join(',') || '-';
   switch (kind) {
     case 'BackupServer':
       return [

@@ -3,6 +3,7 @@ import { planJson } from '../../plan/render-json.ts';
 import { renderMarkdown } from '../../plan/render-markdown.ts';
 import { renderText } from '../../plan/render-text.ts';
 import { makeSavedPlan } from '../../plan/saved-plan.ts';
+import { expandDesired, expansionWarnings, secretsDirOf } from '../../reconcile/expand-desired.ts';
 import { loadDesired } from '../../reconcile/load-desired.ts';
 import { planDesired } from '../../reconcile/reconcile.ts';
 import { writeSavedPlan } from '../../reconcile/saved-plan-file.ts';
@@ -15,6 +16,7 @@ export interface PlanFlags {
   readonly detailedExitcode: boolean;
   readonly out?: string;
   readonly allowEmpty: boolean;
+  readonly secretsDir?: string | undefined;
 }
 
 /** `pgbackman plan`: what applying the manifests would change in the catalogue; changes nothing. */
@@ -28,9 +30,11 @@ export async function runPlan(
     await loadDesired(paths, { allowEmpty: flags.allowEmpty }),
     output,
   );
-  const { plan, head } = await withCatalogue(location, 'plan', (db) =>
-    planDesired(db, desired, { allowEmpty: flags.allowEmpty, revision }),
-  );
+  const { plan, head } = await withCatalogue(location, 'plan', async (db) => {
+    const expanded = await expandDesired(db, desired, { secretsDir: secretsDirOf(flags.secretsDir) });
+    for (const w of expansionWarnings(expanded)) output.err.write(`warning: ${w}\n`);
+    return planDesired(db, expanded.desired, { allowEmpty: flags.allowEmpty, revision });
+  });
   switch (flags.output) {
     case 'json':
       output.out.write(`${JSON.stringify(planJson(plan, { ...head, revision }), null, 2)}\n`);
