@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { type BackupRun, listBackups } from '../catalogue/backup-runs.ts';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
 import { listObjects } from '../catalogue/list-objects.ts';
 import { recordRestoreNotStarted, restoredGenerations } from '../catalogue/restore-runs.ts';
 import { isPgbackmanError, messageOf, retryClassOf } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
+import { describeSource, pickDump } from '../restore/pick-dump.ts';
 import { dueRestores, type RestoreItem, requestOf } from '../restore/restore-due.ts';
 import { restoreDump } from '../restore/restore-dump.ts';
 import { whoAmI } from '../system/who-am-i.ts';
@@ -225,32 +225,4 @@ export class RestoreRunner {
       return notStarted(messageOf(err));
     }
   }
-}
-
-/** The dump a RestoreDefinition restores; 'wait' while the snapshot it names has not been taken. */
-async function pickDump(q: Queryable, item: RestoreItem): Promise<BackupRun | undefined | 'wait'> {
-  const { source } = item.spec;
-  if (source.backupId !== undefined) {
-    const [one] = await listBackups(q, { id: source.backupId.toLowerCase(), limit: 1 });
-    return one?.status === 'SUCCEEDED' && one.deletion === null ? one : undefined;
-  }
-  if (source.snapshot !== undefined) {
-    const [last] = await listBackups(q, { snapshot: source.snapshot, limit: 1 });
-    if (last === undefined || last.status === 'RUNNING') return 'wait';
-    return last.status === 'SUCCEEDED' && last.deletion === null ? last : undefined;
-  }
-  const [newest] = await listBackups(q, {
-    definition: source.definition as string,
-    status: 'SUCCEEDED',
-    ...(source.before === undefined ? {} : { before: new Date(source.before) }),
-    limit: 1,
-  });
-  return newest;
-}
-
-function describeSource(item: RestoreItem): string {
-  const s = item.spec.source;
-  if (s.backupId !== undefined) return `backup ${s.backupId}`;
-  if (s.snapshot !== undefined) return `SnapshotDefinition/${s.snapshot}`;
-  return `BackupDefinition/${s.definition}${s.before === undefined ? '' : ` taken before ${s.before}`}`;
 }

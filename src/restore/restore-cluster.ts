@@ -1,18 +1,17 @@
 import type pg from 'pg';
-import { childEnv, conninfo } from '../backup/dump/conninfo.ts';
-import { openNodeClient } from '../backup/dump/node-connection.ts';
+import { conninfo } from '../backup/dump/conninfo.ts';
 import { choosePgBinDir, discoverPgBinDirs } from '../backup/dump/pg-bin-dirs.ts';
-import { spawnTool } from '../backup/dump/spawn-tool.ts';
 import { rootDirectoryOf } from '../backup/files/layout.ts';
 import { verifyRun } from '../backup/verify/verify-run.ts';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
 import { PgbackmanError } from '../errors.ts';
 import { requireSafeTool } from '../system/path-safety.ts';
-import { type SectionSink, scanClusterScript, streamClusterSections } from './cluster-script.ts';
+import { scanClusterScript, streamClusterSections } from './cluster-script.ts';
 import type { StepLine } from './describe-step.ts';
 import { dumpFactsOf } from './dump-files.ts';
+import { failingAs, psqlSink } from './psql-sink.ts';
 import { runRecorded, type TakenStep } from './recorded-restore.ts';
-import type { RestoreHooks, RestoreJob, RestoreResult } from './restore-dump.ts';
+import { openTarget, type RestoreHooks, type RestoreJob, type RestoreResult } from './restore-dump.ts';
 import { decideRestore, defaultRenameTo, type RestoreStep } from './restore-steps.ts';
 import { createMissingRoles, readRolesFile } from './roles-file.ts';
 import { IDENT, quoteIdent, splitStatements, unquoteIdent } from './sql-text.ts';
@@ -34,15 +33,7 @@ export async function restoreCluster(
 ): Promise<RestoreResult> {
   const { backup, request: req } = job;
   const dump = dumpFactsOf(backup);
-  const env = childEnv(job.target.spec, process.env, hooks.secretsDir);
-  const maintenance = job.target.spec.maintenanceDatabase ?? 'postgres';
-  const client = await openNodeClient(
-    job.target.spec,
-    maintenance,
-    env,
-    'pgbackman restore',
-    ` (node ${job.target.name}); nothing was restored`,
-  );
+  const { env, client, maintenance } = await openTarget(job, hooks);
   try {
     const script = await scanClusterScript(dump.path);
     const roles = readRolesFile(script.globals);
@@ -232,69 +223,6 @@ async function prepare(client: pg.Client, step: RestoreStep): Promise<void> {
     default:
       return;
   }
-}
-
-/** A psql on the maintenance database reading one section from stdin (its \connect lines move it along). */
-function psqlSink(
-  path: string,
-  connection: string,
-  env: NodeJS.ProcessEnv,
-  logPath: string,
-  signal: AbortSignal | undefined,
-  onDone: () => void,
-): SectionSink {
-  const tool = spawnTool(
-    path,
-    ['--dbname', connection, '--no-password', '--no-psqlrc', '--set', 'ON_ERROR_STOP=1', '--quiet'],
-    env,
-    logPath,
-    signal,
-    undefined,
-    undefined,
-    'pipe',
-  );
-  tool.stdout.resume();
-  const stdin = tool.stdin as NonNullable<typeof tool.stdin>;
-  let failed: unknown;
-  tool.done.catch((err: unknown) => {
-    failed = err;
-  });
-  return {
-    async write(line) {
-      if (failed !== undefined) throw failed;
-      if (!stdin.write(`${line}\n`))
-        await new Promise<void>((resolve) => {
-          const go = () => {
-            stdin.off('close', go);
-            stdin.off('drain', go);
-            resolve();
-          };
-          stdin.once('drain', go);
-          stdin.once('close', go);
-        });
-    },
-    async end() {
-      stdin.end();
-      await tool.done;
-      onDone();
-    },
-  };
-}
-
-/** A section's failure names the database it happened in and those restored before it. */
-function failingAs(sink: SectionSink, database: string, restored: readonly string[]): SectionSink {
-  const wrap = async (fn: () => Promise<void>) => {
-    try {
-      await fn();
-    } catch (err) {
-      throw new PgbackmanError(
-        'RESTORE_FAILED',
-        `database "${database}" failed (it exists and is only partly restored)${restored.length > 0 ? `; restored before it: ${restored.join(', ')}` : ''}: ${(err as Error).message}`,
-        { cause: err },
-      );
-    }
-  };
-  return { write: (line) => wrap(() => sink.write(line)), end: () => wrap(() => sink.end()) };
 }
 
 function sameCluster(job: RestoreJob): boolean {

@@ -49,6 +49,23 @@ export interface RestoreResult {
   readonly logPath: string | null;
 }
 
+/** The target node's maintenance database, and the environment its tools get (the password in PGPASSWORD). */
+export async function openTarget(
+  job: Pick<RestoreJob, 'target'>,
+  hooks: Pick<RestoreHooks, 'secretsDir'>,
+): Promise<{ readonly env: NodeJS.ProcessEnv; readonly client: pg.Client; readonly maintenance: string }> {
+  const env = childEnv(job.target.spec, process.env, hooks.secretsDir);
+  const maintenance = job.target.spec.maintenanceDatabase ?? 'postgres';
+  const client = await openNodeClient(
+    job.target.spec,
+    maintenance,
+    env,
+    'pgbackman restore',
+    ` (node ${job.target.name}); nothing was restored`,
+  );
+  return { env, client, maintenance };
+}
+
 /**
  * check the dump → roles → the target database (fail, rename or drop) → create it from the dump's
  * configuration → pg_restore or psql → record. Every refusal comes before the first change to the target.
@@ -60,15 +77,7 @@ export async function restoreDump(
 ): Promise<RestoreResult> {
   const { backup, request: req } = job;
   const dump = dumpFactsOf(backup);
-  const env = childEnv(job.target.spec, process.env, hooks.secretsDir);
-  const maintenance = job.target.spec.maintenanceDatabase ?? 'postgres';
-  const client = await openNodeClient(
-    job.target.spec,
-    maintenance,
-    env,
-    'pgbackman restore',
-    ` (node ${job.target.name}); nothing was restored`,
-  );
+  const { env, client } = await openTarget(job, hooks);
   try {
     const roles = readRolesFile(readSmallFile(backup.rolesPath));
     const facts = await readTargetFacts(client, req.database, req.renameTo, roles.roles, isSource(job));

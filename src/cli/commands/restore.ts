@@ -3,7 +3,6 @@ import { resolve } from 'node:path';
 import { DEFAULT_SECRETS_DIR } from '../../backup/dump/read-password-file.ts';
 import type { BackupRun } from '../../catalogue/backup-runs.ts';
 import type { Queryable } from '../../catalogue/catalogue-db.ts';
-import { listObjects } from '../../catalogue/list-objects.ts';
 import { requireCurrentSchema } from '../../catalogue/migrate.ts';
 import { withCatalogue } from '../../catalogue/open-catalogue.ts';
 import { PgbackmanError } from '../../errors.ts';
@@ -18,6 +17,7 @@ import { askApproval } from '../ask-approval.ts';
 import { ExitCode } from '../exit-codes.ts';
 import type { Output } from '../output.ts';
 import { resolveBackup } from '../resolve-backup.ts';
+import { restoreParties } from '../restore-parties.ts';
 
 export interface RestoreFlags {
   readonly node?: string;
@@ -80,19 +80,7 @@ export async function runRestore(
       flags.from !== undefined
         ? await readDumpFolder(flags.from)
         : await resolveBackup(db, id as string, { includeDeleted: false });
-    const [target] = await listObjects(db, 'PgSQLNode', { name: flags.node as string });
-    if (target === undefined)
-      throw new PgbackmanError(
-        'NOT_FOUND',
-        `no PgSQLNode "${flags.node}" in the catalogue (see \`pgbackman get nodes\`)`,
-      );
-    const [server] = await listObjects(db, 'BackupServer', { name: backup.server });
-    if (server === undefined)
-      throw new PgbackmanError(
-        'NOT_FOUND',
-        `backup ${backup.id} was taken by server "${backup.server}", which the catalogue no longer has`,
-      );
-    const [source] = await listObjects(db, 'PgSQLNode', { name: backup.node });
+    const { target, server, source } = await restoreParties(db, backup, flags.node as string);
     return execute(backup, target, server, source, db, flags, output);
   });
 }
@@ -106,71 +94,65 @@ async function execute(
   flags: RestoreFlags,
   output: Output,
 ): Promise<ExitCode> {
-  {
-    const cluster = backup.code === 'CLUSTER';
-    if (cluster && (flags.database !== undefined || flags.renameExistingTo !== undefined))
-      throw new PgbackmanError(
-        'USAGE',
-        'a CLUSTER dump restores every database under its own name: --database and --rename-existing-to do not apply',
-      );
-    const database = cluster ? '*' : (flags.database ?? backup.database ?? '');
-    const renameTo =
-      flags.existing === 'rename'
-        ? (flags.renameExistingTo ?? defaultRenameTo(database, new Date()))
-        : undefined;
-    const secretsDir = flags.secretsDir ?? (process.env.PGBACKMAN_SECRETS_DIR || DEFAULT_SECRETS_DIR);
-    const header = `Restore of backup ${backup.id.slice(0, 8)} (${describeBackup(backup)}) onto node ${target.name}${cluster ? ', every database' : `, database "${database}"`}:\n`;
-    const plan = flags.dryRun ? output.out : output.err;
-    const result = await (cluster ? restoreCluster : restoreDump)(
-      {
-        backup,
-        server,
-        source,
-        target,
-        request: {
-          database,
-          existing: flags.existing,
-          renameTo,
-          roles: flags.roles,
-          config: flags.config,
-          jobs: flags.jobs,
-          terminate: flags.terminateConnections,
-          extraArgs: [],
-        },
-      },
-      db,
-      {
-        secretsDir,
-        dryRun: flags.dryRun,
-        progress: process.stderr.isTTY ? (line) => output.err.write(`  ${line}\n`) : undefined,
-        confirm: async (steps, destructive) => {
-          plan.write(header + stepsText(steps));
-          if (!destructive || flags.yes || !process.stdin.isTTY) return true;
-          return askApproval(
-            output,
-            'restore',
-            'rename or drop the database above and restore into its place',
-          );
-        },
-      },
+  const cluster = backup.code === 'CLUSTER';
+  if (cluster && (flags.database !== undefined || flags.renameExistingTo !== undefined))
+    throw new PgbackmanError(
+      'USAGE',
+      'a CLUSTER dump restores every database under its own name: --database and --rename-existing-to do not apply',
     );
-    switch (result.status) {
-      case 'PLANNED':
-        output.out.write(`${header}${stepsText(result.steps)}\nDry run: nothing was changed.\n`);
-        return ExitCode.Ok;
-      case 'DECLINED':
-        output.err.write('Restore cancelled: nothing was changed.\n');
-        return ExitCode.Failure;
-      case 'SUCCEEDED':
-        output.out.write(
-          cluster
-            ? `Restore ${result.id?.slice(0, 8)} SUCCEEDED: the cluster dump on node ${target.name}${result.renamedTo === null ? '' : `; renamed: ${result.renamedTo}`} (log: ${result.logPath})\n`
-            : `Restore ${result.id?.slice(0, 8)} SUCCEEDED: database "${database}" on node ${target.name}${result.renamedTo === null ? '' : `; the previous one is now "${result.renamedTo}"`} (log: ${result.logPath})\n`,
-        );
-        return ExitCode.Ok;
-      case 'FAILED':
-        return ExitCode.Failure;
-    }
+  const database = cluster ? '*' : (flags.database ?? backup.database ?? '');
+  const renameTo =
+    flags.existing === 'rename'
+      ? (flags.renameExistingTo ?? defaultRenameTo(database, new Date()))
+      : undefined;
+  const secretsDir = flags.secretsDir ?? (process.env.PGBACKMAN_SECRETS_DIR || DEFAULT_SECRETS_DIR);
+  const header = `Restore of backup ${backup.id.slice(0, 8)} (${describeBackup(backup)}) onto node ${target.name}${cluster ? ', every database' : `, database "${database}"`}:\n`;
+  const plan = flags.dryRun ? output.out : output.err;
+  const result = await (cluster ? restoreCluster : restoreDump)(
+    {
+      backup,
+      server,
+      source,
+      target,
+      request: {
+        database,
+        existing: flags.existing,
+        renameTo,
+        roles: flags.roles,
+        config: flags.config,
+        jobs: flags.jobs,
+        terminate: flags.terminateConnections,
+        extraArgs: [],
+      },
+    },
+    db,
+    {
+      secretsDir,
+      dryRun: flags.dryRun,
+      progress: process.stderr.isTTY ? (line) => output.err.write(`  ${line}\n`) : undefined,
+      confirm: async (steps, destructive) => {
+        plan.write(header + stepsText(steps));
+        if (!destructive || flags.yes || !process.stdin.isTTY) return true;
+        return askApproval(output, 'restore', 'rename or drop the database above and restore into its place');
+      },
+    },
+  );
+  switch (result.status) {
+    case 'PLANNED':
+      output.out.write(`${header}${stepsText(result.steps)}\nDry run: nothing was changed.\n`);
+      return ExitCode.Ok;
+    case 'DECLINED':
+      output.err.write('Restore cancelled: nothing was changed.\n');
+      return ExitCode.Failure;
+    case 'SUCCEEDED':
+      output.out.write(
+        cluster
+          ? `Restore ${result.id?.slice(0, 8)} SUCCEEDED: the cluster dump on node ${target.name}${result.renamedTo === null ? '' : `; renamed: ${result.renamedTo}`} (log: ${result.logPath})\n`
+          : `Restore ${result.id?.slice(0, 8)} SUCCEEDED: database "${database}" on node ${target.name}${result.renamedTo === null ? '' : `; the previous one is now "${result.renamedTo}"`} (log: ${result.logPath})\n`,
+      );
+      return ExitCode.Ok;
+    case 'FAILED':
+      return ExitCode.Failure;
   }
 }
 

@@ -1,7 +1,6 @@
 import { DEFAULT_SECRETS_DIR } from '../../backup/dump/read-password-file.ts';
 import { verifyRun } from '../../backup/verify/verify-run.ts';
 import { listBackups, recordVerification } from '../../catalogue/backup-runs.ts';
-import { listObjects } from '../../catalogue/list-objects.ts';
 import { requireCurrentSchema } from '../../catalogue/migrate.ts';
 import { withCatalogue } from '../../catalogue/open-catalogue.ts';
 import { PgbackmanError } from '../../errors.ts';
@@ -9,6 +8,7 @@ import { verifyByRestore } from '../../restore/verify-restore.ts';
 import { ExitCode } from '../exit-codes.ts';
 import type { Output } from '../output.ts';
 import { resolveBackup } from '../resolve-backup.ts';
+import { restoreParties } from '../restore-parties.ts';
 
 /** `pgbackman verify ID | --all`: re-hash and read each dump; exit 1 when any is missing or corrupt. */
 export async function runVerify(
@@ -67,19 +67,7 @@ export async function runVerifyRestore(
   return withCatalogue(location, 'verify', async (db) => {
     await requireCurrentSchema(db);
     const backup = await resolveBackup(db, id, { includeDeleted: false });
-    const [node] = await listObjects(db, 'PgSQLNode', { name: nodeName });
-    if (node === undefined)
-      throw new PgbackmanError(
-        'NOT_FOUND',
-        `no PgSQLNode "${nodeName}" in the catalogue (see \`pgbackman get nodes\`)`,
-      );
-    const [server] = await listObjects(db, 'BackupServer', { name: backup.server });
-    if (server === undefined)
-      throw new PgbackmanError(
-        'NOT_FOUND',
-        `backup ${backup.id} was taken by server "${backup.server}", which the catalogue no longer has`,
-      );
-    const [source] = await listObjects(db, 'PgSQLNode', { name: backup.node });
+    const { target: node, server, source } = await restoreParties(db, backup, nodeName);
     const result = await verifyByRestore({ backup, server, source, node, probe: flags.probe }, db, {
       secretsDir: flags.secretsDir ?? (process.env.PGBACKMAN_SECRETS_DIR || DEFAULT_SECRETS_DIR),
     });
