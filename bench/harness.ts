@@ -151,7 +151,7 @@ interface RunOutcome {
 
 /**
  * Runs `warmup` unmeasured rounds, then `runs` measured rounds; each round runs every command once, in turn,
- * so drift in the machine's load touches all of them alike. Throws when a command exits unexpectedly.
+ * starting one later each round, so drift in the machine's load and what ran just before touch all alike. Throws when a command exits unexpectedly.
  */
 export async function measureGroup(
   specs: readonly CommandSpec[],
@@ -172,7 +172,9 @@ export async function measureGroup(
   try {
     for (let round = 0; round < options.warmup + options.runs; round++) {
       const measured = round >= options.warmup;
-      for (const [i, spec] of specs.entries()) {
+      // Each round starts with the next command: none always runs first, after the same one, or warmest.
+      for (const i of specs.map((_, k) => (k + round) % specs.length)) {
+        const spec = specs[i] as CommandSpec;
         await spec.before?.();
         const helperStart = helper?.cpuMs();
         const outcome = await runOnce(spec, options.root, join(scratch, `rss-${i}`));

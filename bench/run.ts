@@ -244,7 +244,7 @@ function section(bench: Benchmark, result: BenchResult, m: Machine): string {
           '',
         ]
       : []),
-    `Method: each command is a whole child process, spawned from the repository root with \`NODE_OPTIONS\` removed and \`NO_COLOR=1\` (${runs}; the commands of a group take turns in every round, so drift in the machine's load touches them alike); every run's exit code and output are checked. Wall time is \`process.hrtime\` from spawn to exit, through \`${GNU_TIME}\` (about 1 ms of its own). ${usage}${helperUsage}`,
+    `Method: each command is a whole child process, spawned from the repository root with \`NODE_OPTIONS\` removed and \`NO_COLOR=1\` (${runs}; the commands of a group take turns in every round, each round starting with the next one, so drift in the machine's load and what ran just before touch them alike); every run's exit code and output are checked. Wall time is \`process.hrtime\` from spawn to exit, through \`${GNU_TIME}\` (about 1 ms of its own). ${usage}${helperUsage}`,
     '',
     mdTable(
       [
