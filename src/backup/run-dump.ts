@@ -188,6 +188,8 @@ export async function runDump(
           settings,
           pgDumpVersion: written.pgDumpVersion,
           serverVersion: ready.info.serverVersion,
+          systemIdentifier: ready.info.systemIdentifier,
+          tables: database === undefined ? null : ready.info.tables,
           databaseBytes,
           startedAt,
           finishedAt,
@@ -235,6 +237,7 @@ export async function runDump(
       databaseBytes,
       error: null,
       tableEstimates: database === undefined ? null : (info?.tables ?? null),
+      sourceSystemIdentifier: info?.systemIdentifier ?? null,
     });
     log.debug(
       { event: 'run_succeeded', bytes: written.bytes, dir: layout.dir },

@@ -35,6 +35,8 @@ export interface RunEnd {
   readonly error: string | null;
   /** Each table's estimated rows when the dump was taken (`schema.table` → rows), for restore tests. */
   readonly tableEstimates?: Readonly<Record<string, number>> | null;
+  /** The source cluster's system identifier. */
+  readonly sourceSystemIdentifier?: string | null;
 }
 
 export async function recordStart(q: Queryable, r: RunStart): Promise<void> {
@@ -63,7 +65,7 @@ export async function recordEnd(q: Queryable, id: string, startedAt: Date, e: Ru
   await q.query(
     `update pgbackman.backup_runs set status = $2, finished_at = $3, duration_ms = $4, dump_bytes = $5, dump_path = $6,
             log_path = $7, roles_path = $8, config_path = $9, sha256 = $10, pg_dump_version = $11, server_version = $12,
-            database_bytes = $13, error = $14, table_estimates = $15
+            database_bytes = $13, error = $14, table_estimates = $15, source_system_identifier = $16
       where id = $1 and status = 'RUNNING'`,
     [id, e.status, ...endValues(e, startedAt)],
   );
@@ -85,6 +87,7 @@ export function endValues(e: RunEnd, startedAt: Date): unknown[] {
     e.databaseBytes,
     e.error,
     e.tableEstimates == null ? null : JSON.stringify(e.tableEstimates),
+    e.sourceSystemIdentifier ?? null,
   ];
 }
 
@@ -137,13 +140,14 @@ export async function upsertRun(q: Queryable, run: { start: RunStart; end: RunEn
   await q.query(
     `insert into pgbackman.backup_runs (id, server, node, database, code, definition, snapshot, status, started_at, retention,
               finished_at, duration_ms, dump_bytes, dump_path, log_path, roles_path, config_path, sha256, pg_dump_version,
-              server_version, database_bytes, error, table_estimates, host, pid, revision)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)
+              server_version, database_bytes, error, table_estimates, source_system_identifier, host, pid, revision)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)
        on conflict (id) do update set status = excluded.status, finished_at = excluded.finished_at,
               duration_ms = excluded.duration_ms, dump_bytes = excluded.dump_bytes, dump_path = excluded.dump_path,
               log_path = excluded.log_path, roles_path = excluded.roles_path, config_path = excluded.config_path,
               sha256 = excluded.sha256, pg_dump_version = excluded.pg_dump_version, server_version = excluded.server_version,
               database_bytes = excluded.database_bytes, error = excluded.error, table_estimates = excluded.table_estimates,
+              source_system_identifier = excluded.source_system_identifier,
               host = excluded.host, pid = excluded.pid
         -- A record never goes back: what was recorded SUCCEEDED stays so.
         where backup_runs.status <> 'SUCCEEDED' or excluded.status = 'SUCCEEDED'`,
@@ -261,8 +265,9 @@ export async function importRun(
   const inserted = await q.query<{ id: string }>(
     `insert into pgbackman.backup_runs (id, server, node, database, code, definition, snapshot, status, started_at,
             finished_at, duration_ms, dump_bytes, dump_path, log_path, roles_path, config_path, sha256, pg_dump_version,
-            server_version, database_bytes, retention, revision)
-     values ($1, $2, $3, $4, $5, $6, $7, 'SUCCEEDED', $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+            server_version, database_bytes, retention, revision, table_estimates, source_system_identifier)
+     values ($1, $2, $3, $4, $5, $6, $7, 'SUCCEEDED', $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
+             $22, $23)
      on conflict (id) do nothing returning id::text`,
     [
       r.id,
@@ -286,6 +291,8 @@ export async function importRun(
       r.databaseBytes,
       JSON.stringify(r.retention),
       r.revision,
+      r.tableEstimates === null ? null : JSON.stringify(r.tableEstimates),
+      r.sourceSystemIdentifier,
     ],
   );
   if (inserted.length > 0) return 'imported';
@@ -337,6 +344,8 @@ export interface BackupRun {
   readonly verifyError: string | null;
   /** Each table's estimated rows when the dump was taken; null for CLUSTER dumps and older runs. */
   readonly tableEstimates: Readonly<Record<string, number>> | null;
+  /** The source cluster's pg_control system identifier (null for older runs). */
+  readonly sourceSystemIdentifier: string | null;
   /** The last restore test: when, VERIFIED or VERIFY_FAILED, and what it found. */
   readonly restoreVerifiedAt: string | null;
   readonly restoreVerifyStatus: 'VERIFIED' | 'VERIFY_FAILED' | null;
@@ -369,7 +378,7 @@ export interface BackupFilter {
 const COLUMNS = `id::text, status, server, node, database, code, definition, snapshot, started_at, finished_at,
   duration_ms::text, dump_bytes::text, dump_path, log_path, roles_path, config_path, sha256, pg_dump_version,
   server_version, database_bytes::text, retention, error, deleted_at, verified_at, verify_status, verify_error,
-  revision, missed, deletion, deleted_reason, pinned_at, pinned_by, pin_reason, table_estimates, restore_verified_at,
+  revision, missed, deletion, deleted_reason, pinned_at, pinned_by, pin_reason, table_estimates, source_system_identifier, restore_verified_at,
   restore_verify_status, restore_verify_details`;
 
 /** Dumps, newest first, filtered in SQL. */
@@ -446,6 +455,7 @@ function toRun(r: Record<string, unknown>): BackupRun {
     verifyStatus: str(r.verify_status),
     verifyError: str(r.verify_error),
     tableEstimates: (json(r.table_estimates) ?? null) as BackupRun['tableEstimates'],
+    sourceSystemIdentifier: str(r.source_system_identifier),
     restoreVerifiedAt: time(r.restore_verified_at),
     restoreVerifyStatus: (r.restore_verify_status ?? null) as BackupRun['restoreVerifyStatus'],
     restoreVerifyDetails: json(r.restore_verify_details) ?? null,

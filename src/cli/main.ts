@@ -247,8 +247,12 @@ export function buildProgram(): Command {
     )
     .option(
       '--jobs <n>',
-      'parallel pg_restore jobs (custom and directory dumps)',
-      (v) => parseCount(v, '--jobs'),
+      'parallel pg_restore jobs, 1 to 64 (custom and directory dumps)',
+      (v) => {
+        const n = parseCount(v, '--jobs');
+        if (n > 64) throw new PgbackmanError('USAGE', `--jobs: ${n} is more than 64`);
+        return n;
+      },
       1,
     )
     .option('--terminate-connections', 'end the sessions on a database that is renamed or dropped', false)

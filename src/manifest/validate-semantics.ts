@@ -5,6 +5,7 @@ import { checkPolicy } from './check-policy.ts';
 import { checkRestore } from './check-restore.ts';
 import { checkCron, checkDuration, checkIsoTime } from './check-values.ts';
 import type { Kind } from './kinds.ts';
+import { resolveSettings } from './resolve-settings.ts';
 import type { Resource, ResourceOf } from './resource.ts';
 import type { SemanticContext } from './semantic-context.ts';
 import { didYouMean } from './suggest.ts';
@@ -92,6 +93,11 @@ function checkResource(ctx: SemanticContext, resource: Resource): void {
         if (m.spec.verify !== undefined) {
           ctx.ref('/spec/verify/node', 'PgSQLNode', m.spec.verify.node);
           ctx.report('/spec/verify/every', checkDuration(m.spec.verify.every));
+          if (resolveSettings(m.spec, node?.manifest, server?.manifest).code === 'CLUSTER')
+            ctx.report(
+              '/spec/verify',
+              "a restore test restores one database's dump; a CLUSTER definition has none",
+            );
         }
       } else {
         checkDump(

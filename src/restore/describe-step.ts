@@ -24,7 +24,7 @@ export function describeStep(step: RestoreStep, c: StepContext): StepLine {
   switch (step.kind) {
     case 'check-dump':
       return {
-        summary: 're-hash the dump against the catalogue, and read its table of contents',
+        summary: 're-hash the dump against its recorded checksums, and read its table of contents',
         commands: [],
       };
     case 'create-roles':

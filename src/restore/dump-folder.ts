@@ -24,15 +24,17 @@ export function dumpFolderOf(path: string): string {
  */
 export function runFromManifest(dir: string, m: BackupManifest): BackupRun {
   const sha256: Record<string, string | Record<string, string>> = {};
+  // The dump's own size, as a run records it (not its roles and configuration files).
   let bytes = 0;
   for (const [name, entry] of Object.entries(m.files.written)) {
+    const dump = name === m.files.dump;
     if ('sha256' in entry && typeof entry.sha256 === 'string') {
       sha256[name] = entry.sha256;
-      bytes += Number(entry.bytes);
+      if (dump) bytes += Number(entry.bytes);
     } else {
       const inner = entry as Readonly<Record<string, { bytes: number; sha256: string }>>;
       sha256[name] = Object.fromEntries(Object.entries(inner).map(([f, s]) => [f, s.sha256]));
-      for (const s of Object.values(inner)) bytes += s.bytes;
+      if (dump) for (const s of Object.values(inner)) bytes += s.bytes;
     }
   }
   const path = (name: string | null) => (name === null ? null : join(dir, name));
@@ -66,7 +68,8 @@ export function runFromManifest(dir: string, m: BackupManifest): BackupRun {
     verifiedAt: null,
     verifyStatus: null,
     verifyError: null,
-    tableEstimates: null,
+    tableEstimates: m.tables ?? null,
+    sourceSystemIdentifier: m.systemIdentifier ?? null,
     restoreVerifiedAt: null,
     restoreVerifyStatus: null,
     restoreVerifyDetails: null,

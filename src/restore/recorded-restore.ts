@@ -18,6 +18,8 @@ export interface TakenStep {
   readonly creates?: string;
   /** This step creates and fills a database at once (a CLUSTER section): a failure in it leaves it partly restored. */
   readonly fills?: string;
+  /** What this step had changed when it failed (a step of many changes: the databases of a CLUSTER dump). */
+  readonly changed?: () => readonly string[];
 }
 
 export type RestoreRecord = Omit<
@@ -94,10 +96,14 @@ export async function runRecorded(
 
 /** What the target holds after a failure, so the operator knows exactly what to clean up or keep. */
 function stateAfter(done: readonly TakenStep[], failed: TakenStep | undefined): string {
+  const partly = failed?.changed?.() ?? [];
   const parts = [
-    done.length === 0
+    done.length === 0 && partly.length === 0
       ? 'nothing on the target was changed'
-      : `done before the failure: ${done.map((s) => s.summary).join('; ')}`,
+      : [
+          ...(done.length === 0 ? [] : [`done before the failure: ${done.map((s) => s.summary).join('; ')}`]),
+          ...(partly.length === 0 ? [] : [`changed by the step that failed: ${partly.join('; ')}`]),
+        ].join('. '),
   ];
   const created = [...done.flatMap((s) => [s.creates, s.fills]), failed?.fills].filter(
     (d): d is string => d !== undefined,

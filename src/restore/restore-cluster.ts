@@ -11,7 +11,13 @@ import type { StepLine } from './describe-step.ts';
 import { dumpFactsOf } from './dump-files.ts';
 import { failingAs, psqlSink } from './psql-sink.ts';
 import { runRecorded, type TakenStep } from './recorded-restore.ts';
-import { openTarget, type RestoreHooks, type RestoreJob, type RestoreResult } from './restore-dump.ts';
+import {
+  openTarget,
+  type RestoreHooks,
+  type RestoreJob,
+  type RestoreResult,
+  sameCluster,
+} from './restore-dump.ts';
 import { decideRestore, defaultRenameTo, type RestoreStep } from './restore-steps.ts';
 import { createMissingRoles, readRolesFile } from './roles-file.ts';
 import { IDENT, quoteIdent, splitStatements, unquoteIdent } from './sql-text.ts';
@@ -55,7 +61,15 @@ export async function restoreCluster(
       (s) => !haveSpaces.has(unquoteIdent(TABLESPACE.exec(s)?.[1] as string)),
     );
     const now = new Date();
-    const isSource = job.target.name === backup.node || sameCluster(job);
+    const isSource = await sameCluster(job, client);
+    // A template database on the target cannot be dropped: refused with the others, before anything is touched.
+    const templates = new Set(
+      (
+        await client.query<{ d: string }>(
+          'select datname as d from pg_catalog.pg_database where datistemplate',
+        )
+      ).rows.map((r) => r.d),
+    );
     const plans: { database: string; steps: readonly RestoreStep[] }[] = [];
     const refusals: string[] = [];
     for (const database of script.databases.filter((d) => !KEPT.has(d))) {
@@ -66,7 +80,11 @@ export async function restoreCluster(
         { ...req, database, renameTo, roles: 'skip', config: false, jobs: 1, extraArgs: [] },
         facts,
       );
-      if (decision.ok)
+      if (decision.ok && req.existing === 'drop' && facts.exists && templates.has(database))
+        refusals.push(
+          `database "${database}" is a template on the target (datistemplate): it is not dropped`,
+        );
+      else if (decision.ok)
         plans.push({
           database,
           steps: decision.steps.filter((s) => s.kind !== 'check-dump' && s.kind !== 'create-database'),
@@ -80,7 +98,7 @@ export async function restoreCluster(
       );
     const creating = req.roles === 'create-missing' ? createMissingRoles(roles, haveRoles) : [];
     const lines: StepLine[] = [
-      { summary: 're-hash the dump against the catalogue', commands: [] },
+      { summary: 're-hash the dump against its recorded checksums', commands: [] },
       ...(creating.length > 0
         ? [
             {
@@ -133,6 +151,7 @@ export async function restoreCluster(
 
     const byName = new Map(plans.map((p) => [p.database, p]));
     const restored: string[] = [];
+    const changed: string[] = [];
     const steps: TakenStep[] = [
       ...(creating.length > 0
         ? [{ summary: lines[1]?.summary ?? 'create roles', take: () => inTransaction(client, creating) }]
@@ -149,19 +168,28 @@ export async function restoreCluster(
         : []),
       {
         summary: `restore ${plans.length} database(s)`,
+        changed: () => changed,
         take: (logPath) =>
           streamClusterSections(dump.path, async (database) => {
             hooks.signal?.throwIfAborted();
             const plan = byName.get(database);
             if (plan === undefined) return undefined;
-            for (const step of plan.steps) await prepare(client, step);
+            for (const step of plan.steps) {
+              await prepare(client, step);
+              if (step.kind === 'rename-database') changed.push(`"${step.from}" renamed to "${step.to}"`);
+              if (step.kind === 'drop-database') changed.push(`"${step.database}" dropped`);
+            }
+            changed.push(`"${database}" created (restored only if named below)`);
             const sink = psqlSink(
               psql,
               conninfo(job.target.spec, maintenance, { libpqMajor: bin.major }),
               env,
               logPath,
               hooks.signal,
-              () => restored.push(database),
+              () => {
+                restored.push(database);
+                changed.push(`"${database}" restored`);
+              },
             );
             return failingAs(sink, database, restored);
           }),
@@ -223,10 +251,4 @@ async function prepare(client: pg.Client, step: RestoreStep): Promise<void> {
     default:
       return;
   }
-}
-
-function sameCluster(job: RestoreJob): boolean {
-  const s = job.source?.spec;
-  const t = job.target.spec;
-  return s !== undefined && s.host === t.host && (s.port ?? 5432) === (t.port ?? 5432);
 }

@@ -80,7 +80,13 @@ export async function restoreDump(
   const { env, client } = await openTarget(job, hooks);
   try {
     const roles = readRolesFile(readSmallFile(backup.rolesPath));
-    const facts = await readTargetFacts(client, req.database, req.renameTo, roles.roles, isSource(job));
+    const facts = await readTargetFacts(
+      client,
+      req.database,
+      req.renameTo,
+      roles.roles,
+      await isSource(job, client),
+    );
     const decision = decideRestore(dump, req, facts);
     if (!decision.ok) throw new PgbackmanError('RESTORE_REFUSED', decision.reason);
     const version = await client.query<{ server_version_num: string }>('show server_version_num');
@@ -137,7 +143,8 @@ export async function restoreDump(
             run: (s) => runRestoreTool(tool(s.tool), command(s), env, logPath, hooks.signal, hooks.progress),
           }),
         ...(step.kind === 'rename-database' ? { renamedTo: { from: step.from, to: step.to } } : {}),
-        ...(step.kind === 'create-database' ? { creates: step.database } : {}),
+        // CREATE DATABASE comes first in its step: the step failing later leaves the database there.
+        ...(step.kind === 'create-database' ? { fills: step.database } : {}),
       }),
     );
     const { id, logPath, renamed } = await runRecorded(
@@ -236,11 +243,29 @@ async function withRetryOnSessions(client: pg.Client, database: string, sql: str
   }
 }
 
-function isSource(job: RestoreJob): boolean {
+/**
+ * Is the target database the dump's own source? The same database name in the same cluster: the cluster
+ * told by its pg_control system identifier when the dump recorded one (whatever name or address the
+ * target is given), else by the node's name, host and port.
+ */
+async function isSource(job: RestoreJob, client: pg.Client): Promise<boolean> {
   if (job.backup.database !== job.request.database) return false;
+  return sameCluster(job, client);
+}
+
+/** Whether the target node is the cluster the dump was taken from. */
+export async function sameCluster(
+  job: Pick<RestoreJob, 'backup' | 'source' | 'target'>,
+  client: pg.Client,
+): Promise<boolean> {
+  if (job.backup.sourceSystemIdentifier !== null) {
+    const { rows } = await client.query<{ id: string }>(
+      'select system_identifier::text as id from pg_catalog.pg_control_system()',
+    );
+    return rows[0]?.id === job.backup.sourceSystemIdentifier;
+  }
   if (job.target.name === job.backup.node) return true;
   const s = job.source?.spec;
   const t = job.target.spec;
-  // The same cluster under another node name is still the source.
   return s !== undefined && s.host === t.host && (s.port ?? 5432) === (t.port ?? 5432);
 }

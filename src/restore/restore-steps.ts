@@ -77,7 +77,7 @@ export function decideRestore(dump: DumpFacts, req: RestoreRequest, target: Targ
   const db = req.database;
   if (dump.code === 'CLUSTER')
     return refuse(
-      'a CLUSTER dump restores a whole node; that is not supported yet (restore one database dump)',
+      "a CLUSTER dump restores a whole node with `pgbackman restore`; a restore test restores one database's dump",
     );
   const steps: RestoreStep[] = [{ kind: 'check-dump' }];
   if (req.roles === 'create-missing' && dump.hasRoles) {

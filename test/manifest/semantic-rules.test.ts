@@ -26,6 +26,18 @@ spec:
 /** One rule per case: the files beyond the base set, and the pointer and words of the finding it must give. */
 const cases: { name: string; files: Record<string, string>; pointer: string; message: RegExp }[] = [
   {
+    name: 'a restore test of a CLUSTER definition',
+    files: { 'a.yaml': definition('d', 'code: CLUSTER\n  verify: { every: 7d, node: pg01 }') },
+    pointer: '/spec/verify',
+    message: /a restore test restores one database's dump; a CLUSTER definition has none/,
+  },
+  {
+    name: 'a restore test on a node that is not defined',
+    files: { 'a.yaml': definition('d', 'database: shop\n  verify: { every: 7d, node: scratch }') },
+    pointer: '/spec/verify/node',
+    message: /PgSQLNode "scratch" is not defined/,
+  },
+  {
     name: 'a compression level outside its method’s range',
     files: { 'a.yaml': definition('d', 'database: shop\n  compression: "zstd:25"') },
     pointer: '/spec/compression',

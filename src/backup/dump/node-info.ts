@@ -12,6 +12,8 @@ export interface NodeInfo {
   readonly newlineDatabases: readonly string[];
   /** Each user table's estimated rows (`schema.table` → rows; -1 when never analysed), for restore tests. */
   readonly tables: Readonly<Record<string, number>>;
+  /** The cluster's pg_control system identifier: which cluster a dump came from, whatever its host name. */
+  readonly systemIdentifier: string | null;
 }
 
 // design.md §9: pg_shdepend knows every role a database's objects depend on.
@@ -49,6 +51,7 @@ export async function readNodeInfo(
         roles: string[] | null;
         newline: string[] | null;
         tables: Record<string, number> | null;
+        sysid: string | null;
       }>(
         `select current_setting('server_version_num') as num, current_setting('server_version') as text,
                 pg_catalog.pg_database_size(current_database())::text as bytes,
@@ -57,7 +60,8 @@ export async function readNodeInfo(
                   where datallowconn and datname ~ '[\\n\\r]') as newline,
                 (select json_object_agg(quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.reltuples::bigint)
                    from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-                  where c.relkind in ('r', 'p') and n.nspname <> 'information_schema' and n.nspname !~ '^pg_') as tables`,
+                  where c.relkind in ('r', 'p') and n.nspname <> 'information_schema' and n.nspname !~ '^pg_') as tables,
+                (select system_identifier::text from pg_catalog.pg_control_system()) as sysid`,
       )
     ).rows;
     return {
@@ -67,6 +71,7 @@ export async function readNodeInfo(
       roles: row?.roles ?? [],
       newlineDatabases: row?.newline ?? [],
       tables: row?.tables ?? {},
+      systemIdentifier: row?.sysid ?? null,
     };
   } finally {
     await client.end().catch(() => undefined);

@@ -55,6 +55,10 @@ export interface BackupManifest {
   readonly compression?: number | string;
   readonly pgDumpVersion: string;
   readonly serverVersion: string;
+  /** The source cluster's pg_control system identifier (absent in folders written before it was recorded). */
+  readonly systemIdentifier?: string | null;
+  /** Each table's estimated rows when the dump was taken (absent before it was recorded; null for CLUSTER). */
+  readonly tables?: Readonly<Record<string, number>> | null;
   /** The database's size when it was dumped; null for a CLUSTER dump. */
   readonly databaseBytes: number | null;
   /** ISO 8601, UTC. */
@@ -84,6 +88,8 @@ export interface RunFacts {
   readonly settings: Pick<EffectiveSettings, 'code' | 'format' | 'compression'>;
   readonly pgDumpVersion: string;
   readonly serverVersion: string;
+  readonly systemIdentifier?: string | null;
+  readonly tables?: Readonly<Record<string, number>> | null;
   readonly databaseBytes: number | null;
   readonly startedAt: Date;
   readonly finishedAt: Date;
@@ -116,6 +122,8 @@ export function backupManifest(f: RunFacts): BackupManifest {
     ...(compressed ? { compression: f.settings.compression } : {}),
     pgDumpVersion: f.pgDumpVersion,
     serverVersion: f.serverVersion,
+    systemIdentifier: f.systemIdentifier ?? null,
+    tables: cluster ? null : (f.tables ?? null),
     databaseBytes: cluster ? null : f.databaseBytes,
     startedAt: f.startedAt.toISOString(),
     finishedAt: f.finishedAt.toISOString(),
@@ -344,6 +352,8 @@ export function checkBackupManifest(value: unknown, path: string): BackupManifes
     ...(compression !== undefined ? { compression } : {}),
     pgDumpVersion: str(m, 'pgDumpVersion'),
     serverVersion: str(m, 'serverVersion'),
+    systemIdentifier: optionalText(m.systemIdentifier, 'systemIdentifier'),
+    tables: optionalCounts(m.tables, 'tables'),
     databaseBytes,
     startedAt: time('startedAt'),
     finishedAt: time('finishedAt'),
@@ -372,4 +382,29 @@ function shown(v: unknown): string {
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'object') return 'an object';
   return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+/** An optional text field of backup.json: absent or null in folders written before it existed. */
+function optionalText(v: unknown, name: string): string | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'string' || !/^[0-9]{1,20}$/.test(v))
+    throw new PgbackmanError('INVALID_INPUT', `${BACKUP_MANIFEST}: ${name} must be a string of digits`);
+  return v;
+}
+
+/** `tables`: table name → estimated rows (whole numbers, -1 for never analysed); absent or null allowed. */
+function optionalCounts(v: unknown, name: string): Readonly<Record<string, number>> | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'object' || Array.isArray(v))
+    throw new PgbackmanError(
+      'INVALID_INPUT',
+      `${BACKUP_MANIFEST}: ${name} must be an object of table → rows`,
+    );
+  for (const [table, rows] of Object.entries(v as Record<string, unknown>))
+    if (typeof rows !== 'number' || !Number.isSafeInteger(rows) || rows < -1 || table.length > 200)
+      throw new PgbackmanError(
+        'INVALID_INPUT',
+        `${BACKUP_MANIFEST}: ${name}["${table.slice(0, 80)}"] must be a whole number of rows`,
+      );
+  return v as Record<string, number>;
 }

@@ -59,7 +59,7 @@ export async function runCatalogueImport(
         const outcome = await importRun(db, run);
         if (typeof outcome === 'string') {
           counts[outcome]++;
-          line = `${run.id} ${outcome}: ${folder}`;
+          line = `${run.id} ${outcome === 'known' ? 'already known' : outcome}: ${folder}`;
         } else {
           counts.conflict++;
           line = `${run.id} conflict: ${folder}: ${outcome.conflict}`;

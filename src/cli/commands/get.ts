@@ -250,7 +250,7 @@ function backupRows(items: BackupRun[]): [string[], string[][]] {
     items.map((b) => [
       b.id.slice(0, 8),
       runStateText(b),
-      b.restoreVerifyStatus ?? b.verifyStatus ?? '-',
+      b.verifyStatus ?? '-',
       b.server,
       b.node,
       b.database ?? '-',

@@ -159,7 +159,8 @@ async function execute(
 function describeBackup(b: BackupRun): string {
   const what =
     b.definition !== null ? `BackupDefinition/${b.definition}` : `SnapshotDefinition/${b.snapshot}`;
-  return `${what}, node ${b.node}, database "${b.database}", ${b.code}, taken ${b.startedAt}`;
+  const database = b.database === null ? 'every database' : `database "${b.database}"`;
+  return `${what}, node ${b.node}, ${database}, ${b.code}, taken ${b.startedAt}`;
 }
 
 function stepsText(steps: readonly StepLine[]): string {
