@@ -128,7 +128,13 @@ describe('the steps of a restore (pure)', () => {
       {},
       /a DATA dump restores into a database that has its tables/,
     ],
-    ['CLUSTER', { code: 'CLUSTER', format: 'plain' }, {}, {}, /CLUSTER dump restores a whole node with `pgbackman restore`; a restore test restores one database/],
+    [
+      'CLUSTER',
+      { code: 'CLUSTER', format: 'plain' },
+      {},
+      {},
+      /CLUSTER dump restores a whole node with `pgbackman restore`; a restore test restores one database/,
+    ],
   ];
   for (const [name, dump, req, target, expected] of cases)
     test(name, () => {

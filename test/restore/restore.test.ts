@@ -468,10 +468,7 @@ describe('pgbackman restore', () => {
       '--probe',
       "copy (select 1) to program 'true'",
     );
-    assert.match(
-      copy.stdout,
-      /VERIFY_FAILED: the probe returned "error: syntax error at or near /,
-    );
+    assert.match(copy.stdout, /VERIFY_FAILED: the probe returned "error: syntax error at or near /);
     assert.ok(!(await databasesOf(fresh.url)).some((d) => d.startsWith('pgbackman_verify_')));
   });
 
