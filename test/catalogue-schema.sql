@@ -90,6 +90,7 @@ CREATE TABLE pgbackman.backup_runs (
     deletion text,
     deleted_reason text,
     table_estimates jsonb,
+    source_system_identifier text,
     restore_verified_at timestamp with time zone,
     restore_verify_status text,
     restore_verify_details jsonb,

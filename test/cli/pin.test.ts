@@ -260,6 +260,7 @@ for (const backend of BACKENDS) {
         'serverVersion',
         'sha256',
         'snapshot',
+        'sourceSystemIdentifier',
         'startedAt',
         'status',
         'tableEstimates',
