@@ -77,7 +77,7 @@ export async function restoreCluster(
       const facts = await readTargetFacts(client, database, renameTo, [], isSource);
       const decision = decideRestore(
         { code: 'FULL', format: 'plain', hasRoles: false, hasConfig: false },
-        { ...req, database, renameTo, roles: 'skip', config: false, jobs: 1, extraArgs: [] },
+        { ...req, database, renameTo, roles: 'skip', config: false, jobs: 1, extraArgs: [], via: 'cluster' },
         facts,
       );
       if (decision.ok && req.existing === 'drop' && facts.exists && templates.has(database))

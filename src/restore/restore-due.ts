@@ -47,6 +47,7 @@ export function requestOf(spec: SpecOf<'RestoreDefinition'>, dumpDatabase: strin
     jobs: spec.jobs ?? 1,
     terminate: spec.terminateConnections ?? false,
     extraArgs: spec.extraArgs ?? [],
+    via: 'manifest',
   } as const;
 }
 

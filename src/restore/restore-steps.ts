@@ -15,6 +15,8 @@ export interface RestoreRequest {
   readonly terminate: boolean;
   /** pg_restore options from the allow-list (a RestoreDefinition's extraArgs, checked when it was validated). */
   readonly extraArgs: readonly string[];
+  /** Who asked, so a refusal names the flag or the manifest field that would change it (the command line by default). */
+  readonly via?: 'cli' | 'manifest' | 'cluster';
 }
 
 /** The dump, as the catalogue (or its backup.json) describes it. */
@@ -74,6 +76,8 @@ export function defaultRenameTo(database: string, now: Date): string {
  */
 export function decideRestore(dump: DumpFacts, req: RestoreRequest, target: TargetFacts): RestoreDecision {
   const refuse = (reason: string): RestoreDecision => ({ ok: false, reason });
+  const say = (cli: string, manifest: string, cluster = cli) =>
+    req.via === 'manifest' ? manifest : req.via === 'cluster' ? cluster : cli;
   const db = req.database;
   if (dump.code === 'CLUSTER')
     return refuse(
@@ -98,17 +102,19 @@ export function decideRestore(dump: DumpFacts, req: RestoreRequest, target: Targ
     switch (existing) {
       case 'fail':
         return refuse(
-          `database "${db}" exists on the target; nothing was touched (--existing rename or drop, or --database another name)`,
+          `database "${db}" exists on the target; nothing was touched (${say('--existing rename or drop, or --database another name', 'existing: rename or drop, or another target.database', '--existing rename or drop')})`,
         );
       case 'drop':
         if (target.isSource)
           return refuse(
-            `database "${db}" is the dump's own source: dropping it is refused (--existing rename)`,
+            `database "${db}" is the dump's own source: dropping it is refused (${say('--existing rename', 'existing: rename')})`,
           );
         break;
       case 'rename':
         if (target.renameTaken)
-          return refuse(`database "${req.renameTo}" exists already: choose another --rename-existing-to`);
+          return refuse(
+            `database "${req.renameTo}" exists already: choose another ${say('--rename-existing-to', 'renameExistingTo')}`,
+          );
         break;
       default:
         return assertNever(existing, 'existing');
@@ -116,7 +122,7 @@ export function decideRestore(dump: DumpFacts, req: RestoreRequest, target: Targ
     if (target.connections > 0) {
       if (!req.terminate)
         return refuse(
-          `database "${db}" is in use by ${target.connections} session(s): it is not ${existing === 'drop' ? 'dropped' : 'renamed'} unless --terminate-connections`,
+          `database "${db}" is in use by ${target.connections} session(s): it is not ${existing === 'drop' ? 'dropped' : 'renamed'} unless ${say('--terminate-connections', 'terminateConnections: true')}`,
         );
       steps.push({ kind: 'terminate-connections', database: db, sessions: target.connections });
     }

@@ -118,7 +118,7 @@ describe('the agent restores its RestoreDefinitions', () => {
     assert.equal(refused.status, 'FAILED');
     assert.match(
       String(refused.error),
-      /database "agent_restore_taken" exists on the target; nothing was touched/,
+      /database "agent_restore_taken" exists on the target; nothing was touched \(existing: rename or drop/,
     );
 
     const later = await agent.waitFor(

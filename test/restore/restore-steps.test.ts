@@ -143,6 +143,16 @@ describe('the steps of a restore (pure)', () => {
       else assert.deepEqual(got, expected);
     });
 
+  test('a refusal names what would change it: the flag, the manifest field, or for a CLUSTER dump no --database', () => {
+    const reason = (via: 'cli' | 'manifest' | 'cluster') => {
+      const d = decideRestore(DUMP, { ...REQ, via }, { ...TARGET, exists: true });
+      return d.ok ? '' : d.reason;
+    };
+    assert.match(reason('cli'), /\(--existing rename or drop, or --database another name\)/);
+    assert.match(reason('manifest'), /\(existing: rename or drop, or another target\.database\)/);
+    assert.match(reason('cluster'), /\(--existing rename or drop\)$/);
+  });
+
   test('plain dumps go through psql, the others through pg_restore', () => {
     const tool = (format: DumpFacts['format']) => {
       const d = decideRestore({ ...DUMP, format }, REQ, TARGET);
