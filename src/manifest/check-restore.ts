@@ -41,6 +41,14 @@ export function checkRestore(ctx: SemanticContext, m: RestoreDefinition): void {
     ctx.report('/spec/renameExistingTo', checkDatabaseName(m.spec.renameExistingTo));
   }
   if (target.database !== undefined) ctx.report('/spec/target/database', checkDatabaseName(target.database));
+  if (
+    source.backupId !== undefined &&
+    !/^[0-9a-f]{8}(-?[0-9a-f]{1,4}){0,7}[0-9a-f-]*$/i.test(source.backupId)
+  )
+    ctx.report(
+      '/spec/source/backupId',
+      `"${source.backupId}" is not a backup id (as \`pgbackman get backups\` shows them)`,
+    );
   if (source.backupId !== undefined && m.spec.server === undefined) {
     ctx.report(
       '/spec/server',

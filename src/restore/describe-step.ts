@@ -17,6 +17,8 @@ export interface StepContext {
   readonly present: ReadonlySet<string>;
   readonly tool: (name: 'pg_restore' | 'psql') => string;
   readonly command: (step: Extract<RestoreStep, { kind: 'restore-data' }>) => readonly string[];
+  /** More than one job asked for a dump that pg_restore cannot read in parallel (plain, tar). */
+  readonly jobsIgnored?: boolean;
 }
 
 /** Pure. Passwords never appear: the tools get theirs in PGPASSWORD, and role passwords are hashes. */
@@ -60,7 +62,7 @@ export function describeStep(step: RestoreStep, c: StepContext): StepLine {
       };
     case 'restore-data':
       return {
-        summary: `${step.tool === 'psql' ? 'run the SQL dump with psql' : 'pg_restore the dump'} into ${step.into === 'new' ? 'the new' : 'the existing'} database`,
+        summary: `${step.tool === 'psql' ? 'run the SQL dump with psql' : 'pg_restore the dump'} into ${step.into === 'new' ? 'the new' : 'the existing'} database${c.jobsIgnored ? ' (--jobs applies to custom and directory dumps only: one job)' : ''}`,
         commands: [[c.tool(step.tool), ...c.command(step)].map(shellWord).join(' ')],
       };
     default:

@@ -112,7 +112,14 @@ export async function restoreDump(
       req.database,
     );
     const lines = decision.steps.map((s) =>
-      describeStep(s, { config, roles, tool, command, present: new Set(facts.rolesPresent) }),
+      describeStep(s, {
+        config,
+        roles,
+        tool,
+        command,
+        present: new Set(facts.rolesPresent),
+        jobsIgnored: req.jobs > 1 && dump.format !== 'custom' && dump.format !== 'directory',
+      }),
     );
     const destructive = decision.steps.some(
       (s) => s.kind === 'drop-database' || s.kind === 'rename-database',

@@ -15,6 +15,11 @@ const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify
  * database) and sslmode are taken; anything else is refused rather than silently ignored.
  */
 export function parseConninfo(text: string): ConninfoTarget {
+  if (text.trim() === '')
+    throw new PgbackmanError(
+      'USAGE',
+      '--target is empty: give a connection string ("host=db1 port=5432 user=postgres") or a URL',
+    );
   const fields = /^postgres(ql)?:\/\//.test(text) ? fromUrl(text) : fromKeywords(text);
   const allowed = new Set(['host', 'port', 'user', 'password', 'dbname', 'sslmode']);
   for (const key of Object.keys(fields))

@@ -26,6 +26,17 @@ spec:
 /** One rule per case: the files beyond the base set, and the pointer and words of the finding it must give. */
 const cases: { name: string; files: Record<string, string>; pointer: string; message: RegExp }[] = [
   {
+    name: 'a backup id that is no id',
+    files: {
+      'a.yaml': definition('d'),
+      'r.yaml': restore(
+        'source: { backupId: not-a-uuid }\n  server: backup01\n  target: { node: pg01, database: copy }',
+      ),
+    },
+    pointer: '/spec/source/backupId',
+    message: /"not-a-uuid" is not a backup id/,
+  },
+  {
     name: 'a restore test of a CLUSTER definition',
     files: { 'a.yaml': definition('d', 'code: CLUSTER\n  verify: { every: 7d, node: pg01 }') },
     pointer: '/spec/verify',

@@ -647,6 +647,8 @@ describe('pgbackman restore', () => {
         'host=127.0.0.1 options=-csearch_path=x',
       );
       assert.match(bad.stderr, /--target: "options" is not supported/);
+      const empty = await offline('restore', '--from', folderOf(ids.custom as string), '--target', '');
+      assert.match(empty.stderr, /--target is empty/);
       const notFolder = await offline(
         'restore',
         '--from',

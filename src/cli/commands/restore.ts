@@ -66,8 +66,8 @@ export async function runRestore(
     throw new PgbackmanError('USAGE', '--target goes with --from; a catalogued backup restores onto --node');
   if (flags.from !== undefined && flags.target !== undefined) {
     // No catalogue at all: the folder's backup.json says what the dump is, --target where it goes.
-    const backup = await readDumpFolder(flags.from);
     const target = parseConninfo(flags.target);
+    const backup = await readDumpFolder(flags.from);
     if (target.password !== undefined) process.env.PGPASSWORD = target.password;
     const stateDir = resolve(process.env.PGBACKMAN_STATE_DIR || '.pgbackman');
     const server = { name: backup.server, spec: { hostname: hostname(), rootDirectory: stateDir } };
