@@ -1,13 +1,16 @@
-// The agent benchmark's agent: `Agent` from dist/ (plain JS, so no TypeScript loader weighs on its memory),
-// a --watch directory source and a no-op executor that logs when it starts; JSON log lines on stdout.
+// The agent benchmarks' agent: the `pgbackman agent` command itself (runAgent from dist/, after the CLI's own
+// module, so the process loads what the real one does: plain JS, no TypeScript loader in its memory), with
+// a --watch directory source, the HTTP listener on a free port, and a no-op executor that logs when it
+// starts (benchmark only: no pg_dump, no catalogue record). JSON log lines on stdout.
 //
 //   node bench/agent-driver.mjs --server NAME --catalogue URL --watch DIR --state-dir DIR
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Agent } from '../dist/agent/agent.js';
-import { createLogger } from '../dist/observability/logger.js';
-import { dirSource } from '../dist/source/dir-source.js';
+
+// As bin/pgbackman.js does for `agent`: before the CLI's modules load.
+(await import('../dist/agent/memory-policy.js')).applyAgentMemoryPolicy();
+await import('../dist/cli/main.js');
+const { runAgent } = await import('../dist/cli/commands/agent.js');
+const { createLogger } = await import('../dist/observability/logger.js');
 
 const { values } = parseArgs({
   options: {
@@ -20,10 +23,8 @@ const { values } = parseArgs({
 const { server, catalogue, watch } = values;
 if (server === undefined || catalogue === undefined || watch === undefined)
   throw new Error('usage: agent-driver.mjs --server NAME --catalogue URL --watch DIR --state-dir DIR');
-const stateDir = resolve(values['state-dir'] ?? '.pgbackman-bench');
-mkdirSync(stateDir, { recursive: true });
-process.env.PGBACKMAN_CACHE ||= join(stateDir, 'cache');
 
+// The executor's own lines; the agent writes its lines to stdout too, as JSON (stdout is not a terminal).
 const logger = createLogger({ format: 'json', stream: process.stdout, level: 'info' });
 /** Sub-millisecond wall clock, so start delays are not rounded to the log's milliseconds. */
 const now = () => performance.timeOrigin + performance.now();
@@ -47,27 +48,26 @@ async function noopExecutor(job) {
   };
 }
 
-const root = resolve(watch);
-const agent = new Agent({
-  server,
-  location: catalogue,
-  source: dirSource(root),
-  sourceRoot: root,
-  // Once an hour: the benchmark changes the catalogue with `pgbackman apply`, never this directory.
-  intervalMs: 3_600_000,
-  graceMs: 10_000,
-  apply: true,
-  secretsDir: join(stateDir, 'secrets'),
-  version: 'bench',
-  logger,
-  executor: noopExecutor,
-  observe: (e) => {
-    if (e.kind === 'scheduled') logger.info({ event: 'observed_scheduled', at: now(), entries: e.entries });
-  },
-});
-process.once('SIGTERM', () => {
-  void agent.stop('SIGTERM').then(() => process.exit(0));
-});
 logger.info({ event: 'driver_starting', at: now() }, 'driver starting');
-await agent.start();
-logger.info({ event: 'driver_started', at: now() }, 'agent.start() returned');
+process.exitCode = await runAgent(
+  {
+    server,
+    watch,
+    branch: 'main',
+    path: '.',
+    // Once an hour: the benchmark changes the catalogue with `pgbackman apply`, never this directory.
+    intervalMs: 3_600_000,
+    graceMs: 10_000,
+    retentionIntervalMs: 3_600_000,
+    allowVerifyProbes: false,
+    apply: true,
+    listen: '127.0.0.1:0',
+    stateDir: values['state-dir'] ?? '.pgbackman-bench',
+    catalogue,
+    secretsDir: undefined,
+    logLevel: 'info',
+  },
+  'bench',
+  { out: process.stdout, err: process.stderr, color: false },
+  noopExecutor,
+);

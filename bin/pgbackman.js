@@ -8,6 +8,9 @@ if ((flag === '--version' || flag === '-V') && rest.length === 0) {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
   process.stdout.write(`${pkg.version}\n`);
 } else {
+  // The agent's memory policy is set before the CLI's modules load, while the young generation is still small.
+  if (process.argv.includes('agent'))
+    (await import('../dist/agent/memory-policy.js')).applyAgentMemoryPolicy();
   const { main } = await import('../dist/cli/main.js');
   await main(process.argv);
 }

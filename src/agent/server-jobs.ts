@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { DumpJob } from '../backup/run-dump.ts';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
-import { type CatalogueObject, listObjects, listVersions } from '../catalogue/list-objects.ts';
+import {
+  type CatalogueObject,
+  listObjects,
+  listSpecs,
+  listVersions,
+  type ObjectSpec,
+} from '../catalogue/list-objects.ts';
+import type { SpecOf } from '../manifest/kinds.ts';
 import type { ScheduleEntry, Timing } from '../schedule/scheduler.ts';
 import { timingOf } from './timing.ts';
 
@@ -16,16 +23,25 @@ export interface ServerWork {
   readonly serial: number;
 }
 
-type Job = CatalogueObject<'BackupDefinition'> | CatalogueObject<'SnapshotDefinition'>;
+type JobKind = DumpJob['kind'];
+type Job = { readonly kind: JobKind } & ObjectSpec<JobKind>;
+
+/** What an entry was built from: it is reused while all three are the same (the strings are compared, not joined). */
+interface Built {
+  readonly version: string;
+  readonly node: string;
+  readonly server: string;
+  readonly entry: ScheduleEntry<DumpJob>;
+}
 
 /**
  * What an agent read last: its definitions and snapshots with their versions, and each one's entry. A
  * reschedule reads every version (a small row each) but only the objects that changed, and builds only
- * their entries: 200 changes among 20,000 do not cost 20,000 specs.
+ * their entries: 200 changes among 20,000 do not cost 20,000 specs. Only what an entry needs is kept.
  */
 export class WorkCache {
   readonly objects = new Map<string, { version: string; object: Job }>();
-  readonly built = new Map<string, { basis: string; entry: ScheduleEntry<DumpJob> }>();
+  readonly built = new Map<string, Built>();
 }
 
 /** This server's active definitions and its snapshots that have not run yet, each with when it is due. */
@@ -49,12 +65,12 @@ export async function readServerWork(
   const serial = Number(head?.serial ?? 0);
   const nodeLimits = new Map(nodes.map((n) => [n.name, n.spec.maxConcurrentDumps ?? 1]));
   if (server === undefined) return { server, entries: [], idle: [], nodeLimits, serial };
-  const byName = new Map(nodes.map((n) => [n.name, n]));
+  const byName = new Map(nodes.map((n) => [n.name, { node: n, version: `${n.generation}@${n.updatedAt}` }]));
   const done = new Set(ranSnapshots.map((r) => r.snapshot));
   const entries: ScheduleEntry<DumpJob>[] = [];
   const idle: { key: string; why: string }[] = [];
   const serverPart = { name: server.name, spec: server.spec };
-  const serverBasis = `${server.generation}@${server.updatedAt}`;
+  const serverVersion = `${server.generation}@${server.updatedAt}`;
   // A node's or the server's spec is hashed once per read, not once per definition that uses it.
   const specHashes = new Map<object, string>();
   const specHash = (spec: object): string => {
@@ -65,11 +81,12 @@ export async function readServerWork(
     }
     return h;
   };
-  for (const { object: o, version } of jobs) {
+  const live = new Set<string>();
+  for (const { key, object: o, version } of jobs) {
     if (o.kind === 'SnapshotDefinition' && done.has(o.name)) continue;
-    const node = byName.get(o.spec.node);
-    if (node === undefined) continue; // its node is gone: nothing to dump
-    const key = `${o.kind}/${o.name}`;
+    const found = byName.get(o.spec.node);
+    if (found === undefined) continue; // its node is gone: nothing to dump
+    const { node } = found;
     const why =
       server.spec.suspend === true
         ? `suspended (server ${server.name})`
@@ -82,10 +99,10 @@ export async function readServerWork(
       idle.push({ key, why });
       continue;
     }
+    live.add(key);
     // The entry depends on the object, its node and its server: reused while none of them changed.
-    const basis = `${version}|${node.generation}@${node.updatedAt}|${serverBasis}`;
     const had = cache.built.get(key);
-    if (had?.basis === basis) {
+    if (had?.version === version && had.node === found.version && had.server === serverVersion) {
       entries.push(had.entry);
       continue;
     }
@@ -93,18 +110,17 @@ export async function readServerWork(
       name: o.name,
       node: { name: node.name, spec: node.spec },
       server: serverPart,
-      revision: o.source.revision,
+      revision: o.revision,
     };
     const job: DumpJob =
       o.kind === 'BackupDefinition'
-        ? { kind: 'BackupDefinition', spec: o.spec, ...parts }
-        : { kind: 'SnapshotDefinition', spec: o.spec, ...parts };
+        ? { kind: 'BackupDefinition', spec: o.spec as SpecOf<'BackupDefinition'>, ...parts }
+        : { kind: 'SnapshotDefinition', spec: o.spec as SpecOf<'SnapshotDefinition'>, ...parts };
     const timing = timingOf(job);
     const entry = { key, hash: hashOf(job, timing, specHash), timing, payload: job };
-    cache.built.set(key, { basis, entry });
+    cache.built.set(key, { version, node: found.version, server: serverVersion, entry });
     entries.push(entry);
   }
-  const live = new Set(entries.map((e) => e.key));
   for (const key of cache.built.keys()) if (!live.has(key)) cache.built.delete(key);
   return { server, entries, idle, nodeLimits, serial };
 }
@@ -113,27 +129,22 @@ export async function readServerWork(
 async function refresh(
   q: Queryable,
   cache: WorkCache,
-  kind: Job['kind'],
+  kind: JobKind,
   server: string,
-): Promise<{ object: Job; version: string }[]> {
+): Promise<{ key: string; object: Job; version: string }[]> {
   const versions = await listVersions(q, kind, { server });
   const stale: string[] = [];
   for (const [name, version] of versions)
     if (cache.objects.get(`${kind}/${name}`)?.version !== version) stale.push(name);
-  if (stale.length > 0) {
-    const fresh =
-      kind === 'BackupDefinition'
-        ? await listObjects(q, 'BackupDefinition', { server, names: stale })
-        : await listObjects(q, 'SnapshotDefinition', { server, names: stale });
-    for (const object of fresh) {
-      const version = versions.get(object.name);
-      if (version !== undefined) cache.objects.set(`${kind}/${object.name}`, { version, object });
+  if (stale.length > 0)
+    for (const o of await listSpecs(q, kind, server, stale)) {
+      const version = versions.get(o.name);
+      if (version !== undefined) cache.objects.set(`${kind}/${o.name}`, { version, object: { kind, ...o } });
     }
-  }
-  const out: { object: Job; version: string }[] = [];
+  const out: { key: string; object: Job; version: string }[] = [];
   for (const [key, item] of cache.objects) {
     if (item.object.kind !== kind) continue;
-    if (versions.get(item.object.name) === item.version) out.push(item);
+    if (versions.get(item.object.name) === item.version) out.push({ key, ...item });
     else if (!versions.has(item.object.name)) cache.objects.delete(key);
   }
   return out.sort((a, b) => (a.object.name < b.object.name ? -1 : a.object.name > b.object.name ? 1 : 0));
@@ -157,5 +168,5 @@ function hashOf(job: DumpJob, timing: Timing, specHash: (spec: object) => string
 }
 
 function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return createHash('sha256').update(text).digest('base64url');
 }

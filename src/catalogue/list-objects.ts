@@ -111,6 +111,27 @@ export async function listVersions(
   return new Map(rows.map((r) => [r.name, r.version]));
 }
 
+/** What a scheduler keeps of a definition: no labels, annotations, timestamps or file names (20,000 of them add up). */
+export interface ObjectSpec<K extends Kind = Kind> {
+  readonly name: string;
+  readonly spec: SpecOf<K>;
+  readonly revision: string | null;
+}
+
+/** Some objects of one kind on one server, by name: only their specs and revisions. */
+export async function listSpecs<K extends 'BackupDefinition' | 'SnapshotDefinition'>(
+  q: Queryable,
+  kind: K,
+  server: string,
+  names: readonly string[],
+): Promise<ObjectSpec<K>[]> {
+  return q.query<ObjectSpec<K>>(
+    `select name, spec, source_revision as revision from ${TABLES[kind].table}
+      where server = $1 and name = any($2::text[])`,
+    [server, names],
+  );
+}
+
 /** The BackupDefinitions that carry `annotation` (the policies' own), with the hash they were applied with. */
 export async function listAnnotatedDefinitions(
   q: Queryable,

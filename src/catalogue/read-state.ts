@@ -27,6 +27,9 @@ export async function readHead(q: Queryable): Promise<CatalogueHead> {
   return { lineage: row.lineage, serial: Number(row.serial) };
 }
 
+// Shared by every unchanged object (never read, never changed): 20,000 of them need no 60,000 empty objects.
+const NONE: Record<string, never> = Object.freeze({});
+
 /**
  * The catalogue objects a plan against `desired` needs, read in two steps: every object's name and hash,
  * then the full rows of only those that differ (changed, missing from the manifests, unmanaged). Objects
@@ -49,9 +52,9 @@ export async function readStateFor(
       state.push({
         kind: h.kind,
         name: h.name,
-        spec: {},
-        labels: {},
-        annotations: {},
+        spec: NONE,
+        labels: NONE,
+        annotations: NONE,
         hash: h.spec_hash,
         sourceFile: null,
         managed: true,

@@ -39,17 +39,23 @@ export function checkTimezone(zone: string): string | undefined {
       const hint = didYouMean(zone, Intl.supportedValuesOf('timeZone'));
       problem = `unknown time zone "${zone}"${hint === '' ? '; use an IANA name such as "UTC" or "Europe/Oslo"' : hint}`;
     }
+    if (zoneCache.size >= CACHE_LIMIT) zoneCache.clear();
     zoneCache.set(zone, problem);
   }
   return zoneCache.get(zone);
 }
 
+// Bounded: an agent validates every revision for years, and each distinct schedule would stay otherwise.
 const cronCache = new Map<string, string | undefined>();
+const CACHE_LIMIT = 1024;
 
 /** Why a schedule is unusable: not 5 or 6 cron fields (or a @nickname), unparsable, or never firing. */
 export function checkCron(expression: string): string | undefined {
   if (expression === 'auto') return undefined;
-  if (!cronCache.has(expression)) cronCache.set(expression, cronProblem(expression));
+  if (!cronCache.has(expression)) {
+    if (cronCache.size >= CACHE_LIMIT) cronCache.clear();
+    cronCache.set(expression, cronProblem(expression));
+  }
   return cronCache.get(expression);
 }
 

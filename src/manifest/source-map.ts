@@ -1,17 +1,15 @@
-import {
-  type Alias,
-  type Document,
-  isAlias,
-  isMap,
-  isScalar,
-  isSeq,
-  LineCounter,
-  type Node,
-  parseAllDocuments,
-  visit,
-} from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
+import type { Alias, Document, Node } from 'yaml';
 import { messageOf } from '../errors.ts';
 import type { Diagnostic, Position, Range } from './diagnostic.ts';
+
+// Loaded on first use: valid manifests never need positions, and `yaml` is ~5 MB of a long-lived agent's memory.
+let lib: typeof Yaml | undefined;
+const yaml = (): typeof Yaml => {
+  lib ??= createRequire(import.meta.url)('yaml') as typeof Yaml;
+  return lib;
+};
 
 /** Aliases may expand to at most this many nodes per document: an alias bomb fails fast instead of eating memory. */
 export const MAX_ALIAS_EXPANSION = 100;
@@ -32,7 +30,7 @@ interface LocatedDocument {
 
 /** The precise parse of one file: documents with positions, so JSON pointers become file:line:column. */
 export class SourceMap {
-  readonly #lines = new LineCounter();
+  readonly #lines = new (yaml().LineCounter)();
   readonly #docs: LocatedDocument[] = [];
   readonly values: unknown[] = [];
   readonly diagnostics: Diagnostic[] = [];
@@ -45,7 +43,7 @@ export class SourceMap {
     this.file = file;
     let docs: Document.Parsed[];
     try {
-      const parsed = parseAllDocuments(text, { ...YAML_OPTIONS, lineCounter: this.#lines });
+      const parsed = yaml().parseAllDocuments(text, { ...YAML_OPTIONS, lineCounter: this.#lines });
       docs = Array.isArray(parsed) ? parsed : [];
     } catch (err) {
       this.diagnostics.push(this.#diagnostic(0, 0, `YAML: ${exhaustionMessage(err)}`));
@@ -56,7 +54,7 @@ export class SourceMap {
       this.#docs.push({
         contents: (doc.contents as Node | null) ?? null,
         range: this.range(start, end),
-        resolve: (node) => (isAlias(node) ? (node.resolve(doc) as Node | undefined) : node),
+        resolve: (node) => (yaml().isAlias(node) ? (node.resolve(doc) as Node | undefined) : node),
       });
       // One finding per document: after the first YAML error, the rest are usually its echoes.
       const problem = this.#firstProblem(text, doc, start);
@@ -82,7 +80,7 @@ export class SourceMap {
     try {
       let firstAlias: [number, number] | undefined;
       let unresolved: Alias | undefined;
-      visit(doc, {
+      yaml().visit(doc, {
         Alias: (_, alias) => {
           firstAlias ??= [alias.range?.[0] ?? start, alias.range?.[1] ?? start];
           if (unresolved === undefined && alias.resolve(doc) === undefined) unresolved = alias;
@@ -138,14 +136,14 @@ export class SourceMap {
     for (const [i, segment] of segments.entries()) {
       const current: Node | undefined = node === null ? undefined : doc.resolve(node);
       let next: Node | null = null;
-      if (isMap(current)) {
-        const pair = current.items.find((p) => isScalar(p.key) && String(p.key.value) === segment);
+      if (yaml().isMap(current)) {
+        const pair = current.items.find((p) => yaml().isScalar(p.key) && String(p.key.value) === segment);
         if (pair === undefined) break;
         const keyNode = pair.key as Node;
         if (key && i === segments.length - 1 && keyNode.range)
           return this.range(keyNode.range[0], keyNode.range[1]);
         next = (pair.value as Node | null) ?? keyNode;
-      } else if (isSeq(current)) {
+      } else if (yaml().isSeq(current)) {
         next = (current.items[Number(segment)] as Node | undefined) ?? null;
       }
       if (next === null) break;

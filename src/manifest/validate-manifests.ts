@@ -6,6 +6,7 @@ import { isKind, KINDS, type Kind } from './kinds.ts';
 import { type ParsedFile, parseManifestFile } from './parse-manifest-file.ts';
 import { DEFAULT_MAX_FILE_BYTES, readManifestFile } from './read-manifest-file.ts';
 import { address, type Resource } from './resource.ts';
+import { StringTable } from './string-table.ts';
 import { didYouMean } from './suggest.ts';
 import { type Issue, validateSchema } from './validate-schema.ts';
 import { validateSemantics } from './validate-semantics.ts';
@@ -49,6 +50,7 @@ export async function validateManifests(
   let unreadableFiles = 0;
   let yamlErrorFiles = 0;
   const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const strings = new StringTable();
   for (const file of files) {
     const read = readManifestFile(file, maxBytes);
     if (!read.ok) {
@@ -61,7 +63,8 @@ export async function validateManifests(
     if (parsed.diagnostics.length > 0) yamlErrorFiles++;
     const before = entries.length;
     parsed.documents.forEach((value, document) => {
-      if (value !== null && value !== undefined) entries.push(checkDocument(parsed, document, value));
+      if (value !== null && value !== undefined)
+        entries.push(checkDocument(parsed, document, strings.intern(value)));
     });
     if (entries.length === before && parsed.diagnostics.length === 0) {
       diagnostics.push({

@@ -6,6 +6,9 @@ export interface DesiredObject extends ObjectState {
   readonly previousName: string | undefined;
 }
 
+// One empty object for every manifest without labels or annotations (read only).
+const NONE: Record<string, never> = Object.freeze({});
+
 /** What the manifests want: one object per resource, with the hash the plan compares. */
 export function desiredState(resources: readonly Resource[]): DesiredObject[] {
   return resources.map((r) => {
@@ -14,8 +17,8 @@ export function desiredState(resources: readonly Resource[]): DesiredObject[] {
       kind: r.kind,
       name: r.name,
       spec: spec as Record<string, unknown>,
-      labels: (metadata.labels ?? {}) as Record<string, string>,
-      annotations: (metadata.annotations ?? {}) as Record<string, string>,
+      labels: (metadata.labels ?? NONE) as Record<string, string>,
+      annotations: (metadata.annotations ?? NONE) as Record<string, string>,
     };
     return {
       ...base,

@@ -8,11 +8,12 @@ import { type CronPattern, readCron } from './cron/read-cron.ts';
  * when the clock jumps and once on a repeated hour, other jobs skip the gap and run on both passes).
  */
 
-// Patterns are ~400 bytes: 20,000 distinct ones (one per definition) fit; answers are kept for `status`,
-// which asks the same few (each cron's next and previous run at one `now`) thousands of times.
+// Patterns are ~400 bytes and read in microseconds: the common few are kept, not one per definition (20,000
+// distinct ones would hold 8 MB). Answers are kept for `status`, which asks the same few (each cron's next
+// and previous run at one `now`) thousands of times.
 const patterns = new Map<string, CronPattern>();
 const answers = new Map<string, number | null>();
-const PATTERNS_LIMIT = 50_000;
+const PATTERNS_LIMIT = 1024;
 const ANSWERS_LIMIT = 8192;
 
 /** The pattern of a schedule; one refused by the reader is an error (validation refuses it first). */
@@ -47,6 +48,11 @@ function answer(kind: 'next' | 'previous', cron: string, timezone: string, at: D
 /** The first due time strictly after `after`, or null when the schedule never runs again. */
 export function nextRun(cron: string, timezone: string, after: Date): Date | null {
   return answer('next', cron, timezone, after);
+}
+
+/** The same as nextRun, without keeping the answer: the scheduler asks each entry once per run, never twice. */
+export function nextDue(cron: string, timezone: string, after: number): number | null {
+  return cronNext(cronPattern(cron), timezone, after);
 }
 
 /** The latest due time at or before `at`, or null. */

@@ -1,7 +1,7 @@
 import { messageOf } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { DueQueue } from './due-queue.ts';
-import { nextRun } from './next-runs.ts';
+import { nextDue } from './next-runs.ts';
 
 /** When an entry is due: a cron pattern in a time zone, or once at a time (a snapshot). */
 export type Timing =
@@ -91,7 +91,7 @@ export class Scheduler<T> {
   #nextCron(entry: ScheduleEntry<T>, after: number): number | null {
     if (entry.timing.kind !== 'cron') return null;
     try {
-      return nextRun(entry.timing.pattern, entry.timing.timezone, new Date(after))?.getTime() ?? null;
+      return nextDue(entry.timing.pattern, entry.timing.timezone, after);
     } catch (err) {
       // Validated when applied; a pattern the reader still refuses is reported, never fatal to the others.
       this.#log.error(

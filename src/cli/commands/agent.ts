@@ -1,15 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Agent } from '../../agent/agent.ts';
+import { Agent, type Executor } from '../../agent/agent.ts';
 import { AgentObserver } from '../../agent/agent-observer.ts';
 import { holdCatalogue } from '../../agent/hold-catalogue.ts';
+import { applyAgentMemoryPolicy } from '../../agent/memory-policy.ts';
 import { DEFAULT_SECRETS_DIR } from '../../backup/dump/read-password-file.ts';
 import { runDump } from '../../backup/run-dump.ts';
 import { PgbackmanError } from '../../errors.ts';
 import { parseListen, startHttpListener } from '../../observability/http-listener.ts';
 import { agentLogFormat, createLogger } from '../../observability/logger.ts';
-import { dirSource } from '../../source/dir-source.ts';
-import { gitSource } from '../../source/git-source.ts';
 import type { Source } from '../../source/source.ts';
 import { ExitCode } from '../exit-codes.ts';
 import type { Output } from '../output.ts';
@@ -32,24 +31,34 @@ export interface AgentFlags {
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
-/** `pgbackman agent`: runs until SIGTERM/SIGINT (clean stop, exit 0); SIGHUP reconciles now. */
-export async function runAgent(flags: AgentFlags, version: string, output: Output): Promise<ExitCode> {
+/**
+ * `pgbackman agent`: runs until SIGTERM/SIGINT (clean stop, exit 0); SIGHUP reconciles now. The executor is
+ * runDump; the agent benchmark passes a no-op one, so it measures this very command without pg_dump.
+ */
+export async function runAgent(
+  flags: AgentFlags,
+  version: string,
+  output: Output,
+  executor: Executor = runDump,
+): Promise<ExitCode> {
   if ((flags.repo === undefined) === (flags.watch === undefined))
     throw new PgbackmanError('USAGE', 'agent needs exactly one source: --repo URL (git) or --watch DIR');
+  applyAgentMemoryPolicy();
   const stateDir = resolve(flags.stateDir);
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const location = flags.catalogue ?? join(stateDir, 'catalogue');
   // Runs cache what they read in the state directory, like everything else the agent keeps.
   process.env.PGBACKMAN_CACHE ||= join(stateDir, 'cache');
+  // Only the source in use is loaded: simple-git and chokidar each cost a long-lived agent memory.
   const source: Source =
     flags.repo !== undefined
-      ? gitSource({
+      ? (await import('../../source/git-source.ts')).gitSource({
           url: flags.repo,
           branch: flags.branch,
           path: flags.path,
           checkout: join(stateDir, 'source'),
         })
-      : dirSource(flags.watch as string);
+      : (await import('../../source/dir-source.ts')).dirSource(flags.watch as string);
   const sourceRoot = flags.repo !== undefined ? join(stateDir, 'source') : resolve(flags.watch as string);
   // JSON lines for log collectors; readable lines when a person watches the terminal.
   const logger = createLogger({
@@ -72,7 +81,7 @@ export async function runAgent(flags: AgentFlags, version: string, output: Outpu
     scheduleCache: join(stateDir, 'cache', 'schedule.json'),
     version,
     logger,
-    executor: runDump,
+    executor,
     observe: observer.observe,
   });
   // Bound before anything starts, so a port in use is a usage error, not a half-started agent.
