@@ -37,7 +37,8 @@ CREATE TABLE pgbackman.backup_definitions (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     server text NOT NULL,
     node text NOT NULL,
-    database text
+    database text,
+    applied_serial bigint DEFAULT 0 NOT NULL
 );
 CREATE TABLE pgbackman.backup_policies (
     name text NOT NULL,
@@ -51,7 +52,8 @@ CREATE TABLE pgbackman.backup_policies (
     managed boolean DEFAULT true NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    server text NOT NULL
+    server text NOT NULL,
+    applied_serial bigint DEFAULT 0 NOT NULL
 );
 CREATE TABLE pgbackman.backup_runs (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
@@ -113,7 +115,8 @@ CREATE TABLE pgbackman.backup_servers (
     source_revision text,
     managed boolean DEFAULT true NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    applied_serial bigint DEFAULT 0 NOT NULL
 );
 CREATE TABLE pgbackman.catalogue (
     singleton boolean DEFAULT true NOT NULL,
@@ -138,7 +141,8 @@ CREATE TABLE pgbackman.pgsql_nodes (
     source_revision text,
     managed boolean DEFAULT true NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    applied_serial bigint DEFAULT 0 NOT NULL
 );
 CREATE TABLE pgbackman.restore_definitions (
     name text NOT NULL,
@@ -153,7 +157,8 @@ CREATE TABLE pgbackman.restore_definitions (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     server text,
-    target_node text NOT NULL
+    target_node text NOT NULL,
+    applied_serial bigint DEFAULT 0 NOT NULL
 );
 CREATE TABLE pgbackman.restore_runs (
     id uuid NOT NULL,
@@ -193,7 +198,8 @@ CREATE TABLE pgbackman.snapshot_definitions (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     server text NOT NULL,
     node text NOT NULL,
-    database text
+    database text,
+    applied_serial bigint DEFAULT 0 NOT NULL
 );
 ALTER TABLE ONLY pgbackman.agents
     ADD CONSTRAINT agents_pkey PRIMARY KEY (server, host);
@@ -219,12 +225,14 @@ ALTER TABLE ONLY pgbackman.restore_runs
     ADD CONSTRAINT restore_runs_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY pgbackman.snapshot_definitions
     ADD CONSTRAINT snapshot_definitions_pkey PRIMARY KEY (name);
+CREATE INDEX backup_definitions_server_applied_serial_idx ON pgbackman.backup_definitions USING btree (server, applied_serial);
 CREATE INDEX backup_definitions_server_idx ON pgbackman.backup_definitions USING btree (server);
 CREATE INDEX backup_runs_definition_started_at_idx ON pgbackman.backup_runs USING btree (definition, started_at DESC);
 CREATE INDEX backup_runs_server_node_database_started_at_idx ON pgbackman.backup_runs USING btree (server, node, database, started_at DESC);
 CREATE INDEX backup_runs_snapshot_started_at_idx ON pgbackman.backup_runs USING btree (snapshot, started_at DESC);
 CREATE INDEX restore_runs_backup_id_idx ON pgbackman.restore_runs USING btree (backup_id);
 CREATE INDEX restore_runs_started_at_idx ON pgbackman.restore_runs USING btree (started_at DESC);
+CREATE INDEX snapshot_definitions_server_applied_serial_idx ON pgbackman.snapshot_definitions USING btree (server, applied_serial);
 CREATE INDEX snapshot_definitions_server_idx ON pgbackman.snapshot_definitions USING btree (server);
 ALTER TABLE ONLY pgbackman.backup_definitions
     ADD CONSTRAINT backup_definitions_node_fkey FOREIGN KEY (node) REFERENCES pgbackman.pgsql_nodes(name) ON UPDATE CASCADE;

@@ -3,6 +3,7 @@ import type { DumpJob } from '../backup/run-dump.ts';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
 import {
   type CatalogueObject,
+  countOnServer,
   listObjects,
   listSpecs,
   listVersions,
@@ -42,6 +43,8 @@ interface Built {
 export class WorkCache {
   readonly objects = new Map<string, { version: string; object: Job }>();
   readonly built = new Map<string, Built>();
+  /** Per kind, the catalogue's serial when it was last read: later reads ask only what applies wrote since. */
+  readonly serials = new Map<JobKind, number>();
 }
 
 /** This server's active definitions and its snapshots that have not run yet, each with when it is due. */
@@ -51,18 +54,19 @@ export async function readServerWork(
   cache = new WorkCache(),
 ): Promise<ServerWork> {
   // One statement at a time: a connection runs them in order anyway, and pg wants them awaited.
+  // The serial first: an apply that commits while the objects are read has a later one, so it is read again next time.
+  const [head] = await q.query<{ serial: string }>('select serial::text from pgbackman.catalogue');
+  const serial = Number(head?.serial ?? 0);
   const [server] = await listObjects(q, 'BackupServer', { name: serverName });
   const nodes = await listObjects(q, 'PgSQLNode');
   const jobs = [
-    ...(await refresh(q, cache, 'BackupDefinition', serverName)),
-    ...(await refresh(q, cache, 'SnapshotDefinition', serverName)),
+    ...(await refresh(q, cache, 'BackupDefinition', serverName, serial)),
+    ...(await refresh(q, cache, 'SnapshotDefinition', serverName, serial)),
   ];
-  const [head] = await q.query<{ serial: string }>('select serial::text from pgbackman.catalogue');
   const ranSnapshots = await q.query<{ snapshot: string }>(
     'select distinct snapshot from pgbackman.backup_runs where server = $1 and snapshot is not null',
     [serverName],
   );
-  const serial = Number(head?.serial ?? 0);
   const nodeLimits = new Map(nodes.map((n) => [n.name, n.spec.maxConcurrentDumps ?? 1]));
   if (server === undefined) return { server, entries: [], idle: [], nodeLimits, serial };
   const byName = new Map(nodes.map((n) => [n.name, { node: n, version: `${n.generation}@${n.updatedAt}` }]));
@@ -125,14 +129,28 @@ export async function readServerWork(
   return { server, entries, idle, nodeLimits, serial };
 }
 
-/** The objects of one kind on this server: the cached ones whose version is unchanged, the others read again. */
+/**
+ * The objects of one kind on this server: the cached ones whose version is unchanged, the others read again.
+ * After a first whole read, only the versions written since the last serial are asked for, and the count
+ * tells whether any left (deleted, renamed, moved to another server): then every version is read again.
+ */
 async function refresh(
   q: Queryable,
   cache: WorkCache,
   kind: JobKind,
   server: string,
+  serial: number,
 ): Promise<{ key: string; object: Job; version: string }[]> {
-  const versions = await listVersions(q, kind, { server });
+  const since = cache.serials.get(kind);
+  let versions = since === undefined ? undefined : await listVersions(q, kind, { server, since });
+  if (versions !== undefined) {
+    let known = 0;
+    for (const item of cache.objects.values()) if (item.object.kind === kind) known++;
+    for (const name of versions.keys()) if (!cache.objects.has(`${kind}/${name}`)) known++;
+    if (known !== (await countOnServer(q, kind, server))) versions = undefined;
+  }
+  const whole = versions === undefined;
+  versions ??= await listVersions(q, kind, { server });
   const stale: string[] = [];
   for (const [name, version] of versions)
     if (cache.objects.get(`${kind}/${name}`)?.version !== version) stale.push(name);
@@ -144,9 +162,12 @@ async function refresh(
   const out: { key: string; object: Job; version: string }[] = [];
   for (const [key, item] of cache.objects) {
     if (item.object.kind !== kind) continue;
-    if (versions.get(item.object.name) === item.version) out.push({ key, ...item });
-    else if (!versions.has(item.object.name)) cache.objects.delete(key);
+    const now = versions.get(item.object.name);
+    // A whole read lists every object: one it does not list is gone. A partial one lists only the changed.
+    if (now === undefined && whole) cache.objects.delete(key);
+    else if (now === undefined || now === item.version) out.push({ key, ...item });
   }
+  cache.serials.set(kind, serial);
   return out.sort((a, b) => (a.object.name < b.object.name ? -1 : a.object.name > b.object.name ? 1 : 0));
 }
 

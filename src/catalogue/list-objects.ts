@@ -94,21 +94,44 @@ export async function listObjects<K extends Kind>(
 
 /**
  * Each object's version (`generation@updated_at`, both set by apply on every change): what a reader that
- * keeps the objects compares to know which to read again. Filtered like listObjects, by server only.
+ * keeps the objects compares to know which to read again. Filtered like listObjects, by server only;
+ * `since`: only the objects an apply wrote after that serial.
  */
 export async function listVersions(
   q: Queryable,
   kind: Kind,
-  filter: { readonly server?: string } = {},
+  filter: { readonly server?: string; readonly since?: number } = {},
 ): Promise<Map<string, string>> {
   const { table, refs } = TABLES[kind];
-  const byServer = filter.server !== undefined && refs.some((r) => r.column === 'server');
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (filter.server !== undefined && refs.some((r) => r.column === 'server')) {
+    params.push(filter.server);
+    where.push(`server = $${params.length}`);
+  }
+  if (filter.since !== undefined) {
+    params.push(filter.since);
+    where.push(`applied_serial > $${params.length}`);
+  }
   const rows = await q.query<{ name: string; version: string }>(
     `select name, generation::text || '@' || (extract(epoch from updated_at) * 1000000)::bigint::text as version
-       from ${table} ${byServer ? 'where server = $1' : ''}`,
-    byServer ? [filter.server] : [],
+       from ${table} ${where.length > 0 ? `where ${where.join(' and ')}` : ''}`,
+    params,
   );
   return new Map(rows.map((r) => [r.name, r.version]));
+}
+
+/** How many objects of one kind a server has. */
+export async function countOnServer(
+  q: Queryable,
+  kind: 'BackupDefinition' | 'SnapshotDefinition',
+  server: string,
+): Promise<number> {
+  const [row] = await q.query<{ n: number }>(
+    `select count(*)::int as n from ${TABLES[kind].table} where server = $1`,
+    [server],
+  );
+  return row?.n ?? 0;
 }
 
 /** What a scheduler keeps of a definition: no labels, annotations, timestamps or file names (20,000 of them add up). */

@@ -27,6 +27,11 @@ export async function applyPlan(
 ): Promise<number> {
   const of = (kind: Kind, action: Change['action']) =>
     plan.changes.filter((c) => c.kind === kind && c.action === action);
+  // First, so every object written carries the serial of the apply that wrote it (agents read what changed since).
+  const [row] = await tx.query<{ serial: string }>(
+    'update pgbackman.catalogue set serial = serial + 1, last_apply_at = now() returning serial::text',
+  );
+  const serial = Number(row?.serial);
   try {
     for (const kind of KINDS) {
       const moves = of(kind, 'move') as Extract<Change, { action: 'move' }>[];
@@ -35,6 +40,7 @@ export async function applyPlan(
           tx,
           kind,
           moves.map((m) => ({ old_name: m.previousName, new_name: m.name })),
+          serial,
         );
       const creates = of(kind, 'create') as Extract<Change, { action: 'create' }>[];
       if (creates.length > 0)
@@ -44,6 +50,7 @@ export async function applyPlan(
           'insert',
           creates.map((c) => c.after),
           ctx.revision,
+          serial,
         );
       const updates = [...of(kind, 'update'), ...moves] as Extract<Change, { action: 'update' | 'move' }>[];
       if (updates.length > 0)
@@ -53,6 +60,7 @@ export async function applyPlan(
           'update',
           updates.map((c) => c.after),
           ctx.revision,
+          serial,
         );
     }
     for (const kind of [...KINDS].reverse()) {
@@ -72,10 +80,6 @@ export async function applyPlan(
     throw err;
   }
   await refreshHashes(tx, plan.refresh);
-  const [row] = await tx.query<{ serial: string }>(
-    'update pgbackman.catalogue set serial = serial + 1, last_apply_at = now() returning serial::text',
-  );
-  const serial = Number(row?.serial);
   await tx.query(
     'insert into pgbackman.apply_history (serial, lineage, applied_by, revision, changes, summary) values ($1, $2, $3, $4, $5, $6)',
     [
@@ -97,11 +101,12 @@ async function renameObjects(
   tx: Queryable,
   kind: Kind,
   renames: { old_name: string; new_name: string }[],
+  serial: number,
 ): Promise<void> {
   await tx.query(
-    `update ${TABLES[kind].table} as t set name = r.new_name, updated_at = now()
+    `update ${TABLES[kind].table} as t set name = r.new_name, updated_at = now(), applied_serial = $2
        from jsonb_to_recordset($1::jsonb) as r(old_name text, new_name text) where t.name = r.old_name`,
-    [JSON.stringify(renames)],
+    [JSON.stringify(renames), serial],
   );
 }
 
@@ -111,6 +116,7 @@ async function writeObjects(
   mode: 'insert' | 'update',
   objects: ObjectState[],
   revision: string | null,
+  serial: number,
 ): Promise<void> {
   const { table, refs } = TABLES[kind];
   const records = objects.map((o) => ({
@@ -135,9 +141,9 @@ async function writeObjects(
   if (mode === 'insert') {
     const columns = ['name', 'spec', 'labels', 'annotations', 'spec_hash', 'source_file', ...refColumns];
     await tx.query(
-      `insert into ${table} (${columns.join(', ')}, source_revision, managed)
-       select ${columns.map((c) => `r.${c}`).join(', ')}, $2, true from jsonb_to_recordset($1::jsonb) as r(${shape})`,
-      [JSON.stringify(records), revision],
+      `insert into ${table} (${columns.join(', ')}, source_revision, managed, applied_serial)
+       select ${columns.map((c) => `r.${c}`).join(', ')}, $2, true, $3 from jsonb_to_recordset($1::jsonb) as r(${shape})`,
+      [JSON.stringify(records), revision, serial],
     );
     return;
   }
@@ -146,8 +152,8 @@ async function writeObjects(
   );
   await tx.query(
     `update ${table} as t set ${sets.join(', ')}, source_revision = $2, managed = true,
-            generation = t.generation + 1, updated_at = now()
+            generation = t.generation + 1, updated_at = now(), applied_serial = $3
        from jsonb_to_recordset($1::jsonb) as r(${shape}) where t.name = r.name`,
-    [JSON.stringify(records), revision],
+    [JSON.stringify(records), revision, serial],
   );
 }

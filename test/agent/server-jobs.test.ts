@@ -7,19 +7,22 @@ import { createTestCatalogue, type TestCatalogue } from '../support/catalogues.t
 import { localSetup } from '../support/fixtures.ts';
 import { runCli, writeTree } from '../support/run-cli.ts';
 
-/** Counts the definitions' full rows (their specs) each read fetches. */
-function counting(db: Queryable): { q: Queryable; specRows: () => number } {
+/** Counts the definitions' full rows (their specs) and version rows each read fetches. */
+function counting(db: Queryable): { q: Queryable; specRows: () => number; versionRows: () => number } {
   let rows = 0;
+  let versions = 0;
   return {
     q: {
       async query<R extends object>(sql: string, params?: readonly unknown[]) {
         const result = await db.query<R>(sql, params);
         if (/select name, spec, /.test(sql) && /backup_definitions/.test(sql)) rows += result.length;
+        if (/as version/.test(sql) && /backup_definitions/.test(sql)) versions += result.length;
         return result;
       },
       exec: (sql) => db.exec(sql),
     },
     specRows: () => rows,
+    versionRows: () => versions,
   };
 }
 
@@ -61,6 +64,7 @@ describe("the agent's view of its server's work", () => {
     const second = counting(db);
     const after = await readServerWork(second.q, 'local', cache);
     assert.equal(second.specRows(), 1, 'only the changed definition is read whole');
+    assert.equal(second.versionRows(), 1, 'and only its version: the others were not written since');
     const changed = after.entries.filter((e) => !before.entries.includes(e)).map((e) => e.key);
     assert.deepEqual(changed, ['BackupDefinition/d7']);
     assert.deepEqual(after.entries.find((e) => e.key === 'BackupDefinition/d7')?.timing, {
@@ -72,5 +76,37 @@ describe("the agent's view of its server's work", () => {
     const third = await readServerWork(db, 'local', cache);
     assert.equal(third.entries.length, 39);
     assert.ok(!third.entries.some((e) => e.key === 'BackupDefinition/d3'), 'a deleted definition is gone');
+  });
+
+  test('a rename, or one definition gone and another added in one apply, is found whole: the count tells', async () => {
+    const cache = new WorkCache();
+    const base = Object.fromEntries(Object.entries(many()).filter(([name]) => name !== 'd3'));
+    await apply(base);
+    await readServerWork(db, 'local', cache);
+    // d5 gone, d3 back: as many definitions as before.
+    const swapped = {
+      ...Object.fromEntries(Object.entries(base).filter(([name]) => name !== 'd5')),
+      d3: base.d4 as string,
+    };
+    await apply(swapped);
+    const after = counting(db);
+    const work = await readServerWork(after.q, 'local', cache);
+    const keys = work.entries.map((e) => e.key);
+    assert.ok(keys.includes('BackupDefinition/d3') && !keys.includes('BackupDefinition/d5'), keys.join(' '));
+    assert.equal(work.entries.length, 39);
+    assert.equal(
+      after.versionRows(),
+      1 + 39,
+      'the one written since, then every version: the count did not add up',
+    );
+    // Renamed (spec.previousName): the old name is dropped, the new one scheduled.
+    const { d6, ...rest }: Record<string, string> = swapped;
+    await apply({ ...rest, d6b: `${d6}, previousName: d6` });
+    const renamed = (await readServerWork(db, 'local', cache)).entries.map((e) => e.key);
+    assert.ok(
+      renamed.includes('BackupDefinition/d6b') && !renamed.includes('BackupDefinition/d6'),
+      renamed.join(' '),
+    );
+    assert.equal(renamed.length, 39);
   });
 });
