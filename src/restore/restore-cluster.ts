@@ -12,6 +12,7 @@ import { dumpFactsOf } from './dump-files.ts';
 import { failingAs, psqlSink } from './psql-sink.ts';
 import { runRecorded, type TakenStep } from './recorded-restore.ts';
 import {
+  destructiveText,
   openTarget,
   type RestoreHooks,
   type RestoreJob,
@@ -124,9 +125,7 @@ export async function restoreCluster(
         commands: [],
       },
     ];
-    const destructive = plans.some((p) =>
-      p.steps.some((s) => s.kind === 'drop-database' || s.kind === 'rename-database'),
-    );
+    const destructive = plans.flatMap((p) => p.steps.flatMap(destructiveText));
     if (hooks.dryRun)
       return { id: null, status: 'PLANNED', steps: lines, renamedTo: null, error: null, logPath: null };
     if (hooks.confirm !== undefined && !(await hooks.confirm(lines, destructive)))
@@ -189,6 +188,7 @@ export async function restoreCluster(
               () => {
                 restored.push(database);
                 changed.push(`"${database}" restored`);
+                hooks.progress?.(`restored ${restored.length}/${plans.length} databases: "${database}"`);
               },
             );
             return failingAs(sink, database, restored);
