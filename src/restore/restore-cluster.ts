@@ -78,7 +78,16 @@ export async function restoreCluster(
       const facts = await readTargetFacts(client, database, renameTo, [], isSource);
       const decision = decideRestore(
         { code: 'FULL', format: 'plain', hasRoles: false, hasConfig: false },
-        { ...req, database, renameTo, roles: 'skip', config: false, jobs: 1, extraArgs: [], via: 'cluster' },
+        {
+          ...req,
+          database,
+          renameTo,
+          roles: 'skip',
+          config: false,
+          jobs: 1,
+          extraArgs: [],
+          via: req.via === 'manifest' ? 'manifest-cluster' : 'cluster',
+        },
         facts,
       );
       if (decision.ok && req.existing === 'drop' && facts.exists && templates.has(database))
