@@ -421,7 +421,7 @@ export interface BackupPolicy {
        */
       exclude?: string[];
       /**
-       * Leave out databases that already have a BackupDefinition of their own on this server (PgBackMan's #databases_without_backup_definitions#); a node's CLUSTER definition does not count.
+       * true (the default): leave out databases that already have a BackupDefinition someone wrote for that node and database, on any server and of any code (PgBackMan's #databases_without_backup_definitions#); a node's CLUSTER definition does not count. false: cover them too, with the policy's own definition beside theirs (PgBackMan's #all_databases#), e.g. a policy's FULL dumps beside a hand-written SCHEMA one or one on another backup server.
        */
       skipDatabasesWithDefinitions?: boolean;
     };
