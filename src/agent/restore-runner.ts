@@ -6,7 +6,8 @@ import { recordRestoreNotStarted, restoredGenerations } from '../catalogue/resto
 import { isPgbackmanError, messageOf, retryClassOf } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { describeSource, pickDump } from '../restore/pick-dump.ts';
-import { dueRestores, type RestoreItem, requestOf } from '../restore/restore-due.ts';
+import { restoreCluster } from '../restore/restore-cluster.ts';
+import { clusterRefusal, dueRestores, type RestoreItem, requestOf } from '../restore/restore-due.ts';
 import { restoreDump } from '../restore/restore-dump.ts';
 import { whoAmI } from '../system/who-am-i.ts';
 import type { CatalogueLink } from './catalogue-link.ts';
@@ -150,6 +151,7 @@ export class RestoreRunner {
       return 'RETRY';
     }
     this.#waiting.delete(key);
+    const cluster = found?.code === 'CLUSTER';
     const notStarted = async (error: string) => {
       await recordRestoreNotStarted(
         q,
@@ -162,7 +164,7 @@ export class RestoreRunner {
           sourceNode: found?.node ?? '-',
           sourceDatabase: found?.database ?? null,
           targetNode: item.spec.target.node,
-          targetDatabase: item.spec.target.database ?? found?.database ?? '-',
+          targetDatabase: cluster ? '*' : (item.spec.target.database ?? found?.database ?? '-'),
           options: { ...item.spec },
           startedAt: new Date(),
           logPath: null,
@@ -176,6 +178,8 @@ export class RestoreRunner {
       return 'FAILED' as const;
     };
     if (found === undefined) return notStarted(`no successful dump of ${describeSource(item)} to restore`);
+    const misfit = cluster ? clusterRefusal(item.spec) : undefined;
+    if (misfit !== undefined) return notStarted(misfit);
     const [target] = await listObjects(q, 'PgSQLNode', { name: item.spec.target.node });
     const [server] = await listObjects(q, 'BackupServer', { name: found.server });
     const [sourceNode] = await listObjects(q, 'PgSQLNode', { name: found.node });
@@ -188,13 +192,14 @@ export class RestoreRunner {
       `${address}: restoring dump ${found.id} onto ${target.name}`,
     );
     try {
-      const result = await restoreDump(
+      // The same executors as `pgbackman restore`: every database of a CLUSTER dump, or the one of the others.
+      const result = await (cluster ? restoreCluster : restoreDump)(
         {
           backup: found,
           server,
           source: sourceNode,
           target,
-          request: requestOf(item.spec, found.database ?? '', new Date()),
+          request: requestOf(item.spec, cluster ? '*' : (found.database ?? ''), new Date()),
           restoreDefinition: { name: item.name, generation: item.generation },
         },
         q,

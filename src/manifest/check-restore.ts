@@ -66,8 +66,15 @@ export function checkRestore(ctx: SemanticContext, m: RestoreDefinition): void {
     ctx.get('BackupServer', spec.server)?.manifest,
   );
   const what = `${from.kind}/${from.name}`;
-  if (settings.code !== 'FULL' && settings.code !== 'SCHEMA') {
-    ctx.report('/spec/source', `${what} takes ${settings.code} dumps; a restore needs FULL or SCHEMA dumps`);
+  if (settings.code === 'DATA') {
+    ctx.report(
+      '/spec/source',
+      `${what} takes DATA dumps; a restore needs FULL, SCHEMA or CLUSTER dumps (a DATA dump goes into a database that has its tables: \`pgbackman restore\`)`,
+    );
+  }
+  if (settings.code === 'CLUSTER') {
+    checkClusterRestore(ctx, m, what, spec.node);
+    return;
   }
   if (jobs > 1 && settings.format !== 'custom' && settings.format !== 'directory') {
     ctx.report(
@@ -92,4 +99,31 @@ export function checkRestore(ctx: SemanticContext, m: RestoreDefinition): void {
       `existing: drop would drop ${spec.database ?? 'the database'} on ${target.node}, the database this restore reads its dumps from; restore into another database or node, or use existing: rename`,
     );
   }
+}
+
+/** A CLUSTER dump restores every database of a node under its own name, with psql: what does not apply to it. */
+function checkClusterRestore(ctx: SemanticContext, m: RestoreDefinition, what: string, node: string): void {
+  const { target, existing = 'fail', jobs = 1 } = m.spec;
+  const every = `${what} takes CLUSTER dumps, which restore every database of the node under its own name`;
+  if (target.database !== undefined) ctx.report('/spec/target/database', `${every}: remove target.database`);
+  if (m.spec.renameExistingTo !== undefined)
+    ctx.report(
+      '/spec/renameExistingTo',
+      `${every}: each existing one is renamed to <name>_<UTC timestamp>; remove renameExistingTo`,
+    );
+  if (jobs > 1)
+    ctx.report(
+      '/spec/jobs',
+      `${what} takes CLUSTER dumps, restored with psql one database at a time: remove jobs`,
+    );
+  if (m.spec.extraArgs !== undefined && m.spec.extraArgs.length > 0)
+    ctx.report(
+      '/spec/extraArgs',
+      `${what} takes CLUSTER dumps, restored with psql: pg_restore's extraArgs do not apply; remove them`,
+    );
+  if (existing === 'drop' && target.node === node)
+    ctx.report(
+      '/spec/existing',
+      `existing: drop would drop the databases of ${node}, the node this restore reads its dumps from; restore onto another node, or use existing: rename`,
+    );
 }

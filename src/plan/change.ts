@@ -44,6 +44,25 @@ export interface PlanError {
   readonly detail: string;
 }
 
+/**
+ * Not an error: what a plan could not do as the manifests ask (a node a policy selects was not reached, a name
+ * a policy would generate is taken), so the plan holds less than it might. `plan -o json`'s `warnings`.
+ */
+export interface PlanWarning {
+  /** The object the warning is about: `BackupPolicy/NAME`. */
+  readonly address: string;
+  /** node_not_reached: the policy's definitions on that node are kept as they are; name_taken: a database gets none. */
+  readonly reason: 'node_not_reached' | 'name_taken';
+  readonly node: string;
+  readonly database: string | null;
+  /** The generated name that is taken (name_taken). */
+  readonly name: string | null;
+  /** Why the node was not reached: an error code such as NODE_UNREACHABLE (node_not_reached). */
+  readonly code: string | null;
+  /** The whole warning in words, as printed on stderr after `warning: `. */
+  readonly summary: string;
+}
+
 /** An object whose manifest hashes differently from the catalogue but means the same (keys reordered). */
 export interface HashRefresh {
   readonly kind: Kind;

@@ -1,5 +1,5 @@
 import { assertNever } from '../errors.ts';
-import type { Change, Plan } from './change.ts';
+import type { Change, Plan, PlanWarning } from './change.ts';
 import type { ObjectState } from './object-state.ts';
 
 export const PLAN_FORMAT_VERSION = '1.0';
@@ -10,8 +10,11 @@ export interface PlanContext {
   readonly revision: string | null;
 }
 
-/** The documented, versioned plan structure (docs/plan.md) for scripts: one entry per object, as Terraform's resource_changes. */
-export function planJson(plan: Plan, context: PlanContext) {
+/**
+ * The documented, versioned plan structure (docs/cli.md) for scripts: one entry per object, as Terraform's
+ * resource_changes; `warnings` (added within format 1.0) what the policies' expansion could not do.
+ */
+export function planJson(plan: Plan, context: PlanContext, warnings: readonly PlanWarning[] = []) {
   return {
     format_version: PLAN_FORMAT_VERSION,
     catalogue: { lineage: context.lineage, serial: context.serial },
@@ -21,6 +24,15 @@ export function planJson(plan: Plan, context: PlanContext) {
     changes: plan.changes.map(changeJson),
     unmanaged: plan.unmanaged,
     errors: plan.errors,
+    warnings: warnings.map((w) => ({
+      address: w.address,
+      reason: w.reason,
+      node: w.node,
+      database: w.database,
+      name: w.name,
+      code: w.code,
+      summary: w.summary,
+    })),
   };
 }
 

@@ -1,13 +1,18 @@
-import type { Plan } from './change.ts';
+import type { Plan, PlanWarning } from './change.ts';
 import { renderText } from './render-text.ts';
 
 /** A pull-request comment: the summary first, a warning when anything is destroyed, the details folded. */
-export function renderMarkdown(plan: Plan): string {
+export function renderMarkdown(plan: Plan, warnings: readonly PlanWarning[] = []): string {
   const { add, change, destroy } = plan.summary;
   const lines: string[] = ['### pgbackman plan', ''];
   if (plan.errors.length > 0) {
     lines.push(`> [!CAUTION]`, `> **This plan cannot be applied.**`);
     for (const e of plan.errors) lines.push(`> - **${e.summary}**: ${e.detail}`);
+    lines.push('');
+  }
+  if (warnings.length > 0) {
+    lines.push('> [!WARNING]', '> The policies could not be expanded as they ask:');
+    for (const w of warnings) lines.push(`> - ${w.summary}`);
     lines.push('');
   }
   lines.push(

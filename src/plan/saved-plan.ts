@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { messageOf, PgbackmanError } from '../errors.ts';
+import type { PolicyDatabases } from '../policy/policy-databases.ts';
 import type { Plan } from './change.ts';
 import { canonicalJson } from './object-state.ts';
 
@@ -12,6 +13,11 @@ export interface SavedPlan {
   readonly catalogue: { readonly lineage: string; readonly serial: number };
   readonly revision: string | null;
   readonly plan: Plan;
+  /**
+   * With policies: the databases they selected on each node the plan reached, so that applying it can tell
+   * whether they changed since. Absent in plans saved before it was recorded, and without policies.
+   */
+  readonly policy_databases?: readonly PolicyDatabases[];
   readonly checksum: string;
 }
 
@@ -20,6 +26,7 @@ export function makeSavedPlan(
   catalogue: SavedPlan['catalogue'],
   revision: string | null,
   now: Date,
+  policyDatabases: readonly PolicyDatabases[] = [],
 ): SavedPlan {
   const body = {
     pgbackman_saved_plan: SAVED_PLAN_VERSION as typeof SAVED_PLAN_VERSION,
@@ -27,6 +34,7 @@ export function makeSavedPlan(
     catalogue,
     revision,
     plan,
+    ...(policyDatabases.length === 0 ? {} : { policy_databases: policyDatabases }),
   };
   return { ...body, checksum: checksum(body) };
 }

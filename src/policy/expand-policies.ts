@@ -70,7 +70,8 @@ interface Candidate {
 
 /**
  * The definitions the policies generate: one per live database each selects on each node it selects, unless
- * an explicit definition covers that node and database. A database that disappeared keeps its definition,
+ * an explicit definition covers that node and database (unless the policy has
+ * `databases.skipDatabasesWithDefinitions: false`: then it covers those too, beside the explicit one). A database that disappeared keeps its definition,
  * suspended, for the policy's deletedDatabaseRetention; a node that was not reached keeps its definitions.
  */
 export function expandPolicies(input: ExpansionInput): Expansion {
@@ -83,6 +84,7 @@ export function expandPolicies(input: ExpansionInput): Expansion {
   const unexpanded: { policy: string; nodes: string[] }[] = [];
   for (const policy of [...input.policies].sort((a, b) => compare(a.name, b.name))) {
     const mine = input.previous.filter((d) => d.policy === policy.name);
+    const skipCovered = policy.spec.databases?.skipDatabasesWithDefinitions !== false;
     const unreached: string[] = [];
     for (const node of selectedNodes(policy, input.nodes)) {
       const live = input.databases.get(node);
@@ -94,7 +96,7 @@ export function expandPolicies(input: ExpansionInput): Expansion {
         continue;
       }
       const wanted = (db: string) =>
-        selectsDatabase(policy.spec.databases, db) && !covered.has(key(node, db));
+        selectsDatabase(policy.spec.databases, db) && !(skipCovered && covered.has(key(node, db)));
       for (const database of live)
         if (wanted(database)) candidates.push({ policy, node, database, droppedAt: undefined });
       const liveSet = new Set(live);

@@ -4,6 +4,7 @@ import { listAnnotatedDefinitions } from '../catalogue/list-objects.ts';
 import { requireCurrentSchema } from '../catalogue/migrate.ts';
 import type { PgbackmanError } from '../errors.ts';
 import type { SpecOf } from '../manifest/kinds.ts';
+import type { PlanWarning } from '../plan/change.ts';
 import type { DesiredObject } from '../plan/desired-state.ts';
 import { discoverDatabases } from '../policy/discover-databases.ts';
 import {
@@ -14,6 +15,7 @@ import {
 } from '../policy/expand-policies.ts';
 import { GENERATED_BY } from '../policy/generated-name.ts';
 import { generatedObjects } from '../policy/generated-objects.ts';
+import { type PolicyDatabases, policyDatabases } from '../policy/policy-databases.ts';
 
 export interface ExpandOptions {
   readonly env?: NodeJS.ProcessEnv;
@@ -29,6 +31,8 @@ export interface ExpandedDesired {
   readonly conflicts: Expansion['conflicts'];
   /** The nodes that were not reached, each with why. */
   readonly failures: readonly { readonly node: string; readonly error: PgbackmanError }[];
+  /** The databases the policies selected on each node that was reached (kept by a saved plan). */
+  readonly policyDatabases: readonly PolicyDatabases[];
 }
 
 /**
@@ -44,7 +48,8 @@ export async function expandDesired(
   const policies = desired
     .filter((o) => o.kind === 'BackupPolicy')
     .map((o) => ({ name: o.name, spec: o.spec as SpecOf<'BackupPolicy'>, labels: o.labels }));
-  if (policies.length === 0) return { desired, unexpanded: [], conflicts: [], failures: [] };
+  if (policies.length === 0)
+    return { desired, unexpanded: [], conflicts: [], failures: [], policyDatabases: [] };
   const nodes = desired
     .filter((o) => o.kind === 'PgSQLNode')
     .map((o) => ({ name: o.name, spec: o.spec as SpecOf<'PgSQLNode'>, labels: o.labels }));
@@ -89,22 +94,38 @@ export async function expandDesired(
     unexpanded: expansion.unexpanded,
     conflicts: expansion.conflicts,
     failures: found.failures,
+    policyDatabases: policyDatabases(policies, nodes, found.databases),
   };
 }
 
-/** One line per policy that could not be expanded everywhere, and per definition not generated. */
-export function expansionWarnings(x: ExpandedDesired): string[] {
-  const why = new Map(x.failures.map((f) => [f.node, `${f.error.code}: ${f.error.message}`]));
+/** One warning per policy and node that could not be expanded, and per definition not generated. */
+export function expansionWarnings(x: ExpandedDesired): PlanWarning[] {
+  const why = new Map(x.failures.map((f) => [f.node, f.error]));
   return [
     ...x.unexpanded.flatMap((u) =>
-      u.nodes.map(
-        (node) =>
-          `BackupPolicy/${u.policy} could not be expanded on node ${node} (${why.get(node) ?? 'not reached'}); its definitions there are kept as they are`,
-      ),
+      u.nodes.map((node): PlanWarning => {
+        const error = why.get(node);
+        return {
+          address: `BackupPolicy/${u.policy}`,
+          reason: 'node_not_reached',
+          node,
+          database: null,
+          name: null,
+          code: error?.code ?? null,
+          summary: `BackupPolicy/${u.policy} could not be expanded on node ${node} (${error === undefined ? 'not reached' : `${error.code}: ${error.message}`}); its definitions there are kept as they are`,
+        };
+      }),
     ),
     ...x.conflicts.map(
-      (c) =>
-        `BackupPolicy/${c.policy}: no definition for database ${JSON.stringify(c.database)} on node ${c.node}: the name ${c.name} is taken`,
+      (c): PlanWarning => ({
+        address: `BackupPolicy/${c.policy}`,
+        reason: 'name_taken',
+        node: c.node,
+        database: c.database,
+        name: c.name,
+        code: null,
+        summary: `BackupPolicy/${c.policy}: no definition for database ${JSON.stringify(c.database)} on node ${c.node}: the name ${c.name} is taken`,
+      }),
     ),
   ];
 }

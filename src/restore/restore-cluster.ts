@@ -12,6 +12,7 @@ import { dumpFactsOf } from './dump-files.ts';
 import { failingAs, psqlSink } from './psql-sink.ts';
 import { runRecorded, type TakenStep } from './recorded-restore.ts';
 import {
+  destructiveText,
   openTarget,
   type RestoreHooks,
   type RestoreJob,
@@ -77,7 +78,16 @@ export async function restoreCluster(
       const facts = await readTargetFacts(client, database, renameTo, [], isSource);
       const decision = decideRestore(
         { code: 'FULL', format: 'plain', hasRoles: false, hasConfig: false },
-        { ...req, database, renameTo, roles: 'skip', config: false, jobs: 1, extraArgs: [], via: 'cluster' },
+        {
+          ...req,
+          database,
+          renameTo,
+          roles: 'skip',
+          config: false,
+          jobs: 1,
+          extraArgs: [],
+          via: req.via === 'manifest' ? 'manifest-cluster' : 'cluster',
+        },
         facts,
       );
       if (decision.ok && req.existing === 'drop' && facts.exists && templates.has(database))
@@ -124,9 +134,7 @@ export async function restoreCluster(
         commands: [],
       },
     ];
-    const destructive = plans.some((p) =>
-      p.steps.some((s) => s.kind === 'drop-database' || s.kind === 'rename-database'),
-    );
+    const destructive = plans.flatMap((p) => p.steps.flatMap(destructiveText));
     if (hooks.dryRun)
       return { id: null, status: 'PLANNED', steps: lines, renamedTo: null, error: null, logPath: null };
     if (hooks.confirm !== undefined && !(await hooks.confirm(lines, destructive)))
@@ -189,6 +197,7 @@ export async function restoreCluster(
               () => {
                 restored.push(database);
                 changed.push(`"${database}" restored`);
+                hooks.progress?.(`restored ${restored.length}/${plans.length} databases: "${database}"`);
               },
             );
             return failingAs(sink, database, restored);

@@ -51,4 +51,19 @@ export function requestOf(spec: SpecOf<'RestoreDefinition'>, dumpDatabase: strin
   } as const;
 }
 
+/**
+ * Why a RestoreDefinition cannot restore a CLUSTER dump as it is written, or undefined when it can. Validation
+ * says so for a definition or snapshot source; a backupId's code is known only once the dump is found.
+ */
+export function clusterRefusal(spec: SpecOf<'RestoreDefinition'>): string | undefined {
+  const misfits = [
+    spec.target.database !== undefined ? 'target.database' : undefined,
+    spec.renameExistingTo !== undefined ? 'renameExistingTo' : undefined,
+    (spec.jobs ?? 1) > 1 ? 'jobs' : undefined,
+    (spec.extraArgs?.length ?? 0) > 0 ? 'extraArgs' : undefined,
+  ].filter((f) => f !== undefined);
+  if (misfits.length === 0) return undefined;
+  return `the dump is a CLUSTER dump, which restores every database of its node under its own name, with psql: ${misfits.join(', ')} ${misfits.length === 1 ? 'does not apply to it; remove it' : 'do not apply to it; remove them'}`;
+}
+
 import { defaultRenameTo as defaultName } from './restore-steps.ts';

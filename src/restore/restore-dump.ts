@@ -32,8 +32,11 @@ export interface RestoreJob {
 
 export interface RestoreHooks {
   readonly secretsDir?: string;
-  /** Shown the steps before any is taken; resolves false to stop (a user who did not confirm). */
-  readonly confirm?: (steps: readonly StepLine[], destructive: boolean) => Promise<boolean>;
+  /**
+   * Shown the steps before any is taken, with what they would destroy or move aside (`drop database "x"`,
+   * `rename database "x" to "y"`; empty when nothing); resolves false to stop (a user who did not confirm).
+   */
+  readonly confirm?: (steps: readonly StepLine[], destructive: readonly string[]) => Promise<boolean>;
   /** Progress lines (items of the archive restored), for a terminal. */
   readonly progress?: ((line: string) => void) | undefined;
   readonly dryRun?: boolean;
@@ -121,9 +124,7 @@ export async function restoreDump(
         jobsIgnored: req.jobs > 1 && dump.format !== 'custom' && dump.format !== 'directory',
       }),
     );
-    const destructive = decision.steps.some(
-      (s) => s.kind === 'drop-database' || s.kind === 'rename-database',
-    );
+    const destructive = decision.steps.flatMap(destructiveText);
     if (hooks.dryRun)
       return { id: null, status: 'PLANNED', steps: lines, renamedTo: null, error: null, logPath: null };
     if (hooks.confirm !== undefined && !(await hooks.confirm(lines, destructive)))
@@ -176,6 +177,13 @@ export async function restoreDump(
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+/** What a step destroys or moves aside, in the words a confirmation question uses; nothing for the others. */
+export function destructiveText(step: RestoreStep): string[] {
+  if (step.kind === 'drop-database') return [`drop database "${step.database}"`];
+  if (step.kind === 'rename-database') return [`rename database "${step.from}" to "${step.to}"`];
+  return [];
 }
 
 interface StepContext {

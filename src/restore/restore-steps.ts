@@ -15,8 +15,11 @@ export interface RestoreRequest {
   readonly terminate: boolean;
   /** pg_restore options from the allow-list (a RestoreDefinition's extraArgs, checked when it was validated). */
   readonly extraArgs: readonly string[];
-  /** Who asked, so a refusal names the flag or the manifest field that would change it (the command line by default). */
-  readonly via?: 'cli' | 'manifest' | 'cluster';
+  /**
+   * Who asked, so a refusal names the flag or the manifest field that would change it (the command line by
+   * default); `cluster` and `manifest-cluster`: one database of a CLUSTER dump, which has no other name to take.
+   */
+  readonly via?: 'cli' | 'manifest' | 'cluster' | 'manifest-cluster';
 }
 
 /** The dump, as the catalogue (or its backup.json) describes it. */
@@ -76,12 +79,18 @@ export function defaultRenameTo(database: string, now: Date): string {
  */
 export function decideRestore(dump: DumpFacts, req: RestoreRequest, target: TargetFacts): RestoreDecision {
   const refuse = (reason: string): RestoreDecision => ({ ok: false, reason });
-  const say = (cli: string, manifest: string, cluster = cli) =>
-    req.via === 'manifest' ? manifest : req.via === 'cluster' ? cluster : cli;
+  const say = (cli: string, manifest: string, cluster = cli, manifestCluster = manifest) =>
+    req.via === 'manifest'
+      ? manifest
+      : req.via === 'cluster'
+        ? cluster
+        : req.via === 'manifest-cluster'
+          ? manifestCluster
+          : cli;
   const db = req.database;
   if (dump.code === 'CLUSTER')
     return refuse(
-      "a CLUSTER dump restores a whole node with `pgbackman restore`; a restore test restores one database's dump",
+      "a CLUSTER dump restores a whole node (`pgbackman restore`, a RestoreDefinition); a restore test restores one database's dump",
     );
   const steps: RestoreStep[] = [{ kind: 'check-dump' }];
   if (req.roles === 'create-missing' && dump.hasRoles) {
@@ -102,7 +111,7 @@ export function decideRestore(dump: DumpFacts, req: RestoreRequest, target: Targ
     switch (existing) {
       case 'fail':
         return refuse(
-          `database "${db}" exists on the target; nothing was touched (${say('--existing rename or drop, or --database another name', 'existing: rename or drop, or another target.database', '--existing rename or drop')})`,
+          `database "${db}" exists on the target; nothing was touched (${say('--existing rename or drop, or --database another name', 'existing: rename or drop, or another target.database', '--existing rename or drop', 'existing: rename or drop')})`,
         );
       case 'drop':
         if (target.isSource)

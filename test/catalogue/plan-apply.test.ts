@@ -199,9 +199,21 @@ for (const backend of BACKENDS) {
       );
       const plan = await cli('plan', dir, '-o', 'json');
       assert.equal(plan.code, 0, plan.stderr);
-      const moves = JSON.parse(plan.stdout).changes.filter((c: { actions: string[] }) =>
-        c.actions.includes('move'),
-      );
+      const json = JSON.parse(plan.stdout);
+      assert.deepEqual(Object.keys(json), [
+        'format_version',
+        'catalogue',
+        'revision',
+        'applyable',
+        'summary',
+        'changes',
+        'unmanaged',
+        'errors',
+        'warnings',
+      ]);
+      assert.equal(json.format_version, '1.0');
+      assert.deepEqual(json.warnings, [], 'no policies, nothing to warn about');
+      const moves = json.changes.filter((c: { actions: string[] }) => c.actions.includes('move'));
       assert.deepEqual(
         moves.map((c: { address: string; previous_address: string }) => [c.previous_address, c.address]),
         [['BackupDefinition/old-name', 'BackupDefinition/new-name']],

@@ -75,6 +75,50 @@ const cases: { name: string; files: Record<string, string>; pointer: string; mes
     message: /writes plain dumps; parallel restore needs format custom or directory/,
   },
   {
+    name: 'a restore of CLUSTER dumps with renameExistingTo, jobs and extraArgs',
+    files: {
+      'a.yaml': definition('whole', 'code: CLUSTER\n  schedule: auto'),
+      'r.yaml': restore(
+        'source: { definition: whole }\n  target: { node: pg01 }\n  existing: rename\n  renameExistingTo: old\n  jobs: 2\n  extraArgs: ["--no-owner"]',
+      ),
+    },
+    pointer: '/spec/renameExistingTo',
+    message:
+      /takes CLUSTER dumps, which restore every database of the node under its own name: each existing one is renamed to <name>_<UTC timestamp>; remove renameExistingTo/,
+  },
+  {
+    name: 'a restore of CLUSTER dumps with jobs',
+    files: {
+      'a.yaml': definition('whole', 'code: CLUSTER\n  schedule: auto'),
+      'r.yaml': restore(
+        'source: { definition: whole }\n  target: { node: pg01 }\n  existing: rename\n  jobs: 2',
+      ),
+    },
+    pointer: '/spec/jobs',
+    message:
+      /BackupDefinition\/whole takes CLUSTER dumps, restored with psql one database at a time: remove jobs/,
+  },
+  {
+    name: 'a restore of CLUSTER dumps with pg_restore options',
+    files: {
+      'a.yaml': definition('whole', 'code: CLUSTER\n  schedule: auto'),
+      'r.yaml': restore(
+        'source: { definition: whole }\n  target: { node: pg01 }\n  extraArgs: ["--no-owner"]',
+      ),
+    },
+    pointer: '/spec/extraArgs',
+    message: /restored with psql: pg_restore's extraArgs do not apply; remove them/,
+  },
+  {
+    name: 'a restore of CLUSTER dumps that would drop the databases it reads from',
+    files: {
+      'a.yaml': definition('whole', 'code: CLUSTER\n  schedule: auto'),
+      'r.yaml': restore('source: { definition: whole }\n  target: { node: pg01 }\n  existing: drop'),
+    },
+    pointer: '/spec/existing',
+    message: /existing: drop would drop the databases of pg01, the node this restore reads its dumps from/,
+  },
+  {
     name: '"before" with a snapshot source',
     files: {
       's.yaml': snapshot,
@@ -159,6 +203,21 @@ const cases: { name: string; files: Record<string, string>; pointer: string; mes
 ];
 
 describe('semantic rules and the hints that come with them', () => {
+  test('a RestoreDefinition of CLUSTER dumps onto another node is valid', async () => {
+    const other = NODE.replace('name: pg01', 'name: pg02').replace('pg01.example.com', 'pg02.example.com');
+    const dir = await writeTree({
+      ...BASE,
+      'n2.yaml': other,
+      'a.yaml': definition('whole', 'code: CLUSTER\n  schedule: auto'),
+      'r.yaml': restore('source: { definition: whole }\n  target: { node: pg02 }\n  existing: drop'),
+    });
+    const { diagnostics } = await validateManifests([dir]);
+    assert.deepEqual(
+      diagnostics.filter((d) => d.severity === 'error').map((d) => d.message),
+      [],
+    );
+  });
+
   for (const c of cases) {
     test(c.name, async () => {
       const dir = await writeTree({ ...BASE, ...c.files });

@@ -13,6 +13,7 @@ import {
   type PolicyInput,
 } from '../../src/policy/expand-policies.ts';
 import { GENERATED_BY, generatedName } from '../../src/policy/generated-name.ts';
+import { databaseDrift, policyDatabases } from '../../src/policy/policy-databases.ts';
 
 const DNS_1123 = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 
@@ -187,6 +188,35 @@ describe('expanding policies', () => {
     assert.ok(!names(e.definitions).includes('all-pg01-shop'));
   });
 
+  test('skipDatabasesWithDefinitions: false covers those databases too, beside the explicit definition', () => {
+    const explicit = [
+      { name: 'shop-nightly', node: 'pg01', database: 'shop' },
+      { name: 'all-pg02-crm', node: 'pg02', database: 'crm' },
+    ];
+    const skip = (value: boolean | undefined) =>
+      names(
+        expandPolicies(
+          input({
+            policies: [
+              policy(
+                'all',
+                value === undefined ? {} : { databases: { skipDatabasesWithDefinitions: value } },
+              ),
+            ],
+            explicit,
+          }),
+        ).definitions,
+      );
+    assert.deepEqual(skip(undefined), skip(true), 'true is the default: the explicit definition wins');
+    assert.ok(!skip(true).includes('all-pg01-shop'));
+    const all = skip(false);
+    assert.ok(all.includes('all-pg01-shop'), 'beside shop-nightly');
+    assert.ok(
+      all.some((n) => /^all-pg02-crm-[0-9a-f]{8}$/.test(n)),
+      `its plain name is the explicit one's, so it is hashed: ${all.join(' ')}`,
+    );
+  });
+
   test('names two databases or an explicit definition would share are hashed, and never shared', () => {
     const e = expandPolicies(
       input({
@@ -271,4 +301,61 @@ describe('expanding policies', () => {
     const e = expandPolicies(input({ policies: [policy('all', { suspend: true })] }));
     assert.ok(e.definitions.every((d) => d.spec.suspend === true));
   });
+});
+
+describe('the databases a saved plan was made with (pure)', () => {
+  const nodes = [
+    { name: 'pg01', labels: { env: 'prod' } },
+    { name: 'pg02', labels: { env: 'prod' } },
+    { name: 'down', labels: { env: 'prod' } },
+  ];
+  const live = new Map([
+    ['pg01', ['postgres', 'shop', 'tmp_x', 'crm']],
+    ['pg02', ['billing']],
+  ]);
+  const recorded = policyDatabases(
+    [
+      policy('all', { databases: { exclude: ['tmp_*'] } }),
+      policy('one', { nodeSelector: { names: ['pg01'] } }),
+    ],
+    nodes,
+    live,
+  );
+
+  test('per node reached, the databases some policy selecting it selects, with those policies’ selectors', () => {
+    assert.deepEqual(recorded, [
+      { node: 'pg01', selectors: [{ exclude: ['tmp_*'] }, null], databases: ['crm', 'shop', 'tmp_x'] },
+      { node: 'pg02', selectors: [{ exclude: ['tmp_*'] }], databases: ['billing'] },
+    ]);
+  });
+
+  const cases: [name: string, now: [string, string[]][], drift: string[]][] = [
+    [
+      'nothing changed',
+      [
+        ['pg01', ['shop', 'crm', 'tmp_x', 'postgres']],
+        ['pg02', ['billing']],
+      ],
+      [],
+    ],
+    [
+      'a database no policy selects comes and goes',
+      [
+        ['pg01', ['shop', 'crm', 'tmp_x']],
+        ['pg02', ['billing', 'tmp_y', 'postgres']],
+      ],
+      [],
+    ],
+    ['a node not reached now is not compared', [['pg01', ['shop', 'crm', 'tmp_x']]], []],
+    [
+      'created and dropped, per node',
+      [
+        ['pg01', ['shop', 'tmp_x', 'Shop_ø']],
+        ['pg02', []],
+      ],
+      ['node pg01: "Shop_ø" created, "crm" dropped', 'node pg02: "billing" dropped'],
+    ],
+  ];
+  for (const [name, now, drift] of cases)
+    test(name, () => assert.deepEqual(databaseDrift(recorded, new Map(now)), drift));
 });

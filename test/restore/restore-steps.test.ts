@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { readDatabaseConfig } from '../../src/restore/config-file.ts';
+import { clusterRefusal } from '../../src/restore/restore-due.ts';
 import {
   type DumpFacts,
   decideRestore,
@@ -133,7 +134,7 @@ describe('the steps of a restore (pure)', () => {
       { code: 'CLUSTER', format: 'plain' },
       {},
       {},
-      /CLUSTER dump restores a whole node with `pgbackman restore`; a restore test restores one database/,
+      /CLUSTER dump restores a whole node \(`pgbackman restore`, a RestoreDefinition\); a restore test restores one database/,
     ],
   ];
   for (const [name, dump, req, target, expected] of cases)
@@ -151,6 +152,41 @@ describe('the steps of a restore (pure)', () => {
     assert.match(reason('cli'), /\(--existing rename or drop, or --database another name\)/);
     assert.match(reason('manifest'), /\(existing: rename or drop, or another target\.database\)/);
     assert.match(reason('cluster'), /\(--existing rename or drop\)$/);
+  });
+
+  test('one database of a CLUSTER dump in a RestoreDefinition: its refusal names the manifest field, no other database name', () => {
+    const d = decideRestore(
+      { ...DUMP, code: 'FULL', format: 'plain' },
+      { ...REQ, via: 'manifest-cluster' },
+      { ...TARGET, exists: true },
+    );
+    assert.match(d.ok ? '' : d.reason, /nothing was touched \(existing: rename or drop\)$/);
+  });
+
+  test('a RestoreDefinition that names a CLUSTER dump by backupId: the fields that do not apply are named', () => {
+    const node = { node: 'pg2' };
+    const cases: [string, Parameters<typeof clusterRefusal>[0], RegExp | undefined][] = [
+      [
+        'as written for a CLUSTER dump',
+        { source: { backupId: 'ab12cd34' }, target: node, existing: 'rename' },
+        undefined,
+      ],
+      [
+        'target.database',
+        { source: { backupId: 'ab12cd34' }, target: { ...node, database: 'shop' } },
+        /every database of its node under its own name, with psql: target\.database does not apply to it; remove it$/,
+      ],
+      [
+        'jobs and extraArgs',
+        { source: { backupId: 'ab12cd34' }, target: node, jobs: 4, extraArgs: ['--no-owner'] },
+        /: jobs, extraArgs do not apply to it; remove them$/,
+      ],
+    ];
+    for (const [name, spec, expected] of cases) {
+      const got = clusterRefusal(spec);
+      if (expected === undefined) assert.equal(got, undefined, name);
+      else assert.match(String(got), expected, name);
+    }
   });
 
   test('plain dumps go through psql, the others through pg_restore', () => {

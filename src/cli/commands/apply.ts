@@ -1,6 +1,7 @@
 import { withCatalogue } from '../../catalogue/open-catalogue.ts';
 import { assertNever, PgbackmanError } from '../../errors.ts';
 import { renderText } from '../../plan/render-text.ts';
+import { checkPlanDatabases } from '../../reconcile/check-plan-databases.ts';
 import { expandDesired, expansionWarnings, secretsDirOf } from '../../reconcile/expand-desired.ts';
 import { loadDesired } from '../../reconcile/load-desired.ts';
 import { type ApplyOutcome, applyDesired, applySavedPlan } from '../../reconcile/reconcile.ts';
@@ -30,9 +31,12 @@ export async function runApply(
   const [first] = args;
   if (args.length === 1 && first !== undefined && isSavedPlanFile(first)) {
     const saved = readSavedPlan(first);
-    const outcome = await withCatalogue(location, 'apply', (db) =>
-      applySavedPlan(db, saved, { appliedBy: whoAmI() }).then((o) => ({ o, at: db.location })),
-    );
+    const outcome = await withCatalogue(location, 'apply', async (db) => {
+      // The policies' databases, asked again: a plan made with other ones is stale.
+      const warnings = await checkPlanDatabases(db, saved, { secretsDir: secretsDirOf(flags.secretsDir) });
+      for (const w of warnings) output.err.write(`warning: ${w}\n`);
+      return applySavedPlan(db, saved, { appliedBy: whoAmI() }).then((o) => ({ o, at: db.location }));
+    });
     return report(outcome.o, outcome.at, output, true);
   }
   const { desired, revision } = desiredOrExit(
@@ -42,7 +46,7 @@ export async function runApply(
   const outcome = await withCatalogue(location, 'apply', async (db) => {
     // The nodes are asked before the transaction and its lock.
     const expanded = await expandDesired(db, desired, { secretsDir: secretsDirOf(flags.secretsDir) });
-    for (const w of expansionWarnings(expanded)) output.err.write(`warning: ${w}\n`);
+    for (const w of expansionWarnings(expanded)) output.err.write(`warning: ${w.summary}\n`);
     return applyDesired(db, expanded.desired, {
       allowEmpty: flags.allowEmpty,
       revision,

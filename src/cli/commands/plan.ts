@@ -30,24 +30,26 @@ export async function runPlan(
     await loadDesired(paths, { allowEmpty: flags.allowEmpty }),
     output,
   );
-  const { plan, head } = await withCatalogue(location, 'plan', async (db) => {
+  const { plan, head, warnings, policyDatabases } = await withCatalogue(location, 'plan', async (db) => {
     const expanded = await expandDesired(db, desired, { secretsDir: secretsDirOf(flags.secretsDir) });
-    for (const w of expansionWarnings(expanded)) output.err.write(`warning: ${w}\n`);
-    return planDesired(db, expanded.desired, { allowEmpty: flags.allowEmpty, revision });
+    const warnings = expansionWarnings(expanded);
+    for (const w of warnings) output.err.write(`warning: ${w.summary}\n`);
+    const planned = await planDesired(db, expanded.desired, { allowEmpty: flags.allowEmpty, revision });
+    return { ...planned, warnings, policyDatabases: expanded.policyDatabases };
   });
   switch (flags.output) {
     case 'json':
-      output.out.write(`${JSON.stringify(planJson(plan, { ...head, revision }), null, 2)}\n`);
+      output.out.write(`${JSON.stringify(planJson(plan, { ...head, revision }, warnings), null, 2)}\n`);
       break;
     case 'markdown':
-      output.out.write(renderMarkdown(plan));
+      output.out.write(renderMarkdown(plan, warnings));
       break;
     default:
       output.out.write(renderText(plan, { color: output.color }));
   }
   if (plan.errors.length > 0) return ExitCode.Failure;
   if (flags.out !== undefined) {
-    writeSavedPlan(flags.out, makeSavedPlan(plan, head, revision, new Date()));
+    writeSavedPlan(flags.out, makeSavedPlan(plan, head, revision, new Date(), policyDatabases));
     output.err.write(
       `Saved the plan to ${flags.out}. To apply exactly this plan: pgbackman apply ${flags.out}\n`,
     );

@@ -132,8 +132,13 @@ async function execute(
       progress: process.stderr.isTTY ? (line) => output.err.write(`  ${line}\n`) : undefined,
       confirm: async (steps, destructive) => {
         plan.write(header + stepsText(steps));
-        if (!destructive || flags.yes || !process.stdin.isTTY) return true;
-        return askApproval(output, 'restore', 'rename or drop the database above and restore into its place');
+        // Off a terminal nothing can be asked: --existing rename or drop on the command line is the consent.
+        if (destructive.length === 0 || flags.yes || !process.stdin.isTTY) return true;
+        return askApproval(
+          output,
+          'restore',
+          `${destructive.join(', ')} on node ${target.name}, then restore the dump`,
+        );
       },
     },
   );
@@ -142,8 +147,10 @@ async function execute(
       output.out.write(`${header}${stepsText(result.steps)}\nDry run: nothing was changed.\n`);
       return ExitCode.Ok;
     case 'DECLINED':
-      output.err.write('Restore cancelled: nothing was changed.\n');
-      return ExitCode.Failure;
+      throw new PgbackmanError(
+        'ABORTED',
+        'restore cancelled (only "yes" approves; --yes does not ask): nothing was changed',
+      );
     case 'SUCCEEDED':
       output.out.write(
         cluster

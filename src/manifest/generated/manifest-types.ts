@@ -187,7 +187,7 @@ export type IsoTime1 = string;
  */
 export type Name9 = string;
 /**
- * The database to create; default: the dump's database name.
+ * The database to create; default: the dump's database name. Not for a CLUSTER dump: each of its databases keeps its own name.
  */
 export type Database3 = string;
 /**
@@ -199,7 +199,7 @@ export type Name10 = string;
  */
 export type IsoTime2 = string;
 /**
- * With existing: rename, the new name of the existing database; default '<database>_<UTC timestamp>'.
+ * With existing: rename, the new name of the existing database; default '<database>_<UTC timestamp>' (always, for each database of a CLUSTER dump).
  */
 export type Database4 = string;
 /**
@@ -421,7 +421,7 @@ export interface BackupPolicy {
        */
       exclude?: string[];
       /**
-       * Leave out databases that already have a BackupDefinition of their own on this server (PgBackMan's #databases_without_backup_definitions#); a node's CLUSTER definition does not count.
+       * true (the default): leave out databases that already have a BackupDefinition someone wrote for that node and database, on any server and of any code (PgBackMan's #databases_without_backup_definitions#); a node's CLUSTER definition does not count. false: cover them too, with the policy's own definition beside theirs (PgBackMan's #all_databases#), e.g. a policy's FULL dumps beside a hand-written SCHEMA one or one on another backup server.
        */
       skipDatabasesWithDefinitions?: boolean;
     };
@@ -540,7 +540,7 @@ export interface SnapshotRetention {
   period?: Duration3;
 }
 /**
- * A restore of a catalogued dump into a target node and database, once (at a time, or as soon as it is applied).
+ * A restore of a catalogued dump into a target node and database, once (at a time, or as soon as it is applied); a CLUSTER dump restores every database of its node onto the target node.
  */
 export interface RestoreDefinition {
   apiVersion: ApiVersion;
@@ -569,7 +569,7 @@ export interface RestoreDefinition {
     server?: Name10;
     at?: IsoTime2;
     /**
-     * What to do when the target database exists: fail (default, nothing is touched), rename (the existing database is renamed to renameExistingTo), or drop (it is dropped first; refused when the target is the source database itself).
+     * What to do when the target database exists: fail (default, nothing is touched), rename (the existing database is renamed to renameExistingTo), or drop (it is dropped first; refused when the target is the source database itself). For a CLUSTER dump, applied to each of its databases.
      */
     existing?: 'fail' | 'rename' | 'drop';
     renameExistingTo?: Database4;
@@ -578,7 +578,7 @@ export interface RestoreDefinition {
      */
     roles?: 'create-missing' | 'skip';
     /**
-     * Parallel pg_restore jobs (-j).
+     * Parallel pg_restore jobs (-j); not for a CLUSTER dump (psql).
      */
     jobs?: number;
     /**
