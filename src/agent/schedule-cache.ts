@@ -1,4 +1,4 @@
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { requirePrivate } from '../backup/record/job-cache.ts';
 import type { DumpJob } from '../backup/run-dump.ts';
@@ -33,6 +33,8 @@ type Line =
     };
 
 const BATCH = 500;
+/** Two saves may overlap (a NOTIFY during a reconcile): each writes its own temporary file, the last rename wins. */
+let saves = 0;
 
 /** Written atomically, 0600 (it names nodes and where passwords come from, never a password). */
 export async function saveSchedule(
@@ -46,7 +48,8 @@ export async function saveSchedule(
     server: o.server,
     cachedAt: new Date().toISOString(),
   };
-  const out = await open(`${file}.tmp`, 'w', 0o600);
+  const tmp = `${file}.${process.pid}-${++saves}.tmp`;
+  const out = await open(tmp, 'w', 0o600);
   try {
     let lines: string[] = [JSON.stringify(header)];
     const flush = async () => {
@@ -80,10 +83,13 @@ export async function saveSchedule(
     }
     await flush();
     await out.sync();
-  } finally {
     await out.close();
+    await rename(tmp, file);
+  } catch (err) {
+    await out.close().catch(() => undefined);
+    await rm(tmp, { force: true });
+    throw err;
   }
-  await rename(`${file}.tmp`, file);
 }
 
 /** The schedule cached for this catalogue and server, or an error saying why there is none. */

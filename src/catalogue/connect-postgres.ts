@@ -28,6 +28,10 @@ function configOf(where: PostgresLocation | string, applicationName: string) {
   const at: PostgresLocation = typeof where === 'string' ? { kind: 'url', url: where } : where;
   const config: pg.ClientConfig = {
     application_name: applicationName,
+    // A catalogue that vanishes without a word (a cut network, a host gone) is noticed, not waited on forever.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 30_000,
+    connectionTimeoutMillis: 30_000,
     ...(at.kind === 'url' ? { connectionString: at.url } : keywordConfig(at.params)),
   };
   return { config, location: describeLocation(at) };

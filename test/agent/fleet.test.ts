@@ -163,7 +163,7 @@ describe('agents of two servers on one PostgreSQL catalogue', () => {
   test('an agent that was down records the runs it missed as MISSED', async () => {
     const beta = agents[1] as AgentProcess;
     beta.signal('SIGTERM');
-    assert.equal(await beta.exited, 0);
+    assert.equal(await beta.exited, 0, beta.stderr());
     await sleep(5_000);
     const again = start('beta');
     agents[1] = again;
@@ -177,7 +177,7 @@ describe('agents of two servers on one PostgreSQL catalogue', () => {
   test('an agent restarted while the catalogue is down runs the schedule it cached, and its records arrive later', async () => {
     const alpha = agents[0] as AgentProcess;
     alpha.signal('SIGTERM');
-    assert.equal(await alpha.exited, 0);
+    assert.equal(await alpha.exited, 0, alpha.stderr());
     await catalogueServer.pause();
     const again = start('alpha');
     agents[0] = again;

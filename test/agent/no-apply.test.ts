@@ -74,7 +74,7 @@ describe('an agent with --no-apply (CI applies)', () => {
       await agent.waitFor((l) => l.event === 'reconcile_requested' && l.why === 'SIGHUP', 10_000, from);
     } finally {
       agent.signal('SIGTERM');
-      assert.equal(await agent.exited, 0);
+      assert.equal(await agent.exited, 0, agent.stderr());
     }
   });
 
@@ -115,7 +115,7 @@ describe('an agent with --no-apply (CI applies)', () => {
       assert.equal(defs.length, 0, 'the agent applied its revision this time');
     } finally {
       agent.signal('SIGTERM');
-      assert.equal(await agent.exited, 0);
+      assert.equal(await agent.exited, 0, agent.stderr());
     }
   });
 

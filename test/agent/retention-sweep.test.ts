@@ -76,7 +76,7 @@ describe("the agent sweeps its server's dumps by retention", () => {
     const [total] = samplesOf(metrics, 'pgbackman_retention_deleted_total');
     assert.ok((total?.value ?? 0) >= 1);
     agent.signal('SIGTERM');
-    assert.equal(await agent.exited, 0);
+    assert.equal(await agent.exited, 0, agent.stderr());
     agent = undefined;
   });
 });

@@ -98,7 +98,7 @@ describe("the agent's sources, as a hostile repository or a careless operator wo
     );
     const failed = await a.waitFor((l) => l.event === 'reconciled' && l.reason === 'SourceFailed');
     a.signal('SIGTERM');
-    assert.equal(await a.exited, 0);
+    assert.equal(await a.exited, 0, a.stderr());
     assert.match(String(failed.msg), /deploy:\*\*\*@127\.0\.0\.1/);
     const everything = JSON.stringify(a.lines) + a.stderr();
     assert.ok(!everything.includes('s3cr3t-token'), everything);
@@ -131,7 +131,7 @@ describe("the agent's sources, as a hostile repository or a careless operator wo
     assert.match(String(first.msg), /Applied revision: sha256:[0-9a-f]{64}$/);
     assert.notEqual(first.msg, second.msg);
     a.signal('SIGTERM');
-    assert.equal(await a.exited, 0);
+    assert.equal(await a.exited, 0, a.stderr());
     const defs = (await runCli(['--catalogue', catalogue.location, 'get', 'definitions', '-o', 'json']))
       .stdout;
     assert.match(defs, /"name": "added"/);
