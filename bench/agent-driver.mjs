@@ -3,7 +3,8 @@
 // a --watch directory source, the HTTP listener on a free port, and a no-op executor that logs when it
 // starts (benchmark only: no pg_dump, no catalogue record). JSON log lines on stdout.
 //
-//   node bench/agent-driver.mjs --server NAME --catalogue URL --watch DIR --state-dir DIR
+//   node bench/agent-driver.mjs --server NAME [--catalogue URL] --watch DIR --state-dir DIR
+// Without --catalogue, the embedded one in the state directory, served to other processes as the agent does.
 import { parseArgs } from 'node:util';
 
 // As bin/pgbackman.js does for `agent`: before the CLI's modules load.
@@ -21,8 +22,8 @@ const { values } = parseArgs({
   },
 });
 const { server, catalogue, watch } = values;
-if (server === undefined || catalogue === undefined || watch === undefined)
-  throw new Error('usage: agent-driver.mjs --server NAME --catalogue URL --watch DIR --state-dir DIR');
+if (server === undefined || watch === undefined)
+  throw new Error('usage: agent-driver.mjs --server NAME [--catalogue URL] --watch DIR --state-dir DIR');
 
 // The executor's own lines; the agent writes its lines to stdout too, as JSON (stdout is not a terminal).
 const logger = createLogger({ format: 'json', stream: process.stdout, level: 'info' });

@@ -7,6 +7,8 @@ const RSS_LIMIT_MIB = 150;
 const BUILD_LIMIT_MS = 1000;
 const RESCHEDULE_LIMIT_MS = 200;
 const START_DELAY_LIMIT_MS = 250;
+/** `get backups` from another process while the agent serves the embedded catalogue. */
+const SERVED_GET_LIMIT_MS = 300;
 
 type Memory = { hwmKiB: number; rssKiB: number } | undefined;
 
@@ -18,6 +20,10 @@ export interface AgentFigures {
   readonly session: MeasuredGroup;
   readonly withAgent: MeasuredGroup;
   readonly without: MeasuredGroup;
+  /** `get backups` on the embedded catalogue while the agent serves it, then with the agent stopped. */
+  readonly embeddedWith: MeasuredGroup;
+  readonly embeddedWithout: MeasuredGroup;
+  readonly embeddedDefinitions: number;
   readonly rounds: readonly RoundResult[];
   /** `agent_starting` → the first `scheduled` line: registration, readServerWork, settleOnStart, sync. */
   readonly startToScheduledMs: number;
@@ -56,6 +62,8 @@ export function describeAgent(f: AgentFigures): BenchResult {
   const peak = peakKiB / 1024;
   const getWith = medianWall(f.withAgent, 'get backups, agent running');
   const getWithout = medianWall(f.without, 'get backups, no agent');
+  const servedWith = medianWall(f.embeddedWith, 'get backups, embedded, agent serving');
+  const servedWithout = medianWall(f.embeddedWithout, 'get backups, embedded, no agent');
   const targets: Target[] = [
     target('agent peak RSS (whole session)', peak, RSS_LIMIT_MIB, 'MiB'),
     target(
@@ -84,6 +92,12 @@ export function describeAgent(f: AgentFigures): BenchResult {
     ),
     target(`start delay p50 (${delays.length} starts)`, p50, START_DELAY_LIMIT_MS, 'ms'),
     target(`start delay p99 (${delays.length} starts)`, p99, START_DELAY_LIMIT_MS, 'ms'),
+    target(
+      'get backups from another process while the agent serves the embedded catalogue, median',
+      servedWith,
+      SERVED_GET_LIMIT_MS,
+      'ms',
+    ),
   ];
   const n = DEFINITIONS.toLocaleString('en-US');
   const changed = DEFINITIONS / CHANGE_EVERY;
@@ -95,7 +109,7 @@ export function describeAgent(f: AgentFigures): BenchResult {
       `**The agent** is \`bench/agent-driver.mjs\`: the \`pgbackman agent\` command itself (\`runAgent\` from \`dist/\`, plain JS, loaded after the CLI's own module and the agent's memory policy as \`bin/pgbackman.js\` does, so it holds what the real process holds: the schedule cache in its state directory, the HTTP listener with its metrics) with a \`--watch\` directory source on the same manifests, \`apply: true\`, an interval of 1 h, and a no-op executor (benchmark only: it logs \`noop_started\` with a sub-millisecond wall clock and returns SUCCEEDED without touching pg_dump or the catalogue), run under \`/usr/bin/time\` for its peak RSS; its JSON log lines are read as they come. It starts (registers, reads the schedule, settles interrupted runs, schedules), then reconciles its directory (digest, validate ${n} manifests, apply: unchanged). Start → first \`scheduled\` line: ${ms(f.startToScheduledMs)}; first \`scheduled\` → \`reconciled\`: ${ms(f.scheduledToReconciledMs)}. Then idle for ${f.idleMs / 1000} s (no apply; only the few spread definitions due): the agent used ${ms(f.idleCpuMs)} of CPU (${Math.round((f.idleCpuMs / f.idleMs) * 100)}% of one CPU), from \`/proc/PID/stat\`. Its memory from \`/proc/PID/status\` (peak so far / current): after the first schedule ${mib(scheduled?.hwmKiB)} / ${mib(scheduled?.rssKiB)}, after the reconcile ${mib(reconciled?.hwmKiB)} / ${mib(reconciled?.rssKiB)}, after the rounds ${mib(rounds?.hwmKiB)} / ${mib(rounds?.rssKiB)}.`,
       `**1% change and start delay** (${f.rounds.length} rounds): the bench picks a whole second T about 15 s ahead, writes the manifests again with every ${CHANGE_EVERY}th definition (${changed}, ${changed / NODES} per node) due daily at T, and runs \`pgbackman apply\` on them from another process (another directory: the agent's own source is left as it was, as when CI applies). **Reschedule** is from the apply's NOTIFY, as a LISTEN of the bench's own receives it, to the agent's \`scheduled\` log line (pino's millisecond time) reporting ${changed} changed: NOTIFY → agent's LISTEN → readServerWork → Scheduler.sync. **Start delay** is each of those ${changed} no-op executors' start minus T. Per round (apply wall / reschedule / start delay p50, max): ${f.rounds.map((r) => `${ms(r.applyMs)} / ${ms(r.rescheduleMs)} / ${ms(percentile(r.delays, 50))}, ${ms(Math.max(...r.delays))}`).join('; ')}.`,
       `**Schedule probe** is \`bench/schedule-probe.mjs\`: in one process, with the agent's own \`readServerWork\` and \`Scheduler\` from \`dist/\`, ${probe.length} rounds of: a fresh Scheduler synced with every entry read from \`agent_cat\` (build), then read again from \`agent_changed\` (a clone with the 1% applied) and synced into it (reschedule: ${changed} timers restarted). Medians: build ${ms(build)} (readServerWork ${ms(buildRead)}, sync ${ms(buildSync)}); reschedule ${ms(resched)} (readServerWork ${ms(reschedRead)}, sync ${ms(reschedSync)}); the probe's RSS after a round ${mib(probe.at(-1)?.rssKiB)}. The agent's own first schedule also runs \`settleOnStart\` between the two, once per entry.`,
-      `**get backups** (${f.withAgent.runs} runs after a warm-up each): \`pgbackman get backups\` from another process while the agent holds its connections to the catalogue (a LISTEN and its link), then after it stopped: ${ms(getWith)} vs ${ms(getWithout)}.`,
+      `**get backups** (${f.withAgent.runs} runs after a warm-up each): \`pgbackman get backups\` from another process while the agent holds its connections to the catalogue (a LISTEN and its link), then after it stopped: ${ms(getWith)} vs ${ms(getWithout)}. **On the embedded catalogue**: a second agent with no \`--catalogue\` (so the embedded one in its state directory, which it serves to other processes over its socket) on ${f.embeddedDefinitions.toLocaleString('en-US')} definitions of the same shape, after its first reconcile applied them; \`get backups --catalogue STATE/catalogue\` from another process while it runs (through the agent), then after it stopped (the command opens PGlite itself): ${ms(servedWith)} vs ${ms(servedWithout)}.`,
     ],
     reproduce: [
       'npm run bench -- agent            # this benchmark only; --runs N sets the rounds of the 1% change (2)',
@@ -105,10 +119,14 @@ export function describeAgent(f: AgentFigures): BenchResult {
       `/usr/bin/time -v node bench/agent-driver.mjs --server ${AGENT_SERVER} --catalogue $PG --watch DIR --state-dir /tmp/agent-state`,
       `node bench/schedule-probe.mjs --server ${AGENT_SERVER} --base $PG --changed $PG_CHANGED`,
     ],
-    groups: [f.session, f.probe, f.withAgent, f.without],
+    groups: [f.session, f.probe, f.withAgent, f.without, f.embeddedWith, f.embeddedWithout],
     ratios: [
       ...targets.map((t) => ({ name: `${t.name} / target`, value: t.measured / t.limit })),
       { name: 'get backups, agent running / no agent', value: getWith / getWithout },
+      {
+        name: 'get backups, embedded: agent serving / no agent (opening PGlite itself)',
+        value: servedWith / servedWithout,
+      },
     ],
     targets,
   };

@@ -26,6 +26,8 @@ const run = promisify(execFile);
 const PROBE_ROUNDS = 3;
 const IDLE_MS = 30_000;
 const DB = { base: 'agent_cat', changed: 'agent_changed' } as const;
+/** The embedded catalogue's phase: fewer definitions, since the agent applies them into PGlite first. */
+const EMBEDDED_DEFINITIONS = 1_000;
 
 class AgentCatalogue extends BenchServer {
   static async start(): Promise<AgentCatalogue> {
@@ -153,6 +155,31 @@ const benchmark: Benchmark = {
       const self = process.cpuUsage(self0);
       const without = await measureGroup([getSpec('get backups, no agent')], options);
 
+      ctx.log(
+        `agent: get backups on an embedded catalogue the agent serves (${EMBEDDED_DEFINITIONS} definitions), then without it`,
+      );
+      const embeddedDir = join(scratch, 'manifests-embedded');
+      const embeddedState = join(scratch, 'state-embedded');
+      writeAgentFixture(embeddedDir, dumpRoot, undefined, { servers: 1, definitions: EMBEDDED_DEFINITIONS });
+      const e = new AgentSession(
+        ctx.root,
+        ['--server', AGENT_SERVER, '--watch', embeddedDir, '--state-dir', embeddedState],
+        scratch,
+      );
+      agent = e;
+      await e.waitFor((l) => l.event === 'reconciled' && l.outcome === 'applied', 170_000);
+      const embedded = join(embeddedState, 'catalogue');
+      const getEmbedded = (label: string): CommandSpec => ({
+        label,
+        command: ['node', 'bin/pgbackman.js', '--catalogue', embedded, 'get', 'backups'],
+        shown: 'node bin/pgbackman.js --catalogue STATE/catalogue get backups',
+      });
+      const plain = { root: ctx.root, runs: 7, warmup: 1, log: ctx.log };
+      const embeddedWith = await measureGroup([getEmbedded('get backups, embedded, agent serving')], plain);
+      await e.stop();
+      agent = undefined;
+      const embeddedWithout = await measureGroup([getEmbedded('get backups, embedded, no agent')], plain);
+
       // Everything but other processes: the agent, PostgreSQL, this runner and the get backups runs.
       const theirs =
         (usage.cpuMs ?? 0) +
@@ -175,6 +202,9 @@ const benchmark: Benchmark = {
         session,
         withAgent,
         without,
+        embeddedWith,
+        embeddedWithout,
+        embeddedDefinitions: EMBEDDED_DEFINITIONS,
         rounds: results,
         startToScheduledMs: Date.parse(firstScheduled.time) - Date.parse(starting.time),
         scheduledToReconciledMs: Date.parse(reconciled.time) - Date.parse(firstScheduled.time),
