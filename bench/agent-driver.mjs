@@ -19,6 +19,8 @@ const { values } = parseArgs({
     catalogue: { type: 'string' },
     watch: { type: 'string' },
     'state-dir': { type: 'string' },
+    // Milliseconds between whole retention sweeps, 0 for none (and none after each dump), as --retention-interval.
+    'retention-interval': { type: 'string', default: '3600000' },
   },
 });
 const { server, catalogue, watch } = values;
@@ -59,7 +61,7 @@ process.exitCode = await runAgent(
     // Once an hour: the benchmark changes the catalogue with `pgbackman apply`, never this directory.
     intervalMs: 3_600_000,
     graceMs: 10_000,
-    retentionIntervalMs: 3_600_000,
+    retentionIntervalMs: Number(values['retention-interval']),
     allowVerifyProbes: false,
     apply: true,
     listen: '127.0.0.1:0',

@@ -88,6 +88,9 @@ export async function startAgents(
           o.url,
           '--watch',
           join(dir, 'manifests'),
+          // No-op dumps leave nothing to sweep: a sweep after each would count statements of dumps, not of agents.
+          '--retention-interval',
+          '0',
           '--state-dir',
           join(dir, 'state'),
         ],
