@@ -105,6 +105,8 @@ export class Agent {
   #serverKnown: boolean | undefined;
   #refreshFailing = false;
   readonly #workCache = new WorkCache();
+  /** The expansion warnings last said (joined), so each is said once, not every interval. */
+  #warned = '';
   readonly #sweeper: RetentionSweeper;
   readonly #restorer: RestoreRunner;
   readonly #verifier: RestoreVerifier;
@@ -329,6 +331,17 @@ export class Agent {
   }
 
   async #report(outcome: ReconcileOutcome, token: string | null): Promise<void> {
+    // Said when they change, not at every pass: a node down for a day is one warning, and one when it is back.
+    const warnings = 'warnings' in outcome ? (outcome.warnings ?? []) : [];
+    if (outcome.kind === 'applied' || outcome.kind === 'unchanged' || outcome.kind === 'observed') {
+      const key = warnings.join('\n');
+      if (key !== this.#warned) {
+        for (const w of warnings) this.#log.warn({ event: 'expansion_warning' }, w);
+        if (warnings.length === 0 && this.#warned !== '')
+          this.#log.info({ event: 'expansion_warning_cleared' }, 'every policy is expanded again');
+        this.#warned = key;
+      }
+    }
     const conditions = conditionsOf(outcome, this.#revisions.lastApplied);
     const changed = JSON.stringify(conditions) !== JSON.stringify(this.#conditions);
     this.#conditions = conditions;

@@ -2,12 +2,22 @@ import type { Condition, ConditionReason } from '../catalogue/agents.ts';
 import { assertNever } from '../errors.ts';
 
 /** How one reconcile ended: what the agent reports, and whether the same revision is worth trying again. */
+/** What a pass that went through may still say: the policies it could not expand, as `plan` warns of them. */
+interface Warned {
+  readonly warnings?: readonly string[];
+}
+
 export type ReconcileOutcome =
-  | { readonly kind: 'applied'; readonly revision: string; readonly serial: number; readonly changes: number }
+  | ({
+      readonly kind: 'applied';
+      readonly revision: string;
+      readonly serial: number;
+      readonly changes: number;
+    } & Warned)
   /** `serial`: the catalogue's, which the revision was found to match. */
-  | { readonly kind: 'unchanged'; readonly revision: string; readonly serial: number }
+  | ({ readonly kind: 'unchanged'; readonly revision: string; readonly serial: number } & Warned)
   /** `--no-apply`: the catalogue is what runs; the revision was only fetched (and validated). */
-  | { readonly kind: 'observed'; readonly revision: string; readonly serial: number }
+  | ({ readonly kind: 'observed'; readonly revision: string; readonly serial: number } & Warned)
   | { readonly kind: 'invalid'; readonly revision: string; readonly message: string }
   | { readonly kind: 'refused'; readonly revision: string; readonly message: string }
   | { readonly kind: 'source-failed'; readonly message: string }

@@ -3,7 +3,7 @@ import type { CatalogueDb } from '../catalogue/catalogue-db.ts';
 import { unreachableReason } from '../catalogue/unreachable.ts';
 import { isPgbackmanError, messageOf, retryClassOf } from '../errors.ts';
 import { type Diagnostic, formatDiagnostic } from '../manifest/diagnostic.ts';
-import { expandDesired } from '../reconcile/expand-desired.ts';
+import { expandDesired, expansionWarnings } from '../reconcile/expand-desired.ts';
 import { loadDesired } from '../reconcile/load-desired.ts';
 import { applyDesired, planDesired } from '../reconcile/reconcile.ts';
 import type { Fetched } from '../source/source.ts';
@@ -40,9 +40,11 @@ export async function reconcileRevision(db: CatalogueDb, step: ReconcileStep): P
       ...(step.secretsDir === undefined ? {} : { secretsDir: step.secretsDir }),
     });
     const desired = expanded.desired;
+    const said = expansionWarnings(expanded).map((w) => w.summary);
+    const warnings = said.length > 0 ? { warnings: said } : {};
     if (!step.apply) {
       const planned = await planDesired(db, desired, { revision });
-      return { kind: 'observed', revision, serial: planned.head.serial };
+      return { kind: 'observed', revision, serial: planned.head.serial, ...warnings };
     }
     const applied = await applyDesired(db, desired, {
       revision,
@@ -51,9 +53,15 @@ export async function reconcileRevision(db: CatalogueDb, step: ReconcileStep): P
     });
     switch (applied.outcome) {
       case 'applied':
-        return { kind: 'applied', revision, serial: applied.serial, changes: applied.plan.changes.length };
+        return {
+          kind: 'applied',
+          revision,
+          serial: applied.serial,
+          changes: applied.plan.changes.length,
+          ...warnings,
+        };
       case 'unchanged':
-        return { kind: 'unchanged', revision, serial: applied.head.serial };
+        return { kind: 'unchanged', revision, serial: applied.head.serial, ...warnings };
       case 'refused':
       case 'declined':
         return {

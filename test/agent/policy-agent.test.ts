@@ -53,7 +53,9 @@ describe("the agent keeps a policy's databases covered as they come and go", () 
     const docs = [
       `kind: BackupServer\nmetadata: {name: local}\nspec: {hostname: localhost, rootDirectory: ${JSON.stringify(join(dir, 'root'))}}`,
       `kind: PgSQLNode\nmetadata: {name: n1}\nspec: {host: ${node.hostname}, port: ${node.port}}`,
-      `kind: BackupPolicy\nmetadata: {name: every-db}\nspec: {server: local, nodeSelector: {names: [n1]}, databases: {include: ['pol_ag_*']}, template: {schedule: '0 3 * * *'}, deletedDatabaseRetention: 7d}`,
+      // Nothing listens on port 1: the policy cannot be expanded there, and the agent says so once.
+      'kind: PgSQLNode\nmetadata: {name: n2-down}\nspec: {host: 127.0.0.1, port: 1}',
+      `kind: BackupPolicy\nmetadata: {name: every-db}\nspec: {server: local, nodeSelector: {names: [n1, n2-down]}, databases: {include: ['pol_ag_*']}, template: {schedule: '0 3 * * *'}, deletedDatabaseRetention: 7d}`,
     ];
     await writeFile(
       join(dir, 'manifests', 'm.yaml'),
@@ -104,6 +106,10 @@ describe("the agent keeps a policy's databases covered as they come and go", () 
         undefined,
       true,
     );
+
+    const warned = agent.lines.filter((l) => l.event === 'expansion_warning');
+    assert.equal(warned.length, 1, `said once, not at every reconcile: ${JSON.stringify(warned)}`);
+    assert.match(String(warned[0]?.msg), /BackupPolicy\/every-db could not be expanded on node n2-down/);
 
     const umlaut = after.find((x) => x.spec.database === 'pol_ag_ü') as Definition;
     const run = await cli('run', umlaut.name);
