@@ -86,6 +86,10 @@ export async function runDump(
   const startedAt = new Date();
   const id = randomUUID();
   const layout = dumpLayout(root, job.node.name, database, settings.code, job.name, startedAt, id);
+  const log = (options.logger ?? silentLogger).child({ run: id, definition: address });
+  const recorder = new RunRecorder(catalogue, root, log);
+  // Its connection is made while the node is asked: the RUNNING row then costs one statement.
+  recorder.prepare();
   // The node answers and a pg_dump for it is found before anything is created under the root: a run that
   // cannot start leaves nothing behind (it is still recorded FAILED).
   const ready = await askNode(job, settings, database, secretsDir).then(
@@ -105,8 +109,6 @@ export async function runDump(
       ? { ...settings.retention, timezone: settings.timezone }
       : { period: job.spec.retention?.period ?? '7d', redundancy: 0 };
   const revision = options.revision ?? job.revision ?? null;
-  const log = (options.logger ?? silentLogger).child({ run: id, definition: address });
-  const recorder = new RunRecorder(catalogue, root, log);
   try {
     await recorder.start({
       id,
@@ -171,6 +173,8 @@ export async function runDump(
         },
         layout.partial,
         signal,
+        // The end's connection is made while the dump is hashed and synced.
+        () => recorder.prepare(),
       );
       pgDumpVersion = written.pgDumpVersion;
       signal?.throwIfAborted();

@@ -68,7 +68,8 @@ export class AgentMetrics {
 
   constructor(options: { readonly version: string }) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry });
+    // Event-loop delay sampled every 100 ms, not prom-client's 10: 100 wake-ups a second cost ~1% of a core.
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 100 });
     const gauge = <L extends string = string>(name: string, help: string, labelNames: readonly L[] = []) =>
       new Gauge<L>({ name: `pgbackman_${name}`, help, labelNames, registers });
     gauge('build_info', 'pgbackman version; always 1', ['version']).set({ version: options.version }, 1);

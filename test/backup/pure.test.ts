@@ -51,7 +51,10 @@ describe('file layout', () => {
 
 describe('pg_dump arguments', () => {
   test('an array per code, the connection in one conninfo argument, extra arguments last', () => {
-    const full = pgDumpArgs({ ...BUILTIN_SETTINGS, extraArgs: ['--no-owner'] }, "dbname='x'");
+    const full = pgDumpArgs({ ...BUILTIN_SETTINGS, extraArgs: ['--no-owner'] }, "dbname='x'", {
+      target: '/d/database.dump',
+      noSync: true,
+    });
     assert.deepEqual(full, {
       tool: 'pg_dump',
       args: [
@@ -61,11 +64,18 @@ describe('pg_dump arguments', () => {
         '--verbose',
         '--format=custom',
         '--blobs',
+        '--file=/d/database.dump',
+        '--no-sync',
         '--no-owner',
       ],
-      output: 'stdout',
+      output: 'file',
     });
-    const dir = pgDumpArgs({ ...BUILTIN_SETTINGS, code: 'SCHEMA', format: 'directory', jobs: 2 }, 'c', '/d');
+    const plain = pgDumpArgs({ ...BUILTIN_SETTINGS, format: 'plain' }, 'c', { target: '/d/database.sql' });
+    assert.equal(plain.output, 'stdout');
+    assert.ok(!plain.args.some((a) => a.startsWith('--file') || a === '--no-sync'));
+    const dir = pgDumpArgs({ ...BUILTIN_SETTINGS, code: 'SCHEMA', format: 'directory', jobs: 2 }, 'c', {
+      target: '/d',
+    });
     assert.deepEqual(dir.args.slice(3), [
       '--verbose',
       '--format=directory',

@@ -82,6 +82,11 @@ describe('the root directory: what a run writes, and where', () => {
         'bulk-dir',
         `server: small-disk, node: n1, database: ${bulk.name}, compression: 0, format: directory`,
       ),
+      doc(
+        'BackupDefinition',
+        'bulk-custom',
+        `server: small-disk, node: n1, database: ${bulk.name}, compression: 0, format: custom`,
+      ),
       doc('BackupDefinition', 'odd-cluster', 'server: local, node: odd, code: CLUSTER'),
     ];
     const dir = await writeTree({ 'm.yaml': manifests.join('---\n') });
@@ -186,8 +191,8 @@ describe('the root directory: what a run writes, and where', () => {
     mkdirSync(small, { recursive: true });
     await exec('mount', ['-t', 'tmpfs', '-o', 'size=2m,mode=0700', 'tmpfs', small]);
     try {
-      // tar: pgbackman writes what pg_dump sends; directory: pg_dump writes the files itself.
-      for (const name of ['bulk', 'bulk-dir']) {
+      // tar: pgbackman writes what pg_dump sends; custom and directory: pg_dump writes the files itself.
+      for (const name of ['bulk', 'bulk-custom', 'bulk-dir']) {
         const r = await cli('run', name);
         assert.equal(r.code, 1, r.stdout);
         assert.match(r.stdout, /^Backup [0-9a-f-]{36} FAILED: FULL dump of /);

@@ -3,15 +3,29 @@ import type { EffectiveSettings } from '../../manifest/resolve-settings.ts';
 export interface DumpCommand {
   readonly tool: 'pg_dump' | 'pg_dumpall';
   readonly args: readonly string[];
-  /** Where the dump goes: pg_dump's stdout (hashed and written by pgbackman) or a directory pg_dump writes. */
-  readonly output: 'stdout' | 'directory';
+  /**
+   * Where the dump goes: pg_dump's stdout (hashed and written by pgbackman), a file pg_dump writes (custom:
+   * hashed once pg_dump closed it) or a directory pg_dump writes (its files hashed as they grow).
+   */
+  readonly output: 'stdout' | 'file' | 'directory';
+}
+
+export interface DumpArgsOptions {
+  /** The file or directory pg_dump writes (custom and directory formats). */
+  readonly target?: string;
+  /** pgbackman syncs the file itself, alongside its hash: pg_dump is told not to (10 and newer know --no-sync). */
+  readonly noSync?: boolean;
 }
 
 /**
  * The pg_dump (or pg_dumpall, for CLUSTER) arguments for a dump, as an array for spawn: no shell ever
  * sees them. Extra arguments were allow-listed when the manifest was validated.
  */
-export function pgDumpArgs(settings: EffectiveSettings, connection: string, directory?: string): DumpCommand {
+export function pgDumpArgs(
+  settings: EffectiveSettings,
+  connection: string,
+  options: DumpArgsOptions = {},
+): DumpCommand {
   if (settings.code === 'CLUSTER') {
     return {
       tool: 'pg_dumpall',
@@ -25,12 +39,19 @@ export function pgDumpArgs(settings: EffectiveSettings, connection: string, dire
   if (settings.code !== 'SCHEMA') args.push('--blobs');
   if (settings.format === 'directory') {
     if (settings.jobs > 1) args.push(`--jobs=${settings.jobs}`);
-    args.push(`--file=${directory ?? 'dump'}`);
+    args.push(`--file=${options.target ?? 'dump'}`);
+  }
+  // Custom to a file, as a bare pg_dump -f: no per-4 KiB wake-up of pgbackman, and each table's offset in the TOC.
+  if (settings.format === 'custom') {
+    args.push(`--file=${options.target ?? 'database.dump'}`);
+    if (options.noSync === true) args.push('--no-sync');
   }
   if (settings.compression !== undefined && settings.format !== 'tar')
     args.push(`--compress=${settings.compression}`);
   args.push(...settings.extraArgs);
-  return { tool: 'pg_dump', args, output: settings.format === 'directory' ? 'directory' : 'stdout' };
+  const output =
+    settings.format === 'directory' ? 'directory' : settings.format === 'custom' ? 'file' : 'stdout';
+  return { tool: 'pg_dump', args, output };
 }
 
 /** The dump file's name by format, so a person can tell what a file is without the catalogue. */

@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { PgSQLNode } from '../../manifest/generated/manifest-types.ts';
 import type { EffectiveSettings } from '../../manifest/resolve-settings.ts';
 import type { FileSum, WrittenEntry } from '../files/backup-manifest.ts';
 import { TreeFollower } from '../files/follow-tree.ts';
-import { fsync, writeSmall } from '../files/hashed-file.ts';
+import { fsync, hashFile, type WrittenFile, writeSmall } from '../files/hashed-file.ts';
 import { openHashedSink } from '../files/hashed-sink.ts';
 import { captureTool, databaseConfig } from './capture-tool.ts';
 import { conninfo } from './conninfo.ts';
@@ -45,49 +46,32 @@ export interface WrittenDump {
  * Writes one dump into `dir` (which exists and is empty): pg_dump or pg_dumpall, and beside a database's dump
  * its roles.sql and config.sql, each file hashed as it is written and synced. Throws when any tool fails.
  */
-export async function writeDump(t: DumpTarget, dir: string, signal?: AbortSignal): Promise<WrittenDump> {
+export async function writeDump(
+  t: DumpTarget,
+  dir: string,
+  signal?: AbortSignal,
+  onToolDone?: () => void,
+): Promise<WrittenDump> {
   const maintenance = t.node.maintenanceDatabase ?? 'postgres';
-  // Only the record needs it: asked while the dump runs.
-  const version = run(join(t.binDir, 'pg_dump'), ['--version']).then((r) =>
-    r.stdout.trim().replace(/^pg_dump \(PostgreSQL\) /, ''),
-  );
-  version.catch(() => undefined);
   const libpq = t.binMajor === undefined ? {} : { libpqMajor: t.binMajor };
   const connection = conninfo(t.node, t.database ?? maintenance, libpq);
   const fileName = dumpFileName(t.settings);
   const target = join(dir, fileName);
-  const cmd = pgDumpArgs(t.settings, connection, target);
-  // The roles and the database's configuration are small: taken alongside the dump, not after it.
-  const globalsLog = join(dir, 'globals.log');
-  const capture = (tool: string, args: string[]) =>
-    captureTool(join(t.binDir, tool), args, t.env, globalsLog, signal);
-  const rolesSql =
-    t.database !== undefined && t.settings.includeRoles
-      ? capture('pg_dumpall', [
-          '--dbname',
-          conninfo(t.node, maintenance, libpq),
-          '--roles-only',
-          '--no-password',
-        ])
-      : undefined;
-  const configSql =
-    t.database !== undefined && t.settings.includeDatabaseConfig
-      ? capture('pg_dump', [
-          '--dbname',
-          connection,
-          '--no-password',
-          '--create',
-          '--schema-only',
-          '--schema=pg_toast',
-        ])
-      : undefined;
-  // Observed now, so a failure of one while the dump runs is never an unhandled rejection.
-  const globals = Promise.allSettled([rolesSql, configSql]);
+  // pg_dump 10 and newer can leave the sync to pgbackman, which then runs it beside the hash.
+  const noSync = t.binMajor !== undefined && t.binMajor >= 10;
+  const cmd = pgDumpArgs(t.settings, connection, { target, noSync });
   const sha256: Record<string, unknown> = {};
   const written: Record<string, WrittenEntry> = {};
   let bytes: number;
+  let globals: Promise<unknown> = Promise.resolve();
+  let rolesFile: Promise<WrittenFile> | undefined;
+  let configFile: Promise<WrittenFile> | undefined;
+  let version: Promise<string> | undefined;
   try {
     const sink = cmd.output === 'stdout' ? await openHashedSink(target) : undefined;
+    // Created here, never an existing file, and 0600: pg_dump then only truncates and writes it.
+    if (cmd.output === 'file') await (await open(target, 'wx', 0o600)).close();
+    // The dump starts first: the version, the roles and the configuration are asked while it runs.
     const tool = spawnTool(
       join(t.binDir, cmd.tool),
       cmd.args,
@@ -96,6 +80,39 @@ export async function writeDump(t: DumpTarget, dir: string, signal?: AbortSignal
       signal,
       sink?.stdout,
     );
+    // Only the record needs it.
+    version = run(join(t.binDir, 'pg_dump'), ['--version']).then((r) =>
+      r.stdout.trim().replace(/^pg_dump \(PostgreSQL\) /, ''),
+    );
+    version.catch(() => undefined);
+    // The roles and the database's configuration are small: taken, written and synced alongside the dump.
+    const globalsLog = join(dir, 'globals.log');
+    const capture = (tool: string, args: string[]) =>
+      captureTool(join(t.binDir, tool), args, t.env, globalsLog, signal);
+    rolesFile =
+      t.database !== undefined && t.settings.includeRoles
+        ? capture('pg_dumpall', [
+            '--dbname',
+            conninfo(t.node, maintenance, libpq),
+            '--roles-only',
+            '--no-password',
+          ]).then((sql) => small(join(dir, 'roles.sql'), filterRoles(sql, t.roles)))
+        : undefined;
+    configFile =
+      t.database !== undefined && t.settings.includeDatabaseConfig
+        ? capture('pg_dump', [
+            '--dbname',
+            connection,
+            '--no-password',
+            '--create',
+            '--schema-only',
+            '--schema=pg_toast',
+          ]).then((sql) => small(join(dir, 'config.sql'), databaseConfig(sql)))
+        : undefined;
+    // Observed now, so a failure of one while the dump runs is never an unhandled rejection.
+    globals = Promise.allSettled([rolesFile, configFile]).then(() =>
+      fsync(globalsLog).catch(() => undefined),
+    );
     if (sink !== undefined) {
       try {
         await tool.done;
@@ -103,8 +120,18 @@ export async function writeDump(t: DumpTarget, dir: string, signal?: AbortSignal
         // The file's write failing (a full disk) is why the tool saw a broken pipe: that is the cause to report.
         throw (await sink.abort()) ?? err;
       }
+      onToolDone?.();
       const file = await sink.done;
       await sink.commit();
+      sha256[fileName] = file.sha256;
+      written[fileName] = { bytes: file.bytes, sha256: file.sha256 };
+      bytes = file.bytes;
+    } else if (cmd.output === 'file') {
+      tool.stdout.resume();
+      await tool.done;
+      onToolDone?.();
+      // Hashed only now: closing a custom dump, pg_dump rewrote the table of contents at its start.
+      const [file] = await Promise.all([hashFile(target), fsync(target)]);
       sha256[fileName] = file.sha256;
       written[fileName] = { bytes: file.bytes, sha256: file.sha256 };
       bytes = file.bytes;
@@ -113,6 +140,7 @@ export async function writeDump(t: DumpTarget, dir: string, signal?: AbortSignal
       try {
         tool.stdout.resume();
         await tool.done;
+        onToolDone?.();
         const tree = await follower.finish();
         sha256[fileName] = tree.files;
         const inner: Record<string, FileSum> = {};
@@ -127,22 +155,30 @@ export async function writeDump(t: DumpTarget, dir: string, signal?: AbortSignal
   } finally {
     await globals;
   }
-  const small = async (name: string, text: string) => {
-    const file = await writeSmall(join(dir, name), text);
-    sha256[name] = file.sha256;
-    written[name] = file;
-  };
-  if (rolesSql !== undefined) await small('roles.sql', filterRoles(await rolesSql, t.roles));
-  if (configSql !== undefined) await small('config.sql', databaseConfig(await configSql));
-  for (const f of ['roles.sql', 'config.sql', 'dump.log', 'globals.log'])
-    await fsync(join(dir, f)).catch(() => undefined);
+  await fsync(join(dir, 'dump.log')).catch(() => undefined);
+  for (const [name, file] of [
+    ['roles.sql', rolesFile],
+    ['config.sql', configFile],
+  ] as const) {
+    if (file === undefined) continue;
+    const sum = await file;
+    sha256[name] = sum.sha256;
+    written[name] = sum;
+  }
   return {
     fileName,
     bytes,
     sha256,
     written,
-    roles: rolesSql !== undefined,
-    config: configSql !== undefined,
-    pgDumpVersion: await version,
+    roles: rolesFile !== undefined,
+    config: configFile !== undefined,
+    pgDumpVersion: await (version as Promise<string>),
   };
+}
+
+/** A small file written and synced, with its size and sha256. */
+async function small(path: string, text: string): Promise<WrittenFile> {
+  const file = await writeSmall(path, text);
+  await fsync(path);
+  return file;
 }

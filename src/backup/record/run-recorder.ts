@@ -29,6 +29,8 @@ export class RunRecorder {
   readonly #catalogue: CatalogueSession;
   readonly #root: string;
   readonly #log: Logger;
+  /** prepare()'s open of the catalogue: resolves to its failure, or undefined. */
+  #opening: Promise<unknown> | undefined;
   /** A Queryable is a connection the caller holds and closes. */
   constructor(catalogue: CatalogueSession | Queryable, root: string, log: Logger) {
     this.#catalogue = isCatalogueSession(catalogue) ? catalogue : heldSession(catalogue);
@@ -40,9 +42,33 @@ export class RunRecorder {
     return this.spoolReason !== undefined;
   }
 
+  /**
+   * Opens the catalogue for the next record now, while the run does something else (asks the node, hashes
+   * the dump): the record then costs its statement only. A failure is the next record's, which spools.
+   */
+  prepare(): void {
+    if (this.spooled || this.#opening !== undefined) return;
+    this.#opening = this.#catalogue
+      .withCatalogue(async () => undefined, { keepOpen: true })
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+  }
+
+  /** The prepared open's failure, if it failed; the record then goes to the spool without a second try. */
+  async #opened(): Promise<{ err: unknown } | undefined> {
+    const opening = this.#opening;
+    this.#opening = undefined;
+    const err = await opening;
+    return err === undefined ? undefined : { err };
+  }
+
   async start(run: RunStart): Promise<void> {
     this.#start = run;
     try {
+      const failed = await this.#opened();
+      if (failed !== undefined) throw failed.err;
       await this.#catalogue.withCatalogue((q) => recordStart(q, run));
     } catch (err) {
       this.spoolReason = messageOf(err);
@@ -72,6 +98,8 @@ export class RunRecorder {
     const start = this.#start as RunStart;
     if (!this.spooled) {
       try {
+        const failed = await this.#opened();
+        if (failed !== undefined) throw failed.err;
         // Kept open for the tidy that follows at once.
         await this.#catalogue.withCatalogue((q) => recordEnd(q, start.id, start.startedAt, e), {
           keepOpen: true,
