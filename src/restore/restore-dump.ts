@@ -80,7 +80,15 @@ export async function restoreDump(
 ): Promise<RestoreResult> {
   const { backup, request: req } = job;
   const dump = dumpFactsOf(backup);
-  const { env, client } = await openTarget(job, hooks);
+  // The re-hash reads the whole dump: it runs while the target is asked (read only), and is awaited before
+  // anything on the target changes. A dry run does not need it.
+  const stopChecking = new AbortController();
+  const checking = hooks.dryRun ? undefined : verifyRun(backup, stopChecking.signal);
+  checking?.catch(() => undefined);
+  const { env, client } = await openTarget(job, hooks).catch((err: unknown) => {
+    stopChecking.abort();
+    throw err;
+  });
   try {
     const roles = readRolesFile(readSmallFile(backup.rolesPath));
     const facts = await readTargetFacts(
@@ -131,7 +139,7 @@ export async function restoreDump(
       return { id: null, status: 'DECLINED', steps: lines, renamedTo: null, error: null, logPath: null };
     for (const name of ['pg_restore', 'psql'] as const) requireSafeTool(tool(name));
     // The dump is checked before anything else: one that does not match its checksums never reaches the target.
-    const checked = await verifyRun(backup);
+    const checked = await (checking ?? verifyRun(backup));
     if (checked.status !== 'OK')
       throw new PgbackmanError(
         'RESTORE_REFUSED',
@@ -175,6 +183,8 @@ export async function restoreDump(
     const renamedTo = renamed[0] ?? null;
     return { id, status: 'SUCCEEDED', steps: lines, renamedTo, error: null, logPath };
   } finally {
+    // Refused or declined before the check was needed: a large dump is not read to the end for nothing.
+    stopChecking.abort();
     await client.end().catch(() => undefined);
   }
 }

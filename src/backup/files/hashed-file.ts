@@ -22,7 +22,7 @@ export const HASH_READ_BYTES = 1024 * 1024;
  * here, so a file in the page cache is hashed at about OpenSSL's speed (a stream of 64 KiB chunks, each a new
  * Buffer, took twice as long on a 219 MiB dump).
  */
-export async function hashFile(path: string): Promise<WrittenFile> {
+export async function hashFile(path: string, signal?: AbortSignal): Promise<WrittenFile> {
   const hash = createHash('sha256');
   const handle = await open(path, 'r');
   try {
@@ -34,6 +34,7 @@ export async function hashFile(path: string): Promise<WrittenFile> {
       // Only one read is ever outstanding, into the buffer that is not being hashed.
       const { bytesRead } = await pending;
       if (bytesRead === 0) break;
+      signal?.throwIfAborted();
       const full = reading;
       bytes += bytesRead;
       [reading, spare] = [spare, full];

@@ -28,7 +28,8 @@ const UNHASHED = ['dump.log', 'globals.log', BACKUP_MANIFEST];
  * Re-hashes a dump's files against the checksums recorded when it was taken, and asks pg_restore to read
  * its table of contents (plain SQL: its header), so a dump that cannot be restored is found before it is needed.
  */
-export async function verifyRun(b: BackupRun): Promise<Verification> {
+/** `signal`: stops reading (a restore refused while its dump was still being hashed); it then rejects. */
+export async function verifyRun(b: BackupRun, signal?: AbortSignal): Promise<Verification> {
   let unexpected: string[] = [];
   const fail = (status: 'CORRUPT' | 'MISSING', error: string): Verification => ({
     id: b.id,
@@ -49,7 +50,7 @@ export async function verifyRun(b: BackupRun): Promise<Verification> {
     for (const [file, expected] of Object.entries(files)) {
       const path = join(dir, file);
       if (!existsSync(path)) return fail('MISSING', `${path} is missing`);
-      const { sha256 } = await hashFile(path);
+      const { sha256 } = await hashFile(path, signal);
       if (sha256 !== expected)
         return fail(
           'CORRUPT',
