@@ -332,6 +332,14 @@ export function buildProgram(): Command {
         version,
         processOutput(),
       );
+      // Stopped, drained and closed: a handle some library left open must not keep the process alive
+      // (a service manager would wait out its stop timeout, then kill it).
+      setTimeout(() => {
+        process.stderr.write(
+          'pgbackman agent: stopped, but something still held the process open: exiting\n',
+        );
+        process.exit();
+      }, 5_000).unref();
     });
 
   program
