@@ -106,8 +106,11 @@ export async function loadSchedule(
     throw new PgbackmanError('NOT_FOUND', `no cached schedule in ${file} (${messageOf(err)})`);
   }
   const lines = text.split('\n').filter((l) => l !== '');
-  const header = JSON.parse(lines[0] ?? '{}') as Partial<Header>;
-  if (header.version !== 2) throw new PgbackmanError('NOT_FOUND', `${file} is a schedule of an older format`);
+  const header = JSON.parse(lines[0] ?? '{}') as Omit<Partial<Header>, 'version'> & { version?: number };
+  // Written by the previous release (one JSON document): still the schedule to run after an upgrade.
+  if (header.version === 1) return loadVersion1(file, header as unknown as CachedV1, o);
+  if (header.version !== 2)
+    throw new PgbackmanError('NOT_FOUND', `${file} is a schedule of an unknown format`);
   if (header.catalogue !== o.catalogue || header.server !== o.server)
     throw new PgbackmanError('NOT_FOUND', `${file} is the schedule of another catalogue or server`);
   const nodes = new Map<string, Part>();
@@ -133,6 +136,28 @@ export async function loadSchedule(
     }
   }
   return { cachedAt: header.cachedAt ?? '', entries };
+}
+
+/** The previous release's file: every entry whole, in one document. */
+interface CachedV1 {
+  readonly version: 1;
+  readonly catalogue: string;
+  readonly server: string;
+  readonly cachedAt: string;
+  readonly entries: readonly ScheduleEntry<DumpJob>[];
+}
+
+function loadVersion1(
+  file: string,
+  cached: CachedV1,
+  o: { catalogue: string; server: string },
+): { cachedAt: string; entries: ScheduleEntry<DumpJob>[] } {
+  if (cached.catalogue !== o.catalogue || cached.server !== o.server || !Array.isArray(cached.entries))
+    throw new PgbackmanError('NOT_FOUND', `${file} is the schedule of another catalogue or server`);
+  return {
+    cachedAt: cached.cachedAt,
+    entries: cached.entries.map((e) => ({ ...e, timing: revive(e.timing) })),
+  };
 }
 
 function revive(t: Timing): Timing {

@@ -141,7 +141,9 @@ async function refresh(
   server: string,
   serial: number,
 ): Promise<{ key: string; object: Job; version: string }[]> {
-  const since = cache.serials.get(kind);
+  // A serial lower than the one last read is another catalogue (restored, re-created): read it whole.
+  const last = cache.serials.get(kind);
+  const since = last !== undefined && last <= serial ? last : undefined;
   let versions = since === undefined ? undefined : await listVersions(q, kind, { server, since });
   if (versions !== undefined) {
     let known = 0;

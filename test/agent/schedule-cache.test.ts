@@ -80,6 +80,16 @@ describe('the cached schedule (kept for a restart while the catalogue is down)',
     assert.deepEqual(loaded?.timing, { kind: 'once', at });
   });
 
+  test("the previous release's file (one JSON document) is still run after an upgrade", async () => {
+    const file = join(dir, 'v1.json');
+    const saved = entries(3);
+    const v1 = { version: 1, ...where, cachedAt: '2026-12-01T00:00:00.000Z', entries: saved };
+    writeFileSync(file, JSON.stringify(v1), { mode: 0o600 });
+    const loaded = await loadSchedule(file, where);
+    assert.equal(loaded.cachedAt, '2026-12-01T00:00:00.000Z');
+    assert.deepEqual(loaded.entries, saved);
+  });
+
   test("another catalogue's or server's schedule, an older format, or no file at all is never used", async () => {
     const file = join(dir, 'c.json');
     await saveSchedule(file, { ...where, entries: entries(3) });
@@ -88,9 +98,18 @@ describe('the cached schedule (kept for a restart while the catalogue is down)',
       loadSchedule(file, { ...where, catalogue: 'postgres://other/pgbackman' }),
       /another/,
     );
-    const old = join(dir, 'old.json');
-    writeFileSync(old, JSON.stringify({ version: 1, ...where, cachedAt: 'x', entries: [] }), { mode: 0o600 });
-    await assert.rejects(loadSchedule(old, where), /older format/);
+    const unknown = join(dir, 'unknown.json');
+    writeFileSync(unknown, JSON.stringify({ version: 3, ...where, cachedAt: 'x' }), { mode: 0o600 });
+    await assert.rejects(loadSchedule(unknown, where), /unknown format/);
+    const other = join(dir, 'other-v1.json');
+    writeFileSync(
+      other,
+      JSON.stringify({ version: 1, ...where, server: 'bk2', cachedAt: 'x', entries: [] }),
+      {
+        mode: 0o600,
+      },
+    );
+    await assert.rejects(loadSchedule(other, where), /another catalogue or server/);
     await assert.rejects(loadSchedule(join(dir, 'none.json'), where), /no cached schedule/);
   });
 });

@@ -78,6 +78,16 @@ describe("the agent's view of its server's work", () => {
     assert.ok(!third.entries.some((e) => e.key === 'BackupDefinition/d3'), 'a deleted definition is gone');
   });
 
+  test('a catalogue whose serial went back (restored from a backup) is read whole, not trusted to be the same', async () => {
+    const cache = new WorkCache();
+    await readServerWork(db, 'local', cache);
+    // As if the agent had last read a later serial of another catalogue under the same name.
+    cache.serials.set('BackupDefinition', 1_000_000);
+    const again = counting(db);
+    const work = await readServerWork(again.q, 'local', cache);
+    assert.equal(again.versionRows(), work.entries.length, 'every version is read again');
+  });
+
   test('a rename, or one definition gone and another added in one apply, is found whole: the count tells', async () => {
     const cache = new WorkCache();
     const base = Object.fromEntries(Object.entries(many()).filter(([name]) => name !== 'd3'));
