@@ -11,6 +11,7 @@ import { type Logger, silentLogger } from '../observability/logger.ts';
 import { requireSafeTool } from '../system/path-safety.ts';
 import { checkClusterNames } from './dump/cluster-names.ts';
 import { childEnv } from './dump/conninfo.ts';
+import { renderDatabaseConfig } from './dump/database-config.ts';
 import { type NodeInfo, readNodeInfo } from './dump/node-info.ts';
 import { choosePgBinDir, discoverPgBinDirs } from './dump/pg-bin-dirs.ts';
 import { type WrittenDump, writeDump } from './dump/write-dump.ts';
@@ -169,6 +170,10 @@ export async function runDump(
           binDir: ready.bin.dir,
           binMajor: ready.bin.major,
           roles: ready.info.roles,
+          config:
+            ready.info.databaseFacts === null
+              ? undefined
+              : renderDatabaseConfig(ready.info.databaseFacts, ready.info.serverVersion),
           env: ready.env,
         },
         layout.partial,

@@ -3,6 +3,11 @@ export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
+/** A standard-conforming string literal (standard_conforming_strings on, the default since 9.1). */
+export function quoteLiteral(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
 /** An identifier as pg_dump writes it: `"Shop DB"` or `shop`, back to the name. */
 export function unquoteIdent(identifier: string): string {
   return identifier.startsWith('"') ? identifier.slice(1, -1).replaceAll('""', '"') : identifier;

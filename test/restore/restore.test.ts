@@ -349,7 +349,7 @@ describe('pgbackman restore', () => {
     const r = await cli('restore', ids.custom as string, '--node', 'fresh', '--database', 'dry', '--dry-run');
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /CREATE DATABASE "dry" WITH TEMPLATE = template0/);
-    assert.match(r.stdout, /ALTER DATABASE "dry" OWNER TO rs_owner/);
+    assert.match(r.stdout, /ALTER DATABASE "dry" OWNER TO "rs_owner"/);
     assert.match(r.stdout, /pg_restore --dbname .*dbname='dry'.* --exit-on-error .*database\.dump/);
     assert.match(r.stdout, /Dry run: nothing was changed\./);
     assert.ok(!(await databasesOf(fresh.url)).includes('dry'));

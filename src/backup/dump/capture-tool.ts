@@ -14,12 +14,3 @@ export async function captureTool(
   await tool.done;
   return Buffer.concat(chunks).toString('utf8');
 }
-
-/** pg_dump --create's database-level statements, without the pg_toast schema it had to name to dump nothing else. */
-export function databaseConfig(sql: string): string {
-  return `${sql
-    .split('\n')
-    .filter((l) => !/^(CREATE|ALTER) SCHEMA pg_toast\b|^COMMENT ON SCHEMA pg_toast\b/.test(l))
-    .join('\n')
-    .trimEnd()}\n`;
-}

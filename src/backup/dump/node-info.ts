@@ -1,4 +1,5 @@
 import type { PgSQLNode } from '../../manifest/generated/manifest-types.ts';
+import { DATABASE_FACTS_SQL, type DatabaseFacts } from './database-config.ts';
 import { openNodeClient } from './node-connection.ts';
 
 export interface NodeInfo {
@@ -14,6 +15,8 @@ export interface NodeInfo {
   readonly tables: Readonly<Record<string, number>>;
   /** The cluster's pg_control system identifier: which cluster a dump came from, whatever its host name. */
   readonly systemIdentifier: string | null;
+  /** What config.sql says about the database asked (null if the node did not answer it). */
+  readonly databaseFacts: DatabaseFacts | null;
 }
 
 // design.md §9: pg_shdepend knows every role a database's objects depend on.
@@ -34,7 +37,7 @@ select rolname from pg_catalog.pg_roles
  where oid in (select oid from closure) and rolname !~ '^pg_'
  order by rolname`;
 
-/** Asks the node what the dump needs to know: its version, the database's size and the roles it uses. */
+/** Asks the node what the dump needs to know: its version, the database's size, the roles it uses, its configuration. */
 export async function readNodeInfo(
   node: PgSQLNode['spec'],
   database: string,
@@ -52,6 +55,7 @@ export async function readNodeInfo(
         newline: string[] | null;
         tables: Record<string, number> | null;
         sysid: string | null;
+        facts: DatabaseFacts | null;
       }>(
         `select current_setting('server_version_num') as num, current_setting('server_version') as text,
                 pg_catalog.pg_database_size(current_database())::text as bytes,
@@ -61,7 +65,8 @@ export async function readNodeInfo(
                 (select json_object_agg(quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.reltuples::bigint)
                    from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
                   where c.relkind in ('r', 'p') and n.nspname <> 'information_schema' and n.nspname !~ '^pg_') as tables,
-                (select system_identifier::text from pg_catalog.pg_control_system()) as sysid`,
+                (select system_identifier::text from pg_catalog.pg_control_system()) as sysid,
+                (${DATABASE_FACTS_SQL}) as facts`,
       )
     ).rows;
     return {
@@ -72,6 +77,7 @@ export async function readNodeInfo(
       newlineDatabases: row?.newline ?? [],
       tables: row?.tables ?? {},
       systemIdentifier: row?.sysid ?? null,
+      databaseFacts: row?.facts ?? null,
     };
   } finally {
     await client.end().catch(() => undefined);

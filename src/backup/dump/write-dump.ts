@@ -1,20 +1,17 @@
-import { execFile } from 'node:child_process';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { PgSQLNode } from '../../manifest/generated/manifest-types.ts';
 import type { EffectiveSettings } from '../../manifest/resolve-settings.ts';
 import type { FileSum, WrittenEntry } from '../files/backup-manifest.ts';
 import { TreeFollower } from '../files/follow-tree.ts';
 import { fsync, hashFile, type WrittenFile, writeSmall } from '../files/hashed-file.ts';
 import { openHashedSink } from '../files/hashed-sink.ts';
-import { captureTool, databaseConfig } from './capture-tool.ts';
+import { captureTool } from './capture-tool.ts';
 import { conninfo } from './conninfo.ts';
 import { filterRoles } from './filter-roles.ts';
 import { dumpFileName, pgDumpArgs } from './pg-dump-args.ts';
+import { pgDumpVersion } from './pg-dump-version.ts';
 import { spawnTool } from './spawn-tool.ts';
-
-const run = promisify(execFile);
 
 export interface DumpTarget {
   readonly node: PgSQLNode['spec'];
@@ -27,6 +24,8 @@ export interface DumpTarget {
   readonly binMajor?: number;
   /** The roles the database needs (roles.sql keeps only these). */
   readonly roles: readonly string[];
+  /** config.sql's text (renderDatabaseConfig), for a database dump that includes its configuration. */
+  readonly config?: string | undefined;
   readonly env: NodeJS.ProcessEnv;
 }
 
@@ -81,9 +80,7 @@ export async function writeDump(
       sink?.stdout,
     );
     // Only the record needs it.
-    version = run(join(t.binDir, 'pg_dump'), ['--version']).then((r) =>
-      r.stdout.trim().replace(/^pg_dump \(PostgreSQL\) /, ''),
-    );
+    version = pgDumpVersion(join(t.binDir, 'pg_dump'));
     version.catch(() => undefined);
     // The roles and the database's configuration are small: taken, written and synced alongside the dump.
     const globalsLog = join(dir, 'globals.log');
@@ -98,16 +95,10 @@ export async function writeDump(
             '--no-password',
           ]).then((sql) => small(join(dir, 'roles.sql'), filterRoles(sql, t.roles)))
         : undefined;
+    // Written from what the node said before the dump started: no second pg_dump for a few lines.
     configFile =
-      t.database !== undefined && t.settings.includeDatabaseConfig
-        ? capture('pg_dump', [
-            '--dbname',
-            connection,
-            '--no-password',
-            '--create',
-            '--schema-only',
-            '--schema=pg_toast',
-          ]).then((sql) => small(join(dir, 'config.sql'), databaseConfig(sql)))
+      t.database !== undefined && t.settings.includeDatabaseConfig && t.config !== undefined
+        ? small(join(dir, 'config.sql'), t.config)
         : undefined;
     // Observed now, so a failure of one while the dump runs is never an unhandled rejection.
     globals = Promise.allSettled([rolesFile, configFile]).then(() =>
