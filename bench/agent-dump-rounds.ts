@@ -26,6 +26,8 @@ export interface AgentPair {
 export interface AgentRuns {
   readonly startDelayMs: number[];
   readonly durationMs: number[];
+  /** Each measured round's agent wall time over the bare one's: the two ran back to back. */
+  readonly pairRatios: number[];
 }
 
 export interface RoundsOptions {
@@ -100,7 +102,9 @@ export async function agentRounds(
 ): Promise<{ group: MeasuredGroup; extra: Map<string, AgentRuns> }> {
   const agent = pairs.map(series);
   const bare = pairs.map(series);
-  const extra = new Map(pairs.map((p) => [p.name, { startDelayMs: [], durationMs: [] } as AgentRuns]));
+  const extra = new Map(
+    pairs.map((p) => [p.name, { startDelayMs: [], durationMs: [], pairRatios: [] } as AgentRuns]),
+  );
   const lastBare = pairs.map(() => '');
   const pid = session.pid as number;
   const machineBefore = machineCpu();
@@ -141,6 +145,12 @@ export async function agentRounds(
       for (const step of round % 2 === 0 ? [runAgent, runBare] : [runBare, runAgent]) await step();
     }
     o.log(`  ${measured ? `run ${round - o.warmup + 1}/${o.runs}` : 'warm-up'}: ${said.join(', ')}`);
+  }
+  for (const [i, pair] of pairs.entries()) {
+    const a = (agent[i] as Series).wallMs;
+    const b = (bare[i] as Series).wallMs;
+    for (let k = 0; k < Math.min(a.length, b.length); k++)
+      extra.get(pair.name)?.pairRatios.push((a[k] as number) / (b[k] as number));
   }
   const machineAfter = machineCpu();
   const self = process.cpuUsage(selfBefore);

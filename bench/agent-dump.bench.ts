@@ -108,15 +108,15 @@ const benchmark: Benchmark = {
       const wall = (label: string) => medianWall(group, label);
       const cpu = (label: string) =>
         stats(group.measurements.find((m) => m.spec.label === label)?.cpuMs ?? []).median;
-      const of = (p: AgentPair, what: 'startDelayMs' | 'durationMs') =>
+      const of = (p: AgentPair, what: 'startDelayMs' | 'durationMs' | 'pairRatios') =>
         stats(extra.get(p.name)?.[what] ?? []).median;
       const ratio = (p: AgentPair) => wall(`agent ${p.name}`) / wall(p.bare.label);
       const small = ctx.small ? " (**`--small`**: not the issue's scale 70 and 1,500,000 rows)" : '';
       return {
         about: [
           `The dump benchmark's cluster and databases, built the same way${small}: \`${DB.bench}\` is \`pgbench -i -s ${scale}\` (${mib(sizes.bench)}), \`${DB.noise}\` ${noiseRows.toLocaleString('en-US')} rows of random text and bytea (${mib(sizes.noise)}); \`${DB.catalogue}\` is the catalogue (migrated before the agent starts). One BackupServer, the cluster as a PgSQLNode, and \`${DB.bench}-custom\` and \`${DB.noise}-custom\` (\`FULL\`, \`format: custom\`, \`timezone: UTC\`), in one manifest file in the agent's watched directory.`,
-          `**agent** is one real agent process for the whole benchmark (\`${shownAgent}\`, JSON log lines on stdout; its executor is \`runDump\`, as in production). For each agent run the bench rewrites the manifest so that the measured definition's schedule is the 6-field cron \`S M H * * *\` of a whole second at least 6 s ahead (the other definition stays at \`${IDLE}\`), waits for the agent's \`reconciled\` line (the apply; it must come before the due time, and the run's start at its due time shows the timer was re-armed) and then for that definition's \`run_finished\` line. **Its wall time is from the due time (the cron's second, exact) to pino's millisecond \`time\` of \`run_finished\`**: the timer's delay, the queue, the catalogue's RUNNING row, pg_dump writing its file (\`--file\`), then its sha256 while it is synced, rename, \`roles.sql\` and \`config.sql\` (\`pg_dumpall --roles-only\`, \`pg_dump --create --schema-only\`), the SUCCEEDED row. Its CPU is the agent process tree's (Node plus the pg_dump and pg_dumpall it reaped, \`/proc/PID/stat\`) from the \`reconciled\` line to \`run_finished\` (so a heartbeat or two are in it); its PostgreSQL CPU is over the same window, the bare pg_dump's from spawn to exit; its peak RSS is Node's own \`VmHWM\` so far (pg_dump's is smaller). Its dumps are deleted before each run, untimed.`,
-          `**pg_dump** is \`pg_dump -Fc -f\` of the same database by the same binary (\`${c.cluster.binDir}\`), a whole child process under \`${GNU_TIME}\` as in the dump benchmark, its file deleted before each run. Each round runs, for each database, the agent's dump and the bare one, in turns whose order is swapped every round.`,
+          `**agent** is one real agent process for the whole benchmark (\`${shownAgent}\`, JSON log lines on stdout; its executor is \`runDump\`, as in production). For each agent run the bench rewrites the manifest so that the measured definition's schedule is the 6-field cron \`S M H * * *\` of a whole second at least 6 s ahead (the other definition stays at \`${IDLE}\`), waits for the agent's \`reconciled\` line (the apply; it must come before the due time, and the run's start at its due time shows the timer was re-armed) and then for that definition's \`run_finished\` line. **Its wall time is from the due time (the cron's second, exact) to pino's millisecond \`time\` of \`run_finished\`**: the timer's delay, the queue, the catalogue's RUNNING row, pg_dump writing its file (\`--file\`), then its sha256 while it is synced, rename, \`roles.sql\` (\`pg_dumpall --roles-only\`, beside the dump) and \`config.sql\` (from the query that asked the node before the dump), the SUCCEEDED row. Its CPU is the agent process tree's (Node plus the pg_dump and pg_dumpall it reaped, \`/proc/PID/stat\`) from the \`reconciled\` line to \`run_finished\` (so a heartbeat or two are in it); its PostgreSQL CPU is over the same window, the bare pg_dump's from spawn to exit; its peak RSS is Node's own \`VmHWM\` so far (pg_dump's is smaller). Its dumps are deleted before each run, untimed.`,
+          `**pg_dump** is \`pg_dump -Fc -f\` of the same database by the same binary (\`${c.cluster.binDir}\`), a whole child process under \`${GNU_TIME}\` as in the dump benchmark, its file deleted before each run. Each round runs, for each database, the agent's dump and the bare one, in turns whose order is swapped every round. Besides the ratio of the medians (the target), the median of each round's agent/bare ratio: the two ran back to back, so drift in the machine's speed between rounds cancels out of it.`,
           `Start delay (due time → \`run_started\`, median): ${pairs.map((p) => `${p.name} ${ms(of(p, 'startDelayMs'))}`).join(', ')}. Recorded \`duration_ms\` (the run lock to the dump in place, roles and configuration included; median): ${pairs.map((p) => `${p.name} ${ms(of(p, 'durationMs'))}`).join(', ')}. The agent's peak RSS over the whole session (GNU time, Node or its largest child): ${usage.maxRssKiB === undefined ? '?' : mib(usage.maxRssKiB * 1024)}.`,
         ],
         reproduce: [
@@ -131,6 +131,10 @@ const benchmark: Benchmark = {
           ...pairs.map((p) => ({
             name: `agent ${p.name} recorded duration / ${p.bare.label}, wall`,
             value: of(p, 'durationMs') / wall(p.bare.label),
+          })),
+          ...pairs.map((p) => ({
+            name: `agent ${p.name} / ${p.bare.label}, wall, median of each round's pair`,
+            value: of(p, 'pairRatios'),
           })),
           ...pairs.map((p) => ({
             name: `agent ${p.name} / ${p.bare.label}, CPU`,
