@@ -51,10 +51,17 @@ export class CatalogueLink {
 }
 
 /**
+ * How long a run's record may take to reach a PostgreSQL catalogue (connect, or one statement) before it goes
+ * to the spool instead: a catalogue that hangs (frozen, cut off without a reset) must not hold a due dump
+ * back, or make the next one due be skipped as overlapping.
+ */
+export const RUN_RECORD_TIMEOUT_MS = 10_000;
+
+/**
  * A run's way to the catalogue: a connection of its own for each record, so a dump never waits behind the
  * agent's reconcile and a catalogue that went away and came back is simply reached again.
  */
-export function runSessionFor(location: string): CatalogueSession {
+export function runSessionFor(location: string, timeoutMs = RUN_RECORD_TIMEOUT_MS): CatalogueSession {
   let open: CatalogueDb | undefined;
   const closeOpen = async () => {
     const db = open;
@@ -63,7 +70,7 @@ export function runSessionFor(location: string): CatalogueSession {
   };
   return {
     async withCatalogue<T>(fn: (q: Queryable) => Promise<T>, options: { keepOpen?: boolean } = {}) {
-      open ??= await openCatalogue(location, 'agent run');
+      open ??= await openCatalogue(location, 'agent run', timeoutMs);
       try {
         const result = await fn(open);
         if (options.keepOpen !== true) await closeOpen();

@@ -10,8 +10,13 @@ type PostgresLocation = Exclude<CatalogueLocation, { kind: 'embedded' }>;
 export async function connectPostgres(
   where: PostgresLocation | string,
   applicationName = 'pgbackman',
+  timeoutMs?: number,
 ): Promise<CatalogueDb> {
   const { config, location } = configOf(where, applicationName);
+  if (timeoutMs !== undefined) {
+    config.connectionTimeoutMillis = timeoutMs;
+    config.query_timeout = timeoutMs;
+  }
   return connectPgClient(config, 'postgres', location);
 }
 

@@ -29,13 +29,18 @@ export function safeLocation(location: string): string {
 /**
  * Opens the catalogue: PostgreSQL at a URL or keyword string, or the embedded one in a directory (through
  * the socket of a process that serves it, if one does). Only `apply`, `catalogue migrate` and the agent
- * create an embedded catalogue that does not exist yet.
+ * create an embedded catalogue that does not exist yet. `timeoutMs` bounds a PostgreSQL catalogue's connect and
+ * each statement (by default 30 s and 5 min).
  */
-export async function openCatalogue(location: string, command: string): Promise<CatalogueDb> {
+export async function openCatalogue(
+  location: string,
+  command: string,
+  timeoutMs?: number,
+): Promise<CatalogueDb> {
   const where = parseCatalogueLocation(location);
   if (where.kind !== 'embedded') {
     const { connectPostgres } = await import('./connect-postgres.ts');
-    return connectPostgres(where, `pgbackman ${command}`);
+    return connectPostgres(where, `pgbackman ${command}`, timeoutMs);
   }
   const dir = resolve(where.dir);
   if (!CREATORS.has(command) && !existsSync(join(dir, 'PG_VERSION')))

@@ -37,8 +37,30 @@ export async function connectPgClient(
         throw err;
       }
     },
-    close: () => client.end(),
+    close: () => endClient(client),
   };
+}
+
+/** How long a closing connection waits for the server's goodbye before its socket is simply dropped. */
+const END_WAIT_MS = 2_000;
+
+/**
+ * Ends the client; a server that stopped answering (frozen, cut off) never closes its side, and pg's end()
+ * would wait for it for ever: after END_WAIT_MS the socket is destroyed instead.
+ */
+async function endClient(client: pg.Client): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const ended = client.end().then(() => true);
+  const waited = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), END_WAIT_MS);
+  });
+  try {
+    if (await Promise.race([ended, waited])) return;
+    (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+    await ended.catch(() => undefined);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** A connected `pg.Client` (the agent's LISTEN uses one bare), with the timeouts every catalogue connection has. */

@@ -160,6 +160,34 @@ describe('agents of two servers on one PostgreSQL catalogue', () => {
     assert.ok(records.length > before);
   });
 
+  test('the catalogue hangs (its processes stopped, connections open): dumps still start and finish, spooled after 10 s, and arrive when it answers again', async () => {
+    const alpha = agents[0] as AgentProcess;
+    const from = alpha.lines.length;
+    await catalogueServer.freeze();
+    let spooled: string;
+    try {
+      const started = await alpha.waitFor((l) => l.event === 'run_started', 10_000, from);
+      const finished = await alpha.waitFor(
+        (l) => l.event === 'run_finished' && l.definition === started.definition,
+        30_000,
+        alpha.lines.indexOf(started),
+      );
+      assert.equal(finished.status, 'SUCCEEDED');
+      // Not the 30 s of a connect nor the 5 min of a statement: the record's own bound, then the spool.
+      const waited = Date.parse(String(finished.time)) - Date.parse(String(started.time));
+      assert.ok(waited < 15_000, `the run took ${waited} ms while the catalogue hung`);
+      assert.ok(
+        alpha.lines.slice(from).some((l) => l.event === 'run_spooled' && l.run === finished.run),
+        'its record was spooled',
+      );
+      spooled = String(finished.run);
+    } finally {
+      await catalogueServer.thaw();
+    }
+    await alpha.waitFor((l) => l.event === 'spool_replayed', 30_000, from);
+    assert.equal((await runs()).find((r) => r.id === spooled)?.status, 'SUCCEEDED');
+  });
+
   test('an agent that was down records the runs it missed as MISSED', async () => {
     const beta = agents[1] as AgentProcess;
     beta.signal('SIGTERM');

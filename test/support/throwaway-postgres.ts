@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { chmod, chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -20,6 +20,10 @@ export interface ThrowawayPostgres {
   /** Stops the server but keeps its data: a catalogue or node that is down, until `resume()`. */
   pause(): Promise<void>;
   resume(): Promise<void>;
+  /** SIGSTOPs the server and every backend: connections hang instead of failing (a host frozen, a cut network). */
+  freeze(): Promise<void>;
+  /** SIGCONTs them: what was asked while frozen is answered now. */
+  thaw(): Promise<void>;
 }
 
 /** The newest `/usr/lib/postgresql/<major>/bin` that has initdb (the majors are discovered, not assumed). */
@@ -113,8 +117,27 @@ export async function startThrowawayPostgres(
       const resume = async () => {
         await start();
       };
+      const signalAll = async (signal: 'STOP' | 'CONT') => {
+        const postmaster = (await readFile(join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0] as string;
+        // The postmaster first, so no new backend is forked while the others are stopped.
+        await run('kill', [`-${signal}`, postmaster]);
+        await run('pkill', [`-${signal}`, '-P', postmaster]).catch(() => undefined);
+      };
+      const freeze = () => signalAll('STOP');
+      const thaw = () => signalAll('CONT');
       const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-      return { url, port, binDir, dir, ...(caFile === undefined ? {} : { caFile }), stop, pause, resume };
+      return {
+        url,
+        port,
+        binDir,
+        dir,
+        ...(caFile === undefined ? {} : { caFile }),
+        stop,
+        pause,
+        resume,
+        freeze,
+        thaw,
+      };
     } catch (err) {
       lastError = err; // most likely the port was taken between probing and binding: try another
     }
