@@ -85,6 +85,9 @@ export type AgentEvent =
     };
 
 /** The long-lived loop of one backup server: source → reconcile → schedule → execute, until stopped. */
+/** In the shutdown, a catalogue statement that waited this long is given up (its connection dropped). */
+const HUNG_MS = 10_000;
+
 export class Agent {
   readonly #o: AgentOptions;
   readonly #host = hostname();
@@ -234,6 +237,21 @@ export class Agent {
    * `now` (a second signal) interrupts them at once; they are still recorded.
    */
   async stop(reason: string, now = false): Promise<void> {
+    // A catalogue that stopped answering must not hold the shutdown for a statement's 5 minutes, or for ever.
+    const watchdog = setInterval(() => {
+      const why = `the agent is stopping and the catalogue has not answered for ${HUNG_MS / 1000} s`;
+      if (this.#link.giveUpIfHung(HUNG_MS, why))
+        this.#log.warn({ event: 'catalogue_given_up' }, `${why}: its connection is dropped`);
+    }, 1000);
+    watchdog.unref();
+    try {
+      await this.#stopSteps(reason, now);
+    } finally {
+      clearInterval(watchdog);
+    }
+  }
+
+  async #stopSteps(reason: string, now: boolean): Promise<void> {
     if (!this.#stopping) {
       this.#stopping = true;
       this.#scheduler.stop();

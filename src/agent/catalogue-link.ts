@@ -2,6 +2,7 @@ import type { CatalogueDb, Queryable } from '../catalogue/catalogue-db.ts';
 import type { CatalogueSession } from '../catalogue/catalogue-session.ts';
 import { openCatalogue } from '../catalogue/open-catalogue.ts';
 import { unreachableReason } from '../catalogue/unreachable.ts';
+import { PgbackmanError } from '../errors.ts';
 
 /**
  * The agent's own connection to the catalogue: opened on first use, dropped when it fails in a way that
@@ -12,6 +13,10 @@ export class CatalogueLink {
   readonly #location: string;
   #db: CatalogueDb | undefined;
   #queue: Promise<unknown> = Promise.resolve();
+  /** When the use under way started; undefined while none is. */
+  #busySince: number | undefined;
+  /** Why the link was given up (the agent stopping while the catalogue hung): every later use fails with it. */
+  #givenUp: string | undefined;
   /** Whether the last use reached the catalogue (for /readyz and the metrics). */
   up = false;
 
@@ -26,6 +31,8 @@ export class CatalogueLink {
   }
 
   async #run<T>(fn: (db: CatalogueDb) => Promise<T>): Promise<T> {
+    if (this.#givenUp !== undefined) throw new PgbackmanError('CATALOGUE_UNREACHABLE', this.#givenUp);
+    this.#busySince = Date.now();
     try {
       this.#db ??= await openCatalogue(this.#location, 'agent');
       const result = await fn(this.#db);
@@ -39,7 +46,23 @@ export class CatalogueLink {
         await db?.close().catch(() => undefined);
       }
       throw err;
+    } finally {
+      this.#busySince = undefined;
     }
+  }
+
+  /**
+   * When the use under way has waited more than `ms`, the catalogue has stopped answering: its connection is
+   * dropped (that use fails at once) and every later use fails too. For the shutdown only, which must not
+   * wait for a statement's 5 minutes, or for ever. Returns whether it gave up now.
+   */
+  giveUpIfHung(ms: number, reason: string): boolean {
+    if (this.#givenUp !== undefined) return false;
+    if (this.#busySince === undefined || Date.now() - this.#busySince < ms) return false;
+    this.#givenUp = reason;
+    this.up = false;
+    this.#db?.destroy?.();
+    return true;
   }
 
   async close(): Promise<void> {

@@ -63,7 +63,10 @@ export async function startListening(
     async stop() {
       stopped = true;
       clearTimeout(retry);
-      await client?.end().catch(() => undefined);
+      if (client === undefined) return;
+      // Bounded: a catalogue that stopped answering never says goodbye, and the shutdown must not wait for it.
+      const { endClient } = await import('../catalogue/pg-client-catalogue.ts');
+      await endClient(client).catch(() => undefined);
     },
   };
 }

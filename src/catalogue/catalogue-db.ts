@@ -13,4 +13,6 @@ export interface CatalogueDb extends Queryable {
   /** Runs `fn` in one transaction: committed when it returns, rolled back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /** Drops a network connection at once: what waits on it fails (a catalogue that stopped answering). */
+  destroy?(): void;
 }

@@ -38,7 +38,13 @@ export async function connectPgClient(
       }
     },
     close: () => endClient(client),
+    destroy: () => destroyClient(client),
   };
+}
+
+/** The socket under a pg client, closed without a word to the server. */
+function destroyClient(client: pg.Client): void {
+  (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
 }
 
 /** How long a closing connection waits for the server's goodbye before its socket is simply dropped. */
@@ -48,7 +54,7 @@ const END_WAIT_MS = 2_000;
  * Ends the client; a server that stopped answering (frozen, cut off) never closes its side, and pg's end()
  * would wait for it for ever: after END_WAIT_MS the socket is destroyed instead.
  */
-async function endClient(client: pg.Client): Promise<void> {
+export async function endClient(client: pg.Client): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const ended = client.end().then(() => true);
   const waited = new Promise<boolean>((resolve) => {
@@ -56,7 +62,7 @@ async function endClient(client: pg.Client): Promise<void> {
   });
   try {
     if (await Promise.race([ended, waited])) return;
-    (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+    destroyClient(client);
     await ended.catch(() => undefined);
   } finally {
     clearTimeout(timer);

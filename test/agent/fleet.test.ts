@@ -234,4 +234,21 @@ describe('agents of two servers on one PostgreSQL catalogue', () => {
       await catalogueServer.resume().catch(() => undefined);
     }
   });
+
+  test('SIGTERM while the catalogue hangs: both agents exit 0 within 30 s instead of waiting for it', async () => {
+    await Promise.all(agents.map((a) => a.waitFor((l) => l.event === 'reconciled', 30_000)));
+    await catalogueServer.freeze();
+    try {
+      // Their links and LISTEN connections are open on a server that no longer answers.
+      await sleep(3_000);
+      const asked = Date.now();
+      for (const a of agents) a.signal('SIGTERM');
+      for (const a of agents) assert.equal(await a.exited, 0, a.stderr());
+      const took = Date.now() - asked;
+      assert.ok(took < 30_000, `the agents took ${took} ms to stop`);
+      for (const a of agents) assert.ok(a.lines.some((l) => l.event === 'agent_stopped'));
+    } finally {
+      await catalogueServer.thaw();
+    }
+  });
 });
