@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, type Stats, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -238,6 +238,15 @@ describe('pgbackman run', () => {
         readdirSync(dir).sort(),
         ['backup.json', 'config.sql', 'dump.log', file, 'globals.log', 'roles.sql'].sort(),
       );
+      // Nothing of a dump is readable by anyone but the agent's user: files 0600, directories 0700.
+      for (const entry of readdirSync(dir, { recursive: true, encoding: 'utf8' }) as string[]) {
+        const st: Stats = statSync(join(dir, entry));
+        assert.equal(
+          st.mode & 0o777,
+          st.isDirectory() ? 0o700 : 0o600,
+          `${entry}: ${(st.mode & 0o777).toString(8)}`,
+        );
+      }
       const m = await checkBackupJson(id, dir);
       assert.deepEqual(
         [m.code, m.format, m.definition, m.files.dump, m.files.roles, m.files.config],

@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { chmod, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PgSQLNode } from '../../manifest/generated/manifest-types.ts';
 import type { EffectiveSettings } from '../../manifest/resolve-settings.ts';
@@ -133,6 +133,8 @@ export async function writeDump(
         await tool.done;
         onToolDone?.();
         const tree = await follower.finish();
+        // pg_dump made them with the process's umask (0644 as a rule): a dump's files are 0600, as the others.
+        await Promise.all(Object.keys(tree.files).map((name) => chmod(join(target, name), 0o600)));
         sha256[fileName] = tree.files;
         const inner: Record<string, FileSum> = {};
         for (const [name, sum] of Object.entries(tree.files))
