@@ -114,7 +114,8 @@ export function renderDatabaseConfig(f: DatabaseFacts, serverVersion: string): s
   }
   const header = [
     '--',
-    `-- The configuration of database ${db}, read from PostgreSQL ${serverVersion} by pgbackman:`,
+    // No name in a comment: a database called "x<newline>DROP …" would end the comment and run as SQL under psql -f.
+    `-- A database's configuration, read from PostgreSQL ${serverVersion.replace(/[^\x20-\x7e]/g, '?')} by pgbackman:`,
     '-- the statements pg_dump --create writes about the database itself.',
     '--',
     '',

@@ -12,6 +12,7 @@ import {
 } from '../../../src/backup/dump/database-config.ts';
 import { readNodeInfo } from '../../../src/backup/dump/node-info.ts';
 import { readDatabaseConfig } from '../../../src/restore/config-file.ts';
+import { splitStatements } from '../../../src/restore/sql-text.ts';
 import { withClient, withDatabase } from '../../support/test-database.ts';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../../support/throwaway-postgres.ts';
 
@@ -42,7 +43,7 @@ describe('config.sql, from what the node says about the database (pure)', () => 
     ]);
     assert.match(
       renderDatabaseConfig(FACTS, '15.18'),
-      /^--\n-- The configuration of database "Shop DB", read from PostgreSQL 15\.18/,
+      /^--\n-- A database's configuration, read from PostgreSQL 15\.18/,
     );
   });
 
@@ -120,6 +121,28 @@ describe('config.sql, from what the node says about the database (pure)', () => 
       'REVOKE TEMPORARY ON DATABASE "Shop DB" FROM PUBLIC;',
       'GRANT CREATE, TEMPORARY ON DATABASE "Shop DB" TO "Writer" WITH GRANT OPTION;',
     ]);
+  });
+
+  test('names and values from the node never become statements of their own, under psql -f either', () => {
+    const hostile = "x\nDROP DATABASE victim; --\r\n\\! touch /tmp/owned\n'; DROP ROLE r; --";
+    const text = renderDatabaseConfig(
+      {
+        ...FACTS,
+        name: hostile,
+        owner: hostile,
+        comment: hostile,
+        settings: [[hostile, [`search_path=${hostile}`, `work_mem=${hostile}`]]],
+        acl: [['GRANT', hostile, ['CONNECT'], false]],
+      },
+      `15.18\nDROP DATABASE victim;`,
+    );
+    const statements = splitStatements(text);
+    assert.ok(statements.length > 0);
+    for (const st of statements)
+      assert.match(st, /^(SET standard_conforming_strings|CREATE DATABASE|ALTER|COMMENT|GRANT)/);
+    // The header's lines stay comments: a newline from the node cannot end one.
+    for (const line of text.split('\n').slice(0, 6))
+      assert.match(line, /^(--.*|SET standard_conforming_strings = on;|)$/);
   });
 
   test('a list setting is split as PostgreSQL stored it', () => {
