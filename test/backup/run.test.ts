@@ -366,7 +366,7 @@ describe('pgbackman run', () => {
           await exec('pgrep', [
             '-f',
             // This file's database only: other test files (the agent's) run custom-format dumps at the same time.
-            `pg_dump --dbname .*dbname='shop .*application_name='pgbackman' --no-password --verbose --format=custom`,
+            `pg_dump --dbname .*dbname='shop .*application_name='pgbackman' .*--no-password --verbose --format=custom`,
           ]).catch(() => ({ stdout: '' }))
         ).stdout
           .trim()

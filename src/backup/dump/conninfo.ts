@@ -8,6 +8,8 @@ export const SECRET_VARIABLE = /^PGBACKMAN_SECRET_[A-Za-z0-9_]{1,111}$/;
 export interface ConninfoOptions {
   /** The major version of the libpq the tool is linked with: from 16 on, require_auth refuses cleartext. */
   readonly libpqMajor?: number;
+  /** Seconds libpq waits for the connection (a host that accepts and never answers); 30 by default. */
+  readonly connectTimeoutS?: number;
 }
 
 /** A libpq key=value connection string; values are quoted, so a database named `a=b o'k` stays one value. */
@@ -19,6 +21,13 @@ export function conninfo(node: PgSQLNode['spec'], database: string, options: Con
     ['dbname', database],
     ['sslmode', node.sslMode ?? 'prefer'],
     ['application_name', 'pgbackman'],
+    // A node that never answers fails the run instead of hanging it (and every later run of it, as overlapping);
+    // a connection whose peer vanished (a cut network) is noticed in about two minutes of silence.
+    ['connect_timeout', options.connectTimeoutS ?? 30],
+    ['keepalives', 1],
+    ['keepalives_idle', 60],
+    ['keepalives_interval', 10],
+    ['keepalives_count', 6],
   ];
   if (node.sslRootCert !== undefined) parts.push(['sslrootcert', node.sslRootCert]);
   if (node.allowCleartextPassword !== true && (options.libpqMajor ?? 0) >= 16)
