@@ -1,6 +1,12 @@
+import type pg from 'pg';
+import { endClient } from '../../catalogue/pg-client-catalogue.ts';
+import { PgbackmanError } from '../../errors.ts';
 import type { PgSQLNode } from '../../manifest/generated/manifest-types.ts';
 import { DATABASE_FACTS_SQL, type DatabaseFacts } from './database-config.ts';
 import { openNodeClient } from './node-connection.ts';
+
+/** How long the node may take to answer the run's one question (a large catalogue takes seconds). */
+export const NODE_INFO_TIMEOUT_MS = 60_000;
 
 export interface NodeInfo {
   readonly serverVersion: string;
@@ -42,22 +48,24 @@ export async function readNodeInfo(
   node: PgSQLNode['spec'],
   database: string,
   env: NodeJS.ProcessEnv,
+  timeoutMs = NODE_INFO_TIMEOUT_MS,
 ): Promise<NodeInfo> {
   const client = await openNodeClient(node, database, env, 'pgbackman');
   try {
     // One round trip: this sits on every run's critical path.
     const [row] = (
-      await client.query<{
-        num: string;
-        text: string;
-        bytes: string;
-        roles: string[] | null;
-        newline: string[] | null;
-        tables: Record<string, number> | null;
-        sysid: string | null;
-        facts: DatabaseFacts | null;
-      }>(
-        `select current_setting('server_version_num') as num, current_setting('server_version') as text,
+      await client
+        .query<{
+          num: string;
+          text: string;
+          bytes: string;
+          roles: string[] | null;
+          newline: string[] | null;
+          tables: Record<string, number> | null;
+          sysid: string | null;
+          facts: DatabaseFacts | null;
+        }>({
+          text: `select current_setting('server_version_num') as num, current_setting('server_version') as text,
                 pg_catalog.pg_database_size(current_database())::text as bytes,
                 (select array_agg(rolname::text order by rolname) from (${ROLES_SQL}) r) as roles,
                 (select array_agg(datname::text order by datname) from pg_catalog.pg_database
@@ -67,7 +75,18 @@ export async function readNodeInfo(
                   where c.relkind in ('r', 'p') and n.nspname <> 'information_schema' and n.nspname !~ '^pg_') as tables,
                 (select system_identifier::text from pg_catalog.pg_control_system()) as sysid,
                 (${DATABASE_FACTS_SQL}) as facts`,
-      )
+          query_timeout: timeoutMs,
+        } as pg.QueryConfig)
+        .catch((err: unknown) => {
+          // A node that connected and then stopped answering fails the run, which is recorded, instead of hanging it.
+          if (err instanceof Error && /timeout/i.test(err.message))
+            throw new PgbackmanError(
+              'NODE_UNREACHABLE',
+              `${node.host}:${node.port ?? 5432} did not answer within ${Math.round(timeoutMs / 1000)} s`,
+              { cause: err },
+            );
+          throw err;
+        })
     ).rows;
     return {
       serverVersion: row?.text ?? '',
@@ -80,6 +99,6 @@ export async function readNodeInfo(
       databaseFacts: row?.facts ?? null,
     };
   } finally {
-    await client.end().catch(() => undefined);
+    await endClient(client).catch(() => undefined);
   }
 }
