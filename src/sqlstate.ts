@@ -55,9 +55,10 @@ export function isTlsUnsupported(err: unknown): boolean {
   return typeof message === 'string' && TLS_UNSUPPORTED.test(message);
 }
 
-// pg's own messages for a connection lost without an errno.
+// pg's own messages for a connection lost without an errno; a statement that got no answer in time (query_timeout)
+// too: its connection stays busy with it (pg sends nothing more until it is answered), so it is dropped.
 const LOST_MESSAGE =
-  /Connection terminated|connection is closed|Client has encountered a connection error|timeout expired/i;
+  /Connection terminated|connection is closed|Client has encountered a connection error|timeout expired|Query read timeout/i;
 
 export function sqlErrorCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;

@@ -43,6 +43,7 @@ describe('errors the agent can act on', () => {
       [e('53300'), 'lost'],
       [e('08006'), 'lost'],
       [new Error('Connection terminated unexpectedly'), 'lost'],
+      [new Error('Query read timeout'), 'lost'],
       [e('28P01'), 'refused'],
       [e('28000'), 'refused'],
       [e('3D000'), 'refused'],

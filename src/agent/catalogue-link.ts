@@ -9,8 +9,16 @@ import { PgbackmanError } from '../errors.ts';
  * means the catalogue went away (the next use reconnects), and used by one caller at a time, so the
  * heartbeat never lands inside an apply's transaction.
  */
+/**
+ * How long one use of the agent's link may wait for an answer (a statement, or connecting) before the
+ * catalogue counts as unreachable and the connection is dropped: /readyz and pgbackman_catalogue_up then say
+ * so, instead of after pg's 5 minutes. No statement of the agent's takes this long on a catalogue that answers.
+ */
+export const LINK_TIMEOUT_MS = 60_000;
+
 export class CatalogueLink {
   readonly #location: string;
+  readonly #timeoutMs: number;
   #db: CatalogueDb | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   /** When the use under way started; undefined while none is. */
@@ -20,8 +28,9 @@ export class CatalogueLink {
   /** Whether the last use reached the catalogue (for /readyz and the metrics). */
   up = false;
 
-  constructor(location: string) {
+  constructor(location: string, timeoutMs = LINK_TIMEOUT_MS) {
     this.#location = location;
+    this.#timeoutMs = timeoutMs;
   }
 
   use<T>(fn: (db: CatalogueDb) => Promise<T>): Promise<T> {
@@ -34,7 +43,7 @@ export class CatalogueLink {
     if (this.#givenUp !== undefined) throw new PgbackmanError('CATALOGUE_UNREACHABLE', this.#givenUp);
     this.#busySince = Date.now();
     try {
-      this.#db ??= await openCatalogue(this.#location, 'agent');
+      this.#db ??= await openCatalogue(this.#location, 'agent', this.#timeoutMs);
       const result = await fn(this.#db);
       this.up = true;
       return result;

@@ -14,7 +14,7 @@ export async function connectPostgres(
 ): Promise<CatalogueDb> {
   const { config, location } = configOf(where, applicationName);
   if (timeoutMs !== undefined) {
-    config.connectionTimeoutMillis = timeoutMs;
+    config.connectionTimeoutMillis = Math.min(timeoutMs, config.connectionTimeoutMillis ?? timeoutMs);
     config.query_timeout = timeoutMs;
   }
   return connectPgClient(config, 'postgres', location);
