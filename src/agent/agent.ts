@@ -84,10 +84,10 @@ export type AgentEvent =
       readonly status: 'VERIFIED' | 'VERIFY_FAILED' | undefined;
     };
 
-/** The long-lived loop of one backup server: source → reconcile → schedule → execute, until stopped. */
 /** In the shutdown, a catalogue statement that waited this long is given up (its connection dropped). */
 const HUNG_MS = 10_000;
 
+/** The long-lived loop of one backup server: source → reconcile → schedule → execute, until stopped. */
 export class Agent {
   readonly #o: AgentOptions;
   readonly #host = hostname();
@@ -237,7 +237,7 @@ export class Agent {
    * `now` (a second signal) interrupts them at once; they are still recorded.
    */
   async stop(reason: string, now = false): Promise<void> {
-    // A catalogue that stopped answering must not hold the shutdown for a statement's 5 minutes, or for ever.
+    // A catalogue that stopped answering must not hold the shutdown for a statement's whole bound (60 s each).
     const watchdog = setInterval(() => {
       const why = `the agent is stopping and the catalogue has not answered for ${HUNG_MS / 1000} s`;
       if (this.#link.giveUpIfHung(HUNG_MS, why))

@@ -5,17 +5,17 @@ import { unreachableReason } from '../catalogue/unreachable.ts';
 import { PgbackmanError } from '../errors.ts';
 
 /**
- * The agent's own connection to the catalogue: opened on first use, dropped when it fails in a way that
- * means the catalogue went away (the next use reconnects), and used by one caller at a time, so the
- * heartbeat never lands inside an apply's transaction.
- */
-/**
- * How long one use of the agent's link may wait for an answer (a statement, or connecting) before the
+ * How long a statement of the agent's link may wait for an answer (connecting: 30 s at most) before the
  * catalogue counts as unreachable and the connection is dropped: /readyz and pgbackman_catalogue_up then say
  * so, instead of after pg's 5 minutes. No statement of the agent's takes this long on a catalogue that answers.
  */
 export const LINK_TIMEOUT_MS = 60_000;
 
+/**
+ * The agent's own connection to the catalogue: opened on first use, dropped when it fails in a way that
+ * means the catalogue went away (the next use reconnects), and used by one caller at a time, so the
+ * heartbeat never lands inside an apply's transaction.
+ */
 export class CatalogueLink {
   readonly #location: string;
   readonly #timeoutMs: number;
@@ -63,7 +63,7 @@ export class CatalogueLink {
   /**
    * When the use under way has waited more than `ms`, the catalogue has stopped answering: its connection is
    * dropped (that use fails at once) and every later use fails too. For the shutdown only, which must not
-   * wait for a statement's 5 minutes, or for ever. Returns whether it gave up now.
+   * wait out each statement's bound in turn. Returns whether it gave up now.
    */
   giveUpIfHung(ms: number, reason: string): boolean {
     if (this.#givenUp !== undefined) return false;

@@ -79,7 +79,7 @@ export async function readNodeInfo(
         } as pg.QueryConfig)
         .catch((err: unknown) => {
           // A node that connected and then stopped answering fails the run, which is recorded, instead of hanging it.
-          if (err instanceof Error && /timeout/i.test(err.message))
+          if (err instanceof Error && err.message === 'Query read timeout')
             throw new PgbackmanError(
               'NODE_UNREACHABLE',
               `${node.host}:${node.port ?? 5432} did not answer within ${Math.round(timeoutMs / 1000)} s`,
