@@ -272,6 +272,7 @@ async function askNode(
     job.node.spec,
     database ?? job.node.spec.maintenanceDatabase ?? 'postgres',
     env,
+    { facts: database !== undefined && settings.includeDatabaseConfig },
   );
   checkClusterNames(settings, job.node.name, info.newlineDatabases);
   const bin = choosePgBinDir(

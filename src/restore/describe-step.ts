@@ -3,7 +3,7 @@ import type { DatabaseConfig } from './config-file.ts';
 import type { RestoreStep } from './restore-steps.ts';
 import type { RolesFile } from './roles-file.ts';
 import { createMissingRoles } from './roles-file.ts';
-import { quoteIdent } from './sql-text.ts';
+import { quoteIdent, quoteLiteral } from './sql-text.ts';
 
 /** One step as the plan (and --dry-run) shows it: what it does, and exactly what it runs. */
 export interface StepLine {
@@ -40,7 +40,7 @@ export function describeStep(step: RestoreStep, c: StepContext): StepLine {
       return {
         summary: `terminate ${step.sessions} session(s) on database "${step.database}"`,
         commands: [
-          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${step.database.replaceAll("'", "''")}'`,
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${quoteLiteral(step.database)}`,
         ],
       };
     case 'rename-database':

@@ -48,8 +48,13 @@ export async function readNodeInfo(
   node: PgSQLNode['spec'],
   database: string,
   env: NodeJS.ProcessEnv,
-  timeoutMs = NODE_INFO_TIMEOUT_MS,
+  options: {
+    /** Whether to read the database's configuration (config.sql): not for a CLUSTER dump. */
+    readonly facts?: boolean;
+    readonly timeoutMs?: number;
+  } = {},
 ): Promise<NodeInfo> {
+  const timeoutMs = options.timeoutMs ?? NODE_INFO_TIMEOUT_MS;
   const client = await openNodeClient(node, database, env, 'pgbackman');
   try {
     // One round trip: this sits on every run's critical path.
@@ -74,7 +79,7 @@ export async function readNodeInfo(
                    from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
                   where c.relkind in ('r', 'p') and n.nspname <> 'information_schema' and n.nspname !~ '^pg_') as tables,
                 (select system_identifier::text from pg_catalog.pg_control_system()) as sysid,
-                (${DATABASE_FACTS_SQL}) as facts`,
+                ${options.facts === false ? 'null::jsonb' : `(${DATABASE_FACTS_SQL})`} as facts`,
           query_timeout: timeoutMs,
         } as pg.QueryConfig)
         .catch((err: unknown) => {

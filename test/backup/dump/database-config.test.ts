@@ -229,6 +229,26 @@ lines; it''s'`,
     return stdout;
   }
 
+  test('a database named to break out of a comment: its config.sql under psql -f runs only its own statements', async () => {
+    const hostile = 'x\nDROP DATABASE victim; --';
+    await withClient(node.url, async (c) => {
+      await c.query('create database victim');
+      await c.query(`create database ${pg.escapeIdentifier(hostile)}`);
+    });
+    const info = await readNodeInfo(nodeSpec(), hostile, {});
+    assert.ok(info.databaseFacts);
+    // As an operator might: the whole file under psql, going on past errors (the database exists already).
+    const psql = spawnSync(join(node.binDir, 'psql'), ['-X', '-q', '--dbname', node.url], {
+      input: renderDatabaseConfig(info.databaseFacts, info.serverVersion),
+      encoding: 'utf8',
+    });
+    assert.equal(psql.status, 0, psql.stderr);
+    const left = await withClient(node.url, (c) =>
+      c.query("select count(*)::int as n from pg_database where datname = 'victim'"),
+    );
+    assert.equal(left.rows[0]?.n, 1, 'victim was not dropped');
+  });
+
   for (const source of [SOURCE, 'icu']) {
     test(`${source === 'icu' ? 'an ICU template database' : 'owner, locale, tablespace, limit, settings, grants, comment'}: the same as pg_dump --create's`, async () => {
       const info = await readNodeInfo(nodeSpec(), source, {});

@@ -48,7 +48,7 @@ describe('a node that logs the run in and then stops answering', () => {
       { host: '127.0.0.1', port: mute.port, sslMode: 'disable' },
       'shop',
       {},
-      1_000,
+      { timeoutMs: 1_000 },
     ).then(
       () => undefined,
       (e: unknown) => e,
