@@ -5,9 +5,11 @@ import { dirname, join } from 'node:path';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
 import type { CatalogueSession } from '../catalogue/catalogue-session.ts';
 import { type ErrorCode, messageOf, PgbackmanError } from '../errors.ts';
+import { parseDuration } from '../manifest/check-values.ts';
 import type { SpecOf } from '../manifest/kinds.ts';
 import { type EffectiveSettings, resolveSettings } from '../manifest/resolve-settings.ts';
 import { type Logger, silentLogger } from '../observability/logger.ts';
+import { deadline } from '../system/deadline.ts';
 import { requireSafeTool } from '../system/path-safety.ts';
 import { checkClusterNames } from './dump/cluster-names.ts';
 import { childEnv } from './dump/conninfo.ts';
@@ -88,6 +90,9 @@ export async function runDump(
   const id = randomUUID();
   const layout = dumpLayout(root, job.node.name, database, settings.code, job.name, startedAt, id);
   const log = (options.logger ?? silentLogger).child({ run: id, definition: address });
+  // The definition's timeout bounds the whole run: a node that stops answering mid-dump cannot hold it forever.
+  const limit = deadline(parseDuration(settings.timeout), () => `its timeout of ${settings.timeout}`);
+  const stop = signal === undefined ? limit.signal : AbortSignal.any([signal, limit.signal]);
   const recorder = new RunRecorder(catalogue, root, log);
   // Its connection is made while the node is asked: the RUNNING row then costs one statement.
   recorder.prepare();
@@ -128,6 +133,7 @@ export async function runDump(
     // Debris of runs whose process is gone; a failure to clear it never stops this run.
     if (ready.ok) await removeDeadPartials(layout, job.name).catch(() => undefined);
   } catch (err) {
+    limit.clear();
     release();
     throw err;
   }
@@ -159,7 +165,7 @@ export async function runDump(
     let finishedAt: Date;
     try {
       if (!ready.ok) throw ready.err;
-      signal?.throwIfAborted();
+      stop.throwIfAborted();
       await mkdir(layout.partial, { mode: 0o700 });
       await markOwner(layout.partial);
       written = await writeDump(
@@ -177,12 +183,12 @@ export async function runDump(
           env: ready.env,
         },
         layout.partial,
-        signal,
+        stop,
         // The end's connection is made while the dump is hashed and synced.
         () => recorder.prepare(),
       );
       pgDumpVersion = written.pgDumpVersion;
-      signal?.throwIfAborted();
+      stop.throwIfAborted();
       finishedAt = new Date();
       // Inside the .partial directory, synced before it is renamed: a finished folder always has one.
       await writeBackupManifest(
@@ -207,7 +213,7 @@ export async function runDump(
           retention,
         }),
       );
-      signal?.throwIfAborted();
+      stop.throwIfAborted();
       await unmarkOwner(layout.partial);
       await fsync(layout.partial);
       await rename(layout.partial, layout.dir);
@@ -218,12 +224,16 @@ export async function runDump(
       const finishedAt = new Date();
       const error = signal?.aborted
         ? `interrupted by ${String(signal.reason)} before it finished`
-        : messageOf(err);
+        : limit.expired
+          ? `took longer than its timeout of ${settings.timeout}: stopped and its files removed (the node may have stopped answering, or ${settings.code === 'CLUSTER' ? 'pg_dumpall' : 'pg_dump'} waited for a lock; if the dump needs longer, raise timeout)`
+          : messageOf(err);
       const code: ErrorCode = signal?.aborted
         ? 'INTERRUPTED'
-        : err instanceof PgbackmanError
-          ? err.code
-          : 'DUMP_FAILED';
+        : limit.expired
+          ? 'TIMEOUT'
+          : err instanceof PgbackmanError
+            ? err.code
+            : 'DUMP_FAILED';
       log.debug({ event: 'run_failed', code, error }, `${address} failed: ${error}`);
       await recorder.end(failedEnd(finishedAt, error, { pgDumpVersion, serverVersion, databaseBytes }));
       // Without the node there is no run lock, and tidying judges old runs by it: left to the next run.
@@ -255,6 +265,7 @@ export async function runDump(
     await recorder.tidy();
     return result('SUCCEEDED', finishedAt, written, null);
   } finally {
+    limit.clear();
     release();
   }
 }

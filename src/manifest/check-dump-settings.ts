@@ -11,6 +11,7 @@ type Report = SemanticContext['report'];
 export function checkSettings(report: Report, at: string, s: DumpSettings): void {
   if (s.timezone !== undefined) report(`${at}/timezone`, checkTimezone(s.timezone));
   if (s.retention?.period !== undefined) report(`${at}/retention/period`, checkDuration(s.retention.period));
+  if (s.timeout !== undefined) report(`${at}/timeout`, checkDuration(s.timeout));
   if (s.compression !== undefined) report(`${at}/compression`, checkCompression(s.compression));
   checkArgs(report, `${at}/extraArgs`, s.extraArgs, s.code === 'CLUSTER' ? 'pg_dumpall' : 'pg_dump');
   if (s.jobs !== undefined && s.jobs > 1 && s.format !== undefined && s.format !== 'directory') {

@@ -24,6 +24,8 @@ export interface EffectiveSettings {
   readonly extraArgs: readonly string[];
   readonly includeRoles: boolean;
   readonly includeDatabaseConfig: boolean;
+  /** The longest a dump may take (a duration such as `24h`): past it the run is stopped and recorded TIMEOUT. */
+  readonly timeout: string;
 }
 
 /** pgbackman's own defaults, as PgBackMan had them: FULL dumps kept 7 days, at least 1 kept. */
@@ -37,6 +39,7 @@ export const BUILTIN_SETTINGS: EffectiveSettings = {
   extraArgs: [],
   includeRoles: true,
   includeDatabaseConfig: true,
+  timeout: '24h',
 };
 
 export type SettingOrigin = 'own' | 'node' | 'server' | 'builtin';
@@ -86,5 +89,6 @@ export function resolveSettings(
     extraArgs: (code === 'CLUSTER' ? own.extraArgs : pick('extraArgs')) ?? BUILTIN_SETTINGS.extraArgs,
     includeRoles: pick('includeRoles') ?? BUILTIN_SETTINGS.includeRoles,
     includeDatabaseConfig: pick('includeDatabaseConfig') ?? BUILTIN_SETTINGS.includeDatabaseConfig,
+    timeout: pick('timeout') ?? BUILTIN_SETTINGS.timeout,
   };
 }

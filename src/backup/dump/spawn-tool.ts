@@ -6,6 +6,8 @@ import { messageOf, PgbackmanError } from '../../errors.ts';
 
 const SETPRIV = '/usr/bin/setpriv';
 const ORPHAN_GUARD = process.platform === 'linux' && existsSync(SETPRIV);
+/** How long a tool sent SIGTERM has to exit before its process group is sent SIGKILL. */
+export const KILL_AFTER_MS = 10_000;
 
 export interface ToolRun {
   /** The tool's stdout, to be consumed by the caller (it is paused until read). */
@@ -48,17 +50,27 @@ export function spawnTool(
   // interrupted run must stop those too, not only pg_dumpall (which leaves them running, orphaned).
   const child = spawn(command, argv, { env, stdio: [stdin, stdout ?? 'pipe', 'pipe'], detached: true });
   child.stdin?.on('error', () => undefined); // a tool that exits early closes its stdin: its exit says why
-  const killGroup = () => {
+  const signalGroup = (sig: NodeJS.Signals) => {
     try {
-      if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+      if (child.pid !== undefined) process.kill(-child.pid, sig);
     } catch {
-      child.kill('SIGTERM'); // the group is gone already, or was never made
+      child.kill(sig); // the group is gone already, or was never made
     }
+  };
+  let hardKill: NodeJS.Timeout | undefined;
+  const killGroup = () => {
+    signalGroup('SIGTERM');
+    // pg_dump's SIGTERM handler first sends the server a cancel request and waits for its answer: from a
+    // node that stopped answering none comes, so the group is killed outright if it is still there.
+    hardKill ??= setTimeout(() => signalGroup('SIGKILL'), KILL_AFTER_MS).unref();
   };
   // An aborted signal (the run interrupted) sends the tools SIGTERM; the tool then closes like any killed one.
   if (signal?.aborted) killGroup();
   else signal?.addEventListener('abort', killGroup, { once: true });
-  child.on('close', () => signal?.removeEventListener('abort', killGroup));
+  child.on('close', () => {
+    signal?.removeEventListener('abort', killGroup);
+    clearTimeout(hardKill);
+  });
   // The child has its own copy of a given stdout; the parent's must go, or the reader never sees the end.
   stdout?.destroy();
   const log = createWriteStream(logFile, { flags: 'a', mode: 0o600 });

@@ -81,6 +81,10 @@ export type IncludeRoles = boolean;
  */
 export type IncludeDatabaseConfig = boolean;
 /**
+ * The longest a dump may take, from its start to its files in place: whole numbers with units w, d, h, m or s, e.g. '6h', '90m'. Past it pg_dump is stopped (SIGTERM, then SIGKILL) and the run is recorded FAILED with code TIMEOUT, its files removed: a node that stops answering, or a lock pg_dump waits for, cannot hold the run (and every later one of the definition) forever.
+ */
+export type DumpTimeout = string;
+/**
  * A note for people (PgBackMan's 'remarks').
  */
 export type Description = string;
@@ -276,6 +280,7 @@ export interface DumpSettings {
   extraArgs?: ExtraArgs;
   includeRoles?: IncludeRoles;
   includeDatabaseConfig?: IncludeDatabaseConfig;
+  timeout?: DumpTimeout;
 }
 /**
  * How long dumps are kept: a dump is deleted once no rule keeps it. 'period' keeps every dump younger than it; 'keep' keeps the newest dump of each of the last N hours, days, ISO weeks, months or years (restic's forget); the newest 'redundancy' successful dumps are always kept. Only successful dumps count. Without 'keep', 'period' defaults to 7d.
@@ -439,6 +444,7 @@ export interface BackupPolicy {
       extraArgs?: ExtraArgs;
       includeRoles?: IncludeRoles;
       includeDatabaseConfig?: IncludeDatabaseConfig;
+      timeout?: DumpTimeout;
       /**
        * Run a missed scheduled dump as soon as the agent starts.
        */
@@ -489,6 +495,7 @@ export interface BackupDefinition {
     extraArgs?: ExtraArgs;
     includeRoles?: IncludeRoles;
     includeDatabaseConfig?: IncludeDatabaseConfig;
+    timeout?: DumpTimeout;
     /**
      * When a scheduled run was missed (the agent was down at its time), run it as soon as the agent starts.
      */
@@ -519,6 +526,7 @@ export interface SnapshotDefinition {
     extraArgs?: ExtraArgs;
     includeRoles?: IncludeRoles;
     includeDatabaseConfig?: IncludeDatabaseConfig;
+    timeout?: DumpTimeout;
     /**
      * Use the pg_dump of this major version (it must not be older than the node's server), e.g. to move a database to a newer PostgreSQL.
      */
