@@ -36,6 +36,7 @@ export async function runJob(
       logger: log,
       secretsDir: o.secretsDir,
       revision: o.revision,
+      deferTidy: true,
     });
     o.observe?.({ kind: 'run-finished', job, result });
     const fields = {
@@ -48,6 +49,8 @@ export async function runJob(
     if (result.status === 'SUCCEEDED')
       log.info(fields, `${key}: SUCCEEDED, ${result.bytes} bytes in ${result.dir}`);
     else log.error({ ...fields, code: result.errorCode }, `${key}: FAILED: ${result.error}`);
+    // Earlier runs are tidied after the run is reported; its session and its slot are kept until then.
+    await result.tidied;
     return result.status;
   } catch (err) {
     log.error(

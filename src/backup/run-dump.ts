@@ -59,6 +59,8 @@ export interface DumpResult {
   readonly interruptedBy: string | undefined;
   /** Spool files that replay set aside at this run (unreadable, or refused by the catalogue): for metrics. */
   readonly setAside: readonly SetAside[];
+  /** With `deferTidy`: the tidying of earlier runs that follows the record; the run lock is held until then. */
+  readonly tidied?: Promise<void>;
 }
 
 export interface RunDumpOptions {
@@ -70,6 +72,11 @@ export interface RunDumpOptions {
   readonly secretsDir?: string;
   /** The revision to record on the run (the agent's applied revision); by default the job's own. */
   readonly revision?: string | null;
+  /**
+   * Return once a good dump is in place and recorded, and tidy earlier runs after (`tidied`): the agent then
+   * reports the run done without waiting for that housekeeping. The CLI waits for it, to print its notes.
+   */
+  readonly deferTidy?: boolean;
 }
 
 /**
@@ -103,6 +110,7 @@ export async function runDump(
     (err: unknown) => ({ ok: false as const, err }),
   );
   let release: () => void = () => undefined;
+  let tidying: Promise<void> | undefined;
   if (ready.ok) {
     // Every directory of the layout is created and checked: a symlink or a foreign owner is refused here.
     ensureOwnDirs(root, ...layout.parents);
@@ -262,11 +270,16 @@ export async function runDump(
       { event: 'run_succeeded', bytes: written.bytes, dir: layout.dir },
       `${address} succeeded: ${written.bytes} bytes in ${layout.dir}`,
     );
-    await recorder.tidy();
+    tidying = recorder.tidy();
+    if (options.deferTidy === true)
+      return { ...result('SUCCEEDED', finishedAt, written, null), tidied: tidying };
+    await tidying;
     return result('SUCCEEDED', finishedAt, written, null);
   } finally {
     limit.clear();
-    release();
+    // The lock is kept while earlier runs are tidied: tidying judges them by it (recorder.tidy never throws).
+    if (tidying === undefined) release();
+    else void tidying.finally(release);
   }
 }
 
