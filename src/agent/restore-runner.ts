@@ -4,11 +4,13 @@ import type { Queryable } from '../catalogue/catalogue-db.ts';
 import { listObjects } from '../catalogue/list-objects.ts';
 import { recordRestoreNotStarted, restoredGenerations } from '../catalogue/restore-runs.ts';
 import { isPgbackmanError, messageOf, retryClassOf } from '../errors.ts';
+import { parseDuration } from '../manifest/check-values.ts';
 import type { Logger } from '../observability/logger.ts';
 import { describeSource, pickDump } from '../restore/pick-dump.ts';
 import { restoreCluster } from '../restore/restore-cluster.ts';
 import { clusterRefusal, dueRestores, type RestoreItem, requestOf } from '../restore/restore-due.ts';
 import { restoreDump } from '../restore/restore-dump.ts';
+import { deadline } from '../system/deadline.ts';
 import { whoAmI } from '../system/who-am-i.ts';
 import type { CatalogueLink } from './catalogue-link.ts';
 
@@ -191,6 +193,12 @@ export class RestoreRunner {
       { event: 'restore_started', backup: found.id },
       `${address}: restoring dump ${found.id} onto ${target.name}`,
     );
+    // A target that stops answering cannot hold the agent's restores (one at a time) for ever.
+    const timeout = item.spec.timeout ?? '24h';
+    const limit = deadline(
+      parseDuration(timeout),
+      () => `took longer than its timeout of ${timeout}: stopped`,
+    );
     try {
       // The same executors as `pgbackman restore`: every database of a CLUSTER dump, or the one of the others.
       const result = await (cluster ? restoreCluster : restoreDump)(
@@ -203,7 +211,7 @@ export class RestoreRunner {
           restoreDefinition: { name: item.name, generation: item.generation },
         },
         q,
-        { secretsDir: this.#o.secretsDir, signal: this.#abort.signal },
+        { secretsDir: this.#o.secretsDir, signal: AbortSignal.any([this.#abort.signal, limit.signal]) },
       );
       rlog.info(
         { event: 'restore_finished', status: 'SUCCEEDED', restore: result.id, renamedTo: result.renamedTo },
@@ -228,6 +236,8 @@ export class RestoreRunner {
         return 'RETRY';
       }
       return notStarted(messageOf(err));
+    } finally {
+      limit.clear();
     }
   }
 }

@@ -258,6 +258,11 @@ export function buildProgram(): Command {
     .option('--terminate-connections', 'end the sessions on a database that is renamed or dropped', false)
     .option('--dry-run', 'print the steps and commands, change nothing', false)
     .option('--yes', 'do not ask before renaming or dropping a database on a terminal', false)
+    .option(
+      '--timeout <duration>',
+      'stop the restore past this long (90s, 6h) and record it FAILED, saying what the target holds; no limit by default',
+      (v) => parseFlagDuration(v, '--timeout'),
+    )
     .action(async (id: string | undefined, opts: RestoreFlags, cmd: Command) => {
       const { runRestore } = await import('./commands/restore.ts');
       const { secretsDir } = cmd.optsWithGlobals<{ secretsDir?: string }>();

@@ -1,5 +1,5 @@
 import { checkArgs } from './check-dump-settings.ts';
-import { checkDatabaseName, checkIsoTime } from './check-values.ts';
+import { checkDatabaseName, checkDuration, checkIsoTime } from './check-values.ts';
 import type { RestoreDefinition } from './generated/manifest-types.ts';
 import { resolveSettings } from './resolve-settings.ts';
 import type { SemanticContext } from './semantic-context.ts';
@@ -28,6 +28,7 @@ export function checkRestore(ctx: SemanticContext, m: RestoreDefinition): void {
   ctx.ref('/spec/target/node', 'PgSQLNode', target.node);
   ctx.ref('/spec/server', 'BackupServer', m.spec.server);
   if (m.spec.at !== undefined) ctx.report('/spec/at', checkIsoTime(m.spec.at));
+  if (m.spec.timeout !== undefined) ctx.report('/spec/timeout', checkDuration(m.spec.timeout));
   checkArgs(ctx.report, '/spec/extraArgs', m.spec.extraArgs, 'pg_restore');
   if (jobs > 1 && m.spec.extraArgs?.includes('--single-transaction')) {
     ctx.report(

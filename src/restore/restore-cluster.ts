@@ -4,6 +4,7 @@ import { choosePgBinDir, discoverPgBinDirs } from '../backup/dump/pg-bin-dirs.ts
 import { rootDirectoryOf } from '../backup/files/layout.ts';
 import { verifyRun } from '../backup/verify/verify-run.ts';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
+import { endClient } from '../catalogue/pg-client-catalogue.ts';
 import { PgbackmanError } from '../errors.ts';
 import { requireSafeTool } from '../system/path-safety.ts';
 import { scanClusterScript, streamClusterSections } from './cluster-script.ts';
@@ -227,7 +228,7 @@ export async function restoreCluster(
       .join(', ');
     return { id, status: 'SUCCEEDED', steps: lines, renamedTo: renamedTo || null, error: null, logPath };
   } finally {
-    await client.end().catch(() => undefined);
+    await endClient(client).catch(() => undefined);
   }
 }
 

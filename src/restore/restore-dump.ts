@@ -7,6 +7,7 @@ import { rootDirectoryOf } from '../backup/files/layout.ts';
 import { verifyRun } from '../backup/verify/verify-run.ts';
 import type { BackupRun } from '../catalogue/backup-runs.ts';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
+import { endClient } from '../catalogue/pg-client-catalogue.ts';
 import { assertNever, PgbackmanError } from '../errors.ts';
 import type { SpecOf } from '../manifest/kinds.ts';
 import { requireSafeTool } from '../system/path-safety.ts';
@@ -55,7 +56,7 @@ export interface RestoreResult {
 /** The target node's maintenance database, and the environment its tools get (the password in PGPASSWORD). */
 export async function openTarget(
   job: Pick<RestoreJob, 'target'>,
-  hooks: Pick<RestoreHooks, 'secretsDir'>,
+  hooks: Pick<RestoreHooks, 'secretsDir' | 'signal'>,
 ): Promise<{ readonly env: NodeJS.ProcessEnv; readonly client: pg.Client; readonly maintenance: string }> {
   const env = childEnv(job.target.spec, process.env, hooks.secretsDir);
   const maintenance = job.target.spec.maintenanceDatabase ?? 'postgres';
@@ -66,6 +67,12 @@ export async function openTarget(
     'pgbackman restore',
     ` (node ${job.target.name}); nothing was restored`,
   );
+  // A restore stopped (its timeout, the agent's shutdown) drops its connection: a statement waiting on a node
+  // that stopped answering then fails instead of holding the restore.
+  const drop = () => void endClient(client).catch(() => undefined);
+  if (hooks.signal?.aborted) drop();
+  hooks.signal?.addEventListener('abort', drop, { once: true });
+  client.once('end', () => hooks.signal?.removeEventListener('abort', drop));
   return { env, client, maintenance };
 }
 
@@ -185,7 +192,7 @@ export async function restoreDump(
   } finally {
     // Refused or declined before the check was needed: a large dump is not read to the end for nothing.
     stopChecking.abort();
-    await client.end().catch(() => undefined);
+    await endClient(client).catch(() => undefined);
   }
 }
 

@@ -2,6 +2,7 @@ import { childEnv } from '../backup/dump/conninfo.ts';
 import { openNodeClient } from '../backup/dump/node-connection.ts';
 import { type BackupRun, recordRestoreVerification } from '../catalogue/backup-runs.ts';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
+import { endClient } from '../catalogue/pg-client-catalogue.ts';
 import { messageOf } from '../errors.ts';
 import type { SpecOf } from '../manifest/kinds.ts';
 import { restoreDump } from './restore-dump.ts';
@@ -89,7 +90,7 @@ export async function verifyByRestore(
       );
       if (t.probe !== undefined) probe = { sql: t.probe, result: await runProbe(client, t.probe) };
     } finally {
-      await client.end().catch(() => undefined);
+      await endClient(client).catch(() => undefined);
     }
   } catch (err) {
     error = messageOf(err);
@@ -178,6 +179,6 @@ async function dropScratch(
   try {
     await client.query(`drop database if exists ${quoteIdent(scratch)} with (force)`);
   } finally {
-    await client.end().catch(() => undefined);
+    await endClient(client).catch(() => undefined);
   }
 }

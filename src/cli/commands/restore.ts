@@ -13,6 +13,7 @@ import { restoreCluster } from '../../restore/restore-cluster.ts';
 import { restoreDump } from '../../restore/restore-dump.ts';
 import { defaultRenameTo, type ExistingPolicy, type RolesPolicy } from '../../restore/restore-steps.ts';
 import { parseConninfo } from '../../restore/target-conninfo.ts';
+import { deadline } from '../../system/deadline.ts';
 import { askApproval } from '../ask-approval.ts';
 import { ExitCode } from '../exit-codes.ts';
 import type { Output } from '../output.ts';
@@ -33,6 +34,8 @@ export interface RestoreFlags {
   readonly secretsDir?: string | undefined;
   readonly from?: string;
   readonly target?: string;
+  /** Milliseconds the restore may take (--timeout); no limit without it. */
+  readonly timeout?: number;
 }
 
 /** Where a `--from` restore without the catalogue keeps its log, and that it is recorded nowhere. */
@@ -108,6 +111,13 @@ async function execute(
   const secretsDir = flags.secretsDir ?? (process.env.PGBACKMAN_SECRETS_DIR || DEFAULT_SECRETS_DIR);
   const header = `Restore of backup ${backup.id.slice(0, 8)} (${describeBackup(backup)}) onto node ${target.name}${cluster ? ', every database' : `, database "${database}"`}:\n`;
   const plan = flags.dryRun ? output.out : output.err;
+  const limit =
+    flags.timeout === undefined
+      ? undefined
+      : deadline(
+          flags.timeout,
+          () => `took longer than --timeout (${(flags.timeout as number) / 1000} s): stopped`,
+        );
   const result = await (cluster ? restoreCluster : restoreDump)(
     {
       backup,
@@ -128,6 +138,7 @@ async function execute(
     db,
     {
       secretsDir,
+      ...(limit === undefined ? {} : { signal: limit.signal }),
       dryRun: flags.dryRun,
       progress: process.stderr.isTTY ? (line) => output.err.write(`  ${line}\n`) : undefined,
       confirm: async (steps, destructive) => {
@@ -141,7 +152,7 @@ async function execute(
         );
       },
     },
-  );
+  ).finally(() => limit?.clear());
   switch (result.status) {
     case 'PLANNED':
       output.out.write(`${header}${stepsText(result.steps)}\nDry run: nothing was changed.\n`);

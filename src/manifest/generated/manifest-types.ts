@@ -212,6 +212,10 @@ export type Database4 = string;
  * @maxItems 64
  */
 export type ExtraArgs2 = string[];
+/**
+ * The longest a restore may take: whole numbers with units w, d, h, m or s, e.g. '6h'. Past it pg_restore (or psql) is stopped (SIGTERM, then SIGKILL), the connection to the target dropped, and the restore recorded FAILED saying what the target holds: a target node that stops answering cannot hold the agent's restores forever.
+ */
+export type RestoreTimeout = string;
 
 /**
  * A host that runs pgbackman agent, takes dumps and keeps them under its root directory.
@@ -594,6 +598,7 @@ export interface RestoreDefinition {
      */
     terminateConnections?: boolean;
     extraArgs?: ExtraArgs2;
+    timeout?: RestoreTimeout;
     description?: Description;
     suspend?: Suspend;
     lifecycle?: Lifecycle;
