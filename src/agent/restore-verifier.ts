@@ -6,6 +6,7 @@ import { messageOf } from '../errors.ts';
 import { parseDuration } from '../manifest/check-values.ts';
 import type { Logger } from '../observability/logger.ts';
 import { verifyByRestore } from '../restore/verify-restore.ts';
+import { deadline } from '../system/deadline.ts';
 import type { CatalogueLink } from './catalogue-link.ts';
 
 export interface RestoreVerifierOptions {
@@ -98,6 +99,12 @@ export class RestoreVerifier {
         { event: 'verify_started', definition: `BackupDefinition/${job.name}`, run: dump.id },
         `restore test of ${dump.id} on ${node.name}`,
       );
+      // A scratch node that stops answering cannot hold the agent's restore tests for ever.
+      const timeout = job.spec.verify?.timeout ?? '24h';
+      const limit = deadline(
+        parseDuration(timeout),
+        () => `took longer than its timeout of ${timeout}: stopped`,
+      );
       const result = await verifyByRestore(
         {
           backup: dump,
@@ -107,8 +114,8 @@ export class RestoreVerifier {
           probe,
         },
         q,
-        { secretsDir: this.#o.secretsDir, signal: this.#abort.signal },
-      );
+        { secretsDir: this.#o.secretsDir, signal: AbortSignal.any([this.#abort.signal, limit.signal]) },
+      ).finally(() => limit.clear());
       const line = {
         event: 'verify_finished',
         definition: `BackupDefinition/${job.name}`,

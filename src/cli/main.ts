@@ -177,16 +177,21 @@ export function buildProgram(): Command {
     )
     .option('--node <name>', 'with --restore: the PgSQLNode the scratch database is made on')
     .option('--probe <sql>', 'with --restore: SQL that must return true on the restored copy (read-only)')
+    .option(
+      '--timeout <duration>',
+      'with --restore: stop the restore test past this long (90s, 6h); no limit by default',
+      (v) => parseFlagDuration(v, '--timeout'),
+    )
     .action(
       async (
         id: string | undefined,
-        opts: { all: boolean; restore: boolean; node?: string; probe?: string },
+        opts: { all: boolean; restore: boolean; node?: string; probe?: string; timeout?: number },
         cmd: Command,
       ) => {
         const { runVerify, runVerifyRestore } = await import('./commands/verify.ts');
         const { secretsDir } = cmd.optsWithGlobals<{ secretsDir?: string }>();
         process.exitCode =
-          opts.restore || opts.node !== undefined || opts.probe !== undefined
+          opts.restore || opts.node !== undefined || opts.probe !== undefined || opts.timeout !== undefined
             ? await runVerifyRestore(id, { ...opts, secretsDir }, catalogueOf(cmd), processOutput())
             : await runVerify(id, opts.all, catalogueOf(cmd), processOutput());
       },

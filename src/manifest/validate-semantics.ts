@@ -93,6 +93,8 @@ function checkResource(ctx: SemanticContext, resource: Resource): void {
         if (m.spec.verify !== undefined) {
           ctx.ref('/spec/verify/node', 'PgSQLNode', m.spec.verify.node);
           ctx.report('/spec/verify/every', checkDuration(m.spec.verify.every));
+          if (m.spec.verify.timeout !== undefined)
+            ctx.report('/spec/verify/timeout', checkDuration(m.spec.verify.timeout));
           if (resolveSettings(m.spec, node?.manifest, server?.manifest).code === 'CLUSTER')
             ctx.report(
               '/spec/verify',

@@ -88,6 +88,28 @@ describe('a restore onto a node that stops answering', () => {
     assert.match(restores[0]?.error ?? '', /^took longer than --timeout/);
   });
 
+  test('verify --restore --timeout: the restore test onto the frozen node ends VERIFY_FAILED instead of waiting for it', async () => {
+    const startedAt = Date.now();
+    const verify = cli('verify', backupId, '--restore', '--node', 'frozen', '--timeout', '2s');
+    for (let i = 0; i < 400 && (await pgRestoresOn(target.port)) === ''; i++)
+      await new Promise((r) => setTimeout(r, 25));
+    assert.notEqual(await pgRestoresOn(target.port), '', 'pg_restore started');
+    await target.freeze();
+    let r: Awaited<typeof verify>;
+    try {
+      r = await verify;
+    } finally {
+      await target.thaw();
+    }
+    const took = Date.now() - startedAt;
+    assertNoStackTrace(r);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /VERIFY_FAILED: .*took longer than --timeout \(2 s\): stopped/);
+    // The timeout, SIGKILL 10 s later, then the scratch database's drop gives up on the frozen node.
+    assert.ok(took < 45_000, `stopped after ${took} ms`);
+    assert.equal(await pgRestoresOn(target.port), '');
+  });
+
   test('validate: a RestoreDefinition timeout of zero is refused with its file and line', async () => {
     const dir = await writeTree({
       'm.yaml': `${localSetup({ root, host: '127.0.0.1', port: 5432, definitions: { src: 'database: a' } })}---\napiVersion: pgbackman.io/v1\nkind: RestoreDefinition\nmetadata: {name: back}\nspec: {source: {definition: src}, target: {node: n1, database: b}, timeout: 0s}\n`,

@@ -5,6 +5,7 @@ import { requireCurrentSchema } from '../../catalogue/migrate.ts';
 import { withCatalogue } from '../../catalogue/open-catalogue.ts';
 import { PgbackmanError } from '../../errors.ts';
 import { verifyByRestore } from '../../restore/verify-restore.ts';
+import { deadline } from '../../system/deadline.ts';
 import { ExitCode } from '../exit-codes.ts';
 import type { Output } from '../output.ts';
 import { resolveBackup } from '../resolve-backup.ts';
@@ -51,11 +52,18 @@ export async function runVerify(
 /** `pgbackman verify ID --restore --node N [--probe SQL]`: the restore test; exit 1 unless VERIFIED. */
 export async function runVerifyRestore(
   id: string | undefined,
-  flags: { restore: boolean; all: boolean; node?: string; probe?: string; secretsDir?: string | undefined },
+  flags: {
+    restore: boolean;
+    all: boolean;
+    node?: string;
+    probe?: string;
+    timeout?: number;
+    secretsDir?: string | undefined;
+  },
   location: string,
   output: Output,
 ): Promise<ExitCode> {
-  if (!flags.restore) throw new PgbackmanError('USAGE', '--node and --probe go with --restore');
+  if (!flags.restore) throw new PgbackmanError('USAGE', '--node, --probe and --timeout go with --restore');
   if (id === undefined || flags.all)
     throw new PgbackmanError('USAGE', 'verify --restore takes one BACKUP_ID (not --all)');
   if (flags.node === undefined)
@@ -68,9 +76,15 @@ export async function runVerifyRestore(
     await requireCurrentSchema(db);
     const backup = await resolveBackup(db, id, { includeDeleted: false });
     const { target: node, server, source } = await restoreParties(db, backup, nodeName);
+    const timeout = flags.timeout;
+    const limit =
+      timeout === undefined
+        ? undefined
+        : deadline(timeout, () => `took longer than --timeout (${timeout / 1000} s): stopped`);
     const result = await verifyByRestore({ backup, server, source, node, probe: flags.probe }, db, {
       secretsDir: flags.secretsDir ?? (process.env.PGBACKMAN_SECRETS_DIR || DEFAULT_SECRETS_DIR),
-    });
+      ...(limit === undefined ? {} : { signal: limit.signal }),
+    }).finally(() => limit?.clear());
     output.out.write(`${backup.id} ${result.status}: ${result.summary}\n`);
     return result.status === 'VERIFIED' ? ExitCode.Ok : ExitCode.Failure;
   });

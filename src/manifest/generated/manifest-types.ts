@@ -155,6 +155,10 @@ export type Duration2 = string;
  */
 export type Name4 = string;
 /**
+ * The longest a restore test may take (default 24h): past it the restore is stopped, the scratch database dropped and the test recorded VERIFY_FAILED.
+ */
+export type RestoreTimeout = string;
+/**
  * A lowercase DNS-1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit, at most 63 characters.
  */
 export type Name5 = string;
@@ -215,7 +219,7 @@ export type ExtraArgs2 = string[];
 /**
  * The longest a restore may take: whole numbers with units w, d, h, m or s, e.g. '6h'. Past it pg_restore (or psql) is stopped (SIGTERM, then SIGKILL), the connection to the target dropped, and the restore recorded FAILED saying what the target holds: a target node that stops answering cannot hold the agent's restores forever.
  */
-export type RestoreTimeout = string;
+export type RestoreTimeout1 = string;
 
 /**
  * A host that runs pgbackman agent, takes dumps and keeps them under its root directory.
@@ -487,6 +491,7 @@ export interface BackupDefinition {
     verify?: {
       every: Duration2;
       node: Name4;
+      timeout?: RestoreTimeout;
       /**
        * SQL that must return true on the restored copy, run read-only as one statement; the agent runs it only when started with --allow-verify-probes.
        */
@@ -598,7 +603,7 @@ export interface RestoreDefinition {
      */
     terminateConnections?: boolean;
     extraArgs?: ExtraArgs2;
-    timeout?: RestoreTimeout;
+    timeout?: RestoreTimeout1;
     description?: Description;
     suspend?: Suspend;
     lifecycle?: Lifecycle;
