@@ -23,6 +23,21 @@ describe('a restore onto a node that stops answering', () => {
   const pgRestoresOn = async (port: number) =>
     (await exec('pgrep', ['-f', `pg_restore .*port='${port}'`]).catch(() => ({ stdout: '' }))).stdout.trim();
 
+  /** Runs the command, SIGSTOPs the target once its pg_restore runs, and thaws it when the command is done. */
+  async function frozenWhileRestoring(...args: string[]) {
+    const startedAt = Date.now();
+    const running = cli(...args);
+    for (let i = 0; i < 400 && (await pgRestoresOn(target.port)) === ''; i++)
+      await new Promise((r) => setTimeout(r, 25));
+    assert.notEqual(await pgRestoresOn(target.port), '', 'pg_restore started');
+    await target.freeze();
+    try {
+      return { r: await running, took: Date.now() - startedAt };
+    } finally {
+      await target.thaw();
+    }
+  }
+
   before(async () => {
     catalogue = await createTestCatalogue('postgres', 'restore-timeout');
     root = await mkdtemp(join(tmpdir(), 'pgbackman-restore-timeout-'));
@@ -57,19 +72,16 @@ describe('a restore onto a node that stops answering', () => {
   });
 
   test('--timeout stops it: pg_restore, stuck asking the frozen node to cancel, is killed; FAILED saying what the target holds', async () => {
-    const startedAt = Date.now();
-    const restore = cli('restore', backupId, '--node', 'frozen', '--database', 'copy', '--timeout', '2s');
-    for (let i = 0; i < 400 && (await pgRestoresOn(target.port)) === ''; i++)
-      await new Promise((r) => setTimeout(r, 25));
-    assert.notEqual(await pgRestoresOn(target.port), '', 'pg_restore started');
-    await target.freeze();
-    let r: Awaited<typeof restore>;
-    try {
-      r = await restore;
-    } finally {
-      await target.thaw();
-    }
-    const took = Date.now() - startedAt;
+    const { r, took } = await frozenWhileRestoring(
+      'restore',
+      backupId,
+      '--node',
+      'frozen',
+      '--database',
+      'copy',
+      '--timeout',
+      '2s',
+    );
     assertNoStackTrace(r);
     assert.equal(r.code, 1, r.stderr);
     assert.match(
@@ -89,19 +101,15 @@ describe('a restore onto a node that stops answering', () => {
   });
 
   test('verify --restore --timeout: the restore test onto the frozen node ends VERIFY_FAILED instead of waiting for it', async () => {
-    const startedAt = Date.now();
-    const verify = cli('verify', backupId, '--restore', '--node', 'frozen', '--timeout', '2s');
-    for (let i = 0; i < 400 && (await pgRestoresOn(target.port)) === ''; i++)
-      await new Promise((r) => setTimeout(r, 25));
-    assert.notEqual(await pgRestoresOn(target.port), '', 'pg_restore started');
-    await target.freeze();
-    let r: Awaited<typeof verify>;
-    try {
-      r = await verify;
-    } finally {
-      await target.thaw();
-    }
-    const took = Date.now() - startedAt;
+    const { r, took } = await frozenWhileRestoring(
+      'verify',
+      backupId,
+      '--restore',
+      '--node',
+      'frozen',
+      '--timeout',
+      '2s',
+    );
     assertNoStackTrace(r);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stdout, /VERIFY_FAILED: .*took longer than --timeout \(2 s\): stopped/);
