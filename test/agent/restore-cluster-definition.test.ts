@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { type AgentProcess, startAgent } from '../support/agent-process.ts';
+import { type AgentProcess, startAgent, watchingAgentArgs } from '../support/agent-process.ts';
 import { createTestCatalogue, type TestCatalogue } from '../support/catalogues.ts';
 import { runCli } from '../support/run-cli.ts';
 import { withClient, withDatabase } from '../support/test-database.ts';
@@ -77,21 +77,7 @@ describe('a RestoreDefinition of CLUSTER dumps, restored by the agent onto anoth
   });
 
   test('every database with its roles, existing ones renamed; one with existing: fail, or a backupId with target.database, is refused and recorded', async () => {
-    agent = startAgent([
-      '--catalogue',
-      catalogue.location,
-      'agent',
-      '--server',
-      'local',
-      '--watch',
-      manifests(),
-      '--state-dir',
-      join(dir, 'state'),
-      '--interval',
-      '2s',
-      '--listen',
-      'none',
-    ]);
+    agent = startAgent(watchingAgentArgs(catalogue.location, manifests(), join(dir, 'state')));
     await agent.waitFor((l) => l.event === 'scheduled');
     const dumped = await cli('run', 'whole');
     assert.equal(dumped.code, 0, dumped.stderr);

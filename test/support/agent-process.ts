@@ -90,3 +90,28 @@ export function startAgent(args: readonly string[], env: NodeJS.ProcessEnv = {})
     },
   };
 }
+
+/** `agent --server local` on a watched directory, with its state under `stateDir`: the tests' usual agent. */
+export function watchingAgentArgs(
+  catalogue: string,
+  watch: string,
+  stateDir: string,
+  ...extra: string[]
+): string[] {
+  return [
+    '--catalogue',
+    catalogue,
+    'agent',
+    '--server',
+    'local',
+    '--watch',
+    watch,
+    '--state-dir',
+    stateDir,
+    '--interval',
+    '2s',
+    '--listen',
+    'none',
+    ...extra,
+  ];
+}
