@@ -10,7 +10,7 @@ import { describeSource, pickDump } from '../restore/pick-dump.ts';
 import { restoreCluster } from '../restore/restore-cluster.ts';
 import { clusterRefusal, dueRestores, type RestoreItem, requestOf } from '../restore/restore-due.ts';
 import { restoreDump } from '../restore/restore-dump.ts';
-import { deadline } from '../system/deadline.ts';
+import { stopAfter } from '../system/deadline.ts';
 import { whoAmI } from '../system/who-am-i.ts';
 import type { CatalogueLink } from './catalogue-link.ts';
 
@@ -195,10 +195,7 @@ export class RestoreRunner {
     );
     // A target that stops answering cannot hold the agent's restores (one at a time) for ever.
     const timeout = item.spec.timeout ?? '24h';
-    const limit = deadline(
-      parseDuration(timeout),
-      () => `took longer than its timeout of ${timeout}: stopped`,
-    );
+    const limit = stopAfter(parseDuration(timeout), `its timeout of ${timeout}`);
     try {
       // The same executors as `pgbackman restore`: every database of a CLUSTER dump, or the one of the others.
       const result = await (cluster ? restoreCluster : restoreDump)(

@@ -6,7 +6,7 @@ import { messageOf } from '../errors.ts';
 import { parseDuration } from '../manifest/check-values.ts';
 import type { Logger } from '../observability/logger.ts';
 import { verifyByRestore } from '../restore/verify-restore.ts';
-import { deadline } from '../system/deadline.ts';
+import { stopAfter } from '../system/deadline.ts';
 import type { CatalogueLink } from './catalogue-link.ts';
 
 export interface RestoreVerifierOptions {
@@ -101,10 +101,7 @@ export class RestoreVerifier {
       );
       // A scratch node that stops answering cannot hold the agent's restore tests for ever.
       const timeout = job.spec.verify?.timeout ?? '24h';
-      const limit = deadline(
-        parseDuration(timeout),
-        () => `took longer than its timeout of ${timeout}: stopped`,
-      );
+      const limit = stopAfter(parseDuration(timeout), `its timeout of ${timeout}`);
       const result = await verifyByRestore(
         {
           backup: dump,

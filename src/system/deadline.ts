@@ -41,3 +41,8 @@ export function deadline(ms: number, reason: () => unknown): Deadline {
     clear: () => clearTimeout(timer),
   };
 }
+
+/** A restore's (or restore test's) bound: its reason says which limit it was, e.g. `its timeout of 6h`. */
+export function stopAfter(ms: number, limit: string): Deadline {
+  return deadline(ms, () => `took longer than ${limit}: stopped`);
+}

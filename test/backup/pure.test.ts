@@ -4,7 +4,7 @@ import { filterRoles } from '../../src/backup/dump/filter-roles.ts';
 import { choosePgBinDir } from '../../src/backup/dump/pg-bin-dirs.ts';
 import { pgDumpArgs } from '../../src/backup/dump/pg-dump-args.ts';
 import { dumpLayout, pathSegment } from '../../src/backup/files/layout.ts';
-import { BUILTIN_SETTINGS } from '../../src/manifest/resolve-settings.ts';
+import { BUILTIN_SETTINGS, resolveSettings } from '../../src/manifest/resolve-settings.ts';
 
 describe('choosing pg_dump', () => {
   const dirs = new Map([
@@ -106,4 +106,20 @@ describe('the roles file', () => {
     );
     assert.match(filterRoles(dump, ['Other Team']), /CREATE ROLE "Other Team";/);
   });
+});
+
+describe("a dump's timeout", () => {
+  const node = (timeout?: string) =>
+    ({ spec: { host: 'h', defaults: timeout === undefined ? {} : { timeout } } }) as never;
+  const server = node;
+  for (const c of [
+    { name: 'none set: 24h', own: undefined, node: undefined, server: undefined, want: '24h' },
+    { name: "the server's", own: undefined, node: undefined, server: '3d', want: '3d' },
+    { name: "the node's before the server's", own: undefined, node: '6h', server: '3d', want: '6h' },
+    { name: "the definition's own first", own: '90m', node: '6h', server: '3d', want: '90m' },
+  ])
+    test(c.name, () => {
+      const own = c.own === undefined ? {} : { timeout: c.own };
+      assert.equal(resolveSettings(own, node(c.node), server(c.server)).timeout, c.want);
+    });
 });

@@ -13,7 +13,7 @@ import { restoreCluster } from '../../restore/restore-cluster.ts';
 import { restoreDump } from '../../restore/restore-dump.ts';
 import { defaultRenameTo, type ExistingPolicy, type RolesPolicy } from '../../restore/restore-steps.ts';
 import { parseConninfo } from '../../restore/target-conninfo.ts';
-import { deadline } from '../../system/deadline.ts';
+import { stopAfter } from '../../system/deadline.ts';
 import { askApproval } from '../ask-approval.ts';
 import { ExitCode } from '../exit-codes.ts';
 import type { Output } from '../output.ts';
@@ -114,10 +114,7 @@ async function execute(
   const limit =
     flags.timeout === undefined
       ? undefined
-      : deadline(
-          flags.timeout,
-          () => `took longer than --timeout (${(flags.timeout as number) / 1000} s): stopped`,
-        );
+      : stopAfter(flags.timeout, `--timeout (${flags.timeout / 1000} s)`);
   const result = await (cluster ? restoreCluster : restoreDump)(
     {
       backup,

@@ -5,7 +5,7 @@ import { requireCurrentSchema } from '../../catalogue/migrate.ts';
 import { withCatalogue } from '../../catalogue/open-catalogue.ts';
 import { PgbackmanError } from '../../errors.ts';
 import { verifyByRestore } from '../../restore/verify-restore.ts';
-import { deadline } from '../../system/deadline.ts';
+import { stopAfter } from '../../system/deadline.ts';
 import { ExitCode } from '../exit-codes.ts';
 import type { Output } from '../output.ts';
 import { resolveBackup } from '../resolve-backup.ts';
@@ -77,10 +77,7 @@ export async function runVerifyRestore(
     const backup = await resolveBackup(db, id, { includeDeleted: false });
     const { target: node, server, source } = await restoreParties(db, backup, nodeName);
     const timeout = flags.timeout;
-    const limit =
-      timeout === undefined
-        ? undefined
-        : deadline(timeout, () => `took longer than --timeout (${timeout / 1000} s): stopped`);
+    const limit = timeout === undefined ? undefined : stopAfter(timeout, `--timeout (${timeout / 1000} s)`);
     const result = await verifyByRestore({ backup, server, source, node, probe: flags.probe }, db, {
       secretsDir: flags.secretsDir ?? (process.env.PGBACKMAN_SECRETS_DIR || DEFAULT_SECRETS_DIR),
       ...(limit === undefined ? {} : { signal: limit.signal }),
