@@ -28,9 +28,10 @@ export interface RetentionRun {
   readonly deleting: boolean;
 }
 
+/** When a run finished (or started, while running), in whole ms since the epoch: the plan's clock. */
+const AT_MS = '(extract(epoch from coalesce(finished_at, started_at)) * 1000)::bigint';
 /** The columns a plan reads of each run, its stored retention and path aside. */
-const PLAN_COLUMNS = `id::text, server, definition, snapshot, status,
-            (extract(epoch from coalesce(finished_at, started_at)) * 1000)::bigint::text as at,
+const PLAN_COLUMNS = `id::text, server, definition, snapshot, status, ${AT_MS}::text as at,
             dump_bytes::text as bytes, pinned_at is not null as pinned, deletion is not null as deleting`;
 /** Runs not yet deleted, of server `$1` (or all). */
 const LIVE_RUNS = `deletion is distinct from 'DELETED' and ($1::text is null or server = $1)`;
@@ -81,49 +82,73 @@ export async function retentionRuns(
   return rows.map(toRun);
 }
 
-/** A definition or snapshot with live runs, and how many. */
+/** A definition or snapshot with runs, and at most how many are live. */
 export interface RunGroup {
   readonly definition: string | null;
   readonly snapshot: string | null;
   readonly runs: number;
 }
 
-/** The definitions and snapshots that have live runs (of one server or all; of some names, or all). */
+/**
+ * The definitions and snapshots that have runs (of some names, or all), each with its count of runs of
+ * any server, deleted ones too: an upper bound that the two indexes answer alone, where the exact count
+ * reads the whole table (0.1 s against 0.5 s for a million runs). A group may turn out to have none left.
+ */
 export async function retentionGroups(
   q: Queryable,
-  filter: { readonly server?: string; readonly names?: readonly string[] } = {},
+  filter: { readonly names?: readonly string[] } = {},
 ): Promise<RunGroup[]> {
   return q.query<RunGroup>(
-    `select definition, snapshot, count(*)::int as runs
-       from pgbackman.backup_runs
-      where ${LIVE_RUNS}
-        and ($2::text[] is null or definition = any($2) or snapshot = any($2))
-      group by definition, snapshot`,
-    [filter.server ?? null, filter.names ?? null],
+    `select definition, null as snapshot, count(*)::int as runs from pgbackman.backup_runs
+      where definition is not null and ($1::text[] is null or definition = any($1)) group by definition
+     union all
+     select null, snapshot, count(*)::int from pgbackman.backup_runs
+      where snapshot is not null and ($1::text[] is null or snapshot = any($1)) group by snapshot`,
+    [filter.names ?? null],
   );
 }
 
+/** One group's live runs in one row: `runs` as packedRunsOf writes them, oldest first. */
+export interface PackedGroup {
+  readonly definition: string | null;
+  readonly snapshot: string | null;
+  /** `id,at,S|F|R|M,bytes,flags,server` per run (flags: 1 pinned + 2 deleting), `;` between, by (at, id). */
+  readonly runs: string;
+  /** The stored retention of the newest run, on groups of `storedOf` only. */
+  readonly retention: StoredRetention | null;
+  /** Server and path of each run of a `pathsOf` server that has a path, in the runs' order. */
+  readonly path_servers: string[] | null;
+  readonly paths: string[] | null;
+}
+
 /**
- * The live runs of some definitions and snapshots, for a plan read a batch at a time: `dumpPath` only on
- * runs of `pathsOf` servers, `retention` only on runs of `storedOf` groups (those without current rules).
+ * The live runs of some definitions and snapshots for a plan read a batch at a time, one row per group (a
+ * plan over millions of runs decodes thousands of rows): paths only of `pathsOf` servers, the stored
+ * retention only of `storedOf` groups (those without current rules). Ids, numbers, statuses and server
+ * names (DNS labels) never hold `,` or `;`.
  */
-export async function retentionRunsOf(
+export async function packedRunsOf(
   q: Queryable,
   server: string | undefined,
   groups: { readonly definitions: readonly string[]; readonly snapshots: readonly string[] },
   pathsOf: readonly string[],
   storedOf: { readonly definitions: readonly string[]; readonly snapshots: readonly string[] },
-): Promise<RetentionRun[]> {
-  const rows = await q.query<RunRow>(
-    `select ${PLAN_COLUMNS},
-            case when server = any($4) then dump_path end as dump_path,
-            case when definition = any($5) or snapshot = any($6) then retention end as retention
-       from pgbackman.backup_runs
-      where ${LIVE_RUNS}
-        and (definition = any($2) or snapshot = any($3))`,
+): Promise<PackedGroup[]> {
+  const local = 'server = any($4) and dump_path is not null';
+  return q.query<PackedGroup>(
+    `select definition, snapshot,
+            string_agg(concat(id, ',', at, ',', left(status, 1), ',', dump_bytes, ',',
+                              (pinned_at is not null)::int + 2 * (deletion is not null)::int, ',', server),
+                       ';' order by at, id) as runs,
+            (array_agg(retention order by at desc, id desc)
+               filter (where definition = any($5) or snapshot = any($6)))[1] as retention,
+            array_agg(server order by at, id) filter (where ${local}) as path_servers,
+            array_agg(dump_path order by at, id) filter (where ${local}) as paths
+       from (select *, ${AT_MS} as at from pgbackman.backup_runs
+              where ${LIVE_RUNS} and (definition = any($2) or snapshot = any($3))) r
+      group by definition, snapshot`,
     [server ?? null, groups.definitions, groups.snapshots, pathsOf, storedOf.definitions, storedOf.snapshots],
   );
-  return rows.map(toRun);
 }
 
 /** Pins a successful dump that is not being deleted; false when there is none such. */

@@ -8,6 +8,14 @@ export const groupOf = (d: PlannedDump) =>
 
 const planHeader = (now: number) => `Retention plan as of ${utcText(new Date(now).toISOString())}:`;
 
+/** Each status padded to its column's width once, not per line. */
+const STATUS_COLUMN: Readonly<Record<PlannedDump['status'], string>> = {
+  RUNNING: 'RUNNING  ',
+  SUCCEEDED: 'SUCCEEDED',
+  FAILED: 'FAILED   ',
+  MISSED: 'MISSED   ',
+};
+
 /** A dump's lines, the group's heading first when `d` starts a group after `group`; returns the new group. */
 function pushDump(lines: string[], d: PlannedDump, group: string): string {
   if (groupOf(d) !== group) {
@@ -16,7 +24,7 @@ function pushDump(lines: string[], d: PlannedDump, group: string): string {
   }
   const size = d.bytes === null ? '-' : humanBytes(d.bytes);
   lines.push(
-    `    ${d.action === 'delete' ? '-' : '+'} ${d.id.slice(0, 8)}  ${utcText(d.finishedAt)}  ${d.status.padEnd(9)}  ${size.padStart(9)}  ${d.action.padEnd(6)}  ${d.reasons.join('; ')}`,
+    `    ${d.action === 'delete' ? '-' : '+'} ${d.id.slice(0, 8)}  ${utcText(d.finishedAt)}  ${STATUS_COLUMN[d.status]}  ${size.padStart(9)}  ${d.action === 'delete' ? 'delete' : 'keep  '}  ${d.reasons.join('; ')}`,
   );
   return group;
 }
@@ -63,24 +71,46 @@ export function planTextWriter(out: Writable, now: number): PlanWriter {
   };
 }
 
+/** A string as JSON: as JSON.stringify writes it, which only strings needing an escape go through. */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+const jsonString = (s: string): string => (NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`);
+
+/** Names and reasons repeat across dumps: each is quoted once (the cache is emptied when it grows large). */
+function quoter(): (s: string) => string {
+  const seen = new Map<string, string>();
+  return (s) => {
+    let quoted = seen.get(s);
+    if (quoted === undefined) {
+      if (seen.size >= 50_000) seen.clear();
+      quoted = jsonString(s);
+      seen.set(s, quoted);
+    }
+    return quoted;
+  };
+}
+
 /**
  * One dump as `JSON.stringify(dumps, null, 2)` writes an element of the array at depth 2, field by field
  * (a generic stringify with indentation was a third of a large plan's time).
  */
-function dumpJson(d: PlannedDump): string {
-  const q = JSON.stringify;
+function dumpJson(d: PlannedDump, quote: (s: string) => string): string {
+  const n = d.reasons.length;
   const reasons =
-    d.reasons.length === 0 ? '[]' : `[\n        ${d.reasons.map((r) => q(r)).join(',\n        ')}\n      ]`;
+    n === 0
+      ? '[]'
+      : n === 1
+        ? `[\n        ${quote(d.reasons[0] as string)}\n      ]`
+        : `[\n        ${d.reasons.map(quote).join(',\n        ')}\n      ]`;
   return `{
-      "id": ${q(d.id)},
-      "server": ${q(d.server)},
-      "definition": ${q(d.definition)},
-      "snapshot": ${q(d.snapshot)},
-      "finishedAt": ${q(d.finishedAt)},
-      "status": ${q(d.status)},
-      "bytes": ${q(d.bytes)},
+      "id": ${jsonString(d.id)},
+      "server": ${quote(d.server)},
+      "definition": ${d.definition === null ? 'null' : quote(d.definition)},
+      "snapshot": ${d.snapshot === null ? 'null' : quote(d.snapshot)},
+      "finishedAt": ${jsonString(d.finishedAt)},
+      "status": "${d.status}",
+      "bytes": ${d.bytes === null ? 'null' : JSON.stringify(d.bytes)},
       "pinned": ${d.pinned},
-      "action": ${q(d.action)},
+      "action": "${d.action}",
       "reasons": ${reasons}
     }`;
 }
@@ -88,6 +118,7 @@ function dumpJson(d: PlannedDump): string {
 /** `JSON.stringify({dumps, summary, unknown}, null, 2)` and a newline, a batch at a time. */
 export function planJsonWriter(out: Writable): PlanWriter {
   let first = true;
+  const quote = quoter();
   // Nested values are their own JSON.stringify with every line moved in to their depth.
   const nested = (value: unknown, indent: string) =>
     JSON.stringify(value, null, 2).replace(/\n/g, `\n${indent}`);
@@ -97,7 +128,7 @@ export function planJsonWriter(out: Writable): PlanWriter {
       if (dumps.length === 0) return;
       let parts: string[] = [];
       for (const d of dumps) {
-        parts.push(`${first ? '' : ','}\n    ${dumpJson(d)}`);
+        parts.push(`${first ? '' : ','}\n    ${dumpJson(d, quote)}`);
         first = false;
         if (parts.length === FLUSH_EVERY) {
           out.write(parts.join(''));

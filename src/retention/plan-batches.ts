@@ -1,6 +1,7 @@
 import type { Queryable } from '../catalogue/catalogue-db.ts';
 import type { CatalogueObject } from '../catalogue/list-objects.ts';
-import { type RetentionRun, retentionGroups, retentionRunsOf } from '../catalogue/run-retention.ts';
+import { type PackedGroup, packedRunsOf, retentionGroups } from '../catalogue/run-retention.ts';
+import { unpackRuns } from './packed-runs.ts';
 import { checkNames, readCurrentRules } from './read-retention.ts';
 import {
   compareKeys,
@@ -16,13 +17,13 @@ import {
  * batch rather than by the catalogue: the same decisions as planRetention over every run at once.
  */
 
-/** Runs per batch at most; a larger group is a batch of its own. */
+/** Runs per batch at most, by default; a larger group is a batch of its own. */
 const BATCH_RUNS = 2_000;
 
 export interface PlanBatch {
   readonly dumps: readonly PlannedDump[];
-  /** The batch's runs: `dumpPath` only on runs of the servers `pathsOf` named. */
-  readonly runs: readonly RetentionRun[];
+  /** The paths of the batch's dumps on the servers `pathsOf` named. */
+  readonly paths: readonly { readonly server: string; readonly path: string }[];
 }
 
 export interface BatchedPlan {
@@ -41,6 +42,7 @@ export async function planInBatches(
   filter: { readonly server?: string; readonly names?: readonly string[] },
   now: number,
   pathsOf: (servers: readonly CatalogueObject<'BackupServer'>[]) => readonly string[],
+  batchRuns = BATCH_RUNS,
 ): Promise<BatchedPlan> {
   const { current, servers } = await readCurrentRules(q, filter);
   const groups = await retentionGroups(q, filter);
@@ -59,11 +61,7 @@ export async function planInBatches(
   const cuts: (typeof keyed)[] = [];
   for (let from = 0; from < keyed.length; ) {
     let to = from;
-    for (
-      let runs = 0;
-      to < keyed.length && (to === from || runs + (keyed[to]?.runs ?? 0) <= BATCH_RUNS);
-      to++
-    )
+    for (let runs = 0; to < keyed.length && (to === from || runs + (keyed[to]?.runs ?? 0) <= batchRuns); to++)
       runs += keyed[to]?.runs ?? 0;
     cuts.push(keyed.slice(from, to));
     from = to;
@@ -73,7 +71,7 @@ export async function planInBatches(
     snapshots: list.flatMap((g) => (g.snapshot === null ? [] : [g.snapshot])),
   });
   const read = (batch: typeof keyed) => {
-    const runs = retentionRunsOf(
+    const runs = packedRunsOf(
       q,
       filter.server,
       names(batch),
@@ -87,19 +85,22 @@ export async function planInBatches(
   async function* batches(): AsyncGenerator<PlanBatch> {
     let pending = cuts[0] === undefined ? undefined : read(cuts[0]);
     for (const [i, batch] of cuts.entries()) {
-      const runs = await (pending as Promise<RetentionRun[]>);
+      const rows = await (pending as Promise<PackedGroup[]>);
       // The server reads the next batch while this one is decided and written.
       const following = cuts[i + 1];
       pending = following === undefined ? undefined : read(following);
-      const byKey = new Map<string, RetentionRun[]>(batch.map((g) => [g.key, []]));
-      for (const r of runs) byKey.get(groupKeyOf(r))?.push(r);
+      const byKey = new Map<string, PackedGroup | undefined>(batch.map((g) => [g.key, undefined]));
+      for (const row of rows) byKey.set(groupKeyOf(row), row);
       const dumps: PlannedDump[] = [];
-      for (const [key, list] of byKey) {
+      const paths: { server: string; path: string }[] = [];
+      for (const [key, row] of byKey) {
         // Deleted since the groups were counted: nothing left to plan.
-        if (list.length === 0) continue;
-        for (const d of planGroup(key, list, (k) => current.get(k), now, summary)) dumps.push(d);
+        if (row === undefined) continue;
+        for (const d of planGroup(key, unpackRuns(row), (k) => current.get(k), now, summary)) dumps.push(d);
+        for (const [i, path] of (row.paths ?? []).entries())
+          paths.push({ server: row.path_servers?.[i] as string, path });
       }
-      yield { dumps, runs };
+      yield { dumps, paths };
     }
   }
   return { servers, summary, batches };

@@ -1,5 +1,6 @@
 import type { RetentionRun, StoredRetention } from '../catalogue/run-retention.ts';
 import { parseDuration } from '../manifest/check-values.ts';
+import { isoTime } from './iso-time.ts';
 import { decideRetention, type KeepTiers, type RetentionRules } from './retention-rules.ts';
 
 /**
@@ -118,7 +119,7 @@ export function plannedDump(
     server: r.server,
     definition: r.definition,
     snapshot: r.snapshot,
-    finishedAt: new Date(r.at).toISOString(),
+    finishedAt: isoTime(r.at),
     status: r.status,
     bytes: r.bytes,
     pinned: r.pinned,

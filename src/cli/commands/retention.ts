@@ -56,11 +56,10 @@ export async function runRetentionPlan(
       // Nothing is written before the first batch is read: a failure to read leaves no half a plan.
       writer ??= flags.output === 'json' ? planJsonWriter(output.out) : planTextWriter(output.out, now);
       writer.dumps(batch.dumps);
-      for (const r of batch.runs) {
-        if (r.dumpPath === null) continue;
-        const list = paths.get(r.server);
-        if (list === undefined) paths.set(r.server, [r.dumpPath]);
-        else list.push(r.dumpPath);
+      for (const { server, path } of batch.paths) {
+        const list = paths.get(server);
+        if (list === undefined) paths.set(server, [path]);
+        else list.push(path);
       }
     }
     writer ??= flags.output === 'json' ? planJsonWriter(output.out) : planTextWriter(output.out, now);
