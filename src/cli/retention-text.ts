@@ -37,8 +37,27 @@ export function planText(plan: RetentionPlan, now: number, only?: 'delete'): str
   return `${lines.join('\n')}\n\n`;
 }
 
-/** Dumps per write: the joined text stays small enough for V8's young generation (large strings are old). */
-const FLUSH_EVERY = 200;
+/**
+ * Text written a piece at a time, in writes of about 64 KiB: fewer calls into the stream than a write per
+ * group, and each joined string small enough for V8's young generation (large strings are old).
+ */
+function chunked(out: Writable): { push(text: string): void; flush(): void } {
+  let pieces: string[] = [];
+  let size = 0;
+  const flush = () => {
+    if (pieces.length > 0) out.write(pieces.join(''));
+    pieces = [];
+    size = 0;
+  };
+  return {
+    push(text) {
+      pieces.push(text);
+      size += text.length;
+      if (size >= 65_536) flush();
+    },
+    flush,
+  };
+}
 
 /** How a plan read in batches is written as it comes: the same bytes as the whole plan's form. */
 export interface PlanWriter {
@@ -49,20 +68,19 @@ export interface PlanWriter {
 /** planText, the unknown entries and summaryText, a batch at a time. */
 export function planTextWriter(out: Writable, now: number): PlanWriter {
   let group = '';
-  out.write(planHeader(now));
+  const text = chunked(out);
+  text.push(planHeader(now));
+  const lines: string[] = [];
   return {
     dumps(dumps) {
-      let lines: string[] = [];
       for (const d of dumps) {
         group = pushDump(lines, d, group);
-        if (lines.length >= FLUSH_EVERY) {
-          out.write(`\n${lines.join('\n')}`);
-          lines = [];
-        }
+        for (const line of lines) text.push(`\n${line}`);
+        lines.length = 0;
       }
-      if (lines.length > 0) out.write(`\n${lines.join('\n')}`);
     },
     end(summary, unknown) {
+      text.flush();
       out.write('\n\n');
       for (const path of unknown)
         out.write(`  ? ${path}  unknown: no catalogue row knows it; never deleted\n`);
@@ -75,15 +93,14 @@ export function planTextWriter(out: Writable, now: number): PlanWriter {
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 const jsonString = (s: string): string => (NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`);
 
-/** Names and reasons repeat across dumps: each is quoted once (the cache is emptied when it grows large). */
+/** A group's dumps share their server and definition: each is quoted again only when it changes. */
 function quoter(): (s: string) => string {
-  const seen = new Map<string, string>();
+  let last = '';
+  let quoted = '""';
   return (s) => {
-    let quoted = seen.get(s);
-    if (quoted === undefined) {
-      if (seen.size >= 50_000) seen.clear();
+    if (s !== last) {
+      last = s;
       quoted = jsonString(s);
-      seen.set(s, quoted);
     }
     return quoted;
   };
@@ -93,19 +110,19 @@ function quoter(): (s: string) => string {
  * One dump as `JSON.stringify(dumps, null, 2)` writes an element of the array at depth 2, field by field
  * (a generic stringify with indentation was a third of a large plan's time).
  */
-function dumpJson(d: PlannedDump, quote: (s: string) => string): string {
+function dumpJson(d: PlannedDump, q: Quoters): string {
   const n = d.reasons.length;
   const reasons =
     n === 0
       ? '[]'
       : n === 1
-        ? `[\n        ${quote(d.reasons[0] as string)}\n      ]`
-        : `[\n        ${d.reasons.map(quote).join(',\n        ')}\n      ]`;
+        ? `[\n        ${jsonString(d.reasons[0] as string)}\n      ]`
+        : `[\n        ${d.reasons.map(jsonString).join(',\n        ')}\n      ]`;
   return `{
       "id": ${jsonString(d.id)},
-      "server": ${quote(d.server)},
-      "definition": ${d.definition === null ? 'null' : quote(d.definition)},
-      "snapshot": ${d.snapshot === null ? 'null' : quote(d.snapshot)},
+      "server": ${q.server(d.server)},
+      "definition": ${d.definition === null ? 'null' : q.definition(d.definition)},
+      "snapshot": ${d.snapshot === null ? 'null' : q.snapshot(d.snapshot)},
       "finishedAt": ${jsonString(d.finishedAt)},
       "status": "${d.status}",
       "bytes": ${d.bytes === null ? 'null' : JSON.stringify(d.bytes)},
@@ -115,29 +132,30 @@ function dumpJson(d: PlannedDump, quote: (s: string) => string): string {
     }`;
 }
 
+interface Quoters {
+  readonly server: (s: string) => string;
+  readonly definition: (s: string) => string;
+  readonly snapshot: (s: string) => string;
+}
+
 /** `JSON.stringify({dumps, summary, unknown}, null, 2)` and a newline, a batch at a time. */
 export function planJsonWriter(out: Writable): PlanWriter {
   let first = true;
-  const quote = quoter();
+  const quoters: Quoters = { server: quoter(), definition: quoter(), snapshot: quoter() };
   // Nested values are their own JSON.stringify with every line moved in to their depth.
   const nested = (value: unknown, indent: string) =>
     JSON.stringify(value, null, 2).replace(/\n/g, `\n${indent}`);
-  out.write('{\n  "dumps": [');
+  const text = chunked(out);
+  text.push('{\n  "dumps": [');
   return {
     dumps(dumps) {
-      if (dumps.length === 0) return;
-      let parts: string[] = [];
       for (const d of dumps) {
-        parts.push(`${first ? '' : ','}\n    ${dumpJson(d, quote)}`);
+        text.push(`${first ? '' : ','}\n    ${dumpJson(d, quoters)}`);
         first = false;
-        if (parts.length === FLUSH_EVERY) {
-          out.write(parts.join(''));
-          parts = [];
-        }
       }
-      if (parts.length > 0) out.write(parts.join(''));
     },
     end(summary, unknown) {
+      text.flush();
       out.write(
         `${first ? '' : '\n  '}],\n  "summary": ${nested(summary, '  ')},\n  "unknown": ${nested(unknown, '  ')}\n}\n`,
       );

@@ -18,8 +18,9 @@ import {
  */
 
 /** Runs per batch at most, by default; a larger group is a batch of its own. */
-const BATCH_RUNS = 2_000;
+const BATCH_RUNS = 10_000;
 
+/** One group's plan (a definition's or snapshot's dumps), in the plan's order. */
 export interface PlanBatch {
   readonly dumps: readonly PlannedDump[];
   /** The paths of the batch's dumps on the servers `pathsOf` named. */
@@ -91,16 +92,13 @@ export async function planInBatches(
       pending = following === undefined ? undefined : read(following);
       const byKey = new Map<string, PackedGroup | undefined>(batch.map((g) => [g.key, undefined]));
       for (const row of rows) byKey.set(groupKeyOf(row), row);
-      const dumps: PlannedDump[] = [];
-      const paths: { server: string; path: string }[] = [];
       for (const [key, row] of byKey) {
         // Deleted since the groups were counted: nothing left to plan.
         if (row === undefined) continue;
-        for (const d of planGroup(key, unpackRuns(row), (k) => current.get(k), now, summary)) dumps.push(d);
-        for (const [i, path] of (row.paths ?? []).entries())
-          paths.push({ server: row.path_servers?.[i] as string, path });
+        const paths = (row.paths ?? []).map((path, j) => ({ server: row.path_servers?.[j] as string, path }));
+        // A group at a time: what is decided is written before the next is, so little outlives a young GC.
+        yield { dumps: planGroup(key, unpackRuns(row), (k) => current.get(k), now, summary), paths };
       }
-      yield { dumps, paths };
     }
   }
   return { servers, summary, batches };
