@@ -112,11 +112,11 @@ export async function retentionGroups(
 export interface PackedGroup {
   readonly definition: string | null;
   readonly snapshot: string | null;
-  /** `id,at,S|F|R|M,bytes,flags,server` per run (flags: 1 pinned + 2 deleting), `;` between, by (at, id). */
+  /** `id,at,S|F|R|M,bytes,flags,server` per run (flags: 1 pinned + 2 deleting), `;` between, in no order. */
   readonly runs: string;
   /** The stored retention of the newest run, on groups of `storedOf` only. */
   readonly retention: StoredRetention | null;
-  /** Server and path of each run of a `pathsOf` server that has a path, in the runs' order. */
+  /** Server and path of each run of a `pathsOf` server that has a path (the two lists side by side). */
   readonly path_servers: string[] | null;
   readonly paths: string[] | null;
 }
@@ -135,18 +135,21 @@ export async function packedRunsOf(
   storedOf: { readonly definitions: readonly string[]; readonly snapshots: readonly string[] },
 ): Promise<PackedGroup[]> {
   const local = 'server = any($4) and dump_path is not null';
+  // Per kind of group, so each is an index scan in its name's order that aggregates as it goes, unsorted.
+  const byColumn = (column: 'definition' | 'snapshot', names: string, stored: string) =>
+    `select ${column === 'definition' ? 'definition, null' : 'null, snapshot'},
+            string_agg(concat(id, ',', ${AT_MS}, ',', left(status, 1), ',', dump_bytes, ',',
+                              (pinned_at is not null)::int + 2 * (deletion is not null)::int, ',', server), ';'),
+            (array_agg(retention order by ${AT_MS} desc, id desc) filter (where ${column} = any(${stored})))[1],
+            array_agg(server) filter (where ${local}),
+            array_agg(dump_path) filter (where ${local})
+       from pgbackman.backup_runs
+      where ${LIVE_RUNS} and ${column} = any(${names})
+      group by ${column}`;
   return q.query<PackedGroup>(
-    `select definition, snapshot,
-            string_agg(concat(id, ',', at, ',', left(status, 1), ',', dump_bytes, ',',
-                              (pinned_at is not null)::int + 2 * (deletion is not null)::int, ',', server),
-                       ';' order by at, id) as runs,
-            (array_agg(retention order by at desc, id desc)
-               filter (where definition = any($5) or snapshot = any($6)))[1] as retention,
-            array_agg(server order by at, id) filter (where ${local}) as path_servers,
-            array_agg(dump_path order by at, id) filter (where ${local}) as paths
-       from (select *, ${AT_MS} as at from pgbackman.backup_runs
-              where ${LIVE_RUNS} and (definition = any($2) or snapshot = any($3))) r
-      group by definition, snapshot`,
+    `select definition, snapshot, runs, retention, path_servers, paths
+       from (${byColumn('definition', '$2', '$5')} union all ${byColumn('snapshot', '$3', '$6')})
+         as g(definition, snapshot, runs, retention, path_servers, paths)`,
     [server ?? null, groups.definitions, groups.snapshots, pathsOf, storedOf.definitions, storedOf.snapshots],
   );
 }

@@ -1,7 +1,7 @@
 import type { PackedGroup, RetentionRun } from '../catalogue/run-retention.ts';
 import { PgbackmanError } from '../errors.ts';
 
-/** A group's runs as packedRunsOf reads them, decoded: oldest first, as the plan decides them. */
+/** A group's runs as packedRunsOf reads them, decoded (planGroup puts them in order). */
 
 const STATUS: Readonly<Record<string, RetentionRun['status']>> = {
   S: 'SUCCEEDED',

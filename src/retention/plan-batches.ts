@@ -20,11 +20,19 @@ import {
 /** Runs per batch at most, by default; a larger group is a batch of its own. */
 const BATCH_RUNS = 10_000;
 
-/** One group's plan (a definition's or snapshot's dumps), in the plan's order. */
-export interface PlanBatch {
+/** One group's plan (a definition's or snapshot's dumps). */
+export interface PlannedGroup {
   readonly dumps: readonly PlannedDump[];
-  /** The paths of the batch's dumps on the servers `pathsOf` named. */
+  /** The paths of the group's dumps on the servers `pathsOf` named. */
   readonly paths: readonly { readonly server: string; readonly path: string }[];
+}
+
+/**
+ * A batch's groups in the plan's order, each decided as the caller asks for it: what is decided is written
+ * before the next group is, so little outlives a young collection.
+ */
+export interface PlanBatch {
+  readonly groups: Iterable<PlannedGroup>;
 }
 
 export interface BatchedPlan {
@@ -92,13 +100,15 @@ export async function planInBatches(
       pending = following === undefined ? undefined : read(following);
       const byKey = new Map<string, PackedGroup | undefined>(batch.map((g) => [g.key, undefined]));
       for (const row of rows) byKey.set(groupKeyOf(row), row);
-      for (const [key, row] of byKey) {
-        // Deleted since the groups were counted: nothing left to plan.
-        if (row === undefined) continue;
-        const paths = (row.paths ?? []).map((path, j) => ({ server: row.path_servers?.[j] as string, path }));
-        // A group at a time: what is decided is written before the next is, so little outlives a young GC.
-        yield { dumps: planGroup(key, unpackRuns(row), (k) => current.get(k), now, summary), paths };
-      }
+      yield { groups: planned(byKey) };
+    }
+  }
+  function* planned(byKey: Map<string, PackedGroup | undefined>): Generator<PlannedGroup> {
+    for (const [key, row] of byKey) {
+      // Deleted since the groups were counted: nothing left to plan.
+      if (row === undefined) continue;
+      const paths = (row.paths ?? []).map((path, j) => ({ server: row.path_servers?.[j] as string, path }));
+      yield { dumps: planGroup(key, unpackRuns(row), (k) => current.get(k), now, summary), paths };
     }
   }
   return { servers, summary, batches };

@@ -108,10 +108,11 @@ for (const backend of BACKENDS) {
             const plan = await planInBatches(db, filter, NOW, () => ['bk1'], size);
             const dumps: PlannedDump[] = [];
             const paths: string[] = [];
-            for await (const batch of plan.batches()) {
-              dumps.push(...batch.dumps);
-              for (const p of batch.paths) paths.push(`${p.server} ${p.path}`);
-            }
+            for await (const batch of plan.batches())
+              for (const group of batch.groups) {
+                dumps.push(...group.dumps);
+                for (const p of group.paths) paths.push(`${p.server} ${p.path}`);
+              }
             assert.deepEqual(dumps, whole.dumps, `batches of ${size} runs`);
             assert.deepEqual(plan.summary, whole.summary);
             const expected = input.runs

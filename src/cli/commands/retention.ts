@@ -55,11 +55,13 @@ export async function runRetentionPlan(
     for await (const batch of plan.batches()) {
       // Nothing is written before the first batch is read: a failure to read leaves no half a plan.
       writer ??= flags.output === 'json' ? planJsonWriter(output.out) : planTextWriter(output.out, now);
-      writer.dumps(batch.dumps);
-      for (const { server, path } of batch.paths) {
-        const list = paths.get(server);
-        if (list === undefined) paths.set(server, [path]);
-        else list.push(path);
+      for (const group of batch.groups) {
+        writer.dumps(group.dumps);
+        for (const { server, path } of group.paths) {
+          const list = paths.get(server);
+          if (list === undefined) paths.set(server, [path]);
+          else list.push(path);
+        }
       }
     }
     writer ??= flags.output === 'json' ? planJsonWriter(output.out) : planTextWriter(output.out, now);
