@@ -43,9 +43,10 @@ export async function runRetentionPlan(
   output: Output,
 ): Promise<ExitCode> {
   const now = flags.at === undefined ? Date.now() : parseAt(flags.at);
-  // A plan's live data is small but it allocates its output's size: V8 collects the old generation at 20%
-  // growth instead of letting it double (1,000,000 dumps: ~143 MiB instead of ~188, for ~8% more time).
-  setFlagsFromString('--heap-growing-percent=20');
+  // A plan's live data is small but it allocates its output's size: V8 collects the old generation once it
+  // doubles rather than letting it grow up to fourfold (1,000,000 dumps: ~160 MiB instead of ~185, as fast;
+  // the agent's 20% gave ~140 MiB but cost a fifth more time).
+  setFlagsFromString('--heap-growing-percent=100');
   // Only where a server's root is on this host can its stray files be seen.
   const local = (s: CatalogueObject<'BackupServer'>) =>
     (flags.server === undefined || s.name === flags.server) && existsSync(rootDirectoryOf(s.spec));
