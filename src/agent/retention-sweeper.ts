@@ -2,10 +2,9 @@ import { rootDirectoryOf } from '../backup/files/layout.ts';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
 import { messageOf } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
-import { readRetentionInput } from '../retention/read-retention.ts';
-import { planRetention } from '../retention/retention-plan.ts';
-import { sweepRetention } from '../retention/sweep.ts';
-import { unknownDirs } from '../retention/unknown-dirs.ts';
+import { planInBatches } from '../retention/plan-batches.ts';
+import { type SweepOutcome, sweepRetention } from '../retention/sweep.ts';
+import { strayFinder } from '../retention/unknown-dirs.ts';
 import type { CatalogueLink } from './catalogue-link.ts';
 
 export interface SweepReport {
@@ -66,42 +65,36 @@ export class RetentionSweeper {
       exec: (sql) => link.use((db) => db.exec(sql)),
     };
     try {
-      const input = await readRetentionInput(q, { server, ...(names === undefined ? {} : { names }) });
-      const spec = input.servers.find((s) => s.name === server)?.spec;
+      // A batch of definitions at a time, as `retention plan` reads them: a sweep of a million runs stays small.
+      const plan = await planInBatches(
+        q,
+        { server, ...(names === undefined ? {} : { names }) },
+        Date.now(),
+        () => (names === undefined ? [server] : []),
+      );
+      const spec = plan.servers.find((s) => s.name === server)?.spec;
       if (spec === undefined) return;
       const root = rootDirectoryOf(spec);
-      const plan = planRetention(input.runs, input.current, Date.now());
-      const swept = await sweepRetention(q, plan, input.runs, new Map([[server, root]]));
-      for (const d of swept.deleted)
-        log.info(
-          {
-            event: 'retention_deleted',
-            run: d.id,
-            definition: d.definition ?? d.snapshot,
-            reasons: d.reasons,
-          },
-          `deleted dump ${d.id}: ${d.reasons.join('; ')}`,
-        );
-      for (const s of swept.skipped)
-        log.warn({ event: 'retention_kept', run: s.dump.id, why: s.why }, `kept dump ${s.dump.id}: ${s.why}`);
+      const roots = new Map([[server, root]]);
       // Strays are judged against every dump of the server: only a whole sweep can tell.
-      const unknown =
-        names === undefined
-          ? unknownDirs(
-              root,
-              input.runs.map((r) => r.dumpPath),
-            )
-          : [];
+      const strays = names === undefined ? strayFinder(root) : undefined;
+      let deleted = 0;
+      let skipped = 0;
+      for await (const batch of plan.batches())
+        for (const group of batch.groups) {
+          for (const p of group.paths) strays?.known(p.path);
+          const swept = await sweepRetention(q, group.dumps, roots);
+          this.#logSwept(swept);
+          deleted += swept.deleted.length;
+          skipped += swept.skipped.length;
+        }
+      const unknown = strays?.unknown() ?? [];
       if (unknown.length > 0)
         log.warn(
           { event: 'retention_unknown', paths: unknown.slice(0, 20), count: unknown.length },
           `${unknown.length} entries under ${root} that no catalogue row knows (kept): ${unknown.slice(0, 3).join(', ')}`,
         );
-      this.#o.report?.({
-        deleted: swept.deleted.length,
-        skipped: swept.skipped.length,
-        ...(names === undefined ? { unknown: unknown.length } : {}),
-      });
+      this.#o.report?.({ deleted, skipped, ...(strays === undefined ? {} : { unknown: unknown.length }) });
     } catch (err) {
       // The catalogue unreachable or a step failing: nothing further is deleted; the next sweep goes on.
       log.warn(
@@ -109,5 +102,16 @@ export class RetentionSweeper {
         `retention sweep stopped: ${messageOf(err)}`,
       );
     }
+  }
+
+  #logSwept(swept: SweepOutcome): void {
+    const { log } = this.#o;
+    for (const d of swept.deleted)
+      log.info(
+        { event: 'retention_deleted', run: d.id, definition: d.definition ?? d.snapshot, reasons: d.reasons },
+        `deleted dump ${d.id}: ${d.reasons.join('; ')}`,
+      );
+    for (const s of swept.skipped)
+      log.warn({ event: 'retention_kept', run: s.dump.id, why: s.why }, `kept dump ${s.dump.id}: ${s.why}`);
   }
 }

@@ -1,8 +1,8 @@
 import type { Queryable } from './catalogue-db.ts';
 
 /**
- * backup_runs as retention sees them: the few columns its rules read, pins, and each deletion's steps.
- * Every update is guarded in its WHERE, so a pin taken between a plan and its sweep wins.
+ * backup_runs as retention reads them: the few columns its rules read, a batch of groups at a time (its
+ * writes, pins and deletions, are in retention-steps.ts).
  */
 
 /** The retention a run was taken under, as stored on it (older runs lack `timezone` and `keep`). */
@@ -109,6 +109,20 @@ export async function retentionGroups(
   );
 }
 
+/** The backup servers that took the selected live runs (apply deletes only on one server's host). */
+export async function retentionServers(
+  q: Queryable,
+  filter: { readonly server?: string; readonly names?: readonly string[] } = {},
+): Promise<string[]> {
+  const rows = await q.query<{ server: string }>(
+    `select server from pgbackman.backup_runs
+      where ${LIVE_RUNS} and ($2::text[] is null or definition = any($2) or snapshot = any($2))
+      group by server order by server`,
+    [filter.server ?? null, filter.names ?? null],
+  );
+  return rows.map((r) => r.server);
+}
+
 /** One group's live runs in one row: `runs` as packedRunsOf writes them. */
 export interface PackedGroup {
   readonly definition: string | null;
@@ -152,44 +166,5 @@ export async function packedRunsOf(
        from (${byColumn('definition', '$2', '$5')} union all ${byColumn('snapshot', '$3', '$6')})
          as g(definition, snapshot, runs, retention, path_servers, paths)`,
     [server ?? null, groups.definitions, groups.snapshots, pathsOf, storedOf.definitions, storedOf.snapshots],
-  );
-}
-
-/** Pins a successful dump that is not being deleted; false when there is none such. */
-export async function pinRun(q: Queryable, id: string, by: string, reason: string | null): Promise<boolean> {
-  const rows = await q.query(
-    `update pgbackman.backup_runs set pinned_at = now(), pinned_by = $2, pin_reason = $3
-      where id = $1::uuid and status = 'SUCCEEDED' and deletion is null returning id`,
-    [id, by, reason],
-  );
-  return rows.length === 1;
-}
-
-/** Removes a pin; false when the dump was not pinned. */
-export async function unpinRun(q: Queryable, id: string): Promise<boolean> {
-  const rows = await q.query(
-    `update pgbackman.backup_runs set pinned_at = null, pinned_by = null, pin_reason = null
-      where id = $1::uuid and pinned_at is not null returning id`,
-    [id],
-  );
-  return rows.length === 1;
-}
-
-/** First step of a deletion; false when the run is pinned, running, or already being deleted. */
-export async function markDeleting(q: Queryable, id: string, reason: string): Promise<boolean> {
-  const rows = await q.query(
-    `update pgbackman.backup_runs set deletion = 'DELETING', deleted_reason = $2
-      where id = $1::uuid and deletion is null and pinned_at is null and status <> 'RUNNING' returning id`,
-    [id, reason],
-  );
-  return rows.length === 1;
-}
-
-/** Last step: the files are gone. */
-export async function markDeleted(q: Queryable, id: string): Promise<void> {
-  await q.query(
-    `update pgbackman.backup_runs set deletion = 'DELETED', deleted_at = now()
-      where id = $1::uuid and deletion = 'DELETING'`,
-    [id],
   );
 }

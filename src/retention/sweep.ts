@@ -1,51 +1,86 @@
+import { existsSync } from 'node:fs';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
-import { markDeleted, markDeleting, type RetentionRun } from '../catalogue/run-retention.ts';
+import { deletionsOf, markDeleted, markDeleting } from '../catalogue/retention-steps.ts';
 import { messageOf } from '../errors.ts';
 import { dumpDirOf, removeDumpDir } from './remove-dump.ts';
-import type { PlannedDump, RetentionPlan } from './retention-plan.ts';
+import type { PlannedDump } from './retention-plan.ts';
 
 export interface SweepOutcome {
-  readonly deleted: readonly PlannedDump[];
+  readonly deleted: PlannedDump[];
   /** Deletions refused (an unsafe path) or overtaken (pinned since the plan): those dumps are kept. */
-  readonly skipped: readonly { readonly dump: PlannedDump; readonly why: string }[];
+  readonly skipped: { readonly dump: PlannedDump; readonly why: string }[];
 }
+
+/** Runs whose paths are read in one statement. */
+const CHUNK = 100;
 
 /**
  * Carries out a plan's deletions, each as recorded steps: DELETING, the files removed, DELETED. A crash
  * between them leaves DELETING, which the next plan finishes; a catalogue error stops the sweep there.
+ * Each run's path is read again just before it goes, so a plan read a batch at a time holds no paths.
  * `roots`: the root directory of each server whose dumps this host may delete.
  */
 export async function sweepRetention(
   q: Queryable,
-  plan: RetentionPlan,
-  runs: readonly RetentionRun[],
+  dumps: Iterable<PlannedDump>,
   roots: ReadonlyMap<string, string>,
 ): Promise<SweepOutcome> {
-  const byId = new Map(runs.map((r) => [r.id, r]));
-  const deleted: PlannedDump[] = [];
-  const skipped: { dump: PlannedDump; why: string }[] = [];
-  for (const dump of plan.dumps) {
-    const run = byId.get(dump.id);
-    if (dump.action !== 'delete' || run === undefined) continue;
-    const root = roots.get(run.server);
-    if (root === undefined) {
-      skipped.push({ dump, why: `taken by BackupServer/${run.server}: only its own host sweeps it` });
+  const outcome: SweepOutcome = { deleted: [], skipped: [] };
+  let chunk: { dump: PlannedDump; root: string }[] = [];
+  for (const dump of dumps) {
+    if (dump.action !== 'delete') continue;
+    const root = roots.get(dump.server);
+    if (root === undefined || !existsSync(root)) {
+      const why =
+        root === undefined
+          ? `taken by BackupServer/${dump.server}: only its own host sweeps it`
+          : `the root directory ${root} does not exist here: sweep on the backup server's host`;
+      outcome.skipped.push({ dump, why });
       continue;
     }
+    chunk.push({ dump, root });
+    if (chunk.length === CHUNK) {
+      await sweepChunk(q, chunk, outcome);
+      chunk = [];
+    }
+  }
+  await sweepChunk(q, chunk, outcome);
+  return outcome;
+}
+
+async function sweepChunk(
+  q: Queryable,
+  chunk: readonly { dump: PlannedDump; root: string }[],
+  outcome: SweepOutcome,
+): Promise<void> {
+  if (chunk.length === 0) return;
+  const runs = await deletionsOf(
+    q,
+    chunk.map((c) => c.dump.id),
+  );
+  const safe: { dump: PlannedDump; root: string; target: { id: string; dumpPath: string | null } }[] = [];
+  for (const { dump, root } of chunk) {
+    const run = runs.get(dump.id);
+    // Finished by another sweep since the plan was read: nothing left to do.
+    if (run === undefined || run.deletion === 'DELETED') continue;
+    const target = { id: dump.id, dumpPath: run.dumpPath };
     // Checked before anything is recorded: a path that may not be deleted leaves the dump as it is.
     try {
-      dumpDirOf(run, root);
+      dumpDirOf(target, root);
+      safe.push({ dump, root, target });
     } catch (err) {
-      skipped.push({ dump, why: messageOf(err) });
-      continue;
+      outcome.skipped.push({ dump, why: messageOf(err) });
     }
-    if (!run.deleting && !(await markDeleting(q, run.id, dump.reasons.join('; ')))) {
-      skipped.push({ dump, why: 'pinned, running or being deleted since the plan was made' });
-      continue;
-    }
-    await removeDumpDir(run, root);
-    await markDeleted(q, run.id);
-    deleted.push(dump);
   }
-  return { deleted, skipped };
+  // One dump's steps at a time: a catalogue gone mid-sweep stops it before the next dump is touched.
+  for (const { dump, root, target } of safe) {
+    const resumed = runs.get(dump.id)?.deletion === 'DELETING';
+    if (!resumed && (await markDeleting(q, [{ id: dump.id, reason: dump.reasons.join('; ') }])).size === 0) {
+      outcome.skipped.push({ dump, why: 'pinned, running or being deleted since the plan was made' });
+      continue;
+    }
+    await removeDumpDir(target, root);
+    await markDeleted(q, [dump.id]);
+    outcome.deleted.push(dump);
+  }
 }

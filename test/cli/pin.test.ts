@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { upsertRun } from '../../src/catalogue/backup-runs.ts';
 import { withCatalogue } from '../../src/catalogue/open-catalogue.ts';
-import { markDeleted, markDeleting } from '../../src/catalogue/run-retention.ts';
+import { markDeleted, markDeleting } from '../../src/catalogue/retention-steps.ts';
 import { BACKENDS, createTestCatalogue, type TestCatalogue } from '../support/catalogues.ts';
 import { localSetup } from '../support/fixtures.ts';
 import { assertNoStackTrace, runCli, writeTree } from '../support/run-cli.ts';
@@ -154,9 +154,13 @@ for (const backend of BACKENDS) {
       const deleting = await dump('shop');
       const deleted = await dump('shop');
       await withCatalogue(catalogue.location, 'test', async (db) => {
-        for (const id of [deleting, deleted])
-          assert.ok(await markDeleting(db, id, 'expired: older than 14d'));
-        await markDeleted(db, deleted);
+        const reason = 'expired: older than 14d';
+        const marked = await markDeleting(
+          db,
+          [deleting, deleted].map((id) => ({ id, reason })),
+        );
+        assert.equal(marked.size, 2);
+        await markDeleted(db, [deleted]);
       });
 
       const table = (await cli('get', 'backups')).stdout;

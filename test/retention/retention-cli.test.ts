@@ -345,6 +345,45 @@ describe('pgbackman retention plan and apply, on real dumps', () => {
     assert.equal(r.code, 1);
     assert.match(r.stderr, /"nightlyy" is neither a definition or snapshot in the catalogue nor on any dump/);
   });
+
+  test('more runs than one batch reads (13,500 of three definitions): apply deletes exactly what the plan showed, rows and files alike', async () => {
+    const wide = `database: ${DB}, retention: {period: 180d, redundancy: 1}`;
+    await apply({ wide1: wide, wide2: wide, wide3: wide });
+    assert.equal(await run('wide1'), 0);
+    // Copies of that dump's row, one an hour back for 4,500 hours per definition, each with a directory.
+    const rows = (await sql(
+      `with g as (select gen_random_uuid() as id, d, i
+                    from unnest(array['wide1', 'wide2', 'wide3']) as d, generate_series(1, 4500) as i)
+       insert into pgbackman.backup_runs (id, server, node, database, code, definition, status, started_at,
+                                          finished_at, dump_bytes, dump_path, retention)
+       select g.id, r.server, r.node, r.database, r.code, g.d, 'SUCCEEDED', now() - make_interval(hours => g.i),
+              now() - make_interval(hours => g.i), 1000, $1 || '/wide/' || g.d || '/' || g.i || '-' || left(g.id::text, 8) || '/dump',
+              r.retention
+         from g, pgbackman.backup_runs r where r.definition = 'wide1'
+       returning id::text, dump_path`,
+      [root],
+    )) as { id: string; dump_path: string }[];
+    for (const r of rows) mkdirSync(dirname(r.dump_path), { recursive: true });
+    const shown = await plan('wide1', 'wide2', 'wide3');
+    assert.equal(shown.dumps.length, 13_501);
+    assert.deepEqual(shown.unknown, []);
+    const doomed = new Set(shown.dumps.filter((d) => d.action === 'delete').map((d) => d.id));
+    // 180 days are 4,320 hours: what is older goes, on each definition.
+    assert.ok(doomed.size >= 3 * 170 && doomed.size <= 3 * 181, `${doomed.size} to delete`);
+
+    const r = await cli('retention', 'apply', 'wide1', 'wide2', 'wide3', '--auto-approve');
+    assertNoStackTrace(r);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.match(/^ {4}- /gm)?.length, doomed.size, 'each deletion listed before it happens');
+    assert.match(r.stdout, new RegExp(`Retention complete! ${doomed.size} deleted`));
+    const deleted = (await sql(
+      `select id::text from pgbackman.backup_runs where deletion = 'DELETED' and definition like 'wide%'`,
+    )) as { id: string }[];
+    assert.deepEqual(new Set(deleted.map((d) => d.id)), doomed);
+    for (const row of rows)
+      assert.equal(existsSync(dirname(row.dump_path)), !doomed.has(row.id), row.dump_path);
+    assert.equal((await plan('wide1', 'wide2', 'wide3')).summary.delete, 0);
+  });
 });
 
 async function expectUsage(p: ReturnType<typeof runCli>, message: RegExp): Promise<void> {

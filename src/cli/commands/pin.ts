@@ -1,7 +1,7 @@
 import type { BackupRun } from '../../catalogue/backup-runs.ts';
 import { requireCurrentSchema } from '../../catalogue/migrate.ts';
 import { withCatalogue } from '../../catalogue/open-catalogue.ts';
-import { pinRun, unpinRun } from '../../catalogue/run-retention.ts';
+import { pinRun, unpinRun } from '../../catalogue/retention-steps.ts';
 import { PgbackmanError } from '../../errors.ts';
 import { whoAmI } from '../../system/who-am-i.ts';
 import { ExitCode } from '../exit-codes.ts';

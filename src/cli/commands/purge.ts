@@ -52,7 +52,7 @@ export async function runPurge(
       return ExitCode.Failure;
     }
     const roots = new Map(input.servers.map((s) => [s.name, rootDirectoryOf(s.spec)]));
-    const swept = await sweepRetention(db, plan, input.runs, roots);
+    const swept = await sweepRetention(db, plan.dumps, roots);
     for (const d of swept.deleted)
       output.out.write(`deleted ${d.id} (${groupOf(d)}, ${utcText(d.finishedAt)})\n`);
     for (const s of swept.skipped)

@@ -4,24 +4,17 @@ import { rootDirectoryOf } from '../../backup/files/layout.ts';
 import type { CatalogueObject } from '../../catalogue/list-objects.ts';
 import { requireCurrentSchema } from '../../catalogue/migrate.ts';
 import { withCatalogue } from '../../catalogue/open-catalogue.ts';
+import { retentionServers } from '../../catalogue/run-retention.ts';
 import { PgbackmanError } from '../../errors.ts';
 import { planInBatches } from '../../retention/plan-batches.ts';
-import { readRetentionInput } from '../../retention/read-retention.ts';
-import { planRetention } from '../../retention/retention-plan.ts';
+import type { PlannedDump } from '../../retention/retention-plan.ts';
 import { sweepRetention } from '../../retention/sweep.ts';
-import { unknownDirs } from '../../retention/unknown-dirs.ts';
+import { strayFinder } from '../../retention/unknown-dirs.ts';
 import { askApproval } from '../ask-approval.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { humanBytes } from '../human-bytes.ts';
 import type { Output } from '../output.ts';
-import {
-  groupOf,
-  type PlanWriter,
-  planJsonWriter,
-  planText,
-  planTextWriter,
-  summaryText,
-} from '../retention-text.ts';
+import { groupOf, type PlanWriter, planJsonWriter, planTextWriter } from '../retention-text.ts';
 import { utcText } from '../schedule-text.ts';
 
 export interface RetentionFlags {
@@ -47,32 +40,32 @@ export async function runRetentionPlan(
   // doubles rather than letting it grow up to fourfold (1,000,000 dumps: ~160 MiB instead of ~185, as fast;
   // the agent's 20% gave ~140 MiB but cost a fifth more time).
   setFlagsFromString('--heap-growing-percent=100');
-  // Only where a server's root is on this host can its stray files be seen.
+  // Only where a server's root is on this host can its stray files be seen, and only by a plan of every
+  // definition: with names, every other definition's dumps would look unknown.
   const local = (s: CatalogueObject<'BackupServer'>) =>
-    (flags.server === undefined || s.name === flags.server) && existsSync(rootDirectoryOf(s.spec));
+    names.length === 0 &&
+    (flags.server === undefined || s.name === flags.server) &&
+    existsSync(rootDirectoryOf(s.spec));
   await withCatalogue(location, 'retention plan', async (db) => {
     await requireCurrentSchema(db);
     const plan = await planInBatches(db, { ...serverOf(flags), ...namesOf(names) }, now, (servers) =>
       servers.filter(local).map((s) => s.name),
     );
-    const paths = new Map<string, string[]>();
+    // Each local root is listed before the runs are read, and what they name is struck off as it comes.
+    const strays = new Map(
+      plan.servers.filter(local).map((s) => [s.name, strayFinder(rootDirectoryOf(s.spec))]),
+    );
     let writer: PlanWriter | undefined;
     for await (const batch of plan.batches()) {
       // Nothing is written before the first batch is read: a failure to read leaves no half a plan.
       writer ??= flags.output === 'json' ? planJsonWriter(output.out) : planTextWriter(output.out, now);
       for (const group of batch.groups) {
         writer.dumps(group.dumps);
-        for (const { server, path } of group.paths) {
-          const list = paths.get(server);
-          if (list === undefined) paths.set(server, [path]);
-          else list.push(path);
-        }
+        for (const { server, path } of group.paths) strays.get(server)?.known(path);
       }
     }
     writer ??= flags.output === 'json' ? planJsonWriter(output.out) : planTextWriter(output.out, now);
-    const unknown = plan.servers
-      .filter(local)
-      .flatMap((s) => unknownDirs(rootDirectoryOf(s.spec), paths.get(s.name) ?? []));
+    const unknown = [...strays.values()].flatMap((s) => s.unknown());
     writer.end(plan.summary, unknown);
   });
   return ExitCode.Ok;
@@ -87,17 +80,27 @@ export async function runRetentionApply(
 ): Promise<ExitCode> {
   return withCatalogue(location, 'retention apply', async (db) => {
     await requireCurrentSchema(db);
-    const input = await readRetentionInput(db, { ...serverOf(flags), ...namesOf(names) });
-    const servers = new Set(input.runs.map((r) => r.server));
-    if (flags.server === undefined && servers.size > 1)
+    const filter = { ...serverOf(flags), ...namesOf(names) };
+    const now = Date.now();
+    // Read a batch of definitions at a time, as the plan is: only the deletions are held until approved.
+    const plan = await planInBatches(db, filter, now, () => []);
+    const servers = await retentionServers(db, filter);
+    if (flags.server === undefined && servers.length > 1)
       throw new PgbackmanError(
         'USAGE',
-        `the dumps belong to ${servers.size} backup servers (${[...servers].sort().join(', ')}): name the one on this host with --server`,
+        `the dumps belong to ${servers.length} backup servers (${servers.join(', ')}): name the one on this host with --server`,
       );
-    const now = Date.now();
-    const plan = planRetention(input.runs, input.current, now);
-    output.out.write(planText(plan, now, 'delete'));
-    output.out.write(`${summaryText(plan, 0)}\n`);
+    const deletions: PlannedDump[] = [];
+    let writer: PlanWriter | undefined;
+    for await (const batch of plan.batches()) {
+      writer ??= planTextWriter(output.out, now);
+      for (const group of batch.groups) {
+        const doomed = group.dumps.filter((d) => d.action === 'delete');
+        writer.dumps(doomed);
+        for (const d of doomed) deletions.push(d);
+      }
+    }
+    (writer ?? planTextWriter(output.out, now)).end(plan.summary, []);
     if (plan.summary.delete === 0) return ExitCode.Ok;
     const approved =
       flags.autoApprove === true ||
@@ -106,8 +109,8 @@ export async function runRetentionApply(
       output.err.write('Retention apply cancelled: nothing was deleted.\n');
       return ExitCode.Failure;
     }
-    const roots = new Map(input.servers.map((s) => [s.name, rootDirectoryOf(s.spec)]));
-    const swept = await sweepRetention(db, plan, input.runs, roots);
+    const roots = new Map(plan.servers.map((s) => [s.name, rootDirectoryOf(s.spec)]));
+    const swept = await sweepRetention(db, deletions, roots);
     for (const d of swept.deleted)
       output.out.write(
         `deleted ${d.id} (${groupOf(d)}, ${utcText(d.finishedAt)}): ${d.reasons.join('; ')}\n`,
