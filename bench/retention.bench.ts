@@ -2,7 +2,7 @@
 // (JSON and text, output to /dev/null), against the floor of one SELECT of the same rows; and the pure rule
 // function `decideRetention` alone over the same histories, in dumps per second.
 import { execFile, spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
@@ -231,6 +231,7 @@ const benchmark: Benchmark = {
         text: 'plan (text)',
         floor: 'floor (1 select)',
         full: 'floor, whole rows',
+        local: 'plan (text), roots here',
       } as const;
       const rowsRead = (out: string) =>
         out.trim() === `${runs} rows` ? undefined : `expected "${runs} rows", got "${out.trim()}"`;
@@ -260,6 +261,31 @@ const benchmark: Benchmark = {
         helper: pgc.helper(),
       });
 
+      // On the backup servers' own host (where apply runs), the plan also reads each run's path to find
+      // strays: the same catalogue with every server's root an empty directory here.
+      const roots = mkdtempSync(join(tmpdir(), 'pgbackman-retention-roots-'));
+      await pgc.rowsIn(
+        DB,
+        `update pgbackman.backup_servers
+            set spec = jsonb_set(spec, '{rootDirectory}', to_jsonb($1::text || '/' || name))`,
+        [roots],
+      );
+      for (const d of new Set(defs.map((d) => d.server))) mkdirSync(join(roots, d));
+      ctx.log('retention: plan with the roots on this host, and the floor, interleaved');
+      const local: CommandSpec = {
+        label: labels.local,
+        command: sh(false),
+        shown: `${shown(false)}   # every server's root a directory here`,
+      };
+      const localGroup = await measureGroup([local, specs[2] as CommandSpec], {
+        root: ctx.root,
+        runs: ctx.runs ?? 5,
+        warmup,
+        log: ctx.log,
+        helper: pgc.helper(),
+      });
+      rmSync(roots, { recursive: true, force: true });
+
       ctx.log('retention: the rule function alone');
       const probes: ProbeLine[] = [];
       const probe: CommandSpec = {
@@ -283,6 +309,8 @@ const benchmark: Benchmark = {
       const firstRates = probes.map((p) => p.firstRate);
 
       const wall = (l: string) => medianWall(group, l);
+      const localWall = medianWall(localGroup, labels.local);
+      const localFloor = medianWall(localGroup, labels.floor);
       const rssTarget = (l: string) =>
         target(
           `${l}, median peak RSS (200 MB = 191 MiB)`,
@@ -293,7 +321,7 @@ const benchmark: Benchmark = {
       const size = (b: number) => `${(b / 1024 ** 2).toFixed(0)} MiB`;
       return {
         about: [
-          `Input${ctx.small ? ' (**--small**: a tenth of the contract)' : ''}: ${fmt(definitions)} BackupDefinitions on 4 BackupServers and 40 PgSQLNodes, written by \`bench/retention-fixture.ts\` into \`${dir}\` and applied by the real \`pgbackman apply\` to a catalogue made by \`pgbackman catalogue migrate\` in a throwaway PostgreSQL ${pgc.version} (\`test/support/throwaway-postgres.ts\`, autovacuum off). Retention by definition number modulo 10: \`{period: 7d, redundancy: 1}\`, \`{period: 14d, redundancy: 3}\`, \`{period: 30d, redundancy: 2}\`, \`{period: 90d, redundancy: 1}\`, twice \`{keep: {daily: 7, weekly: 4, monthly: 12}}\`, \`{keep: {last: 3, daily: 14, weekly: 8}, redundancy: 2}\`, \`{period: 30d, redundancy: 2, keep: {last: 3, daily: 7, weekly: 4, monthly: 12, yearly: 2}}\`, and twice none (the server's \`{period: 14d, redundancy: 2}\`; a server's period also applies under the keep-only ones, as settings resolve layer by layer). Time zones: a quarter each America/New_York, Asia/Kolkata, UTC, and the server's (Europe/Oslo, UTC, Australia/Sydney, UTC). The servers' root directories are not on this host, so the plan does not scan for unknown entries.`,
+          `Input${ctx.small ? ' (**--small**: a tenth of the contract)' : ''}: ${fmt(definitions)} BackupDefinitions on 4 BackupServers and 40 PgSQLNodes, written by \`bench/retention-fixture.ts\` into \`${dir}\` and applied by the real \`pgbackman apply\` to a catalogue made by \`pgbackman catalogue migrate\` in a throwaway PostgreSQL ${pgc.version} (\`test/support/throwaway-postgres.ts\`, autovacuum off). Retention by definition number modulo 10: \`{period: 7d, redundancy: 1}\`, \`{period: 14d, redundancy: 3}\`, \`{period: 30d, redundancy: 2}\`, \`{period: 90d, redundancy: 1}\`, twice \`{keep: {daily: 7, weekly: 4, monthly: 12}}\`, \`{keep: {last: 3, daily: 14, weekly: 8}, redundancy: 2}\`, \`{period: 30d, redundancy: 2, keep: {last: 3, daily: 7, weekly: 4, monthly: 12, yearly: 2}}\`, and twice none (the server's \`{period: 14d, redundancy: 2}\`; a server's period also applies under the keep-only ones, as settings resolve layer by layer). Time zones: a quarter each America/New_York, Asia/Kolkata, UTC, and the server's (Europe/Oslo, UTC, Australia/Sydney, UTC). The servers' root directories are not on this host, so the plan does not scan for unknown entries; **plan (text), roots here** is measured afterwards in a group of its own with the floor, after every server's \`rootDirectory\` in the catalogue was pointed at an empty directory on this host (as on the backup server, where apply runs): the plan then also reads each run's path (\`json_agg\`, in the same row per group) and strikes it off the root's listing.`,
           `Runs: ${fmt(runs)} rows in \`pgbackman.backup_runs\`, ${RUNS_PER_DEFINITION} per definition, made by ONE \`insert ... select\` (\`insertRunsSql\` in \`bench/retention-fixture.ts\`) from a temporary table of the definitions (name, server, node, database, root, and the retention \`{period?, redundancy, keep?, timezone}\` each run stores, computed with \`resolveSettings\` as \`run-dump.ts\` does) \`cross join lateral generate_series(0, 49)\`: \`id\` gen_random_uuid(), code FULL, the newest 20 runs a day apart and the other 30 every 11.5 days back to about a year, each definition shifted by up to 24 h, 5-24 min long (\`started_at\`, \`finished_at\`, \`duration_ms\`); one run in 13 FAILED (no bytes, no path), the others SUCCEEDED with \`dump_bytes\` of 10 MB to 5 GB and \`dump_path\` \`<root>/<node>/<database>/<UTC stamp>-FULL-<definition>-<id prefix>/database.dump\`; one in 997 of the good ones pinned (\`pinned_at\`, \`pinned_by\`, \`pin_reason\`). Counts: ${fmt(Number(counts?.failed))} FAILED, ${fmt(Number(counts?.pinned))} pinned; the table with its indexes is ${counts?.size}; inserting and \`vacuum analyze\` took ${fmt(insertMs)} ms. The plan's verdict: ${fmt(Number(summary[1]))} to delete (${textSummary[2]}), ${fmt(Number(summary[3]))} kept.`,
           `**Plan** is \`pgbackman retention plan\` (no names: every dump) with its output sent to \`/dev/null\` by \`sh -c 'exec node ... > /dev/null'\` (GNU time measures node, which the shell's \`exec\` becomes). The output is checked once before measuring, untimed and kept in a file: the JSON (${size(jsonBytes)}) lists ${fmt(runs)} dumps and its summary counts them all, as does the text's last line (${size(textBytes)}); the timed runs are checked by exit code only. **Floor** is \`bench/retention-floor.mjs\`: ONE SELECT of every live run with \`pg\`, every row decoded and discarded, its SQL imported from the build (\`dist/catalogue/run-retention.js\`): \`PLAN_RUNS_SQL\`, the columns the plan reads of each run (id, server, definition, snapshot, status, time, bytes, pinned, deleting); **floor, whole rows** (\`--full\`) is \`RETENTION_RUNS_SQL\`, the SELECT of \`retentionRuns\` (what \`retention apply\` and the agent read, and the plan read before it was batched), which adds each run's \`dump_path\` and its stored \`retention\` jsonb, parsed. Each is checked to read ${fmt(runs)} rows. What the plan does instead: it reads the definitions (\`listObjects\`, \`resolveSettings\`) and counts the runs per group from the two indexes, then sends one SELECT per batch of whole groups of up to 10,000 runs (the next one sent before the current one is decided) that returns ONE row per group, its runs packed into one string by \`string_agg\` (\`packedRunsOf\`), so pg decodes 20,000 rows rather than 1,000,000; each group is decoded, sorted, decided and written before the next.`,
           `**Rule function alone** is \`bench/retention-rules-probe.ts\` (under tsx): builds ${fmt(runs)} dumps in ${fmt(definitions)} groups of ${RUNS_PER_DEFINITION} (the same definitions, resolved rules, zones and run times as above, oldest first as \`planRetention\` hands them over), then calls \`decideRetention(dumps, rules, timezone, now)\` for every group, 5 passes in one process, each timed by \`process.hrtime\` around the calls only. Its figure is the median pass; ${probes.length} processes, medians of their median passes ${rates.map(fmt).join(', ')} dumps/s; their first (cold) passes, JIT and the time-zone offset cache warming, ${firstRates.map(fmt).join(', ')} dumps/s; pass times (ms) ${probes.map((p) => p.passMs.join('/')).join(', ')}. The wall time and RSS in its table row are the whole process's, input building and tsx included.`,
@@ -309,7 +337,7 @@ const benchmark: Benchmark = {
           `${GNU_TIME} -v node bench/retention-floor.mjs $PG/${DB}    # --full: whole rows`,
           `node --import tsx bench/retention-rules-probe.ts ${definitions} 5`,
         ],
-        groups: [group, rules],
+        groups: [group, localGroup, rules],
         ratios: [
           { name: `${labels.json} / floor, wall`, value: wall(labels.json) / wall(labels.floor) },
           { name: `${labels.text} / floor, wall`, value: wall(labels.text) / wall(labels.floor) },
@@ -326,6 +354,7 @@ const benchmark: Benchmark = {
             name: `${labels.text} / floor, peak RSS`,
             value: medianRss(group, labels.text) / medianRss(group, labels.floor),
           },
+          { name: `${labels.local} / floor (its own group), wall`, value: localWall / localFloor },
           { name: 'rule function, median pass / 1,000,000 dumps/s', value: rate / RULES_LIMIT },
         ],
         targets: [
@@ -333,6 +362,13 @@ const benchmark: Benchmark = {
           rssTarget(labels.json),
           target(`${labels.text}, median wall time`, wall(labels.text), PLAN_LIMIT_MS, 'ms'),
           rssTarget(labels.text),
+          target(`${labels.local}, median wall time`, localWall, PLAN_LIMIT_MS, 'ms'),
+          target(
+            `${labels.local}, median peak RSS (200 MB = 191 MiB)`,
+            medianRss(localGroup, labels.local) / 1024,
+            PLAN_RSS_LIMIT_MIB,
+            'MiB',
+          ),
           targetAtLeast(`decideRetention alone over ${fmt(runs)} dumps`, rate, RULES_LIMIT, 'dumps/s'),
         ],
       };

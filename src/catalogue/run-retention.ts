@@ -156,8 +156,8 @@ export async function packedRunsOf(
             string_agg(concat(id, ',', ${AT_MS}, ',', left(status, 1), ',', dump_bytes, ',',
                               (pinned_at is not null)::int + 2 * (deletion is not null)::int, ',', server), ';'),
             (array_agg(retention order by ${AT_MS} desc, id desc) filter (where ${column} = any(${stored})))[1],
-            array_agg(server) filter (where ${local}),
-            array_agg(dump_path) filter (where ${local})
+            json_agg(server) filter (where ${local}),
+            json_agg(dump_path) filter (where ${local})
        from pgbackman.backup_runs
       where ${LIVE_RUNS} and ${column} = any(${names})
       group by ${column}`;
