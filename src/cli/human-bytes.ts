@@ -1,6 +1,8 @@
 /** 1536 → '1.5 KiB': sizes as people read them (binary units, one decimal). */
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'] as const;
+
 export function humanBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  const units = UNITS;
   let v = n;
   let u = 0;
   while (v >= 1024 && u < units.length - 1) {

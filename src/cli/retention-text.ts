@@ -16,25 +16,36 @@ const STATUS_COLUMN: Readonly<Record<PlannedDump['status'], string>> = {
   MISSED: 'MISSED   ',
 };
 
-/** A dump's lines, the group's heading first when `d` starts a group after `group`; returns the new group. */
-function pushDump(lines: string[], d: PlannedDump, group: string): string {
-  if (groupOf(d) !== group) {
-    group = groupOf(d);
-    lines.push('', `  ${group}`);
-  }
+/** A dump's line in a plan, after a newline (`-` to delete, `+` kept, and the reasons). */
+function dumpLine(d: PlannedDump): string {
   const size = d.bytes === null ? '-' : humanBytes(d.bytes);
-  lines.push(
-    `    ${d.action === 'delete' ? '-' : '+'} ${d.id.slice(0, 8)}  ${utcText(d.finishedAt)}  ${STATUS_COLUMN[d.status]}  ${size.padStart(9)}  ${d.action === 'delete' ? 'delete' : 'keep  '}  ${d.reasons.join('; ')}`,
-  );
-  return group;
+  const del = d.action === 'delete';
+  return `\n    ${del ? '-' : '+'} ${d.id.slice(0, 8)}  ${utcText(d.finishedAt)}  ${STATUS_COLUMN[d.status]}  ${size.padStart(9)}  ${del ? 'delete' : 'keep  '}  ${d.reasons.length === 1 ? d.reasons[0] : d.reasons.join('; ')}`;
+}
+
+/** Each group's heading before its first dump: dumps of a group share their name, compared as it is. */
+function headings(): (d: PlannedDump) => string | undefined {
+  let definition: string | null = null;
+  let snapshot: string | null = null;
+  return (d) => {
+    if (d.definition === definition && d.snapshot === snapshot) return undefined;
+    definition = d.definition;
+    snapshot = d.snapshot;
+    return `\n\n  ${groupOf(d)}`;
+  };
 }
 
 /** Each group's dumps, oldest first: `-` to delete, `+` kept, with the reasons. `only`: just those. */
 export function planText(plan: RetentionPlan, now: number, only?: 'delete'): string {
-  const lines = [planHeader(now)];
-  let group = '';
-  for (const d of plan.dumps) if (only === undefined || d.action === only) group = pushDump(lines, d, group);
-  return `${lines.join('\n')}\n\n`;
+  const parts = [planHeader(now)];
+  const heading = headings();
+  for (const d of plan.dumps) {
+    if (only !== undefined && d.action !== only) continue;
+    const h = heading(d);
+    if (h !== undefined) parts.push(h);
+    parts.push(dumpLine(d));
+  }
+  return `${parts.join('')}\n\n`;
 }
 
 /**
@@ -67,16 +78,15 @@ export interface PlanWriter {
 
 /** planText, the unknown entries and summaryText, a batch at a time. */
 export function planTextWriter(out: Writable, now: number): PlanWriter {
-  let group = '';
+  const heading = headings();
   const text = chunked(out);
   text.push(planHeader(now));
-  const lines: string[] = [];
   return {
     dumps(dumps) {
       for (const d of dumps) {
-        group = pushDump(lines, d, group);
-        for (const line of lines) text.push(`\n${line}`);
-        lines.length = 0;
+        const h = heading(d);
+        if (h !== undefined) text.push(h);
+        text.push(dumpLine(d));
       }
     },
     end(summary, unknown) {
@@ -106,9 +116,24 @@ function quoter(): (s: string) => string {
   };
 }
 
+/** Reasons repeat across a plan (`redundancy`, `expired: older than 14d`): each quoted once, in a bounded memo. */
+function reasonQuoter(): (s: string) => string {
+  const memo = new Map<string, string>();
+  return (s) => {
+    let quoted = memo.get(s);
+    if (quoted === undefined) {
+      if (memo.size >= 10_000) memo.clear();
+      quoted = jsonString(s);
+      memo.set(s, quoted);
+    }
+    return quoted;
+  };
+}
+
 /**
  * One dump as `JSON.stringify(dumps, null, 2)` writes an element of the array at depth 2, field by field
- * (a generic stringify with indentation was a third of a large plan's time).
+ * (a generic stringify with indentation was a third of a large plan's time). Ids (uuids) and times
+ * (isoTime's) never need an escape.
  */
 function dumpJson(d: PlannedDump, q: Quoters): string {
   const n = d.reasons.length;
@@ -116,14 +141,14 @@ function dumpJson(d: PlannedDump, q: Quoters): string {
     n === 0
       ? '[]'
       : n === 1
-        ? `[\n        ${jsonString(d.reasons[0] as string)}\n      ]`
-        : `[\n        ${d.reasons.map(jsonString).join(',\n        ')}\n      ]`;
+        ? `[\n        ${q.reason(d.reasons[0] as string)}\n      ]`
+        : `[\n        ${d.reasons.map(q.reason).join(',\n        ')}\n      ]`;
   return `{
-      "id": ${jsonString(d.id)},
+      "id": "${d.id}",
       "server": ${q.server(d.server)},
       "definition": ${d.definition === null ? 'null' : q.definition(d.definition)},
       "snapshot": ${d.snapshot === null ? 'null' : q.snapshot(d.snapshot)},
-      "finishedAt": ${jsonString(d.finishedAt)},
+      "finishedAt": "${d.finishedAt}",
       "status": "${d.status}",
       "bytes": ${d.bytes === null ? 'null' : JSON.stringify(d.bytes)},
       "pinned": ${d.pinned},
@@ -133,6 +158,7 @@ function dumpJson(d: PlannedDump, q: Quoters): string {
 }
 
 interface Quoters {
+  readonly reason: (s: string) => string;
   readonly server: (s: string) => string;
   readonly definition: (s: string) => string;
   readonly snapshot: (s: string) => string;
@@ -141,7 +167,12 @@ interface Quoters {
 /** `JSON.stringify({dumps, summary, unknown}, null, 2)` and a newline, a batch at a time. */
 export function planJsonWriter(out: Writable): PlanWriter {
   let first = true;
-  const quoters: Quoters = { server: quoter(), definition: quoter(), snapshot: quoter() };
+  const quoters: Quoters = {
+    reason: reasonQuoter(),
+    server: quoter(),
+    definition: quoter(),
+    snapshot: quoter(),
+  };
   // Nested values are their own JSON.stringify with every line moved in to their depth.
   const nested = (value: unknown, indent: string) =>
     JSON.stringify(value, null, 2).replace(/\n/g, `\n${indent}`);

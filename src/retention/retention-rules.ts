@@ -71,47 +71,56 @@ export function decideRetention(
     if (wanted > 0) keepTier(good, tier, wanted, timezone, add);
   }
   const periodText = rules.periodText ?? (rules.periodMs === undefined ? '7d' : `${rules.periodMs} ms`);
+  // The common verdicts' reasons, made once per group and shared (they are never changed once decided).
+  const within = `within ${periodText}`;
+  const expired = [rules.periodMs !== undefined ? `expired: older than ${periodText}` : 'kept by no rule'];
+  const withinOnly = [within];
+  const failedText = rules.periodMs === undefined ? '7d' : periodText;
   const decisions: RetentionDecision[] = [];
   for (const d of dumps) {
-    const own = reasons.get(d.id) ?? [];
-    if (d.pinned) own.unshift('pinned');
+    const own = reasons.get(d.id);
     const age = now - d.at;
     switch (d.status) {
       case 'RUNNING':
         decisions.push({ id: d.id, action: 'keep', reasons: ['running'] });
         continue;
-      case 'SUCCEEDED':
-        if (rules.periodMs !== undefined && age < rules.periodMs) own.push(`within ${periodText}`);
-        break;
+      case 'SUCCEEDED': {
+        const young = rules.periodMs !== undefined && age < rules.periodMs;
+        if (own === undefined && !d.pinned)
+          decisions.push({
+            id: d.id,
+            action: young ? 'keep' : 'delete',
+            reasons: young ? withinOnly : expired,
+          });
+        else {
+          const list = own ?? [];
+          if (d.pinned) list.unshift('pinned');
+          if (young) list.push(within);
+          decisions.push({ id: d.id, action: 'keep', reasons: list });
+        }
+        continue;
+      }
       case 'FAILED':
       case 'MISSED': {
         // Never a reason to keep anything: only its own leftovers, for a while.
         const limit = rules.periodMs ?? FAILED_CLEANUP_MS;
-        const text = rules.periodMs === undefined ? '7d' : periodText;
-        if (own.length === 0 && age >= limit)
-          decisions.push({
-            id: d.id,
-            action: 'delete',
-            reasons: [`${d.status.toLowerCase()} run older than ${text}`],
-          });
-        else
-          decisions.push({
-            id: d.id,
-            action: 'keep',
-            reasons: own.length > 0 ? own : [`${d.status.toLowerCase()} run, cleaned after ${text}`],
-          });
+        const status = d.status.toLowerCase();
+        if (own === undefined && !d.pinned)
+          decisions.push(
+            age >= limit
+              ? { id: d.id, action: 'delete', reasons: [`${status} run older than ${failedText}`] }
+              : { id: d.id, action: 'keep', reasons: [`${status} run, cleaned after ${failedText}`] },
+          );
+        else {
+          const list = own ?? [];
+          if (d.pinned) list.unshift('pinned');
+          decisions.push({ id: d.id, action: 'keep', reasons: list });
+        }
         continue;
       }
       default:
         assertNever(d.status, 'run status');
     }
-    if (own.length > 0) decisions.push({ id: d.id, action: 'keep', reasons: own });
-    else
-      decisions.push({
-        id: d.id,
-        action: 'delete',
-        reasons: [rules.periodMs !== undefined ? `expired: older than ${periodText}` : 'kept by no rule'],
-      });
   }
   return decisions;
 }
