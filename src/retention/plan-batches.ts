@@ -1,6 +1,11 @@
 import type { Queryable } from '../catalogue/catalogue-db.ts';
 import type { CatalogueObject } from '../catalogue/list-objects.ts';
-import { type PackedGroup, packedRunsOf, retentionGroups } from '../catalogue/run-retention.ts';
+import {
+  type PackedGroup,
+  packedRunsOf,
+  type RunGroup,
+  retentionGroups,
+} from '../catalogue/run-retention.ts';
 import { unpackRuns } from './packed-runs.ts';
 import { checkNames, readCurrentRules } from './read-retention.ts';
 import {
@@ -53,8 +58,13 @@ export async function planInBatches(
   pathsOf: (servers: readonly CatalogueObject<'BackupServer'>[]) => readonly string[],
   batchRuns = BATCH_RUNS,
 ): Promise<BatchedPlan> {
-  const { current, servers } = await readCurrentRules(q, filter);
-  const groups = await retentionGroups(q, filter);
+  let counted: Promise<RunGroup[]> | undefined;
+  const { current, servers } = await readCurrentRules(q, filter, () => {
+    // Counted on the server while the rules are resolved here (one statement at a time on the connection).
+    counted = retentionGroups(q, filter);
+    counted.catch(() => undefined);
+  });
+  const groups = await (counted ?? retentionGroups(q, filter));
   checkNames(filter.names, current, (name) =>
     groups.some((g) => g.definition === name || g.snapshot === name),
   );

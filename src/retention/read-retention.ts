@@ -18,36 +18,41 @@ export interface RetentionInput {
 export async function readCurrentRules(
   q: Queryable,
   filter: { readonly server?: string; readonly names?: readonly string[] },
+  /** Called once the last answer is in, before resolving: the plan sends its next statement from here. */
+  beforeResolving?: () => void,
 ): Promise<{ current: Map<string, GroupRetention>; servers: CatalogueObject<'BackupServer'>[] }> {
   const servers = await listObjects(q, 'BackupServer');
-  if (filter.server !== undefined && !servers.some((s) => s.name === filter.server))
-    throw new PgbackmanError('NOT_FOUND', `BackupServer/${filter.server} is not in the catalogue`);
-  const nodes = new Map((await listObjects(q, 'PgSQLNode')).map((n) => [n.name, n]));
-  const byServer = new Map(servers.map((s) => [s.name, s]));
-  const current = new Map<string, GroupRetention>();
-  // Only the fields retention resolves from: tens of thousands of whole specs would double a plan's memory.
+  const nodeList = await listObjects(q, 'PgSQLNode');
+  // Definitions that resolve alike come as one row with their names: twenty thousand definitions are a few
+  // hundred settings to resolve. Only the fields retention resolves from: whole specs would double a plan's memory.
   const definitions = await q.query<{
-    name: string;
+    names: string[];
     spec: Pick<BackupDefinition['spec'], 'server' | 'node' | 'retention' | 'timezone'>;
   }>(
-    `select name, jsonb_strip_nulls(jsonb_build_object('server', spec->'server', 'node', spec->'node',
-            'retention', spec->'retention', 'timezone', spec->'timezone')) as spec
-       from ${TABLES.BackupDefinition.table} where $1::text[] is null or name = any($1) order by name`,
+    `select json_agg(name) as names, spec
+       from (select name, jsonb_strip_nulls(jsonb_build_object('server', spec->'server', 'node', spec->'node',
+                    'retention', spec->'retention', 'timezone', spec->'timezone')) as spec
+               from ${TABLES.BackupDefinition.table} where $1::text[] is null or name = any($1)) as d
+      group by spec`,
     // The agent's sweep after a dump names one definition: it reads that one, not twenty thousand.
     [filter.names ?? null],
   );
-  for (const d of definitions) {
-    const s = resolveSettings(d.spec, nodes.get(d.spec.node), byServer.get(d.spec.server));
-    current.set(
-      `BackupDefinition/${d.name}`,
-      groupRetention({ ...s.retention, timezone: s.timezone }, 'definition'),
-    );
-  }
   const snapshots = await listObjects(
     q,
     'SnapshotDefinition',
     filter.names === undefined ? {} : { names: [...filter.names] },
   );
+  beforeResolving?.();
+  if (filter.server !== undefined && !servers.some((s) => s.name === filter.server))
+    throw new PgbackmanError('NOT_FOUND', `BackupServer/${filter.server} is not in the catalogue`);
+  const nodes = new Map(nodeList.map((n) => [n.name, n]));
+  const byServer = new Map(servers.map((s) => [s.name, s]));
+  const current = new Map<string, GroupRetention>();
+  for (const d of definitions) {
+    const s = resolveSettings(d.spec, nodes.get(d.spec.node), byServer.get(d.spec.server));
+    const rules = groupRetention({ ...s.retention, timezone: s.timezone }, 'definition');
+    for (const name of d.names) current.set(`BackupDefinition/${name}`, rules);
+  }
   for (const s of snapshots)
     current.set(
       `SnapshotDefinition/${s.name}`,

@@ -54,18 +54,19 @@ export function decideRetention(
   timezone: string,
   now: number,
 ): RetentionDecision[] {
-  const reasons = new Map<string, string[]>();
-  const add = (id: string, reason: string) => {
-    const list = reasons.get(id);
-    if (list === undefined) reasons.set(id, [reason]);
+  // By the dump itself: hashing an object is cheaper than hashing its id anew for each of a million dumps.
+  const reasons = new Map<RetentionDump, string[]>();
+  const add = (d: RetentionDump, reason: string) => {
+    const list = reasons.get(d);
+    if (list === undefined) reasons.set(d, [reason]);
     else list.push(reason);
   };
   const good = dumps
     .filter((d) => d.status === 'SUCCEEDED')
     .sort((a, b) => b.at - a.at || (a.id < b.id ? 1 : -1));
-  for (const d of good.slice(0, rules.redundancy)) add(d.id, 'redundancy');
+  for (const d of good.slice(0, rules.redundancy)) add(d, 'redundancy');
   const last = rules.keep?.last ?? 0;
-  for (const [i, d] of good.slice(0, last).entries()) add(d.id, `last ${i + 1}/${last}`);
+  for (const [i, d] of good.slice(0, last).entries()) add(d, `last ${i + 1}/${last}`);
   for (const tier of TIERS) {
     const wanted = rules.keep?.[tier] ?? 0;
     if (wanted > 0) keepTier(good, tier, wanted, timezone, add);
@@ -78,7 +79,7 @@ export function decideRetention(
   const failedText = rules.periodMs === undefined ? '7d' : periodText;
   const decisions: RetentionDecision[] = [];
   for (const d of dumps) {
-    const own = reasons.get(d.id);
+    const own = reasons.get(d);
     const age = now - d.at;
     switch (d.status) {
       case 'RUNNING':
@@ -134,22 +135,22 @@ function keepTier(
   tier: Tier,
   wanted: number,
   timezone: string,
-  add: (id: string, reason: string) => void,
+  add: (d: RetentionDump, reason: string) => void,
 ): void {
   let previous: number | undefined;
   let found = 0;
-  let lastKept: string | undefined;
+  let lastKept: RetentionDump | undefined;
   for (const d of good) {
     const wall = d.at + offsetAt(timezone, d.at);
     const bucket = tierBucket(tier, wall);
     if (bucket === previous) continue;
     previous = bucket;
     found++;
-    lastKept = d.id;
-    add(d.id, `${tier} ${tierLabel(tier, calendarOf(wall))}`);
+    lastKept = d;
+    add(d, `${tier} ${tierLabel(tier, calendarOf(wall))}`);
     if (found === wanted) return;
   }
   const oldest = good[good.length - 1];
-  if (oldest !== undefined && oldest.id !== lastKept)
-    add(oldest.id, `${tier} oldest (${found} of ${wanted} periods so far)`);
+  if (oldest !== undefined && oldest !== lastKept)
+    add(oldest, `${tier} oldest (${found} of ${wanted} periods so far)`);
 }
