@@ -2,9 +2,18 @@
 // (JSON and text, output to /dev/null), against the floor of one SELECT of the same rows; and the pure rule
 // function `decideRetention` alone over the same histories, in dumps per second.
 import { execFile, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import {
@@ -151,6 +160,7 @@ const benchmark: Benchmark = {
     const pgc = await BenchServer.open('bench-retention');
     const release = stopOnSignal(() => pgc.stop());
     const scratch = mkdtempSync(join(tmpdir(), 'pgbackman-retention-'));
+    const roots = mkdtempSync(join(tmpdir(), 'pgbackman-retention-roots-'));
     try {
       const url = pgc.url(DB);
       await pgc.sql(`create database ${DB}`);
@@ -231,7 +241,7 @@ const benchmark: Benchmark = {
         text: 'plan (text)',
         floor: 'floor (1 select)',
         full: 'floor, whole rows',
-        local: 'plan (text), roots here',
+        local: "plan (text), on rb-01's host",
       } as const;
       const rowsRead = (out: string) =>
         out.trim() === `${runs} rows` ? undefined : `expected "${runs} rows", got "${out.trim()}"`;
@@ -261,21 +271,39 @@ const benchmark: Benchmark = {
         helper: pgc.helper(),
       });
 
-      // On the backup servers' own host (where apply runs), the plan also reads each run's path to find
-      // strays: the same catalogue with every server's root an empty directory here.
-      const roots = mkdtempSync(join(tmpdir(), 'pgbackman-retention-roots-'));
+      // On a backup server's own host (where apply runs), the plan also lists the server's root and reads
+      // the paths of its runs to find strays: rb-01's root moved to a directory here, with a directory on
+      // disk for each of its dumps that has files (the runs' recorded paths moved with it), and two strays.
+      const hostRoot = join(roots, 'rb-01');
+      ctx.log(`retention: rb-01's dumps as directories under ${hostRoot}`);
       await pgc.rowsIn(
         DB,
-        `update pgbackman.backup_servers
-            set spec = jsonb_set(spec, '{rootDirectory}', to_jsonb($1::text || '/' || name))`,
-        [roots],
+        `update pgbackman.backup_servers set spec = jsonb_set(spec, '{rootDirectory}', to_jsonb($1::text))
+          where name = 'rb-01'`,
+        [hostRoot],
       );
-      for (const d of new Set(defs.map((d) => d.server))) mkdirSync(join(roots, d));
-      ctx.log('retention: plan with the roots on this host, and the floor, interleaved');
+      const moved = await pgc.rowsIn<{ dump_path: string }>(
+        DB,
+        `update pgbackman.backup_runs set dump_path = $1::text || substr(dump_path, length($2::text) + 1)
+          where server = 'rb-01' and dump_path is not null returning dump_path`,
+        [hostRoot, '/srv/pgbackman-bench/rb-01'],
+      );
+      for (const r of moved) mkdirSync(dirname(r.dump_path), { recursive: true });
+      const strays = [
+        join(dirname(dirname(moved[0]?.dump_path ?? '')), 'copied-by-hand'),
+        join(hostRoot, 'notes.txt'),
+      ];
+      mkdirSync(strays[0] as string);
+      writeFileSync(strays[1] as string, 'x');
+      const listed = await node(ctx.root, [...plan(false), '--server', 'rb-01']);
+      const unknown = [...listed.matchAll(/^ {2}\? (.*) {2}unknown:/gm)].map((m) => m[1]);
+      if (JSON.stringify(unknown) !== JSON.stringify([...strays].sort()))
+        throw new Error(`the plan on rb-01's host lists ${JSON.stringify(unknown)} as unknown`);
+      ctx.log("retention: plan on rb-01's host, and the floor, interleaved");
       const local: CommandSpec = {
         label: labels.local,
         command: sh(false),
-        shown: `${shown(false)}   # every server's root a directory here`,
+        shown: `${shown(false)}   # rb-01's root and its dumps' directories here`,
       };
       const localGroup = await measureGroup([local, specs[2] as CommandSpec], {
         root: ctx.root,
@@ -321,7 +349,7 @@ const benchmark: Benchmark = {
       const size = (b: number) => `${(b / 1024 ** 2).toFixed(0)} MiB`;
       return {
         about: [
-          `Input${ctx.small ? ' (**--small**: a tenth of the contract)' : ''}: ${fmt(definitions)} BackupDefinitions on 4 BackupServers and 40 PgSQLNodes, written by \`bench/retention-fixture.ts\` into \`${dir}\` and applied by the real \`pgbackman apply\` to a catalogue made by \`pgbackman catalogue migrate\` in a throwaway PostgreSQL ${pgc.version} (\`test/support/throwaway-postgres.ts\`, autovacuum off). Retention by definition number modulo 10: \`{period: 7d, redundancy: 1}\`, \`{period: 14d, redundancy: 3}\`, \`{period: 30d, redundancy: 2}\`, \`{period: 90d, redundancy: 1}\`, twice \`{keep: {daily: 7, weekly: 4, monthly: 12}}\`, \`{keep: {last: 3, daily: 14, weekly: 8}, redundancy: 2}\`, \`{period: 30d, redundancy: 2, keep: {last: 3, daily: 7, weekly: 4, monthly: 12, yearly: 2}}\`, and twice none (the server's \`{period: 14d, redundancy: 2}\`; a server's period also applies under the keep-only ones, as settings resolve layer by layer). Time zones: a quarter each America/New_York, Asia/Kolkata, UTC, and the server's (Europe/Oslo, UTC, Australia/Sydney, UTC). The servers' root directories are not on this host, so the plan does not scan for unknown entries; **plan (text), roots here** is measured afterwards in a group of its own with the floor, after every server's \`rootDirectory\` in the catalogue was pointed at an empty directory on this host (as on the backup server, where apply runs): the plan then also reads each run's path (\`json_agg\`, in the same row per group) and strikes it off the root's listing.`,
+          `Input${ctx.small ? ' (**--small**: a tenth of the contract)' : ''}: ${fmt(definitions)} BackupDefinitions on 4 BackupServers and 40 PgSQLNodes, written by \`bench/retention-fixture.ts\` into \`${dir}\` and applied by the real \`pgbackman apply\` to a catalogue made by \`pgbackman catalogue migrate\` in a throwaway PostgreSQL ${pgc.version} (\`test/support/throwaway-postgres.ts\`, autovacuum off). Retention by definition number modulo 10: \`{period: 7d, redundancy: 1}\`, \`{period: 14d, redundancy: 3}\`, \`{period: 30d, redundancy: 2}\`, \`{period: 90d, redundancy: 1}\`, twice \`{keep: {daily: 7, weekly: 4, monthly: 12}}\`, \`{keep: {last: 3, daily: 14, weekly: 8}, redundancy: 2}\`, \`{period: 30d, redundancy: 2, keep: {last: 3, daily: 7, weekly: 4, monthly: 12, yearly: 2}}\`, and twice none (the server's \`{period: 14d, redundancy: 2}\`; a server's period also applies under the keep-only ones, as settings resolve layer by layer). Time zones: a quarter each America/New_York, Asia/Kolkata, UTC, and the server's (Europe/Oslo, UTC, Australia/Sydney, UTC). The servers' root directories are not on this host, so the plan does not scan for unknown entries; **plan (text), on rb-01's host** is measured afterwards in a group of its own with the floor, as on that backup server, where apply runs: rb-01's \`rootDirectory\` in the catalogue and the \`dump_path\` of its ${fmt(moved.length)} runs with files moved under a directory here, a directory made on disk for each, and two strays (a folder and a file) that the plan is checked once to list as unknown; the plan then lists the root first and reads the path of each of rb-01's runs (\`json_agg\`, in the same row per group) to strike it off.`,
           `Runs: ${fmt(runs)} rows in \`pgbackman.backup_runs\`, ${RUNS_PER_DEFINITION} per definition, made by ONE \`insert ... select\` (\`insertRunsSql\` in \`bench/retention-fixture.ts\`) from a temporary table of the definitions (name, server, node, database, root, and the retention \`{period?, redundancy, keep?, timezone}\` each run stores, computed with \`resolveSettings\` as \`run-dump.ts\` does) \`cross join lateral generate_series(0, 49)\`: \`id\` gen_random_uuid(), code FULL, the newest 20 runs a day apart and the other 30 every 11.5 days back to about a year, each definition shifted by up to 24 h, 5-24 min long (\`started_at\`, \`finished_at\`, \`duration_ms\`); one run in 13 FAILED (no bytes, no path), the others SUCCEEDED with \`dump_bytes\` of 10 MB to 5 GB and \`dump_path\` \`<root>/<node>/<database>/<UTC stamp>-FULL-<definition>-<id prefix>/database.dump\`; one in 997 of the good ones pinned (\`pinned_at\`, \`pinned_by\`, \`pin_reason\`). Counts: ${fmt(Number(counts?.failed))} FAILED, ${fmt(Number(counts?.pinned))} pinned; the table with its indexes is ${counts?.size}; inserting and \`vacuum analyze\` took ${fmt(insertMs)} ms. The plan's verdict: ${fmt(Number(summary[1]))} to delete (${textSummary[2]}), ${fmt(Number(summary[3]))} kept.`,
           `**Plan** is \`pgbackman retention plan\` (no names: every dump) with its output sent to \`/dev/null\` by \`sh -c 'exec node ... > /dev/null'\` (GNU time measures node, which the shell's \`exec\` becomes). The output is checked once before measuring, untimed and kept in a file: the JSON (${size(jsonBytes)}) lists ${fmt(runs)} dumps and its summary counts them all, as does the text's last line (${size(textBytes)}); the timed runs are checked by exit code only. **Floor** is \`bench/retention-floor.mjs\`: ONE SELECT of every live run with \`pg\`, every row decoded and discarded, its SQL imported from the build (\`dist/catalogue/run-retention.js\`): \`PLAN_RUNS_SQL\`, the columns the plan reads of each run (id, server, definition, snapshot, status, time, bytes, pinned, deleting); **floor, whole rows** (\`--full\`) is \`RETENTION_RUNS_SQL\`, the SELECT of \`retentionRuns\` (what \`retention apply\` and the agent read, and the plan read before it was batched), which adds each run's \`dump_path\` and its stored \`retention\` jsonb, parsed. Each is checked to read ${fmt(runs)} rows. What the plan does instead: it reads the definitions (\`listObjects\`, \`resolveSettings\`) and counts the runs per group from the two indexes, then sends one SELECT per batch of whole groups of up to 10,000 runs (the next one sent before the current one is decided) that returns ONE row per group, its runs packed into one string by \`string_agg\` (\`packedRunsOf\`), so pg decodes 20,000 rows rather than 1,000,000; each group is decoded, sorted, decided and written before the next.`,
           `**Rule function alone** is \`bench/retention-rules-probe.ts\` (under tsx): builds ${fmt(runs)} dumps in ${fmt(definitions)} groups of ${RUNS_PER_DEFINITION} (the same definitions, resolved rules, zones and run times as above, oldest first as \`planRetention\` hands them over), then calls \`decideRetention(dumps, rules, timezone, now)\` for every group, 5 passes in one process, each timed by \`process.hrtime\` around the calls only. Its figure is the median pass; ${probes.length} processes, medians of their median passes ${rates.map(fmt).join(', ')} dumps/s; their first (cold) passes, JIT and the time-zone offset cache warming, ${firstRates.map(fmt).join(', ')} dumps/s; pass times (ms) ${probes.map((p) => p.passMs.join('/')).join(', ')}. The wall time and RSS in its table row are the whole process's, input building and tsx included.`,
@@ -375,6 +403,7 @@ const benchmark: Benchmark = {
     } finally {
       release();
       rmSync(scratch, { recursive: true, force: true });
+      rmSync(roots, { recursive: true, force: true });
       ctx.log('retention: stopping the throwaway PostgreSQL');
       await pgc.stop();
     }

@@ -4,7 +4,7 @@ import { messageOf } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { planInBatches } from '../retention/plan-batches.ts';
 import { type SweepOutcome, sweepRetention } from '../retention/sweep.ts';
-import { strayFinder } from '../retention/unknown-dirs.ts';
+import { type StrayFinder, strayFinder } from '../retention/unknown-dirs.ts';
 import type { CatalogueLink } from './catalogue-link.ts';
 
 export interface SweepReport {
@@ -66,23 +66,28 @@ export class RetentionSweeper {
     };
     try {
       // A batch of definitions at a time, as `retention plan` reads them: a sweep of a million runs stays small.
+      // Strays are judged against every dump of the server: only a whole sweep can tell.
+      let strays: StrayFinder | undefined;
       const plan = await planInBatches(
         q,
         { server, ...(names === undefined ? {} : { names }) },
         Date.now(),
-        () => (names === undefined ? [server] : []),
+        (servers) => {
+          const spec = servers.find((s) => s.name === server)?.spec;
+          if (names !== undefined || spec === undefined) return [];
+          strays = strayFinder([rootDirectoryOf(spec)]);
+          return strays.holdsDumps(rootDirectoryOf(spec)) ? [server] : [];
+        },
       );
       const spec = plan.servers.find((s) => s.name === server)?.spec;
       if (spec === undefined) return;
       const root = rootDirectoryOf(spec);
       const roots = new Map([[server, root]]);
-      // Strays are judged against every dump of the server: only a whole sweep can tell.
-      const strays = names === undefined ? strayFinder(root) : undefined;
       let deleted = 0;
       let skipped = 0;
       for await (const batch of plan.batches())
         for (const group of batch.groups) {
-          for (const p of group.paths) strays?.known(p.path);
+          for (const path of group.paths) strays?.known(path);
           const swept = await sweepRetention(q, group.dumps, roots);
           this.#logSwept(swept);
           deleted += swept.deleted.length;

@@ -131,8 +131,7 @@ export interface PackedGroup {
   readonly runs: string;
   /** The stored retention of the newest run, on groups of `storedOf` only. */
   readonly retention: StoredRetention | null;
-  /** Server and path of each run of a `pathsOf` server that has a path (the two lists side by side). */
-  readonly path_servers: string[] | null;
+  /** The path of each run of a `pathsOf` server that has one (json_agg: JSON.parse reads it fast). */
   readonly paths: string[] | null;
 }
 
@@ -156,15 +155,14 @@ export async function packedRunsOf(
             string_agg(concat(id, ',', ${AT_MS}, ',', left(status, 1), ',', dump_bytes, ',',
                               (pinned_at is not null)::int + 2 * (deletion is not null)::int, ',', server), ';'),
             (array_agg(retention order by ${AT_MS} desc, id desc) filter (where ${column} = any(${stored})))[1],
-            json_agg(server) filter (where ${local}),
             json_agg(dump_path) filter (where ${local})
        from pgbackman.backup_runs
       where ${LIVE_RUNS} and ${column} = any(${names})
       group by ${column}`;
   return q.query<PackedGroup>(
-    `select definition, snapshot, runs, retention, path_servers, paths
+    `select definition, snapshot, runs, retention, paths
        from (${byColumn('definition', '$2', '$5')} union all ${byColumn('snapshot', '$3', '$6')})
-         as g(definition, snapshot, runs, retention, path_servers, paths)`,
+         as g(definition, snapshot, runs, retention, paths)`,
     [server ?? null, groups.definitions, groups.snapshots, pathsOf, storedOf.definitions, storedOf.snapshots],
   );
 }

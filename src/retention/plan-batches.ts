@@ -29,7 +29,7 @@ const BATCH_RUNS = 10_000;
 export interface PlannedGroup {
   readonly dumps: readonly PlannedDump[];
   /** The paths of the group's dumps on the servers `pathsOf` named. */
-  readonly paths: readonly { readonly server: string; readonly path: string }[];
+  readonly paths: readonly string[];
 }
 
 /**
@@ -117,8 +117,10 @@ export async function planInBatches(
     for (const [key, row] of byKey) {
       // Deleted since the groups were counted: nothing left to plan.
       if (row === undefined) continue;
-      const paths = (row.paths ?? []).map((path, j) => ({ server: row.path_servers?.[j] as string, path }));
-      yield { dumps: planGroup(key, unpackRuns(row), (k) => current.get(k), now, summary), paths };
+      yield {
+        dumps: planGroup(key, unpackRuns(row), (k) => current.get(k), now, summary),
+        paths: row.paths ?? [],
+      };
     }
   }
   return { servers, summary, batches };

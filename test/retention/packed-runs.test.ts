@@ -11,7 +11,6 @@ const group = (runs: string, over: Partial<PackedGroup> = {}): PackedGroup => ({
   snapshot: null,
   runs,
   retention: null,
-  path_servers: null,
   paths: null,
   ...over,
 });

@@ -48,24 +48,25 @@ export async function runRetentionPlan(
     existsSync(rootDirectoryOf(s.spec));
   await withCatalogue(location, 'retention plan', async (db) => {
     await requireCurrentSchema(db);
-    const plan = await planInBatches(db, { ...serverOf(flags), ...namesOf(names) }, now, (servers) =>
-      servers.filter(local).map((s) => s.name),
-    );
-    // Each local root is listed before the runs are read, and what they name is struck off as it comes.
-    const strays = new Map(
-      plan.servers.filter(local).map((s) => [s.name, strayFinder(rootDirectoryOf(s.spec))]),
-    );
+    // Each local root is listed before the runs are read, and what they name is struck off as it comes;
+    // the paths of a root's runs are read only when it holds dump directories to strike off.
+    let strays = strayFinder([]);
+    const plan = await planInBatches(db, { ...serverOf(flags), ...namesOf(names) }, now, (servers) => {
+      const here = servers.filter(local);
+      strays = strayFinder(here.map((s) => rootDirectoryOf(s.spec)));
+      return here.filter((s) => strays.holdsDumps(rootDirectoryOf(s.spec))).map((s) => s.name);
+    });
     let writer: PlanWriter | undefined;
     for await (const batch of plan.batches()) {
       // Nothing is written before the first batch is read: a failure to read leaves no half a plan.
       writer ??= flags.output === 'json' ? planJsonWriter(output.out) : planTextWriter(output.out, now);
       for (const group of batch.groups) {
         writer.dumps(group.dumps);
-        for (const { server, path } of group.paths) strays.get(server)?.known(path);
+        for (const path of group.paths) strays.known(path);
       }
     }
     writer ??= flags.output === 'json' ? planJsonWriter(output.out) : planTextWriter(output.out, now);
-    const unknown = [...strays.values()].flatMap((s) => s.unknown());
+    const unknown = strays.unknown();
     writer.end(plan.summary, unknown);
   });
   return ExitCode.Ok;
