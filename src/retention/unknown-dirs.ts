@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -15,9 +15,17 @@ export interface StrayFinder {
   holdsDumps(root: string): boolean;
 }
 
+/** One `<node>/<database>` directory's entries not yet named by a run, and the index of its root. */
+interface DatabaseDir {
+  readonly root: number;
+  readonly entries: Set<string>;
+}
+
 /**
  * Lists the roots first and strikes off what the runs name as they are read, so its memory follows the
  * directories on disk rather than the runs in the catalogue, and an empty root costs nothing per run.
+ * Entries are kept by name under their database directory: a few hundred thousand dumps on disk are a few
+ * tens of MB, not a full path each.
  */
 export function strayFinder(roots: readonly string[]): StrayFinder {
   const list = (dir: string) => {
@@ -28,8 +36,7 @@ export function strayFinder(roots: readonly string[]): StrayFinder {
     }
   };
   const strays: string[][] = roots.map(() => []);
-  /** Each dump directory on disk, and the index of its root. */
-  const dumpDirs = new Map<string, number>();
+  const databases = new Map<string, DatabaseDir>();
   for (const [i, root] of roots.entries())
     for (const node of list(root)) {
       if (node.name.startsWith('.')) continue;
@@ -44,23 +51,45 @@ export function strayFinder(roots: readonly string[]): StrayFinder {
           strays[i]?.push(dbDir);
           continue;
         }
-        for (const entry of list(dbDir))
-          if (!(entry.name.endsWith('.partial') && entry.isDirectory()))
-            dumpDirs.set(join(dbDir, entry.name), i);
+        const entries = new Set(dumpEntries(dbDir));
+        if (entries.size > 0) databases.set(dbDir, { root: i, entries });
       }
     }
-  const holding = new Set(dumpDirs.values());
+  const holding = new Set([...databases.values()].map((d) => d.root));
   return {
     holdsDumps: (root) => holding.has(roots.indexOf(root)),
     known(dumpPath) {
-      if (dumpPath === null || dumpPath === '' || dumpDirs.size === 0) return;
-      // The recorded path is absolute and names a file: its directory is everything before the last '/'.
-      dumpDirs.delete(dumpPath.slice(0, dumpPath.lastIndexOf('/')));
+      if (dumpPath === null || databases.size === 0) return;
+      // `<database dir>/<dump dir>/<file>`: the recorded path is absolute and names a file.
+      const file = dumpPath.lastIndexOf('/');
+      const dir = dumpPath.lastIndexOf('/', file - 1);
+      if (dir <= 0) return;
+      databases.get(dumpPath.slice(0, dir))?.entries.delete(dumpPath.slice(dir + 1, file));
     },
     unknown() {
-      for (const [dir, i] of dumpDirs) strays[i]?.push(dir);
-      dumpDirs.clear();
+      for (const [dbDir, { root, entries }] of databases)
+        for (const name of entries) strays[root]?.push(join(dbDir, name));
+      databases.clear();
       return strays.flatMap((s) => s.sort());
     },
   };
+}
+
+/** A database directory's entries but running dumps' `.partial` directories (names only: no Dirent each). */
+function dumpEntries(dbDir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dbDir);
+  } catch {
+    return [];
+  }
+  return names.filter((name) => !(name.endsWith('.partial') && isDirectory(join(dbDir, name))));
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
