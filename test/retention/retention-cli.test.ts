@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import { mkdtemp, rename, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -383,6 +383,25 @@ describe('pgbackman retention plan and apply, on real dumps', () => {
     for (const row of rows)
       assert.equal(existsSync(dirname(row.dump_path)), !doomed.has(row.id), row.dump_path);
     assert.equal((await plan('wide1', 'wide2', 'wide3')).summary.delete, 0);
+  });
+
+  test("apply away from the server's root (another host): refused before anything is planned or deleted", async () => {
+    const away = `${root}-elsewhere`;
+    const before = await sql(`select id::text, deletion from pgbackman.backup_runs order by id`);
+    await rename(root, away);
+    try {
+      const r = await cli('retention', 'apply', '--auto-approve');
+      assertNoStackTrace(r);
+      assert.equal(r.code, 64);
+      assert.match(
+        r.stderr,
+        /BackupServer\/local's root directory .* is not on this host: run retention apply on that server's host; nothing was deleted/,
+      );
+      assert.equal(r.stdout, '');
+    } finally {
+      await rename(away, root);
+    }
+    assert.deepEqual(await sql(`select id::text, deletion from pgbackman.backup_runs order by id`), before);
   });
 });
 

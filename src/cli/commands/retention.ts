@@ -91,6 +91,13 @@ export async function runRetentionApply(
         'USAGE',
         `the dumps belong to ${servers.length} backup servers (${servers.join(', ')}): name the one on this host with --server`,
       );
+    // Only the host that holds a server's root deletes its dumps: elsewhere, say so before planning.
+    const here = plan.servers.find((s) => s.name === (flags.server ?? servers[0]));
+    if (here !== undefined && servers.length > 0 && !existsSync(rootDirectoryOf(here.spec)))
+      throw new PgbackmanError(
+        'USAGE',
+        `BackupServer/${here.name}'s root directory ${rootDirectoryOf(here.spec)} is not on this host: run retention apply on that server's host; nothing was deleted`,
+      );
     const deletions: PlannedDump[] = [];
     let writer: PlanWriter | undefined;
     for await (const batch of plan.batches()) {
