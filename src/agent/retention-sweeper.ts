@@ -1,6 +1,7 @@
+import { existsSync } from 'node:fs';
 import { rootDirectoryOf } from '../backup/files/layout.ts';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
-import { messageOf } from '../errors.ts';
+import { messageOf, PgbackmanError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { planInBatches } from '../retention/plan-batches.ts';
 import { type SweepOutcome, sweepRetention } from '../retention/sweep.ts';
@@ -82,6 +83,9 @@ export class RetentionSweeper {
       const spec = plan.servers.find((s) => s.name === server)?.spec;
       if (spec === undefined) return;
       const root = rootDirectoryOf(spec);
+      // One warning for the sweep, not one per dump it would have deleted.
+      if (!existsSync(root))
+        throw new PgbackmanError('NOT_FOUND', `the root directory ${root} does not exist here`);
       const roots = new Map([[server, root]]);
       let deleted = 0;
       let skipped = 0;
