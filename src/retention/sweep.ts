@@ -61,8 +61,11 @@ async function sweepChunk(
   const safe: { dump: PlannedDump; root: string; target: { id: string; dumpPath: string | null } }[] = [];
   for (const { dump, root } of chunk) {
     const run = runs.get(dump.id);
-    // Finished by another sweep since the plan was read: nothing left to do.
-    if (run === undefined || run.deletion === 'DELETED') continue;
+    // Finished by another sweep since the plan was read: nothing left to do here, but said.
+    if (run === undefined || run.deletion === 'DELETED') {
+      outcome.skipped.push({ dump, why: 'deleted by another sweep since the plan was made' });
+      continue;
+    }
     const target = { id: dump.id, dumpPath: run.dumpPath };
     // Checked before anything is recorded: a path that may not be deleted leaves the dump as it is.
     try {

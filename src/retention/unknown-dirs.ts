@@ -1,4 +1,4 @@
-import { readdirSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -27,7 +27,9 @@ interface DatabaseDir {
  * Entries are kept by name under their database directory: a few hundred thousand dumps on disk are a few
  * tens of MB, not a full path each.
  */
-export function strayFinder(roots: readonly string[]): StrayFinder {
+export function strayFinder(listed: readonly string[]): StrayFinder {
+  // Two servers may share a root: it is listed once.
+  const roots = [...new Set(listed)];
   const list = (dir: string) => {
     try {
       return readdirSync(dir, { withFileTypes: true });
@@ -86,9 +88,10 @@ function dumpEntries(dbDir: string): string[] {
   return names.filter((name) => !(name.endsWith('.partial') && isDirectory(join(dbDir, name))));
 }
 
+/** A real directory, not a link to one (as a listing's entry says). */
 function isDirectory(path: string): boolean {
   try {
-    return statSync(path).isDirectory();
+    return lstatSync(path).isDirectory();
   } catch {
     return false;
   }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -50,6 +50,23 @@ describe('strays under a root: what no catalogue row knows, reported and never d
     assert.equal(finder.holdsDumps(empty), false);
     assert.equal(finder.holdsDumps(missing), false);
     assert.deepEqual(finder.unknown(), [join(empty, 'stray.txt')]);
+  });
+
+  test('two servers sharing a root: listed once, its dumps found, nothing reported twice', () => {
+    const shared = tree(join(base, 'shared'), ['n/db/20261201T000000Z-FULL-db-33333333/', 'top.txt']);
+    const finder = strayFinder([shared, shared]);
+    assert.equal(finder.holdsDumps(shared), true);
+    finder.known(join(shared, 'n/db/20261201T000000Z-FULL-db-33333333/database.dump'));
+    assert.deepEqual(finder.unknown(), [join(shared, 'top.txt')]);
+  });
+
+  test('a link named .partial is not a running dump: reported', () => {
+    const root = tree(join(base, 'links'), ['n/db/real/']);
+    symlinkSync(join(root, 'n/db/real'), join(root, 'n/db/fake.partial'));
+    assert.deepEqual(strayFinder([root]).unknown(), [
+      join(root, 'n/db/fake.partial'),
+      join(root, 'n/db/real'),
+    ]);
   });
 
   test("several roots: each root's strays sorted, in the roots' order", () => {

@@ -117,7 +117,8 @@ export async function runRetentionApply(
       output.err.write('Retention apply cancelled: nothing was deleted.\n');
       return ExitCode.Failure;
     }
-    const roots = new Map(plan.servers.map((s) => [s.name, rootDirectoryOf(s.spec)]));
+    // Only the server whose root was found here: a run of another one written since is skipped, not swept.
+    const roots = new Map(here === undefined ? [] : [[here.name, rootDirectoryOf(here.spec)]]);
     const swept = await sweepRetention(db, deletions, roots);
     for (const d of swept.deleted)
       output.out.write(
