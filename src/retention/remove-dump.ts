@@ -1,4 +1,4 @@
-import { lstatSync, realpathSync } from 'node:fs';
+import { existsSync, lstatSync, realpathSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, relative, sep } from 'node:path';
 import { PgbackmanError } from '../errors.ts';
@@ -27,6 +27,11 @@ export function dumpDirOf(run: { id: string; dumpPath: string | null }, root: st
   try {
     st = lstatSync(dir);
   } catch {
+    // Gone with its database directory too: more likely a volume not mounted than a dump deleted.
+    if (!existsSync(dirname(dir)))
+      refuse(
+        `neither it nor ${dirname(dir)} exists: is the volume under ${root} mounted? (if the files are really gone, create that directory and sweep again)`,
+      );
     return dir; // already gone: nothing to check, nothing to remove
   }
   if (st.isSymbolicLink()) refuse('it is a symbolic link');

@@ -32,6 +32,11 @@ test('a dump directory may be deleted only under the root, as a real directory c
     dumpDirOf({ id, dumpPath: join(root, 'n1', 'shop', 'gone-1234abcd', 'x') }, root),
     join(root, 'n1', 'shop', 'gone-1234abcd'),
   );
+  assert.match(
+    refused(join(root, 'n9', 'unmounted', 'gone-1234abcd', 'x')),
+    /neither it nor .*unmounted exists: is the volume under .* mounted\?/,
+    'gone with its database directory: not taken as deleted',
+  );
   assert.match(refused(join(outside, 'dump.custom')), /resolves outside the server's root directory/);
   assert.match(
     refused(join(linkedParent, '20261201T020000Z-FULL-shop-1234abcd', 'dump.custom')),
