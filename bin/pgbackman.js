@@ -8,6 +8,12 @@ if ((flag === '--version' || flag === '-V') && rest.length === 0) {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
   process.stdout.write(`${pkg.version}\n`);
 } else {
+  // Node 21+ defines navigator; without it pg's runtime check builds a fetch Response, loading undici (~30 ms).
+  if (globalThis.navigator === undefined)
+    Object.defineProperty(globalThis, 'navigator', {
+      value: { userAgent: `Node.js/${process.versions.node.split('.')[0]}` },
+      configurable: true,
+    });
   // The agent's memory policy is set before the CLI's modules load, while the young generation is still small.
   if (process.argv.includes('agent'))
     (await import('../dist/agent/memory-policy.js')).applyAgentMemoryPolicy();

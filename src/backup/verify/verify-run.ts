@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { open, readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { BackupRun } from '../../catalogue/backup-runs.ts';
@@ -40,52 +40,94 @@ export async function verifyRun(b: BackupRun, signal?: AbortSignal): Promise<Ver
   const ok = (): Verification => ({ id: b.id, status: 'OK', error: null, unexpected });
   if (b.dumpPath === null || b.status !== 'SUCCEEDED')
     return fail('MISSING', `the backup is ${b.status}, with no dump to verify`);
-  const dir = dirname(b.dumpPath);
-  const recorded = (b.sha256 ?? {}) as Record<string, string | Record<string, string>>;
-  for (const [name, sum] of Object.entries(recorded)) {
+  const dumpPath = b.dumpPath;
+  // pg_restore reads the table of contents on the other core while the files are hashed; a failed hash is
+  // reported first, and stops it.
+  const stopListing = new AbortController();
+  const stop = () => stopListing.abort();
+  signal?.addEventListener('abort', stop, { once: true });
+  const listing = dumpPath.endsWith('.sql') ? undefined : listArchive(dumpPath, stopListing.signal);
+  try {
+    const hashed = await checkFiles(b, dirname(dumpPath), signal);
+    if (hashed !== undefined) {
+      unexpected = [...hashed.unexpected];
+      return fail(hashed.status, hashed.error);
+    }
+    unexpected = await extraEntries(dirname(dumpPath), [...Object.keys(recordedOf(b)), ...UNHASHED]);
+    const problem = await (listing ?? plainHeaderProblem(dumpPath));
+    return problem === undefined ? ok() : fail(problem.status, problem.error);
+  } finally {
+    stop();
+    signal?.removeEventListener('abort', stop);
+  }
+}
+
+type Problem = { readonly status: 'CORRUPT' | 'MISSING'; readonly error: string };
+
+const recordedOf = (b: BackupRun) => (b.sha256 ?? {}) as Record<string, string | Record<string, string>>;
+
+/** Each recorded file re-hashed against its checksum: the first that is missing or differs, if any. */
+async function checkFiles(
+  b: BackupRun,
+  dir: string,
+  signal: AbortSignal | undefined,
+): Promise<(Problem & { readonly unexpected: readonly string[] }) | undefined> {
+  for (const [name, sum] of Object.entries(recordedOf(b))) {
     const files =
       typeof sum === 'string'
         ? { [name]: sum }
         : Object.fromEntries(Object.entries(sum).map(([f, s]) => [join(name, f), s]));
     for (const [file, expected] of Object.entries(files)) {
       const path = join(dir, file);
-      if (!existsSync(path)) return fail('MISSING', `${path} is missing`);
+      if (!existsSync(path)) return { status: 'MISSING', error: `${path} is missing`, unexpected: [] };
       const { sha256 } = await hashFile(path, signal);
       if (sha256 !== expected)
-        return fail(
-          'CORRUPT',
-          `${path}: sha256 ${sha256} differs from the ${expected} recorded when it was taken`,
-        );
+        return {
+          status: 'CORRUPT',
+          error: `${path}: sha256 ${sha256} differs from the ${expected} recorded when it was taken`,
+          unexpected: [],
+        };
     }
     if (typeof sum !== 'string') {
       // pg_restore reads a directory-format dump's folder as a whole: a file added there is part of the dump.
       const inside = await extraEntries(join(dir, name), Object.keys(sum));
-      if (inside.length > 0) {
-        unexpected = inside;
-        return fail(
-          'CORRUPT',
-          `${join(dir, name)} holds ${inside.length === 1 ? 'a file' : 'files'} pg_dump did not write when it was taken: ${inside.map((p) => basename(p)).join(', ')}`,
-        );
-      }
+      if (inside.length > 0)
+        return {
+          status: 'CORRUPT',
+          error: `${join(dir, name)} holds ${inside.length === 1 ? 'a file' : 'files'} pg_dump did not write when it was taken: ${inside.map((p) => basename(p)).join(', ')}`,
+          unexpected: inside,
+        };
     }
   }
-  unexpected = await extraEntries(dir, [...Object.keys(recorded), ...UNHASHED]);
-  const name = basename(b.dumpPath);
-  if (name.endsWith('.sql')) {
-    const head = readFileSync(b.dumpPath, { encoding: 'utf8', flag: 'r' }).slice(0, 4096);
-    if (!/^--\n-- PostgreSQL database (cluster )?dump/m.test(head))
-      return fail('CORRUPT', `${b.dumpPath} does not start with a PostgreSQL dump header`);
-    return ok();
-  }
-  const bin = [...discoverPgBinDirs().entries()].sort(([a], [c]) => c - a)[0]?.[1];
-  if (bin === undefined) return fail('MISSING', 'no pg_restore on this machine to read the dump with');
+  return undefined;
+}
+
+/** A plain SQL dump must start with pg_dump's header; only its first 4 KiB are read, whatever its size. */
+async function plainHeaderProblem(path: string): Promise<Problem | undefined> {
+  const handle = await open(path, 'r');
   try {
-    await run(join(bin, 'pg_restore'), ['--list', b.dumpPath], { maxBuffer: 256 * 1024 * 1024 });
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(4096), 0, 4096, 0);
+    const head = buffer.subarray(0, bytesRead).toString('utf8');
+    return /^--\n-- PostgreSQL database (cluster )?dump/m.test(head)
+      ? undefined
+      : { status: 'CORRUPT', error: `${path} does not start with a PostgreSQL dump header` };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** pg_restore --list of an archive (custom, directory, tar): what it could not read, if anything. */
+async function listArchive(path: string, signal: AbortSignal): Promise<Problem | undefined> {
+  const bin = [...discoverPgBinDirs().entries()].sort(([a], [c]) => c - a)[0]?.[1];
+  if (bin === undefined)
+    return { status: 'MISSING', error: 'no pg_restore on this machine to read the dump with' };
+  try {
+    await run(join(bin, 'pg_restore'), ['--list', path], { maxBuffer: 256 * 1024 * 1024, signal });
+    return undefined;
   } catch (err) {
     const stderr = (err as { stderr?: string }).stderr?.trim() ?? String(err);
-    return fail('CORRUPT', `pg_restore cannot read ${b.dumpPath}: ${stderr}`);
+    return { status: 'CORRUPT', error: `pg_restore cannot read ${path}: ${stderr}` };
   }
-  return ok();
 }
 
 /** The entries of `dir` (full paths, sorted) other than `known`: what was added after the run wrote it. */
