@@ -24,6 +24,8 @@ export type ErrorCode =
   | 'TIMEOUT' // a network call or a tool took longer than allowed
   | 'SOURCE_UNREACHABLE' // the agent's git remote cannot be reached (network, DNS, refused)
   | 'SOURCE_FAILED' // git answered and failed (no such branch, authentication, not a repository)
+  | 'STORAGE_UNREACHABLE' // a storage destination cannot be reached or failed for now (network, timeout, 5xx, throttling)
+  | 'STORAGE_REFUSED' // a storage destination answered and refused (credentials, access denied, no such bucket)
   | 'DUMP_FAILED' // pg_dump, pg_dumpall or a capture tool exited with an error
   | 'STALE_PLAN' // a saved plan no longer matches the catalogue
   | 'PLAN_REFUSED' // the plan breaks a safety rule (prevent-destroy, empty manifest set)
@@ -59,6 +61,8 @@ const RETRY: Record<ErrorCode, RetryClass> = {
   SOURCE_UNREACHABLE: 'transient',
   SOURCE_FAILED: 'terminal',
   // Most often a lock not granted or a connection lost mid-way; the tool's log says which.
+  STORAGE_UNREACHABLE: 'transient',
+  STORAGE_REFUSED: 'terminal',
   DUMP_FAILED: 'transient',
   STALE_PLAN: 'terminal',
   PLAN_REFUSED: 'terminal',

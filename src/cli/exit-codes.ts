@@ -43,6 +43,8 @@ export function exitCodeFor(code: ErrorCode): ExitCode {
     case 'TIMEOUT':
     case 'SOURCE_UNREACHABLE':
     case 'SOURCE_FAILED':
+    case 'STORAGE_UNREACHABLE':
+    case 'STORAGE_REFUSED':
     case 'DUMP_FAILED':
     case 'STALE_PLAN':
     case 'PLAN_REFUSED':

@@ -1,0 +1,91 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { lstat, open, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fsync } from '../backup/files/hashed-file.ts';
+import { ensureOwnDirs, ownDirsExist } from '../backup/files/own-dirs.ts';
+import { PgbackmanError } from '../errors.ts';
+import { checkKey, type Destination, type ObjectFacts, type StoredObject } from './destination.ts';
+
+/**
+ * A directory (another disk, a mount of a second site). Objects are written under a temporary name, synced
+ * and renamed; every directory on the way is created or checked as the root's are (own-dirs: no symbolic
+ * link, no directory another user can write), so a key never leads outside `path`.
+ */
+export function localDestination(name: string, path: string): Destination {
+  const where = path;
+  const segmentsOf = (key: string) =>
+    dirname(checkKey(key))
+      .split('/')
+      .filter((s) => s !== '.');
+  const pathOf = (key: string) => join(path, checkKey(key));
+  /** The object's path when every directory to it passes the checks; undefined when one does not exist or fails. */
+  const existing = (key: string) => (ownDirsExist(path, ...segmentsOf(key)) ? pathOf(key) : undefined);
+  const ioError = (what: string, err: unknown) =>
+    new PgbackmanError('IO', `${name} (${where}): could not ${what}: ${(err as Error).message}`, {
+      cause: err,
+    });
+
+  return {
+    name,
+    kind: 'local',
+    where,
+    async put(key: string, body: Readable, signal?: AbortSignal): Promise<StoredObject> {
+      const dir = ensureOwnDirs(path, ...segmentsOf(key));
+      const final = pathOf(key);
+      const temporary = join(dir, `.${randomBytes(6).toString('hex')}.partial`);
+      const hash = createHash('sha256');
+      let bytes = 0;
+      const file = await open(temporary, 'wx', 0o600);
+      try {
+        const sink = new Writable({
+          write(chunk: Buffer, _encoding, done) {
+            hash.update(chunk);
+            bytes += chunk.length;
+            file.write(chunk).then(() => done(), done);
+          },
+        });
+        await pipeline(body, sink, ...(signal === undefined ? [] : [{ signal }]));
+        await file.sync();
+        await file.close();
+        await rename(temporary, final);
+        await fsync(dir);
+        return { key, bytes, sha256: hash.digest('hex'), etag: null, versionId: null };
+      } catch (err) {
+        await file.close().catch(() => undefined);
+        await rm(temporary, { force: true });
+        if (err instanceof PgbackmanError) throw err;
+        if (signal?.aborted)
+          throw new PgbackmanError(
+            'INTERRUPTED',
+            `copy of ${key} to ${name} stopped: ${String(signal.reason)}`,
+          );
+        throw ioError(`write ${key}`, err);
+      }
+    },
+    async head(key: string): Promise<ObjectFacts | null> {
+      const file = existing(key);
+      if (file === undefined) return null;
+      const st = await lstat(file).catch(() => undefined);
+      return st?.isFile() ? { bytes: st.size, etag: null } : null;
+    },
+    async get(key: string): Promise<Readable> {
+      const file = existing(key);
+      const st = file === undefined ? undefined : await lstat(file).catch(() => undefined);
+      if (file === undefined || !st?.isFile())
+        throw new PgbackmanError('NOT_FOUND', `${name} (${where}) holds no ${key}`);
+      return createReadStream(file);
+    },
+    async delete(key: string): Promise<void> {
+      const file = existing(key);
+      if (file === undefined) return;
+      await rm(file, { force: true }).catch((err: unknown) => {
+        throw ioError(`delete ${key}`, err);
+      });
+    },
+    close: () => undefined,
+  };
+}

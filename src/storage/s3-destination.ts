@@ -1,0 +1,175 @@
+import { createHash } from 'node:crypto';
+import { type Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+// The SDK warns on every Node older than 22 about its releases after January 2027: not the user's concern here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  S3Client,
+  type StorageClass,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { PgbackmanError } from '../errors.ts';
+import { checkKey, type Destination, type ObjectFacts, type StoredObject } from './destination.ts';
+import { storageError } from './storage-error.ts';
+
+export interface S3Settings {
+  /** An S3-compatible endpoint (`https://s3.example.net`); AWS's own for the region when absent. */
+  readonly endpoint?: string;
+  readonly region: string;
+  readonly bucket: string;
+  /** Prepended to every key; ends with `/` when it names a folder. */
+  readonly prefix?: string;
+  readonly forcePathStyle?: boolean;
+  readonly storageClass?: string;
+}
+
+export interface S3Credentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+}
+
+export interface S3Options {
+  /** Without them, the SDK's default chain: environment, shared files, instance or container roles. */
+  readonly credentials?: S3Credentials;
+  /** Connecting, and each request's wait for an answer; defaults 10 s and 120 s. */
+  readonly connectTimeoutMs?: number;
+  readonly requestTimeoutMs?: number;
+  /** Tries of each call (the SDK's standard retry mode: exponential backoff with jitter); default 5. */
+  readonly maxAttempts?: number;
+  /** Multipart: the size of a part and how many are in flight, so memory stays near partBytes × queue. */
+  readonly partBytes?: number;
+  readonly queue?: number;
+}
+
+/** What a 404 on an object means once the bucket itself answered 404 too. */
+const NO_BUCKET = Object.assign(new Error('The specified bucket does not exist'), {
+  name: 'NoSuchBucket',
+  $metadata: { httpStatusCode: 404 },
+});
+
+/** The SDK's per-call options: the signal only when there is one. */
+const sendOptions = (signal: AbortSignal | undefined) =>
+  signal === undefined ? {} : { abortSignal: signal };
+
+/** A bucket and prefix of an S3-compatible store. */
+export function s3Destination(name: string, settings: S3Settings, options: S3Options = {}): Destination {
+  const client = new S3Client({
+    region: settings.region,
+    ...(settings.endpoint === undefined ? {} : { endpoint: settings.endpoint }),
+    forcePathStyle: settings.forcePathStyle ?? false,
+    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+    maxAttempts: options.maxAttempts ?? 5,
+    requestHandler: {
+      connectionTimeout: options.connectTimeoutMs ?? 10_000,
+      requestTimeout: options.requestTimeoutMs ?? 120_000,
+      // Without it the SDK only logs a warning and waits on for an answer that may never come.
+      throwOnRequestTimeout: true,
+    },
+  });
+  const prefix = settings.prefix ?? '';
+  const where = `s3://${settings.bucket}/${prefix}${settings.endpoint === undefined ? '' : ` at ${settings.endpoint}`}`;
+  const fail = (what: string, err: unknown) => storageError(err, `${name} (${where})`, what);
+  const Bucket = settings.bucket;
+  const keyOf = (key: string) => `${prefix}${checkKey(key)}`;
+  /** A 404 on an object may mean the bucket is gone: asked once, so the message says which. */
+  const bucketMissing = async (signal?: AbortSignal) =>
+    client.send(new HeadBucketCommand({ Bucket }), sendOptions(signal)).then(
+      () => false,
+      (err: unknown) =>
+        (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404,
+    );
+
+  return {
+    name,
+    kind: 's3',
+    where,
+    async put(key: string, body: Readable, signal?: AbortSignal): Promise<StoredObject> {
+      const Key = keyOf(key);
+      const hash = createHash('sha256');
+      let bytes = 0;
+      const counted = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          hash.update(chunk);
+          bytes += chunk.length;
+          done(null, chunk);
+        },
+      });
+      const upload = new Upload({
+        client,
+        params: {
+          Bucket,
+          Key,
+          Body: counted,
+          ...(settings.storageClass === undefined
+            ? {}
+            : { StorageClass: settings.storageClass as StorageClass }),
+        },
+        partSize: options.partBytes ?? 8 * 1024 * 1024,
+        queueSize: options.queue ?? 2,
+        leavePartsOnError: false,
+      });
+      const stop = () => void upload.abort().catch(() => undefined);
+      signal?.addEventListener('abort', stop, { once: true });
+      try {
+        const [done] = await Promise.all([upload.done(), pipeline(body, counted)]);
+        return {
+          key,
+          bytes,
+          sha256: hash.digest('hex'),
+          etag: done.ETag?.replaceAll('"', '') ?? null,
+          versionId: done.VersionId ?? null,
+        };
+      } catch (err) {
+        counted.destroy();
+        body.destroy();
+        if (signal?.aborted)
+          throw new PgbackmanError(
+            'INTERRUPTED',
+            `upload of ${Key} to ${name} stopped: ${String(signal.reason)}`,
+          );
+        throw fail(`upload ${Key}`, err);
+      } finally {
+        signal?.removeEventListener('abort', stop);
+      }
+    },
+    async head(key: string, signal?: AbortSignal): Promise<ObjectFacts | null> {
+      const Key = keyOf(key);
+      try {
+        const h = await client.send(new HeadObjectCommand({ Bucket, Key }), sendOptions(signal));
+        return { bytes: h.ContentLength ?? 0, etag: h.ETag?.replaceAll('"', '') ?? null };
+      } catch (err) {
+        const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+        if (status === 404 && !(await bucketMissing(signal))) return null;
+        throw fail(`read the size of ${Key}`, status === 404 ? NO_BUCKET : err);
+      }
+    },
+    async get(key: string, signal?: AbortSignal): Promise<Readable> {
+      const Key = keyOf(key);
+      try {
+        const g = await client.send(new GetObjectCommand({ Bucket, Key }), sendOptions(signal));
+        return g.Body as Readable;
+      } catch (err) {
+        const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+        if (status === 404 && !(await bucketMissing(signal)))
+          throw new PgbackmanError('NOT_FOUND', `${name} (${where}) holds no ${Key}`);
+        throw fail(`read ${Key}`, status === 404 ? NO_BUCKET : err);
+      }
+    },
+    async delete(key: string, signal?: AbortSignal): Promise<void> {
+      const Key = keyOf(key);
+      try {
+        await client.send(new DeleteObjectCommand({ Bucket, Key }), sendOptions(signal));
+      } catch (err) {
+        throw fail(`delete ${Key}`, err);
+      }
+    },
+    close: () => client.destroy(),
+  };
+}
