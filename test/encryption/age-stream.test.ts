@@ -8,6 +8,7 @@ import { Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { after, describe, test } from 'node:test';
 import { ageDecryptor, ageEncryptor } from '../../src/encryption/age-stream.ts';
+import { rejection } from '../support/rejection.ts';
 
 // Debian's age (the reference implementation, installed by .ci/run) makes the keys and checks the files.
 const dir = mkdtempSync(join(tmpdir(), 'pgbackman-age-'));
@@ -32,15 +33,6 @@ async function through(t: Transform, data: Buffer, piece = 100_000): Promise<Buf
     for await (const c of source) out.push(c);
   });
   return Buffer.concat(out);
-}
-
-async function rejection(p: Promise<unknown>): Promise<{ code?: string; message: string }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as { code?: string; message: string };
-  }
-  assert.fail('expected a rejection');
 }
 
 const K = 64 * 1024;

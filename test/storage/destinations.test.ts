@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Destination } from '../../src/storage/destination.ts';
 import { localDestination } from '../../src/storage/local-destination.ts';
 import { s3Destination } from '../../src/storage/s3-destination.ts';
+import { rejection } from '../support/rejection.ts';
 import { startTestS3, type TestS3 } from '../support/s3-server.ts';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -18,16 +19,6 @@ async function bytesOf(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of stream) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
-}
-
-/** The error a promise rejects with, to assert on its code and message. */
-async function rejection(p: Promise<unknown>): Promise<{ code?: string; message: string }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as { code?: string; message: string };
-  }
-  assert.fail('expected a rejection');
 }
 
 describe('storage destinations: the same contract for a directory and an S3 bucket', () => {
