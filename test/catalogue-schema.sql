@@ -125,6 +125,19 @@ CREATE TABLE pgbackman.catalogue (
     last_apply_at timestamp with time zone,
     CONSTRAINT catalogue_singleton_check CHECK (singleton)
 );
+CREATE TABLE pgbackman.dump_copies (
+    run_id uuid NOT NULL,
+    destination text NOT NULL,
+    kind text NOT NULL,
+    location text NOT NULL,
+    status text NOT NULL,
+    bytes bigint,
+    files jsonb,
+    error text,
+    finished_at timestamp with time zone NOT NULL,
+    CONSTRAINT dump_copies_kind_check CHECK ((kind = ANY (ARRAY['local'::text, 's3'::text]))),
+    CONSTRAINT dump_copies_status_check CHECK ((status = ANY (ARRAY['COPIED'::text, 'FAILED'::text])))
+);
 CREATE TABLE pgbackman.migrations (
     id integer NOT NULL,
     name text NOT NULL,
@@ -215,6 +228,8 @@ ALTER TABLE ONLY pgbackman.backup_servers
     ADD CONSTRAINT backup_servers_pkey PRIMARY KEY (name);
 ALTER TABLE ONLY pgbackman.catalogue
     ADD CONSTRAINT catalogue_pkey PRIMARY KEY (singleton);
+ALTER TABLE ONLY pgbackman.dump_copies
+    ADD CONSTRAINT dump_copies_pkey PRIMARY KEY (run_id, destination);
 ALTER TABLE ONLY pgbackman.migrations
     ADD CONSTRAINT migrations_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY pgbackman.pgsql_nodes
@@ -242,6 +257,8 @@ ALTER TABLE ONLY pgbackman.backup_definitions
     ADD CONSTRAINT backup_definitions_server_fkey FOREIGN KEY (server) REFERENCES pgbackman.backup_servers(name) ON UPDATE CASCADE;
 ALTER TABLE ONLY pgbackman.backup_policies
     ADD CONSTRAINT backup_policies_server_fkey FOREIGN KEY (server) REFERENCES pgbackman.backup_servers(name) ON UPDATE CASCADE;
+ALTER TABLE ONLY pgbackman.dump_copies
+    ADD CONSTRAINT dump_copies_run_id_fkey FOREIGN KEY (run_id) REFERENCES pgbackman.backup_runs(id) ON DELETE CASCADE;
 ALTER TABLE ONLY pgbackman.restore_definitions
     ADD CONSTRAINT restore_definitions_server_fkey FOREIGN KEY (server) REFERENCES pgbackman.backup_servers(name) ON UPDATE CASCADE;
 ALTER TABLE ONLY pgbackman.restore_definitions
@@ -266,6 +283,8 @@ GRANT SELECT ON TABLE pgbackman.backup_servers TO pgbackman_ro;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE pgbackman.backup_servers TO pgbackman_rw;
 GRANT SELECT ON TABLE pgbackman.catalogue TO pgbackman_ro;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE pgbackman.catalogue TO pgbackman_rw;
+GRANT SELECT ON TABLE pgbackman.dump_copies TO pgbackman_ro;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE pgbackman.dump_copies TO pgbackman_rw;
 GRANT SELECT ON TABLE pgbackman.migrations TO pgbackman_ro;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE pgbackman.migrations TO pgbackman_rw;
 GRANT SELECT ON TABLE pgbackman.pgsql_nodes TO pgbackman_ro;

@@ -12,6 +12,7 @@ import type { Logger } from '../observability/logger.ts';
 import { DumpQueue, type QueueItem } from '../schedule/dump-queue.ts';
 import { type ScheduleEntry, Scheduler } from '../schedule/scheduler.ts';
 import { redactCredentials, type Source } from '../source/source.ts';
+import type { AllowedDestination } from '../storage/allowed-destinations.ts';
 import { processAlive } from '../system/process-alive.ts';
 import { CatalogueLink } from './catalogue-link.ts';
 import { conditionsOf, type ReconcileOutcome } from './conditions.ts';
@@ -44,6 +45,8 @@ export interface AgentOptions {
   readonly graceMs: number;
   readonly apply: boolean;
   readonly secretsDir: string;
+  /** Where the operator lets storage copies go (--allow-destination). */
+  readonly allowedDestinations?: readonly AllowedDestination[];
   /** Where the agent keeps its schedule for a start while the catalogue is down (the job cache). */
   readonly scheduleCache?: string;
   readonly version: string;
@@ -520,6 +523,7 @@ export class Agent {
         location: this.#o.location,
         executor: this.#o.executor,
         secretsDir: this.#o.secretsDir,
+        allowedDestinations: this.#o.allowedDestinations ?? [],
         // The revision the definition was applied from: true whoever applied it (CI, another agent).
         revision: item.payload.revision ?? null,
         signal: controller.signal,

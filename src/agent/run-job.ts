@@ -1,6 +1,7 @@
 import type { DumpJob, DumpResult } from '../backup/run-dump.ts';
 import { messageOf } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { AllowedDestination } from '../storage/allowed-destinations.ts';
 import type { AgentEvent, Executor } from './agent.ts';
 import { runSessionFor } from './catalogue-link.ts';
 
@@ -8,6 +9,7 @@ export interface RunJobOptions {
   readonly location: string;
   readonly executor: Executor;
   readonly secretsDir: string;
+  readonly allowedDestinations: readonly AllowedDestination[];
   /** The revision recorded on the run: the one its definition was applied from. */
   readonly revision: string | null;
   readonly signal: AbortSignal;
@@ -35,6 +37,7 @@ export async function runJob(
       signal: o.signal,
       logger: log,
       secretsDir: o.secretsDir,
+      allowedDestinations: o.allowedDestinations,
       revision: o.revision,
       deferTidy: true,
     });

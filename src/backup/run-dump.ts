@@ -4,11 +4,14 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
 import type { CatalogueSession } from '../catalogue/catalogue-session.ts';
+import type { DumpCopy } from '../catalogue/dump-copies.ts';
 import { type ErrorCode, messageOf, PgbackmanError } from '../errors.ts';
 import { parseDuration } from '../manifest/check-values.ts';
 import type { SpecOf } from '../manifest/kinds.ts';
 import { type EffectiveSettings, resolveSettings } from '../manifest/resolve-settings.ts';
 import { type Logger, silentLogger } from '../observability/logger.ts';
+import type { AllowedDestination } from '../storage/allowed-destinations.ts';
+import { type CopyRequest, copyDump } from '../storage/copy-dump.ts';
 import { deadline } from '../system/deadline.ts';
 import { requireSafeTool } from '../system/path-safety.ts';
 import { checkClusterNames } from './dump/cluster-names.ts';
@@ -16,6 +19,7 @@ import { childEnv } from './dump/conninfo.ts';
 import { renderDatabaseConfig } from './dump/database-config.ts';
 import { type NodeInfo, readNodeInfo } from './dump/node-info.ts';
 import { choosePgBinDir, discoverPgBinDirs } from './dump/pg-bin-dirs.ts';
+import { DEFAULT_SECRETS_DIR } from './dump/read-password-file.ts';
 import { type WrittenDump, writeDump } from './dump/write-dump.ts';
 import { backupManifest, writeBackupManifest } from './files/backup-manifest.ts';
 import { asDiskFull } from './files/disk-full.ts';
@@ -61,6 +65,8 @@ export interface DumpResult {
   readonly setAside: readonly SetAside[];
   /** With `deferTidy`: the tidying of earlier runs that follows the record; the run lock is held until then. */
   readonly tidied?: Promise<void>;
+  /** Each further destination of the server's storage (after the root directory): what arrived there, or why not. */
+  readonly copies: readonly DumpCopy[];
 }
 
 export interface RunDumpOptions {
@@ -77,6 +83,8 @@ export interface RunDumpOptions {
    * reports the run done without waiting for that housekeeping. The CLI waits for it, to print its notes.
    */
   readonly deferTidy?: boolean;
+  /** Where the operator lets copies go (--allow-destination): a destination outside them is not sent anything. */
+  readonly allowedDestinations?: readonly AllowedDestination[];
 }
 
 /**
@@ -149,6 +157,7 @@ export async function runDump(
   const serverVersion = info?.serverVersion ?? null;
   const databaseBytes = database === undefined ? null : (info?.databaseBytes ?? null);
   let pgDumpVersion: string | null = null;
+  let copies: readonly DumpCopy[] = [];
   const result = (
     status: DumpResult['status'],
     finishedAt: Date,
@@ -166,6 +175,7 @@ export async function runDump(
     spoolReason: recorder.spoolReason,
     interruptedBy: signal?.aborted ? String(signal.reason) : undefined,
     setAside: recorder.setAside,
+    copies,
   });
   try {
     let written: WrittenDump;
@@ -270,6 +280,11 @@ export async function runDump(
       { event: 'run_succeeded', bytes: written.bytes, dir: layout.dir },
       `${address} succeeded: ${written.bytes} bytes in ${layout.dir}`,
     );
+    copies = await copyToStorage(job, id, root, layout.dir, written.sha256, recorder, log, {
+      allowed: options.allowedDestinations ?? [],
+      secretsDir: secretsDir ?? DEFAULT_SECRETS_DIR,
+      signal: stop,
+    });
     tidying = recorder.tidy();
     if (options.deferTidy === true)
       return { ...result('SUCCEEDED', finishedAt, written, null), tidied: tidying };
@@ -281,6 +296,53 @@ export async function runDump(
     if (tidying === undefined) release();
     else void tidying.finally(release);
   }
+}
+
+/**
+ * A successful dump's copies to the server's further destinations, each logged and recorded. A copy that
+ * fails leaves the dump as it is: it is still SUCCEEDED, with that destination's error beside it.
+ */
+async function copyToStorage(
+  job: DumpJob,
+  runId: string,
+  root: string,
+  dir: string,
+  recorded: Record<string, unknown>,
+  recorder: RunRecorder,
+  log: Logger,
+  o: { allowed: readonly AllowedDestination[]; secretsDir: string; signal: AbortSignal },
+): Promise<readonly DumpCopy[]> {
+  const destinations = (job.server.spec.storage ?? []).slice(1);
+  if (destinations.length === 0) return [];
+  const copies = await copyDump({
+    runId,
+    root,
+    dir,
+    recorded: recorded as CopyRequest['recorded'],
+    destinations,
+    allowed: o.allowed,
+    env: process.env,
+    secretsDir: o.secretsDir,
+    signal: o.signal,
+  });
+  for (const c of copies)
+    if (c.status === 'COPIED')
+      log.info(
+        { event: 'copy_succeeded', destination: c.destination, location: c.location, bytes: c.bytes },
+        `copied to ${c.destination}: ${c.location}`,
+      );
+    else
+      log.warn(
+        { event: 'copy_failed', destination: c.destination, location: c.location, error: c.error },
+        `copy to ${c.destination} failed: ${c.error}`,
+      );
+  const unrecorded = await recorder.recordCopies(copies);
+  if (unrecorded !== undefined)
+    log.warn(
+      { event: 'copies_not_recorded', error: unrecorded },
+      `the copies were not recorded: ${unrecorded}`,
+    );
+  return copies;
 }
 
 /** What must hold before the run touches the root: the node answers, and a safe pg_dump for it exists. */

@@ -7,7 +7,12 @@ import type { GetFlags } from './commands/get.ts';
 import type { RestoreFlags } from './commands/restore.ts';
 import { ExitCode, exitCodeFor } from './exit-codes.ts';
 import { processOutput } from './output.ts';
-import { parseFlagDuration, parseRunStatus, parseVerifyStatus } from './parse-flags.ts';
+import {
+  allowedDestinationsFrom,
+  parseFlagDuration,
+  parseRunStatus,
+  parseVerifyStatus,
+} from './parse-flags.ts';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -29,6 +34,12 @@ export function buildProgram(): Command {
     .option(
       '--secrets-dir <dir>',
       'the only directory passwordFrom.file may read from (env PGBACKMAN_SECRETS_DIR; default /etc/pgbackman/secrets)',
+    )
+    .option(
+      '--allow-destination <place>',
+      'a place storage copies may go: a directory, s3://BUCKET[/PREFIX], or s3+https://HOST[:PORT]/BUCKET[/PREFIX]; repeat for more (env PGBACKMAN_ALLOWED_DESTINATIONS, comma-separated)',
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
     )
     .exitOverride();
   const catalogueOf = (cmd: Command): string =>
@@ -161,8 +172,16 @@ export function buildProgram(): Command {
     .option('--snapshot', 'the name is a SnapshotDefinition', false)
     .action(async (name: string, opts: { snapshot: boolean }, cmd: Command) => {
       const { runRun } = await import('./commands/run.ts');
-      const { secretsDir } = cmd.optsWithGlobals<{ secretsDir?: string }>();
-      process.exitCode = await runRun(name, catalogueOf(cmd), { ...opts, secretsDir }, processOutput());
+      const { secretsDir, allowDestination } = cmd.optsWithGlobals<{
+        secretsDir?: string;
+        allowDestination: string[];
+      }>();
+      process.exitCode = await runRun(
+        name,
+        catalogueOf(cmd),
+        { ...opts, secretsDir, allowedDestinations: allowedDestinationsFrom(allowDestination, process.env) },
+        processOutput(),
+      );
     });
 
   program
@@ -320,7 +339,11 @@ export function buildProgram(): Command {
     )
     .action(async (opts: AgentCliOptions, cmd: Command) => {
       const { runAgent } = await import('./commands/agent.ts');
-      const globals = cmd.optsWithGlobals<{ catalogue?: string; secretsDir?: string }>();
+      const globals = cmd.optsWithGlobals<{
+        catalogue?: string;
+        secretsDir?: string;
+        allowDestination: string[];
+      }>();
       process.exitCode = await runAgent(
         {
           server: opts.server,
@@ -337,6 +360,7 @@ export function buildProgram(): Command {
           stateDir: opts.stateDir ?? (process.env.PGBACKMAN_STATE_DIR || '.pgbackman'),
           catalogue: globals.catalogue ?? (process.env.PGBACKMAN_CATALOGUE || undefined),
           secretsDir: globals.secretsDir,
+          allowedDestinations: allowedDestinationsFrom(globals.allowDestination, process.env),
           logLevel: opts.logLevel,
         },
         version,

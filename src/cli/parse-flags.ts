@@ -1,5 +1,6 @@
 import { RUN_STATUSES, VERIFY_STATUSES } from '../catalogue/backup-runs.ts';
 import { PgbackmanError } from '../errors.ts';
+import { type AllowedDestination, parseAllowedDestinations } from '../storage/allowed-destinations.ts';
 
 const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
@@ -33,4 +34,15 @@ export function parseVerifyStatus(value: string): string {
   const allowed = [...VERIFY_STATUSES, 'NONE'];
   if (allowed.includes(v)) return v;
   throw new PgbackmanError('USAGE', `--verify: "${value}" is not one of ${allowed.join(', ')}`);
+}
+
+/** The operator's allowed destinations: each --allow-destination, then PGBACKMAN_ALLOWED_DESTINATIONS (comma-separated). */
+export function allowedDestinationsFrom(
+  flags: readonly string[] | undefined,
+  env: NodeJS.ProcessEnv,
+): AllowedDestination[] {
+  return parseAllowedDestinations([
+    ...(flags ?? []),
+    ...(env.PGBACKMAN_ALLOWED_DESTINATIONS ?? '').split(','),
+  ]);
 }

@@ -66,6 +66,13 @@ function describe(e: ErrorObject): Issue {
           message: `unknown field "${field}": passwords never go in manifests; use spec.passwordFrom ({env: VARIABLE} or {file: /path}) or libpq's .pgpass`,
         };
       }
+      if (/^(secret|access|session)/i.test(field) && /\/storage\/\d+/.test(path)) {
+        return {
+          pointer: `${path}/${escapePointer(field)}`,
+          atKey: true,
+          message: `unknown field "${field}": keys never go in manifests; use the destination's credentialsFrom ({env: {accessKeyId: VARIABLE, secretAccessKey: VARIABLE}} or {file: /path}) or the AWS SDK's default chain`,
+        };
+      }
       const guess = didYouMean(field, known);
       const hint = guess !== '' ? guess : known.length > 0 ? ` (allowed: ${known.join(', ')})` : '';
       return {

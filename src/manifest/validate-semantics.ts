@@ -3,6 +3,7 @@ import { checkBinDirectories } from './check-bin-directories.ts';
 import { checkArgs, checkDump, checkSettings } from './check-dump-settings.ts';
 import { checkPolicy } from './check-policy.ts';
 import { checkRestore } from './check-restore.ts';
+import { checkStorage } from './check-storage.ts';
 import { checkCron, checkDuration, checkIsoTime } from './check-values.ts';
 import type { Kind } from './kinds.ts';
 import { resolveSettings } from './resolve-settings.ts';
@@ -63,6 +64,7 @@ function checkResource(ctx: SemanticContext, resource: Resource): void {
     case 'BackupServer':
       checkSettings(ctx.report, '/spec/defaults', m.spec.defaults ?? {});
       checkBinDirectories(ctx.report, m.spec.pgBinDirectories as Record<string, string> | undefined);
+      checkStorage(ctx.report, m.spec);
       return;
     case 'PgSQLNode': {
       checkSettings(ctx.report, '/spec/defaults', m.spec.defaults ?? {});

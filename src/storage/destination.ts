@@ -40,10 +40,11 @@ export interface Destination {
   close(): void;
 }
 
-const SEGMENT = /^[A-Za-z0-9._@+=-]+$/;
+const SEGMENT = /^[\p{L}\p{N}._@+=%-]+$/u;
 
 /**
- * A key is a relative path of segments of letters, digits and `._@+=-`, never `.` or `..`: it cannot leave
+ * A key is a relative path of segments of letters, digits and `._@+=%-` (the root's own path segments), never
+ * `.` or `..`: it cannot leave
  * its directory or prefix, whatever wrote it (a catalogue row, a backup.json found in a bucket).
  */
 export function checkKey(key: string): string {
@@ -52,7 +53,7 @@ export function checkKey(key: string): string {
   if (key.length === 0 || key.length > 1024 || bad !== undefined)
     throw new PgbackmanError(
       'UNSAFE',
-      `${JSON.stringify(key)} is not a key pgbackman writes: relative path segments of letters, digits and ._@+=- only, never . or ..`,
+      `${JSON.stringify(key)} is not a key pgbackman writes: relative path segments of letters, digits and ._@+=%- only, never . or ..`,
     );
   return key;
 }

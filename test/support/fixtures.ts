@@ -41,10 +41,12 @@ export function localSetup(o: {
   definitions: Record<string, string>;
   nodeName?: string;
   nodeSpec?: string;
+  /** More of the server's spec, flow style (`storage: [...]`). */
+  serverSpec?: string;
 }): string {
   const node = o.nodeName ?? 'n1';
   const docs = [
-    `kind: BackupServer\nmetadata: {name: local}\nspec: {hostname: localhost, rootDirectory: ${JSON.stringify(o.root)}}`,
+    `kind: BackupServer\nmetadata: {name: local}\nspec: {hostname: localhost, rootDirectory: ${JSON.stringify(o.root)}${o.serverSpec ? `, ${o.serverSpec}` : ''}}`,
     `kind: PgSQLNode\nmetadata: {name: ${node}}\nspec: {host: ${o.host}, port: ${o.port}${o.nodeSpec ? `, ${o.nodeSpec}` : ''}}`,
     ...Object.entries(o.definitions).map(
       ([name, spec]) =>

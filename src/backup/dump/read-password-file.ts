@@ -23,12 +23,15 @@ export function passwordFileProblem(
 }
 
 /**
- * Reads a node's password file, only from inside the operator's secrets directory (after resolving
+ * Reads a secret file (a node's password, a destination's key), only from inside the operator's secrets directory (after resolving
  * symlinks), only when it is a small regular file of this process's user that nobody else can read.
  */
-export function readPasswordFile(file: string, secretsDir: string): string {
-  const refuse = (why: string) =>
-    new PgbackmanError('UNSAFE', `refusing the node's password file ${file}: ${why}`);
+export function readPasswordFile(
+  file: string,
+  secretsDir: string,
+  what = "the node's password file",
+): string {
+  const refuse = (why: string) => new PgbackmanError('UNSAFE', `refusing ${what} ${file}: ${why}`);
   let real: string;
   let dir: string;
   try {
@@ -41,7 +44,7 @@ export function readPasswordFile(file: string, secretsDir: string): string {
   try {
     real = realpathSync(file);
   } catch (err) {
-    throw new PgbackmanError('IO', `cannot read the node's password file ${file}: ${messageOf(err)}`);
+    throw new PgbackmanError('IO', `cannot read ${what} ${file}: ${messageOf(err)}`);
   }
   if (!real.startsWith(dir.endsWith(sep) ? dir : dir + sep))
     throw refuse(
@@ -52,7 +55,7 @@ export function readPasswordFile(file: string, secretsDir: string): string {
     // O_NONBLOCK: a FIFO planted under that name must not block the open.
     fd = openSync(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {
-    throw new PgbackmanError('IO', `cannot read the node's password file ${file}: ${messageOf(err)}`);
+    throw new PgbackmanError('IO', `cannot read ${what} ${file}: ${messageOf(err)}`);
   }
   try {
     const problem = passwordFileProblem(fstatSync(fd), process.getuid?.() ?? 0);
@@ -68,7 +71,7 @@ export function readPasswordFile(file: string, secretsDir: string): string {
       .replace(/\r?\n$/, '');
   } catch (err) {
     if (err instanceof PgbackmanError) throw err;
-    throw new PgbackmanError('IO', `cannot read the node's password file ${file}: ${messageOf(err)}`);
+    throw new PgbackmanError('IO', `cannot read ${what} ${file}: ${messageOf(err)}`);
   } finally {
     closeSync(fd);
   }

@@ -1,6 +1,7 @@
 import { selectRunningOnHost } from '../../catalogue/backup-runs.ts';
 import type { Queryable } from '../../catalogue/catalogue-db.ts';
 import { type CatalogueSession, heldSession, isCatalogueSession } from '../../catalogue/catalogue-session.ts';
+import { type DumpCopy, recordCopy } from '../../catalogue/dump-copies.ts';
 import { messageOf, PgbackmanError } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { processAlive } from '../../system/process-alive.ts';
@@ -91,6 +92,25 @@ export class RunRecorder {
         { event: 'tidy_failed', err: messageOf(err) },
         `tidying left for the next run: ${messageOf(err)}`,
       );
+    }
+  }
+
+  /**
+   * Records where a successful dump was copied; undefined when recorded, else why not (the catalogue is
+   * gone since the run's end, or the run went to the spool). The copies themselves stay where they are.
+   */
+  async recordCopies(copies: readonly DumpCopy[]): Promise<string | undefined> {
+    if (this.spooled) return `the run's record waits in the spool (${this.spoolReason})`;
+    try {
+      await this.#catalogue.withCatalogue(
+        async (q) => {
+          for (const c of copies) await recordCopy(q, c);
+        },
+        { keepOpen: true },
+      );
+      return undefined;
+    } catch (err) {
+      return messageOf(err);
     }
   }
 

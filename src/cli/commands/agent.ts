@@ -10,6 +10,7 @@ import { PgbackmanError } from '../../errors.ts';
 import { parseListen, startHttpListener } from '../../observability/http-listener.ts';
 import { agentLogFormat, createLogger } from '../../observability/logger.ts';
 import type { Source } from '../../source/source.ts';
+import type { AllowedDestination } from '../../storage/allowed-destinations.ts';
 import { ExitCode } from '../exit-codes.ts';
 import type { Output } from '../output.ts';
 
@@ -28,6 +29,7 @@ export interface AgentFlags {
   readonly stateDir: string;
   readonly catalogue: string | undefined;
   readonly secretsDir: string | undefined;
+  readonly allowedDestinations: readonly AllowedDestination[];
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -78,6 +80,7 @@ export async function runAgent(
     allowVerifyProbes: flags.allowVerifyProbes,
     apply: flags.apply,
     secretsDir: flags.secretsDir ?? (process.env.PGBACKMAN_SECRETS_DIR || DEFAULT_SECRETS_DIR),
+    allowedDestinations: flags.allowedDestinations,
     scheduleCache: join(stateDir, 'cache', 'schedule.json'),
     version,
     logger,

@@ -1,5 +1,6 @@
 import { stringify } from 'yaml';
 import { type BackupRun, listBackups } from '../../catalogue/backup-runs.ts';
+import { copiesOf, type DumpCopy } from '../../catalogue/dump-copies.ts';
 import { listObjects } from '../../catalogue/list-objects.ts';
 import { requireCurrentSchema } from '../../catalogue/migrate.ts';
 import { withCatalogue } from '../../catalogue/open-catalogue.ts';
@@ -23,7 +24,9 @@ export async function runDescribe(
     if (/^backups?$/i.test(target)) {
       if (id === undefined)
         throw new PgbackmanError('USAGE', 'describe backup needs an ID (see `pgbackman get backups`)');
-      output.out.write(stringify(backupDoc(await resolveBackup(db, id))));
+      const run = await resolveBackup(db, id);
+      const copies = (await copiesOf(db, [run.id])).get(run.id) ?? [];
+      output.out.write(stringify(backupDoc(run, copies)));
       return ExitCode.Ok;
     }
     if (/^restores?$/i.test(target)) {
@@ -80,7 +83,7 @@ export async function runDescribe(
 }
 
 /** Every recorded field, the pin and the deletion as sentences right under the status, where they matter. */
-function backupDoc(run: BackupRun): Record<string, unknown> {
+function backupDoc(run: BackupRun, copies: readonly DumpCopy[]): Record<string, unknown> {
   const { id, status, pin: _pin, deletion: _deletion, deletedReason: _reason, ...rest } = run;
   const pinned = pinText(run);
   const deletion = deletionText(run);
@@ -90,6 +93,8 @@ function backupDoc(run: BackupRun): Record<string, unknown> {
     ...(pinned === null ? {} : { pinned }),
     ...(deletion === null ? {} : { deletion }),
     ...rest,
+    // Each further destination of the server's storage: what arrived there, or why not.
+    ...(copies.length === 0 ? {} : { copies: copies.map(({ runId: _run, ...c }) => c) }),
   };
 }
 

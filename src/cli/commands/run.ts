@@ -14,6 +14,7 @@ import { safeLocation } from '../../catalogue/open-catalogue.ts';
 import { offlineCatalogue, unreachableReason } from '../../catalogue/unreachable.ts';
 import { PgbackmanError } from '../../errors.ts';
 import { createLogger, type Logger } from '../../observability/logger.ts';
+import type { AllowedDestination } from '../../storage/allowed-destinations.ts';
 import { ExitCode, exitCodeForSignal } from '../exit-codes.ts';
 import { humanBytes } from '../human-bytes.ts';
 import type { Output } from '../output.ts';
@@ -29,7 +30,11 @@ type JobKind = DumpJob['kind'];
 export async function runRun(
   name: string,
   location: string,
-  flags: { snapshot: boolean; secretsDir?: string | undefined },
+  flags: {
+    snapshot: boolean;
+    secretsDir?: string | undefined;
+    allowedDestinations?: readonly AllowedDestination[];
+  },
   output: Output,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<ExitCode> {
@@ -72,7 +77,7 @@ export async function runRun(
   }
   try {
     const secretsDir = flags.secretsDir ?? (env.PGBACKMAN_SECRETS_DIR || DEFAULT_SECRETS_DIR);
-    return await takeDump(job, catalogue, output, log, secretsDir);
+    return await takeDump(job, catalogue, output, log, secretsDir, flags.allowedDestinations ?? []);
   } finally {
     await caching;
     await catalogue.close();
@@ -85,6 +90,7 @@ async function takeDump(
   output: Output,
   log: Logger,
   secretsDir: string,
+  allowedDestinations: readonly AllowedDestination[],
 ): Promise<ExitCode> {
   const target = job.spec.database ?? 'the whole node';
   output.err.write(`Dumping ${target} on ${job.node.name} for ${job.kind}/${job.name}...\n`);
@@ -104,7 +110,12 @@ async function takeDump(
   process.on('SIGTERM', interrupt);
   let result: Awaited<ReturnType<typeof runDump>>;
   try {
-    result = await runDump(job, catalogue, { signal: controller.signal, logger: log, secretsDir });
+    result = await runDump(job, catalogue, {
+      signal: controller.signal,
+      logger: log,
+      secretsDir,
+      allowedDestinations,
+    });
   } finally {
     stopHandling();
   }
@@ -114,6 +125,12 @@ async function takeDump(
     output.out.write(
       `Backup ${result.id} SUCCEEDED: ${what}, ${humanBytes(result.bytes ?? 0)} in ${took}\n  ${result.dir}\n`,
     );
+    for (const c of result.copies)
+      output.out.write(
+        c.status === 'COPIED'
+          ? `  copied to ${c.destination}: ${c.location} (${Object.keys(c.files ?? {}).length} files, ${humanBytes(c.bytes ?? 0)})\n`
+          : `  NOT copied to ${c.destination}: ${c.error}\n`,
+      );
     return ExitCode.Ok;
   }
   output.out.write(`Backup ${result.id} FAILED: ${what} after ${took}\n`);

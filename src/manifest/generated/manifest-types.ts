@@ -19,6 +19,10 @@ export type AbsolutePath = string;
  */
 export type AbsolutePath1 = string;
 /**
+ * A lowercase DNS-1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit, at most 63 characters.
+ */
+export type Name1 = string;
+/**
  * What is dumped. CLUSTER: pg_dumpall of the whole node. FULL: schema and data, large objects included. SCHEMA: schema only. DATA: data only.
  */
 export type BackupCode = 'CLUSTER' | 'FULL' | 'SCHEMA' | 'DATA';
@@ -125,7 +129,7 @@ export type ExtraArgs1 = string[];
 /**
  * A lowercase DNS-1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit, at most 63 characters.
  */
-export type Name1 = string;
+export type Name2 = string;
 /**
  * When to run: a cron expression (5 fields, or 6 with seconds first) or 'auto', a stable time inside the node's backup window.
  */
@@ -137,11 +141,11 @@ export type Duration1 = string;
 /**
  * A lowercase DNS-1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit, at most 63 characters.
  */
-export type Name2 = string;
+export type Name3 = string;
 /**
  * A lowercase DNS-1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit, at most 63 characters.
  */
-export type Name3 = string;
+export type Name4 = string;
 /**
  * The database to dump; required unless code is CLUSTER, forbidden then.
  */
@@ -153,7 +157,7 @@ export type Duration2 = string;
 /**
  * A lowercase DNS-1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit, at most 63 characters.
  */
-export type Name4 = string;
+export type Name5 = string;
 /**
  * The longest a restore test may take (default 24h): past it the restore is stopped, the scratch database dropped and the test recorded VERIFY_FAILED.
  */
@@ -161,11 +165,11 @@ export type RestoreTimeout = string;
 /**
  * A lowercase DNS-1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit, at most 63 characters.
  */
-export type Name5 = string;
+export type Name6 = string;
 /**
  * A lowercase DNS-1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit, at most 63 characters.
  */
-export type Name6 = string;
+export type Name7 = string;
 /**
  * The database to dump; required unless code is CLUSTER, forbidden then.
  */
@@ -181,11 +185,11 @@ export type Duration3 = string;
 /**
  * A lowercase DNS-1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit, at most 63 characters.
  */
-export type Name7 = string;
+export type Name8 = string;
 /**
  * A lowercase DNS-1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit, at most 63 characters.
  */
-export type Name8 = string;
+export type Name9 = string;
 /**
  * With definition or snapshot: the newest successful dump that finished at or before this time.
  */
@@ -193,7 +197,7 @@ export type IsoTime1 = string;
 /**
  * A lowercase DNS-1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit, at most 63 characters.
  */
-export type Name9 = string;
+export type Name10 = string;
 /**
  * The database to create; default: the dump's database name. Not for a CLUSTER dump: each of its databases keeps its own name.
  */
@@ -201,7 +205,7 @@ export type Database3 = string;
 /**
  * A lowercase DNS-1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit, at most 63 characters.
  */
-export type Name10 = string;
+export type Name11 = string;
 /**
  * When to run the restore; default: as soon as it is applied.
  */
@@ -248,6 +252,45 @@ export interface BackupServer {
      * A dump does not start when the free space under rootDirectory is below this: bytes with a unit (KiB, MiB, GiB, TiB) or a percentage of the file system.
      */
     diskReserve?: string;
+    /**
+     * Where each dump is kept, in order: the first is the primary and must be local, at the rootDirectory (where dumps are written); each other one receives a copy of every file of the dump once it is complete, recorded per destination (describe backup ID: copies). Without it, the rootDirectory alone.
+     *
+     * @minItems 1
+     * @maxItems 8
+     */
+    storage?:
+      | [StorageDestination]
+      | [StorageDestination, StorageDestination]
+      | [StorageDestination, StorageDestination, StorageDestination]
+      | [StorageDestination, StorageDestination, StorageDestination, StorageDestination]
+      | [StorageDestination, StorageDestination, StorageDestination, StorageDestination, StorageDestination]
+      | [
+          StorageDestination,
+          StorageDestination,
+          StorageDestination,
+          StorageDestination,
+          StorageDestination,
+          StorageDestination
+        ]
+      | [
+          StorageDestination,
+          StorageDestination,
+          StorageDestination,
+          StorageDestination,
+          StorageDestination,
+          StorageDestination,
+          StorageDestination
+        ]
+      | [
+          StorageDestination,
+          StorageDestination,
+          StorageDestination,
+          StorageDestination,
+          StorageDestination,
+          StorageDestination,
+          StorageDestination,
+          StorageDestination
+        ];
     defaults?: DumpSettings;
     description?: Description;
     suspend?: Suspend;
@@ -274,6 +317,68 @@ export interface Labels {
  */
 export interface Annotations {
   [k: string]: string | undefined;
+}
+/**
+ * One place a dump is kept: exactly one of local (a directory) or s3 (a bucket and prefix of an S3-compatible store).
+ */
+export interface StorageDestination {
+  name: Name1;
+  /**
+   * A directory on the backup server. The agent writes there only when its operator allows it (--allow-destination or PGBACKMAN_ALLOWED_DESTINATIONS), except for the first destination, which is the server's rootDirectory.
+   */
+  local?: {
+    path: AbsolutePath1;
+  };
+  /**
+   * A bucket of S3 or of an S3-compatible store. The agent sends copies there only when its operator allows that endpoint, bucket and prefix (--allow-destination s3://BUCKET/PREFIX, or s3+https://HOST/BUCKET/PREFIX for another endpoint).
+   */
+  s3?: {
+    /**
+     * An S3-compatible endpoint, http(s)://host[:port] with no path, user or query; AWS's own for the region when absent.
+     */
+    endpoint?: string;
+    /**
+     * The bucket's region (any value an S3-compatible store accepts, such as us-east-1).
+     */
+    region: string;
+    /**
+     * The bucket's name: 3 to 63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit.
+     */
+    bucket: string;
+    /**
+     * Prepended to every key: folders ending with '/', of letters, digits and ._@+=-, never '.' or '..'. Empty by default.
+     */
+    prefix?: string;
+    /**
+     * Address the bucket as https://endpoint/bucket rather than https://bucket.endpoint, as most S3-compatible stores want.
+     */
+    forcePathStyle?: boolean;
+    /**
+     * The storage class of each object.
+     */
+    storageClass?:
+      'STANDARD' | 'STANDARD_IA' | 'ONEZONE_IA' | 'INTELLIGENT_TIERING' | 'GLACIER_IR' | 'REDUCED_REDUNDANCY';
+  };
+  /**
+   * Where the S3 key comes from, never the manifest: env names the agent's variables, file a JSON file {"accessKeyId", "secretAccessKey"[, "sessionToken"]} read with the same rules as passwordFrom.file. Without it, the AWS SDK's default chain (environment, shared files, instance roles).
+   */
+  credentialsFrom?: {
+    env?: {
+      /**
+       * The name of an environment variable of the agent; only variables named PGBACKMAN_SECRET_<NAME> are accepted, so a manifest cannot read the agent's other variables.
+       */
+      accessKeyId: string;
+      /**
+       * The name of an environment variable of the agent; only variables named PGBACKMAN_SECRET_<NAME> are accepted, so a manifest cannot read the agent's other variables.
+       */
+      secretAccessKey: string;
+      /**
+       * The name of an environment variable of the agent; only variables named PGBACKMAN_SECRET_<NAME> are accepted, so a manifest cannot read the agent's other variables.
+       */
+      sessionToken?: string;
+    };
+    file?: AbsolutePath1;
+  };
 }
 /**
  * What a backup definition takes from its node or backup server when it does not say itself.
@@ -408,7 +513,7 @@ export interface BackupPolicy {
   kind: 'BackupPolicy';
   metadata: Metadata;
   spec: {
-    server: Name1;
+    server: Name2;
     /**
      * The nodes covered: every node named in names, and every node whose labels include all of matchLabels (a node is covered when either says so).
      */
@@ -479,8 +584,8 @@ export interface BackupDefinition {
   kind: 'BackupDefinition';
   metadata: Metadata;
   spec: {
-    server: Name2;
-    node: Name3;
+    server: Name3;
+    node: Name4;
     database?: Database1;
     schedule?: Schedule;
     timezone?: Timezone;
@@ -490,7 +595,7 @@ export interface BackupDefinition {
      */
     verify?: {
       every: Duration2;
-      node: Name4;
+      node: Name5;
       timeout?: RestoreTimeout;
       /**
        * SQL that must return true on the restored copy, run read-only as one statement; the agent runs it only when started with --allow-verify-probes.
@@ -523,8 +628,8 @@ export interface SnapshotDefinition {
   kind: 'SnapshotDefinition';
   metadata: Metadata;
   spec: {
-    server: Name5;
-    node: Name6;
+    server: Name6;
+    node: Name7;
     database?: Database2;
     at: IsoTime;
     retention?: SnapshotRetention;
@@ -568,8 +673,8 @@ export interface RestoreDefinition {
      * Which dump to restore: the newest successful dump of a definition or snapshot (optionally the newest taken before a time), or one backup by id. Name exactly one of definition, snapshot, backupId.
      */
     source: {
-      definition?: Name7;
-      snapshot?: Name8;
+      definition?: Name8;
+      snapshot?: Name9;
       /**
        * One catalogued backup, by id (see 'pgbackman get backups').
        */
@@ -580,10 +685,10 @@ export interface RestoreDefinition {
      * Where to restore.
      */
     target: {
-      node: Name9;
+      node: Name10;
       database?: Database3;
     };
-    server?: Name10;
+    server?: Name11;
     at?: IsoTime2;
     /**
      * What to do when the target database exists: fail (default, nothing is touched), rename (the existing database is renamed to renameExistingTo), or drop (it is dropped first; refused when the target is the source database itself). For a CLUSTER dump, applied to each of its databases.

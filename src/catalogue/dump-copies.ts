@@ -1,0 +1,84 @@
+import type { Queryable } from './catalogue-db.ts';
+
+// Every statement on pgbackman.dump_copies: a copy's outcome, and the copies of the runs a command shows.
+
+export interface CopiedFile {
+  readonly bytes: number;
+  readonly sha256: string;
+  readonly etag: string | null;
+  readonly versionId: string | null;
+}
+
+export interface DumpCopy {
+  readonly runId: string;
+  readonly destination: string;
+  readonly kind: 'local' | 's3';
+  /** Where the dump's folder is there: a directory, or `s3://bucket/prefix/… at endpoint`. */
+  readonly location: string;
+  readonly status: 'COPIED' | 'FAILED';
+  readonly bytes: number | null;
+  /** Each file of the dump folder, by its path inside it. */
+  readonly files: Readonly<Record<string, CopiedFile>> | null;
+  readonly error: string | null;
+  readonly finishedAt: string;
+}
+
+/** Records a copy's outcome; a later attempt at the same destination replaces it. */
+export async function recordCopy(q: Queryable, c: DumpCopy): Promise<void> {
+  await q.query(
+    `insert into pgbackman.dump_copies (run_id, destination, kind, location, status, bytes, files, error, finished_at)
+     values ($1::uuid, $2, $3, $4, $5, $6, $7::jsonb, $8, $9::timestamptz)
+     on conflict (run_id, destination) do update set kind = excluded.kind, location = excluded.location,
+       status = excluded.status, bytes = excluded.bytes, files = excluded.files, error = excluded.error,
+       finished_at = excluded.finished_at`,
+    [
+      c.runId,
+      c.destination,
+      c.kind,
+      c.location,
+      c.status,
+      c.bytes,
+      c.files === null ? null : JSON.stringify(c.files),
+      c.error,
+      c.finishedAt,
+    ],
+  );
+}
+
+interface Row {
+  run_id: string;
+  destination: string;
+  kind: 'local' | 's3';
+  location: string;
+  status: 'COPIED' | 'FAILED';
+  bytes: string | null;
+  files: unknown;
+  error: string | null;
+  finished_at: Date | string;
+}
+
+/** The copies of the given runs, by run, in destination order of name. */
+export async function copiesOf(q: Queryable, runIds: readonly string[]): Promise<Map<string, DumpCopy[]>> {
+  const byRun = new Map<string, DumpCopy[]>();
+  if (runIds.length === 0) return byRun;
+  const rows = await q.query<Row>(
+    `select run_id::text, destination, kind, location, status, bytes::text, files, error, finished_at
+       from pgbackman.dump_copies where run_id = any($1::uuid[]) order by run_id, destination`,
+    [runIds],
+  );
+  for (const r of rows) {
+    const copy: DumpCopy = {
+      runId: r.run_id,
+      destination: r.destination,
+      kind: r.kind,
+      location: r.location,
+      status: r.status,
+      bytes: r.bytes === null ? null : Number(r.bytes),
+      files: (typeof r.files === 'string' ? JSON.parse(r.files) : r.files) as DumpCopy['files'],
+      error: r.error,
+      finishedAt: new Date(r.finished_at).toISOString(),
+    };
+    byRun.set(r.run_id, [...(byRun.get(r.run_id) ?? []), copy]);
+  }
+  return byRun;
+}

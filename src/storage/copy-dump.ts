@@ -1,0 +1,116 @@
+import { createReadStream } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { BACKUP_MANIFEST } from '../backup/files/backup-manifest.ts';
+import type { CopiedFile, DumpCopy } from '../catalogue/dump-copies.ts';
+import { messageOf } from '../errors.ts';
+import type { StorageDestination } from '../manifest/generated/manifest-types.ts';
+import { type AllowedDestination, isAllowed } from './allowed-destinations.ts';
+import { openDestination } from './open-destination.ts';
+
+export interface CopyRequest {
+  readonly runId: string;
+  /** The server's root directory and the dump's folder under it: keys are the folder's path below the root. */
+  readonly root: string;
+  readonly dir: string;
+  /** The run's recorded checksums (file → sha256, or a directory dump's file → sha256 map). */
+  readonly recorded: Readonly<Record<string, string | Readonly<Record<string, string>>>>;
+  /** The server's destinations after the first (the root directory, where the dump already is). */
+  readonly destinations: readonly StorageDestination[];
+  readonly allowed: readonly AllowedDestination[];
+  readonly env: NodeJS.ProcessEnv;
+  readonly secretsDir: string;
+  readonly signal?: AbortSignal;
+}
+
+/** Every file of a dump folder, its path inside the folder with `/`, sorted, backup.json last. */
+async function filesOf(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const files = entries
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)).split(sep).join('/'))
+    .sort();
+  // backup.json describes a complete folder: where it is, every file before it arrived.
+  return [...files.filter((f) => f !== BACKUP_MANIFEST), ...files.filter((f) => f === BACKUP_MANIFEST)];
+}
+
+/** The sha256 the run recorded for a file of its folder, if it recorded one. */
+function recordedSum(recorded: CopyRequest['recorded'], file: string): string | undefined {
+  const [top, ...rest] = file.split('/');
+  const sum = recorded[top as string];
+  return typeof sum === 'string' ? (rest.length === 0 ? sum : undefined) : sum?.[rest.join('/')];
+}
+
+/**
+ * Copies a finished dump's folder to each further destination, one after the other, and says per
+ * destination what arrived or why not. A destination the operator has not allowed, credentials that cannot
+ * be read, a store that refuses or cannot be reached: each is that destination's FAILED outcome, never an
+ * exception, and never a change to the dump in the root directory.
+ */
+export async function copyDump(req: CopyRequest): Promise<DumpCopy[]> {
+  const folder = relative(req.root, req.dir).split(sep).join('/');
+  const outcomes: DumpCopy[] = [];
+  for (const d of req.destinations) {
+    const location =
+      d.local !== undefined
+        ? join(d.local.path, folder)
+        : `s3://${d.s3?.bucket}/${d.s3?.prefix ?? ''}${folder}/${d.s3?.endpoint === undefined ? '' : ` at ${d.s3.endpoint.replace(/\/$/, '')}`}`;
+    const kind = d.local !== undefined ? 'local' : 's3';
+    const base = { runId: req.runId, destination: d.name, kind, location } as const;
+    const failed = (error: string): DumpCopy => ({
+      ...base,
+      status: 'FAILED',
+      bytes: null,
+      files: null,
+      error,
+      finishedAt: new Date().toISOString(),
+    });
+    if (!isAllowed(req.allowed, d as Parameters<typeof isAllowed>[1])) {
+      outcomes.push(
+        failed(
+          `destination ${d.name} (${d.local?.path ?? location}) is not one this agent's operator allows: start pgbackman with --allow-destination naming it (or set PGBACKMAN_ALLOWED_DESTINATIONS); nothing was sent`,
+        ),
+      );
+      continue;
+    }
+    let destination: ReturnType<typeof openDestination> | undefined;
+    try {
+      destination = openDestination(d, req.env, req.secretsDir);
+      const files: Record<string, CopiedFile> = {};
+      let bytes = 0;
+      for (const file of await filesOf(req.dir)) {
+        req.signal?.throwIfAborted();
+        const stored = await destination.put(
+          `${folder}/${file}`,
+          createReadStream(join(req.dir, ...file.split('/'))),
+          req.signal,
+        );
+        const expected = recordedSum(req.recorded, file);
+        if (expected !== undefined && expected !== stored.sha256)
+          throw new Error(
+            `${file} was sent with sha256 ${stored.sha256}, not the ${expected} recorded when it was taken: the file changed on disk`,
+          );
+        files[file] = {
+          bytes: stored.bytes,
+          sha256: stored.sha256,
+          etag: stored.etag,
+          versionId: stored.versionId,
+        };
+        bytes += stored.bytes;
+      }
+      outcomes.push({
+        ...base,
+        status: 'COPIED',
+        bytes,
+        files,
+        error: null,
+        finishedAt: new Date().toISOString(),
+      });
+    } catch (err) {
+      outcomes.push(failed(messageOf(err)));
+    } finally {
+      destination?.close();
+    }
+  }
+  return outcomes;
+}

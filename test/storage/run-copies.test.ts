@@ -1,0 +1,253 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { parse } from 'yaml';
+import { s3Destination } from '../../src/storage/s3-destination.ts';
+import { createTestCatalogue, type TestCatalogue } from '../support/catalogues.ts';
+import { localSetup } from '../support/fixtures.ts';
+import { assertNoStackTrace, runCli, writeTree } from '../support/run-cli.ts';
+import { startTestS3, type TestS3 } from '../support/s3-server.ts';
+import { testServerUrl } from '../support/test-database.ts';
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** Every file under `dir`, by its path inside it. */
+function tree(dir: string): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
+  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true }))
+    if (e.isFile())
+      files.set(relative(dir, join(e.parentPath, e.name)), readFileSync(join(e.parentPath, e.name)));
+  return files;
+}
+
+describe('run with storage: the dump in the root directory, and a copy in every further destination', () => {
+  let catalogue: TestCatalogue;
+  let s3: TestS3;
+  let scratch: string;
+  const env = () => ({
+    PGBACKMAN_SECRET_S3_ID: s3.credentials.accessKeyId,
+    PGBACKMAN_SECRET_S3_KEY: s3.credentials.secretAccessKey,
+  });
+  const cli = async (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => {
+    const r = await runCli(['--catalogue', catalogue.location, ...args], { env: { ...env(), ...extraEnv } });
+    assertNoStackTrace(r);
+    return r;
+  };
+  /** Applies one server `local` (root `<scratch>/<name>/root`) with `storage` and a definition `d`, and returns its root. */
+  const setup = async (name: string, storage: (root: string) => string) => {
+    const root = join(scratch, name, 'root');
+    const node = new URL(testServerUrl());
+    const manifests = localSetup({
+      root,
+      host: '127.0.0.1',
+      port: node.port,
+      serverSpec: `storage: [${storage(root)}]`,
+      definitions: { d: 'database: postgres, format: directory' },
+    });
+    const r = await cli(['apply', await writeTree({ 'm.yaml': manifests }), '--auto-approve']);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    return root;
+  };
+  const credentials =
+    '{env: {accessKeyId: PGBACKMAN_SECRET_S3_ID, secretAccessKey: PGBACKMAN_SECRET_S3_KEY}}';
+  const bucket = (prefix: string, name = 'dumps') =>
+    `{name: offsite, s3: {endpoint: "${s3.endpoint}", region: eu-north-1, bucket: ${name}, prefix: ${prefix}, forcePathStyle: true}, credentialsFrom: ${credentials}}`;
+
+  before(async () => {
+    catalogue = await createTestCatalogue('postgres', 'run-copies');
+    s3 = await startTestS3(['dumps']);
+    scratch = await mkdtemp(join(tmpdir(), 'pgbackman-copies-'));
+  });
+  after(async () => {
+    await catalogue?.drop();
+    await s3?.stop();
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  test('a second disk and a bucket the operator allows: both hold every file, byte for byte, recorded per destination', async () => {
+    const second = join(scratch, 'site-b');
+    const root = await setup(
+      'both',
+      (r) =>
+        `{name: disk, local: {path: "${r}"}}, {name: second, local: {path: "${second}"}}, ${bucket('site-a/')}`,
+    );
+    const r = await cli([
+      '--allow-destination',
+      second,
+      '--allow-destination',
+      `s3+http://${new URL(s3.endpoint).host}/dumps/site-a`,
+      'run',
+      'd',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const [, id, dir] = /^Backup ([0-9a-f-]{36}) SUCCEEDED: .*\n {2}(.+)\n/.exec(r.stdout) ?? [];
+    assert.ok(id && dir, r.stdout);
+    const folder = relative(root, dir);
+    const primary = tree(dir);
+    assert.ok(
+      primary.has('backup.json') && primary.has(join('database.dir', 'toc.dat')),
+      [...primary.keys()].join(', '),
+    );
+    assert.match(
+      r.stdout,
+      new RegExp(`\\n {2}copied to second: ${join(second, folder)} \\(${primary.size} files, `),
+    );
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `\\n {2}copied to offsite: s3://dumps/site-a/${folder}/ at ${s3.endpoint} \\(${primary.size} files, `,
+      ),
+    );
+
+    // The second disk: the same files, the same bytes.
+    const copy = tree(join(second, folder));
+    assert.deepEqual([...copy.keys()].sort(), [...primary.keys()].sort());
+    for (const [file, bytes] of primary) assert.equal(sha(copy.get(file) as Buffer), sha(bytes), file);
+
+    // The bucket, read back with its own client: the same bytes under the prefix.
+    const reader = s3Destination(
+      'check',
+      {
+        endpoint: s3.endpoint,
+        region: 'eu-north-1',
+        bucket: 'dumps',
+        prefix: 'site-a/',
+        forcePathStyle: true,
+      },
+      { credentials: s3.credentials },
+    );
+    try {
+      for (const [file, bytes] of primary) {
+        const chunks: Buffer[] = [];
+        for await (const c of await reader.get(`${folder}/${file}`)) chunks.push(c as Buffer);
+        assert.equal(sha(Buffer.concat(chunks)), sha(bytes), file);
+      }
+    } finally {
+      reader.close();
+    }
+
+    // describe backup: each copy, its files' sizes and checksums, the bucket's ETags.
+    const described = parse((await cli(['describe', 'backup', id])).stdout) as {
+      copies: {
+        destination: string;
+        status: string;
+        kind: string;
+        bytes: number;
+        files: Record<string, { sha256: string; etag: string | null }>;
+      }[];
+    };
+    assert.deepEqual(
+      described.copies.map((c) => [c.destination, c.kind, c.status]),
+      [
+        ['offsite', 's3', 'COPIED'],
+        ['second', 'local', 'COPIED'],
+      ],
+    );
+    for (const c of described.copies)
+      for (const [file, bytes] of primary)
+        assert.equal(c.files[file]?.sha256, sha(bytes), `${c.destination} ${file}`);
+    assert.ok(described.copies[0]?.files['backup.json']?.etag, 'the bucket’s ETag is recorded');
+  });
+
+  test('a destination the operator has not allowed is sent nothing; the dump stays SUCCEEDED in the root', async () => {
+    const root = await setup(
+      'unallowed',
+      (r) => `{name: disk, local: {path: "${r}"}}, ${bucket('elsewhere/')}`,
+    );
+    // Allowed: another prefix of the same bucket, which does not cover this one.
+    const r = await cli([
+      '--allow-destination',
+      `s3+http://${new URL(s3.endpoint).host}/dumps/site-a`,
+      'run',
+      'd',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Backup \S+ SUCCEEDED: /);
+    assert.match(
+      r.stdout,
+      /\n {2}NOT copied to offsite: destination offsite \(s3:\/\/dumps\/elsewhere\/.*\) is not one this agent's operator allows: start pgbackman with --allow-destination naming it \(or set PGBACKMAN_ALLOWED_DESTINATIONS\); nothing was sent\n/,
+    );
+    const reader = s3Destination(
+      'check',
+      {
+        endpoint: s3.endpoint,
+        region: 'eu-north-1',
+        bucket: 'dumps',
+        prefix: 'elsewhere/',
+        forcePathStyle: true,
+      },
+      { credentials: s3.credentials },
+    );
+    try {
+      const [folder] = readdirSync(join(root, 'n1', 'postgres'));
+      assert.equal(await reader.head(`n1/postgres/${folder}/backup.json`), null);
+    } finally {
+      reader.close();
+    }
+  });
+
+  test('a bucket that does not exist, wrong keys, a key variable that is not set: each copy FAILED and says why, no secret shown', async () => {
+    await setup('refused', (r) => `{name: disk, local: {path: "${r}"}}, ${bucket('x/', 'no-such-bucket')}`);
+    const allow = ['--allow-destination', `s3+http://${new URL(s3.endpoint).host}/no-such-bucket`];
+    const missing = await cli([...allow, 'run', 'd']);
+    assert.match(
+      missing.stdout,
+      /\n {2}NOT copied to offsite: offsite \(s3:\/\/no-such-bucket\/x\/ at http:\/\/127\.0\.0\.1:\d+\): could not upload .*: the bucket does not exist/,
+    );
+
+    await setup('refused', (r) => `{name: disk, local: {path: "${r}"}}, ${bucket('keys/')}`);
+    allow.push('--allow-destination', `s3+http://${new URL(s3.endpoint).host}/dumps/keys`);
+    const wrong = await cli([...allow, 'run', 'd'], {
+      PGBACKMAN_SECRET_S3_ID: 'AKIAWRONG',
+      PGBACKMAN_SECRET_S3_KEY: 'wrong-secret-value-77',
+    });
+    assert.match(
+      wrong.stdout,
+      /NOT copied to offsite: .*the credentials were refused or lack the permission/,
+    );
+    assert.doesNotMatch(wrong.stdout + wrong.stderr, /wrong-secret-value-77/);
+
+    const unset = await cli([...allow, 'run', 'd'], { PGBACKMAN_SECRET_S3_ID: '' });
+    assert.match(
+      unset.stdout,
+      /NOT copied to offsite: destination offsite's credential variable PGBACKMAN_SECRET_S3_ID is not set in this process/,
+    );
+    for (const r of [missing, wrong, unset]) assert.equal(r.code, 0, r.stderr);
+  });
+
+  test('a credentials file outside the secrets directory is refused, and never read', async () => {
+    const stolen = join(scratch, 'not-secrets', 's3.json');
+    mkdirSync(join(scratch, 'not-secrets'), { recursive: true });
+    writeFileSync(stolen, JSON.stringify({ accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }), {
+      mode: 0o600,
+    });
+    const secrets = join(scratch, 'secrets');
+    mkdirSync(secrets, { recursive: true, mode: 0o700 });
+    /** A dump of the server whose offsite bucket's key comes from `file`. */
+    const runWithKeyFile = async (file: string) => {
+      await setup(
+        'file',
+        (r) =>
+          `{name: disk, local: {path: "${r}"}}, {name: offsite, s3: {endpoint: "${s3.endpoint}", region: eu-north-1, bucket: dumps, prefix: file/, forcePathStyle: true}, credentialsFrom: {file: "${file}"}}`,
+      );
+      const allow = `s3+http://${new URL(s3.endpoint).host}/dumps`;
+      return cli(['--secrets-dir', secrets, '--allow-destination', allow, 'run', 'd']);
+    };
+    const r = await runWithKeyFile(stolen);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /NOT copied to offsite: refusing destination offsite's credentials file .*s3\.json: it is not inside the secrets directory/,
+    );
+
+    // The same file inside the secrets directory: read, and the copy is made.
+    const inside = join(secrets, 's3.json');
+    writeFileSync(inside, readFileSync(stolen), { mode: 0o600 });
+    const ok = await runWithKeyFile(inside);
+    assert.match(ok.stdout, /\n {2}copied to offsite: s3:\/\/dumps\/file\//, ok.stdout + ok.stderr);
+  });
+});
