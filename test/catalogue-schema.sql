@@ -101,7 +101,7 @@ CREATE TABLE pgbackman.backup_runs (
     CONSTRAINT backup_runs_deletion_check CHECK ((deletion = ANY (ARRAY['DELETING'::text, 'DELETED'::text]))),
     CONSTRAINT backup_runs_pin_or_delete CHECK (((pinned_at IS NULL) OR (deletion IS NULL))),
     CONSTRAINT backup_runs_restore_verify_status_check CHECK ((restore_verify_status = ANY (ARRAY['VERIFIED'::text, 'VERIFY_FAILED'::text]))),
-    CONSTRAINT backup_runs_status_check CHECK ((status = ANY (ARRAY['RUNNING'::text, 'SUCCEEDED'::text, 'FAILED'::text, 'MISSED'::text]))),
+    CONSTRAINT backup_runs_status_check CHECK ((status = ANY (ARRAY['RUNNING'::text, 'SUCCEEDED'::text, 'SUCCEEDED_PARTIAL'::text, 'FAILED'::text, 'MISSED'::text]))),
     CONSTRAINT backup_runs_verify_status_check CHECK ((verify_status = ANY (ARRAY['OK'::text, 'CORRUPT'::text, 'MISSING'::text])))
 );
 CREATE TABLE pgbackman.backup_servers (

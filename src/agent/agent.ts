@@ -22,6 +22,7 @@ import { RestoreVerifier } from './restore-verifier.ts';
 
 const VERIFY_CHECK_MS = 60_000;
 
+import { CopyRetrier } from './copy-retrier.ts';
 import { RetentionSweeper, type SweepReport } from './retention-sweeper.ts';
 import { RevisionReconciler } from './revision-reconciler.ts';
 import { runJob } from './run-job.ts';
@@ -59,6 +60,8 @@ export interface AgentOptions {
   readonly allowVerifyProbes?: boolean;
   /** How often the agent sweeps its server's dumps by retention, besides after each successful run; 0: never. */
   readonly retentionIntervalMs?: number;
+  /** How often failed copies are tried again; 0: never. Default 10 minutes. */
+  readonly copyRetryIntervalMs?: number;
   /** Called after every change of what the agent reports: for metrics and /readyz. */
   readonly observe?: (event: AgentEvent) => void;
 }
@@ -114,6 +117,7 @@ export class Agent {
   /** The expansion warnings last said (joined), so each is said once, not every interval. */
   #warned = '';
   readonly #sweeper: RetentionSweeper;
+  readonly #copier: CopyRetrier;
   readonly #restorer: RestoreRunner;
   readonly #verifier: RestoreVerifier;
   #jobs: readonly DumpJob[] = [];
@@ -139,6 +143,13 @@ export class Agent {
       link: this.#link,
       log: this.#log,
       report: (r) => options.observe?.({ kind: 'retention', ...r }),
+    });
+    this.#copier = new CopyRetrier({
+      server: options.server,
+      link: this.#link,
+      log: this.#log,
+      allowed: options.allowedDestinations ?? [],
+      secretsDir: options.secretsDir,
     });
     this.#restorer = new RestoreRunner({
       server: options.server,
@@ -222,6 +233,8 @@ export class Agent {
     if (!listen.listening) this.#every(this.#o.pollMs ?? 1_000, () => this.#poll());
     const sweepMs = this.#o.retentionIntervalMs ?? 3_600_000;
     if (sweepMs > 0) this.#every(sweepMs, async () => this.#sweeper.request());
+    const copyMs = this.#o.copyRetryIntervalMs ?? 600_000;
+    if (copyMs > 0) this.#every(copyMs, async () => this.#copier.request());
     // Restore tests fall due with time, not only with changes: looked at every minute.
     this.#every(VERIFY_CHECK_MS, async () => this.#verifier.request());
   }
@@ -286,6 +299,7 @@ export class Agent {
     await this.#restorer.stop(now ? 0 : this.#o.graceMs);
     await this.#verifier.stop(now ? 0 : this.#o.graceMs);
     await this.#sweeper.stop();
+    await this.#copier.stop();
     await this.#loop;
     await this.#beat().catch(() => undefined);
     await this.#link.close().catch(() => undefined);
@@ -531,7 +545,10 @@ export class Agent {
         observe: this.#o.observe,
       });
       // A new good dump may be what lets an old one go.
-      if (status === 'SUCCEEDED' && (this.#o.retentionIntervalMs ?? 3_600_000) > 0)
+      if (
+        (status === 'SUCCEEDED' || status === 'SUCCEEDED_PARTIAL') &&
+        (this.#o.retentionIntervalMs ?? 3_600_000) > 0
+      )
         this.#sweeper.request(item.payload.name);
     } finally {
       this.#running.delete(item.key);

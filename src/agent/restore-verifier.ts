@@ -84,7 +84,7 @@ export class RestoreVerifier {
       this.#o.report?.(job.name, seen?.verified ?? null);
       const tested = seen?.tested?.getTime();
       if (tested !== undefined && Date.now() - tested < parseDuration(verify.every)) continue;
-      const [dump] = await listBackups(q, { definition: job.name, status: 'SUCCEEDED', limit: 1 });
+      const [dump] = await listBackups(q, { definition: job.name, good: true, limit: 1 });
       if (dump === undefined || dump.server !== server) continue;
       const [node] = await listObjects(q, 'PgSQLNode', { name: verify.node });
       const [serverObject] = await listObjects(q, 'BackupServer', { name: server });

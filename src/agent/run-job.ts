@@ -51,6 +51,8 @@ export async function runJob(
     };
     if (result.status === 'SUCCEEDED')
       log.info(fields, `${key}: SUCCEEDED, ${result.bytes} bytes in ${result.dir}`);
+    else if (result.status === 'SUCCEEDED_PARTIAL')
+      log.warn(fields, `${key}: SUCCEEDED_PARTIAL, ${result.bytes} bytes in ${result.dir}; ${result.error}`);
     else log.error({ ...fields, code: result.errorCode }, `${key}: FAILED: ${result.error}`);
     // Earlier runs are tidied after the run is reported; its session and its slot are kept until then.
     await result.tidied;

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
 import type { CatalogueSession } from '../catalogue/catalogue-session.ts';
-import type { DumpCopy } from '../catalogue/dump-copies.ts';
+import { type DumpCopy, missingCopies } from '../catalogue/dump-copies.ts';
 import { type ErrorCode, messageOf, PgbackmanError } from '../errors.ts';
 import { parseDuration } from '../manifest/check-values.ts';
 import type { SpecOf } from '../manifest/kinds.ts';
@@ -49,7 +49,8 @@ export type DumpJob = JobOf<'BackupDefinition'> | JobOf<'SnapshotDefinition'>;
 
 export interface DumpResult {
   readonly id: string;
-  readonly status: 'SUCCEEDED' | 'FAILED';
+  /** SUCCEEDED_PARTIAL: the dump is in the root directory, but a further destination does not have it (error says which). */
+  readonly status: 'SUCCEEDED' | 'SUCCEEDED_PARTIAL' | 'FAILED';
   readonly dir: string | null;
   readonly bytes: number | null;
   readonly durationMs: number;
@@ -286,10 +287,14 @@ export async function runDump(
       signal: stop,
     });
     tidying = recorder.tidy();
-    if (options.deferTidy === true)
-      return { ...result('SUCCEEDED', finishedAt, written, null), tidied: tidying };
+    const missing = missingCopies(copies);
+    const done =
+      missing === null
+        ? result('SUCCEEDED', finishedAt, written, null)
+        : { ...result('SUCCEEDED_PARTIAL', finishedAt, written, null), error: missing };
+    if (options.deferTidy === true) return { ...done, tidied: tidying };
     await tidying;
-    return result('SUCCEEDED', finishedAt, written, null);
+    return done;
   } finally {
     limit.clear();
     // The lock is kept while earlier runs are tidied: tidying judges them by it (recorder.tidy never throws).

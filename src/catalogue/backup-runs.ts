@@ -149,8 +149,8 @@ export async function upsertRun(q: Queryable, run: { start: RunStart; end: RunEn
               database_bytes = excluded.database_bytes, error = excluded.error, table_estimates = excluded.table_estimates,
               source_system_identifier = excluded.source_system_identifier,
               host = excluded.host, pid = excluded.pid
-        -- A record never goes back: what was recorded SUCCEEDED stays so.
-        where backup_runs.status <> 'SUCCEEDED' or excluded.status = 'SUCCEEDED'`,
+        -- A record never goes back: what was recorded SUCCEEDED (or SUCCEEDED_PARTIAL) stays so.
+        where backup_runs.status not in ('SUCCEEDED', 'SUCCEEDED_PARTIAL') or excluded.status = 'SUCCEEDED'`,
     [
       s.id,
       s.server,
@@ -300,13 +300,32 @@ export async function importRun(
     'select status, dump_path, deletion from pgbackman.backup_runs where id = $1',
     [r.id],
   );
-  if (had?.status === 'SUCCEEDED' && had.dump_path === r.dumpPath && had.deletion === null) return 'known';
+  if (had !== undefined && isGoodRun(had.status) && had.dump_path === r.dumpPath && had.deletion === null)
+    return 'known';
   return {
     conflict: `the catalogue has run ${r.id} as ${had?.status ?? '?'}${had?.deletion ? ` (${had.deletion})` : ''} at ${had?.dump_path ?? 'no path'}`,
   };
 }
 
-export const RUN_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'MISSED'] as const;
+/**
+ * A good dump's status after its copies: SUCCEEDED when every further destination has it, else
+ * SUCCEEDED_PARTIAL with `missing` (which copies failed, and why) as its error. Never touches another status.
+ */
+export async function setCopyOutcome(q: Queryable, id: string, missing: string | null): Promise<void> {
+  await q.query(
+    `update pgbackman.backup_runs
+        set status = case when $2::text is null then 'SUCCEEDED' else 'SUCCEEDED_PARTIAL' end, error = $2::text
+      where id = $1::uuid and status in ('SUCCEEDED', 'SUCCEEDED_PARTIAL')`,
+    [id, missing],
+  );
+}
+
+export const RUN_STATUSES = ['RUNNING', 'SUCCEEDED', 'SUCCEEDED_PARTIAL', 'FAILED', 'MISSED'] as const;
+
+/** A dump that is there to restore: SUCCEEDED, or SUCCEEDED_PARTIAL (in the root, missing from a further destination). */
+export function isGoodRun(status: string): boolean {
+  return status === 'SUCCEEDED' || status === 'SUCCEEDED_PARTIAL';
+}
 export const VERIFY_STATUSES = ['OK', 'CORRUPT', 'MISSING'] as const;
 
 /** One catalogued dump, as `get backups` and `describe backup` show it. */
@@ -365,6 +384,8 @@ export interface BackupFilter {
   readonly snapshot?: string;
   /** A run status, or DELETING / DELETED for dumps retention is deleting or has deleted. */
   readonly status?: string;
+  /** Only dumps there to restore: SUCCEEDED or SUCCEEDED_PARTIAL. */
+  readonly good?: boolean;
   /** Deleted dumps too (they are left out unless asked for, or the status asks for them). */
   readonly includeDeleted?: boolean;
   /** A verify result, or NONE for dumps never verified. */
@@ -399,6 +420,7 @@ export async function listBackups(q: Queryable, filter: BackupFilter = {}): Prom
   if (status === 'DELETED' || status === 'DELETING') add('deletion = ?', status);
   else {
     if (status !== undefined) add('status = ?', status);
+    if (filter.good === true) where.push("status in ('SUCCEEDED', 'SUCCEEDED_PARTIAL')");
     if (filter.includeDeleted !== true) where.push("deletion is distinct from 'DELETED'");
   }
   if (filter.verify === 'NONE') where.push('verify_status is null');
@@ -480,7 +502,7 @@ const lastRunsOf = (table: string, column: string, kind: string) => `
     from pgbackman.${table} d
     left join lateral (
       select r.id, r.started_at, coalesce(r.finished_at, r.started_at) as at, r.dump_bytes from pgbackman.backup_runs r
-       where r.${column} = d.name and r.status = 'SUCCEEDED' order by r.started_at desc limit 1) s on true
+       where r.${column} = d.name and r.status in ('SUCCEEDED', 'SUCCEEDED_PARTIAL') order by r.started_at desc limit 1) s on true
     left join lateral (
       select r.id, coalesce(r.finished_at, r.started_at) as at, r.error from pgbackman.backup_runs r
        where r.${column} = d.name and r.status = 'FAILED' and r.started_at > coalesce(s.started_at, '-infinity')

@@ -23,6 +23,14 @@ export interface DumpCopy {
   readonly finishedAt: string;
 }
 
+/** What a run's copies lack, as its error says it: each failed destination and why; null when none failed. */
+export function missingCopies(copies: readonly DumpCopy[]): string | null {
+  const failed = copies.filter((c) => c.status === 'FAILED');
+  return failed.length === 0
+    ? null
+    : failed.map((c) => `not copied to ${c.destination}: ${c.error}`).join('; ');
+}
+
 /** Records a copy's outcome; a later attempt at the same destination replaces it. */
 export async function recordCopy(q: Queryable, c: DumpCopy): Promise<void> {
   await q.query(

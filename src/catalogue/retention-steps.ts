@@ -9,7 +9,7 @@ import type { Queryable } from './catalogue-db.ts';
 export async function pinRun(q: Queryable, id: string, by: string, reason: string | null): Promise<boolean> {
   const rows = await q.query(
     `update pgbackman.backup_runs set pinned_at = now(), pinned_by = $2, pin_reason = $3
-      where id = $1::uuid and status = 'SUCCEEDED' and deletion is null returning id`,
+      where id = $1::uuid and status in ('SUCCEEDED', 'SUCCEEDED_PARTIAL') and deletion is null returning id`,
     [id, by, reason],
   );
   return rows.length === 1;

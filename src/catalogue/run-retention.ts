@@ -50,7 +50,7 @@ interface RunRow {
   server: string;
   definition: string | null;
   snapshot: string | null;
-  status: RetentionRun['status'];
+  status: RetentionRun['status'] | 'SUCCEEDED_PARTIAL';
   at: string;
   bytes: string | null;
   dump_path: string | null;
@@ -64,7 +64,9 @@ const toRun = (r: RunRow): RetentionRun => ({
   server: r.server,
   definition: r.definition,
   snapshot: r.snapshot,
-  status: r.status,
+  // Retention keeps and counts a dump missing from a further destination as it does any good dump (as the
+  // packed reads do: its first letter is S).
+  status: r.status === 'SUCCEEDED_PARTIAL' ? 'SUCCEEDED' : r.status,
   at: Number(r.at),
   bytes: r.bytes === null ? null : Number(r.bytes),
   dumpPath: r.dump_path,

@@ -132,7 +132,7 @@ export function buildProgram(): Command {
     .option('--database <name>', 'only those of this database')
     .option(
       '--status <status>',
-      'backups only: RUNNING, SUCCEEDED, FAILED or MISSED; or DELETING or DELETED, for dumps retention is deleting or has deleted',
+      'backups only: RUNNING, SUCCEEDED, SUCCEEDED_PARTIAL, FAILED or MISSED; or DELETING or DELETED, for dumps retention is deleting or has deleted',
       parseRunStatus,
     )
     .option('--all', 'backups only: deleted dumps too (left out unless asked for)', false)
@@ -321,6 +321,12 @@ export function buildProgram(): Command {
       (v) => (v === 'off' || v === '0' ? 0 : parseFlagDuration(v, '--retention-interval')),
       3_600_000,
     )
+    .option(
+      '--copy-retry-interval <duration>',
+      "copy this server's SUCCEEDED_PARTIAL dumps again to the destinations they lack this often (0 or off: never)",
+      (v) => (v === 'off' || v === '0' ? 0 : parseFlagDuration(v, '--copy-retry-interval')),
+      600_000,
+    )
     .option('--no-apply', 'never apply: run what the catalogue holds (when CI applies)')
     .option(
       '--allow-verify-probes',
@@ -354,6 +360,7 @@ export function buildProgram(): Command {
           intervalMs: opts.interval,
           graceMs: opts.grace,
           retentionIntervalMs: opts.retentionInterval,
+          copyRetryIntervalMs: opts.copyRetryInterval,
           allowVerifyProbes: opts.allowVerifyProbes,
           apply: opts.apply,
           listen: opts.listen,
@@ -502,6 +509,7 @@ interface AgentCliOptions {
   interval: number;
   grace: number;
   retentionInterval: number;
+  copyRetryInterval: number;
   allowVerifyProbes: boolean;
   apply: boolean;
   listen: string;

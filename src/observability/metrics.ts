@@ -16,7 +16,7 @@ export interface RunOutcome {
   readonly node: string;
   /** undefined, null or '' for a CLUSTER dump; exported as ''. */
   readonly database?: string | null | undefined;
-  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly status: 'SUCCEEDED' | 'SUCCEEDED_PARTIAL' | 'FAILED';
   readonly durationMs: number;
   readonly bytes?: number | null | undefined;
   /** Why it failed; a failure without one is counted as INTERNAL. */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import type { BackupRun } from '../catalogue/backup-runs.ts';
+import { type BackupRun, isGoodRun } from '../catalogue/backup-runs.ts';
 import { PgbackmanError } from '../errors.ts';
 import type { DumpFacts, DumpFormat } from './restore-steps.ts';
 
@@ -14,7 +14,7 @@ const FORMAT_BY_FILE: Readonly<Record<string, DumpFormat>> = {
 
 /** A catalogued dump's facts for a restore: what it holds and in which format, read from its record. */
 export function dumpFactsOf(b: BackupRun): DumpFacts & { readonly path: string } {
-  if (b.status !== 'SUCCEEDED' || b.dumpPath === null)
+  if (!isGoodRun(b.status) || b.dumpPath === null)
     throw new PgbackmanError(
       'INVALID_INPUT',
       `backup ${b.id} is ${b.status}${b.error === null ? '' : ` (${b.error})`}: there is no dump to restore`,

@@ -1,4 +1,4 @@
-import { type BackupRun, listBackups } from '../catalogue/backup-runs.ts';
+import { type BackupRun, isGoodRun, listBackups } from '../catalogue/backup-runs.ts';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
 import type { RestoreItem } from './restore-due.ts';
 
@@ -7,16 +7,16 @@ export async function pickDump(q: Queryable, item: RestoreItem): Promise<BackupR
   const { source } = item.spec;
   if (source.backupId !== undefined) {
     const [one] = await listBackups(q, { id: source.backupId.toLowerCase(), limit: 1 });
-    return one?.status === 'SUCCEEDED' && one.deletion === null ? one : undefined;
+    return one !== undefined && isGoodRun(one.status) && one.deletion === null ? one : undefined;
   }
   if (source.snapshot !== undefined) {
     const [last] = await listBackups(q, { snapshot: source.snapshot, limit: 1 });
     if (last === undefined || last.status === 'RUNNING') return 'wait';
-    return last.status === 'SUCCEEDED' && last.deletion === null ? last : undefined;
+    return isGoodRun(last.status) && last.deletion === null ? last : undefined;
   }
   const [newest] = await listBackups(q, {
     definition: source.definition as string,
-    status: 'SUCCEEDED',
+    good: true,
     ...(source.before === undefined ? {} : { before: new Date(source.before) }),
     limit: 1,
   });

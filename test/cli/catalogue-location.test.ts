@@ -162,7 +162,7 @@ describe('verify results are visible where people look', () => {
     assert.equal(bogus.code, 64);
     assert.equal(
       bogus.stderr,
-      'error[USAGE]: --status: "BOGUS" is not one of RUNNING, SUCCEEDED, FAILED, MISSED, DELETING, DELETED\n',
+      'error[USAGE]: --status: "BOGUS" is not one of RUNNING, SUCCEEDED, SUCCEEDED_PARTIAL, FAILED, MISSED, DELETING, DELETED\n',
     );
     const corrupt = await cli('get', 'backups', '--status', 'CORRUPT');
     assert.equal(corrupt.code, 64);

@@ -5,7 +5,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { parse } from 'yaml';
+import { withCatalogue } from '../../src/catalogue/open-catalogue.ts';
+import { parseAllowedDestinations } from '../../src/storage/allowed-destinations.ts';
+import { retryCopies } from '../../src/storage/retry-copies.ts';
 import { s3Destination } from '../../src/storage/s3-destination.ts';
 import { createTestCatalogue, type TestCatalogue } from '../support/catalogues.ts';
 import { localSetup } from '../support/fixtures.ts';
@@ -166,7 +170,28 @@ describe('run with storage: the dump in the root directory, and a copy in every 
       'd',
     ]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^Backup \S+ SUCCEEDED: /);
+    const id = /^Backup (\S+) SUCCEEDED_PARTIAL: /.exec(r.stdout)?.[1];
+    assert.ok(id, r.stdout);
+    assert.match(
+      r.stderr,
+      /warning: the dump is in the root directory, but not copied to offsite: destination offsite/,
+    );
+    // The catalogue says so too, and a restore or retention still counts it as a good dump.
+    const described = parse((await cli(['describe', 'backup', id])).stdout) as {
+      status: string;
+      error: string;
+    };
+    assert.equal(described.status, 'SUCCEEDED_PARTIAL');
+    assert.match(
+      described.error,
+      /^not copied to offsite: destination offsite .* is not one this agent's operator allows/,
+    );
+    const listed = JSON.parse(
+      (await cli(['get', 'backups', '--status', 'SUCCEEDED_PARTIAL', '-o', 'json'])).stdout,
+    ) as { id: string }[];
+    assert.ok(listed.some((b) => b.id === id));
+    const verified = await cli(['verify', id]);
+    assert.deepEqual([verified.code, verified.stdout], [0, `${id} OK\n`], verified.stderr);
     assert.match(
       r.stdout,
       /\n {2}NOT copied to offsite: destination offsite \(s3:\/\/dumps\/elsewhere\/.*\) is not one this agent's operator allows: start pgbackman with --allow-destination naming it \(or set PGBACKMAN_ALLOWED_DESTINATIONS\); nothing was sent\n/,
@@ -250,4 +275,71 @@ describe('run with storage: the dump in the root directory, and a copy in every 
     const ok = await runWithKeyFile(inside);
     assert.match(ok.stdout, /\n {2}copied to offsite: s3:\/\/dumps\/file\//, ok.stdout + ok.stderr);
   });
+
+  test('a copy that failed is made later from the root directory, and the dump is SUCCEEDED again', async () => {
+    // A catalogue of its own: the other tests' partial dumps would be retried too.
+    const shared = catalogue;
+    catalogue = await createTestCatalogue('postgres', 'run-copies-retry');
+    try {
+      await retriedLater();
+    } finally {
+      await catalogue.drop();
+      catalogue = shared;
+    }
+  });
+
+  async function retriedLater(): Promise<void> {
+    const root = await setup(
+      'later',
+      (r) => `{name: disk, local: {path: "${r}"}}, ${bucket('later/', 'late-bucket')}`,
+    );
+    const allowed = parseAllowedDestinations([`s3+http://${new URL(s3.endpoint).host}/late-bucket`]);
+    const r = await cli([
+      '--allow-destination',
+      `s3+http://${new URL(s3.endpoint).host}/late-bucket`,
+      'run',
+      'd',
+    ]);
+    const id = /^Backup (\S+) SUCCEEDED_PARTIAL: /.exec(r.stdout)?.[1] as string;
+    assert.ok(id, r.stdout);
+    const retry = () =>
+      withCatalogue(catalogue.location, 'test', (db) =>
+        retryCopies(db, 'local', { allowed, env: { ...process.env, ...env() }, secretsDir: scratch }),
+      );
+    const second = await cli([
+      '--allow-destination',
+      `s3+http://${new URL(s3.endpoint).host}/late-bucket`,
+      'run',
+      'd',
+    ]);
+    assert.match(second.stdout, /^Backup \S+ SUCCEEDED_PARTIAL: /);
+    // Still no bucket: one try in the pass (a destination that fails is not tried for the other dump), still partial.
+    assert.deepEqual(await retry(), { runs: 2, completed: 0, tried: 1, failed: 1 });
+    // The bucket appears (the store was down, or someone fixed its name): the next pass makes the copy.
+    const admin = new S3Client({
+      endpoint: s3.endpoint,
+      region: 'eu-north-1',
+      forcePathStyle: true,
+      credentials: s3.credentials,
+    });
+    await admin.send(new CreateBucketCommand({ Bucket: 'late-bucket' }));
+    admin.destroy();
+    assert.deepEqual(await retry(), { runs: 2, completed: 2, tried: 2, failed: 0 });
+    const described = parse((await cli(['describe', 'backup', id])).stdout) as {
+      status: string;
+      error: string | null;
+      copies: { destination: string; status: string; files: Record<string, { sha256: string }> }[];
+    };
+    assert.deepEqual([described.status, described.error], ['SUCCEEDED', null]);
+    assert.deepEqual(
+      described.copies.map((c) => [c.destination, c.status]),
+      [['offsite', 'COPIED']],
+    );
+    const folder = readdirSync(join(root, 'n1', 'postgres')).find((f) => f.endsWith(id.slice(0, 8)));
+    const primary = tree(join(root, 'n1', 'postgres', folder as string));
+    for (const [file, bytes] of primary)
+      assert.equal(described.copies[0]?.files[file]?.sha256, sha(bytes), file);
+    // Nothing left to do: a pass finds no partial dump.
+    assert.deepEqual(await retry(), { runs: 0, completed: 0, tried: 0, failed: 0 });
+  }
 });

@@ -1,7 +1,7 @@
-import { selectRunningOnHost } from '../../catalogue/backup-runs.ts';
+import { selectRunningOnHost, setCopyOutcome } from '../../catalogue/backup-runs.ts';
 import type { Queryable } from '../../catalogue/catalogue-db.ts';
 import { type CatalogueSession, heldSession, isCatalogueSession } from '../../catalogue/catalogue-session.ts';
-import { type DumpCopy, recordCopy } from '../../catalogue/dump-copies.ts';
+import { type DumpCopy, missingCopies, recordCopy } from '../../catalogue/dump-copies.ts';
 import { messageOf, PgbackmanError } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { processAlive } from '../../system/process-alive.ts';
@@ -105,6 +105,7 @@ export class RunRecorder {
       await this.#catalogue.withCatalogue(
         async (q) => {
           for (const c of copies) await recordCopy(q, c);
+          await setCopyOutcome(q, (this.#start as RunStart).id, missingCopies(copies));
         },
         { keepOpen: true },
       );

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { open, readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import type { BackupRun } from '../../catalogue/backup-runs.ts';
+import { type BackupRun, isGoodRun } from '../../catalogue/backup-runs.ts';
 import { discoverPgBinDirs } from '../dump/pg-bin-dirs.ts';
 import { BACKUP_MANIFEST } from '../files/backup-manifest.ts';
 import { hashFile } from '../files/hashed-file.ts';
@@ -38,7 +38,7 @@ export async function verifyRun(b: BackupRun, signal?: AbortSignal): Promise<Ver
     unexpected,
   });
   const ok = (): Verification => ({ id: b.id, status: 'OK', error: null, unexpected });
-  if (b.dumpPath === null || b.status !== 'SUCCEEDED')
+  if (b.dumpPath === null || !isGoodRun(b.status))
     return fail('MISSING', `the backup is ${b.status}, with no dump to verify`);
   const dumpPath = b.dumpPath;
   // pg_restore reads the table of contents on the other core while the files are hashed; a failed hash is

@@ -15,3 +15,9 @@ create table pgbackman.dump_copies (
 
 grant select on pgbackman.dump_copies to pgbackman_ro, pgbackman_rw;
 grant insert, update, delete on pgbackman.dump_copies to pgbackman_rw;
+
+-- A dump that is in the root directory but missing from a further destination is SUCCEEDED_PARTIAL: as good
+-- as SUCCEEDED for restores, retention and verify; SUCCEEDED again once every copy is made.
+alter table pgbackman.backup_runs drop constraint backup_runs_status_check;
+alter table pgbackman.backup_runs add constraint backup_runs_status_check
+  check (status in ('RUNNING', 'SUCCEEDED', 'SUCCEEDED_PARTIAL', 'FAILED', 'MISSED'));

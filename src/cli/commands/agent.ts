@@ -23,6 +23,7 @@ export interface AgentFlags {
   readonly intervalMs: number;
   readonly graceMs: number;
   readonly retentionIntervalMs: number;
+  readonly copyRetryIntervalMs: number;
   readonly allowVerifyProbes: boolean;
   readonly apply: boolean;
   readonly listen: string;
@@ -77,6 +78,7 @@ export async function runAgent(
     intervalMs: flags.intervalMs,
     graceMs: flags.graceMs,
     retentionIntervalMs: flags.retentionIntervalMs,
+    copyRetryIntervalMs: flags.copyRetryIntervalMs,
     allowVerifyProbes: flags.allowVerifyProbes,
     apply: flags.apply,
     secretsDir: flags.secretsDir ?? (process.env.PGBACKMAN_SECRETS_DIR || DEFAULT_SECRETS_DIR),

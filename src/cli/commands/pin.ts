@@ -1,4 +1,4 @@
-import type { BackupRun } from '../../catalogue/backup-runs.ts';
+import { type BackupRun, isGoodRun } from '../../catalogue/backup-runs.ts';
 import { requireCurrentSchema } from '../../catalogue/migrate.ts';
 import { withCatalogue } from '../../catalogue/open-catalogue.ts';
 import { pinRun, unpinRun } from '../../catalogue/retention-steps.ts';
@@ -58,7 +58,7 @@ function refuseUnpinnable(run: BackupRun): void {
       'INVALID_INPUT',
       `backup ${run.id} was deleted${run.deletedAt === null ? '' : ` at ${run.deletedAt}`}${why}: there is nothing left to pin`,
     );
-  if (run.status !== 'SUCCEEDED')
+  if (!isGoodRun(run.status))
     throw new PgbackmanError(
       'INVALID_INPUT',
       `backup ${run.id} is ${run.status}: only a successful dump can be pinned`,

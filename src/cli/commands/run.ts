@@ -121,9 +121,9 @@ async function takeDump(
   }
   const what = `${result.settings.code} dump of ${target} on ${job.node.name}`;
   const took = `${(result.durationMs / 1000).toFixed(1)} s`;
-  if (result.status === 'SUCCEEDED') {
+  if (result.status === 'SUCCEEDED' || result.status === 'SUCCEEDED_PARTIAL') {
     output.out.write(
-      `Backup ${result.id} SUCCEEDED: ${what}, ${humanBytes(result.bytes ?? 0)} in ${took}\n  ${result.dir}\n`,
+      `Backup ${result.id} ${result.status}: ${what}, ${humanBytes(result.bytes ?? 0)} in ${took}\n  ${result.dir}\n`,
     );
     for (const c of result.copies)
       output.out.write(
@@ -131,6 +131,9 @@ async function takeDump(
           ? `  copied to ${c.destination}: ${c.location} (${Object.keys(c.files ?? {}).length} files, ${humanBytes(c.bytes ?? 0)})\n`
           : `  NOT copied to ${c.destination}: ${c.error}\n`,
       );
+    // The dump is safe in the root directory: not a failure to retry, but the missing copy is said on stderr too.
+    if (result.status === 'SUCCEEDED_PARTIAL')
+      output.err.write(`warning: the dump is in the root directory, but ${result.error}\n`);
     return ExitCode.Ok;
   }
   output.out.write(`Backup ${result.id} FAILED: ${what} after ${took}\n`);

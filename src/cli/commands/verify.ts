@@ -1,6 +1,6 @@
 import { DEFAULT_SECRETS_DIR } from '../../backup/dump/read-password-file.ts';
 import { verifyRun } from '../../backup/verify/verify-run.ts';
-import { listBackups, recordVerification } from '../../catalogue/backup-runs.ts';
+import { isGoodRun, listBackups, recordVerification } from '../../catalogue/backup-runs.ts';
 import { requireCurrentSchema } from '../../catalogue/migrate.ts';
 import { withCatalogue } from '../../catalogue/open-catalogue.ts';
 import { PgbackmanError } from '../../errors.ts';
@@ -23,12 +23,12 @@ export async function runVerify(
     await requireCurrentSchema(db);
     // A dump retention is deleting may have lost its files already: not one to find MISSING.
     const backups = all
-      ? (await listBackups(db, { status: 'SUCCEEDED', limit: 1_000_000 })).filter((b) => b.deletion === null)
+      ? (await listBackups(db, { good: true, limit: 1_000_000 })).filter((b) => b.deletion === null)
       : [await resolveBackup(db, id as string, { includeDeleted: false })];
     if (backups.length === 0) throw new PgbackmanError('NOT_FOUND', 'no successful backups to verify');
     const [one] = backups;
     // Nothing was promised by a run that failed: there is no dump to find MISSING, and nothing is recorded.
-    if (!all && one !== undefined && one.status !== 'SUCCEEDED')
+    if (!all && one !== undefined && !isGoodRun(one.status))
       throw new PgbackmanError(
         'INVALID_INPUT',
         `backup ${one.id} is ${one.status}${one.error === null ? '' : ` (${one.error})`}: there is no dump to verify`,

@@ -1,0 +1,87 @@
+import { dirname } from 'node:path';
+import { rootDirectoryOf } from '../backup/files/layout.ts';
+import { listBackups, setCopyOutcome } from '../catalogue/backup-runs.ts';
+import type { Queryable } from '../catalogue/catalogue-db.ts';
+import { copiesOf, missingCopies, recordCopy } from '../catalogue/dump-copies.ts';
+import { listObjects } from '../catalogue/list-objects.ts';
+import type { AllowedDestination } from './allowed-destinations.ts';
+import { type CopyRequest, copyDump } from './copy-dump.ts';
+
+export interface RetryReport {
+  /** SUCCEEDED_PARTIAL dumps looked at, and how many became SUCCEEDED. */
+  readonly runs: number;
+  readonly completed: number;
+  /** Copies tried again, and how many of them failed again. */
+  readonly tried: number;
+  readonly failed: number;
+}
+
+/** At most this many dumps are looked at in one pass, the newest first: a long outage does not make one pass endless. */
+const PER_PASS = 50;
+
+/**
+ * Tries again, from the dump in the root directory, each copy a SUCCEEDED_PARTIAL dump of `server` lacks,
+ * to the destinations the server still lists; records each outcome, and makes the dump SUCCEEDED once every
+ * destination has it. A destination no longer listed is not tried (nor counted as missing); one that fails is
+ * not tried again until the next pass.
+ */
+export async function retryCopies(
+  q: Queryable,
+  server: string,
+  o: {
+    allowed: readonly AllowedDestination[];
+    env: NodeJS.ProcessEnv;
+    secretsDir: string;
+    signal?: AbortSignal;
+  },
+): Promise<RetryReport> {
+  const [object] = await listObjects(q, 'BackupServer', { name: server });
+  const storage = object?.spec.storage ?? [];
+  const listed = new Map(storage.slice(1).map((d) => [d.name, d]));
+  const runs = (await listBackups(q, { server, status: 'SUCCEEDED_PARTIAL', limit: PER_PASS })).filter(
+    (b) => b.deletion === null && b.dumpPath !== null,
+  );
+  const copies = await copiesOf(
+    q,
+    runs.map((r) => r.id),
+  );
+  const down = new Set<string>();
+  let completed = 0;
+  let tried = 0;
+  let failed = 0;
+  for (const run of runs) {
+    if (o.signal?.aborted) break;
+    const had = copies.get(run.id) ?? [];
+    // A destination that failed once in this pass is not tried again in it: a store that is down costs one
+    // try (and its timeouts) per pass, not one per dump.
+    const again = had.filter(
+      (c) => c.status === 'FAILED' && listed.has(c.destination) && !down.has(c.destination),
+    );
+    if (again.length > 0) {
+      const outcomes = await copyDump({
+        runId: run.id,
+        root: rootDirectoryOf(object?.spec ?? {}),
+        dir: dirname(run.dumpPath as string),
+        recorded: (run.sha256 ?? {}) as CopyRequest['recorded'],
+        destinations: again.map(
+          (c) => listed.get(c.destination) as NonNullable<ReturnType<typeof listed.get>>,
+        ),
+        allowed: o.allowed,
+        env: o.env,
+        secretsDir: o.secretsDir,
+        ...(o.signal === undefined ? {} : { signal: o.signal }),
+      });
+      for (const c of outcomes) {
+        await recordCopy(q, c);
+        if (c.status === 'FAILED') down.add(c.destination);
+      }
+      tried += outcomes.length;
+      failed += outcomes.filter((c) => c.status === 'FAILED').length;
+    }
+    const now = (await copiesOf(q, [run.id])).get(run.id) ?? [];
+    const missing = missingCopies(now.filter((c) => listed.has(c.destination)));
+    await setCopyOutcome(q, run.id, missing);
+    if (missing === null) completed++;
+  }
+  return { runs: runs.length, completed, tried, failed };
+}
