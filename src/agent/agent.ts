@@ -142,6 +142,11 @@ export class Agent {
       server: options.server,
       link: this.#link,
       log: this.#log,
+      copies: {
+        allowed: options.allowedDestinations ?? [],
+        env: process.env,
+        secretsDir: options.secretsDir,
+      },
       report: (r) => options.observe?.({ kind: 'retention', ...r }),
     });
     this.#copier = new CopyRetrier({

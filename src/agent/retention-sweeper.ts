@@ -6,6 +6,7 @@ import type { Logger } from '../observability/logger.ts';
 import { planInBatches } from '../retention/plan-batches.ts';
 import { type SweepOutcome, sweepRetention } from '../retention/sweep.ts';
 import { type StrayFinder, strayFinder } from '../retention/unknown-dirs.ts';
+import { copyRemover, type RemovalContext } from '../storage/remove-copies.ts';
 import type { CatalogueLink } from './catalogue-link.ts';
 
 export interface SweepReport {
@@ -15,19 +16,28 @@ export interface SweepReport {
   readonly unknown?: number;
 }
 
+export interface SweeperOptions {
+  readonly server: string;
+  readonly link: CatalogueLink;
+  readonly log: Logger;
+  /** Where copies at further destinations may be deleted (the operator's --allow-destination), and keys read. */
+  readonly copies?: RemovalContext;
+  readonly report?: (r: SweepReport) => void;
+}
+
 /**
  * The agent's retention: its own server's dumps swept after each successful run and on an interval, with
  * `retention apply`'s rules and steps. One sweep at a time; one asked for meanwhile runs after it. Each
  * statement takes its own turn on the link, so heartbeats go on while a large dump's files are removed.
  */
 export class RetentionSweeper {
-  readonly #o: { server: string; link: CatalogueLink; log: Logger; report?: (r: SweepReport) => void };
+  readonly #o: SweeperOptions;
   #running: Promise<void> | undefined;
   /** What the next sweep covers: some definitions (after their dumps), or all of them (`'all'`). */
   #wanted: Set<string> | 'all' | undefined;
   #stopped = false;
 
-  constructor(o: { server: string; link: CatalogueLink; log: Logger; report?: (r: SweepReport) => void }) {
+  constructor(o: SweeperOptions) {
     this.#o = o;
   }
 
@@ -87,12 +97,13 @@ export class RetentionSweeper {
       if (!existsSync(root))
         throw new PgbackmanError('NOT_FOUND', `the root directory ${root} does not exist here`);
       const roots = new Map([[server, root]]);
+      const removeCopies = this.#o.copies === undefined ? undefined : copyRemover(q, this.#o.copies);
       let deleted = 0;
       let skipped = 0;
       for await (const batch of plan.batches())
         for (const group of batch.groups) {
           for (const path of group.paths) strays?.known(path);
-          const swept = await sweepRetention(q, group.dumps, roots);
+          const swept = await sweepRetention(q, group.dumps, roots, removeCopies);
           this.#logSwept(swept);
           deleted += swept.deleted.length;
           skipped += swept.skipped.length;
@@ -122,5 +133,10 @@ export class RetentionSweeper {
       );
     for (const s of swept.skipped)
       log.warn({ event: 'retention_kept', run: s.dump.id, why: s.why }, `kept dump ${s.dump.id}: ${s.why}`);
+    for (const c of swept.copiesLeft)
+      log.warn(
+        { event: 'retention_copy_left', run: c.dump.id, destination: c.destination, why: c.why },
+        `deleted dump ${c.dump.id}, but not yet its copy at ${c.destination}: ${c.why}`,
+      );
   }
 }

@@ -15,7 +15,8 @@ export interface DumpCopy {
   readonly kind: 'local' | 's3';
   /** Where the dump's folder is there: a directory, or `s3://bucket/prefix/… at endpoint`. */
   readonly location: string;
-  readonly status: 'COPIED' | 'FAILED';
+  /** DELETED: retention removed its files there. */
+  readonly status: 'COPIED' | 'FAILED' | 'DELETED';
   readonly bytes: number | null;
   /** Each file of the dump folder, by its path inside it. */
   readonly files: Readonly<Record<string, CopiedFile>> | null;
@@ -58,11 +59,46 @@ interface Row {
   destination: string;
   kind: 'local' | 's3';
   location: string;
-  status: 'COPIED' | 'FAILED';
+  status: DumpCopy['status'];
   bytes: string | null;
   files: unknown;
   error: string | null;
   finished_at: Date | string;
+}
+
+/** A copy whose files retention removed from its destination. */
+export async function markCopyDeleted(q: Queryable, runId: string, destination: string): Promise<void> {
+  await q.query(
+    `update pgbackman.dump_copies set status = 'DELETED', error = null, finished_at = now()
+      where run_id = $1::uuid and destination = $2`,
+    [runId, destination],
+  );
+}
+
+/** Why a copy's files are still there after its dump was deleted (its destination down, or no longer listed). */
+export async function noteCopyLeft(
+  q: Queryable,
+  runId: string,
+  destination: string,
+  why: string,
+): Promise<void> {
+  await q.query('update pgbackman.dump_copies set error = $3 where run_id = $1::uuid and destination = $2', [
+    runId,
+    destination,
+    why,
+  ]);
+}
+
+/** Deleted dumps of `server` whose copies still hold files (retention could not reach them then): the oldest first. */
+export async function leftoverCopies(q: Queryable, server: string, limit: number): Promise<string[]> {
+  const rows = await q.query<{ id: string }>(
+    `select distinct r.id::text as id, r.deleted_at from pgbackman.backup_runs r
+       join pgbackman.dump_copies c on c.run_id = r.id
+      where r.server = $1 and r.deletion = 'DELETED' and c.status <> 'DELETED' and c.files is not null
+      order by r.deleted_at limit $2`,
+    [server, limit],
+  );
+  return rows.map((r) => r.id);
 }
 
 /** The copies of the given runs, by run, in destination order of name. */

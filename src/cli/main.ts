@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import { DEFAULT_SECRETS_DIR } from '../backup/dump/read-password-file.ts';
 import { catalogueLocation } from '../catalogue/open-catalogue.ts';
 import { coerceError, PgbackmanError } from '../errors.ts';
 import { classifySqlError, isServerError } from '../sqlstate.ts';
@@ -456,7 +457,20 @@ export function buildProgram(): Command {
     .option('--auto-approve', 'delete without asking', false)
     .action(async (names: string[], opts: { server?: string; autoApprove: boolean }, cmd: Command) => {
       const { runRetentionApply } = await import('./commands/retention.ts');
-      process.exitCode = await runRetentionApply(catalogueOf(cmd), names, opts, processOutput());
+      const { secretsDir, allowDestination } = cmd.optsWithGlobals<{
+        secretsDir?: string;
+        allowDestination: string[];
+      }>();
+      process.exitCode = await runRetentionApply(
+        catalogueOf(cmd),
+        names,
+        {
+          ...opts,
+          secretsDir: secretsDir ?? (process.env.PGBACKMAN_SECRETS_DIR || DEFAULT_SECRETS_DIR),
+          allowedDestinations: allowedDestinationsFrom(allowDestination, process.env),
+        },
+        processOutput(),
+      );
     });
 
   program

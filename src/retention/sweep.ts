@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
 import { deletionsOf, markDeleted, markDeleting } from '../catalogue/retention-steps.ts';
 import { messageOf } from '../errors.ts';
+import type { CopyRemoval } from '../storage/remove-copies.ts';
 import { dumpDirOf, removeDumpDir } from './remove-dump.ts';
 import type { PlannedDump } from './retention-plan.ts';
 
@@ -9,13 +10,22 @@ export interface SweepOutcome {
   readonly deleted: PlannedDump[];
   /** Deletions refused (an unsafe path) or overtaken (pinned since the plan): those dumps are kept. */
   readonly skipped: { readonly dump: PlannedDump; readonly why: string }[];
+  /** Deleted dumps whose copy at a further destination could not be removed yet (the agent tries again). */
+  readonly copiesLeft: { readonly dump: PlannedDump; readonly destination: string; readonly why: string }[];
 }
+
+/** Removes a deleted dump's copies at the server's further destinations (storage/remove-copies). */
+export type RemoveCopies = (
+  run: { readonly id: string; readonly dumpPath: string | null },
+  server: string,
+) => Promise<CopyRemoval>;
 
 /** Runs whose paths are read in one statement. */
 const CHUNK = 100;
 
 /**
- * Carries out a plan's deletions, each as recorded steps: DELETING, the files removed, DELETED. A crash
+ * Carries out a plan's deletions, each as recorded steps: DELETING, the files removed, DELETED, then its copies
+ * at further destinations (`removeCopies`). A crash
  * between them leaves DELETING, which the next plan finishes; a catalogue error stops the sweep there.
  * Each run's path is read again just before it goes, so a plan read a batch at a time holds no paths.
  * `roots`: the root directory of each server whose dumps this host may delete.
@@ -24,8 +34,9 @@ export async function sweepRetention(
   q: Queryable,
   dumps: Iterable<PlannedDump>,
   roots: ReadonlyMap<string, string>,
+  removeCopies?: RemoveCopies,
 ): Promise<SweepOutcome> {
-  const outcome: SweepOutcome = { deleted: [], skipped: [] };
+  const outcome: SweepOutcome = { deleted: [], skipped: [], copiesLeft: [] };
   let chunk: { dump: PlannedDump; root: string }[] = [];
   for (const dump of dumps) {
     if (dump.action !== 'delete') continue;
@@ -40,11 +51,11 @@ export async function sweepRetention(
     }
     chunk.push({ dump, root });
     if (chunk.length === CHUNK) {
-      await sweepChunk(q, chunk, outcome);
+      await sweepChunk(q, chunk, outcome, removeCopies);
       chunk = [];
     }
   }
-  await sweepChunk(q, chunk, outcome);
+  await sweepChunk(q, chunk, outcome, removeCopies);
   return outcome;
 }
 
@@ -52,6 +63,7 @@ async function sweepChunk(
   q: Queryable,
   chunk: readonly { dump: PlannedDump; root: string }[],
   outcome: SweepOutcome,
+  removeCopies: RemoveCopies | undefined,
 ): Promise<void> {
   if (chunk.length === 0) return;
   const runs = await deletionsOf(
@@ -85,5 +97,8 @@ async function sweepChunk(
     await removeDumpDir(target, root);
     await markDeleted(q, [dump.id]);
     outcome.deleted.push(dump);
+    // The copies go after the dump itself: one left behind is recorded and removed by a later pass.
+    const copies = await removeCopies?.(target, dump.server);
+    for (const l of copies?.left ?? []) outcome.copiesLeft.push({ dump, ...l });
   }
 }

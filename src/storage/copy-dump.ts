@@ -57,11 +57,13 @@ export async function copyDump(req: CopyRequest): Promise<DumpCopy[]> {
         : `s3://${d.s3?.bucket}/${d.s3?.prefix ?? ''}${folder}/${d.s3?.endpoint === undefined ? '' : ` at ${d.s3.endpoint.replace(/\/$/, '')}`}`;
     const kind = d.local !== undefined ? 'local' : 's3';
     const base = { runId: req.runId, destination: d.name, kind, location } as const;
+    // What arrived before a failure is kept in the record: retention deletes those files too.
+    const files: Record<string, CopiedFile> = {};
     const failed = (error: string): DumpCopy => ({
       ...base,
       status: 'FAILED',
       bytes: null,
-      files: null,
+      files: Object.keys(files).length === 0 ? null : { ...files },
       error,
       finishedAt: new Date().toISOString(),
     });
@@ -76,7 +78,6 @@ export async function copyDump(req: CopyRequest): Promise<DumpCopy[]> {
     let destination: ReturnType<typeof openDestination> | undefined;
     try {
       destination = openDestination(d, req.env, req.secretsDir);
-      const files: Record<string, CopiedFile> = {};
       let bytes = 0;
       for (const file of await filesOf(req.dir)) {
         req.signal?.throwIfAborted();

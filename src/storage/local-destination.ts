@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, open, rename, rm } from 'node:fs/promises';
+import { lstat, open, rename, rm, rmdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Writable } from 'node:stream';
@@ -85,6 +85,15 @@ export function localDestination(name: string, path: string): Destination {
       await rm(file, { force: true }).catch((err: unknown) => {
         throw ioError(`delete ${key}`, err);
       });
+      // The folders the key made, once empty, go too (never `path` itself): a deleted dump leaves nothing.
+      const segments = segmentsOf(key);
+      for (let n = segments.length; n > 0; n--) {
+        const emptied = await rmdir(join(path, ...segments.slice(0, n))).then(
+          () => true,
+          () => false,
+        );
+        if (!emptied) break;
+      }
     },
     close: () => undefined,
   };

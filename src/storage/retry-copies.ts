@@ -2,10 +2,11 @@ import { dirname } from 'node:path';
 import { rootDirectoryOf } from '../backup/files/layout.ts';
 import { listBackups, setCopyOutcome } from '../catalogue/backup-runs.ts';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
-import { copiesOf, missingCopies, recordCopy } from '../catalogue/dump-copies.ts';
+import { copiesOf, leftoverCopies, missingCopies, recordCopy } from '../catalogue/dump-copies.ts';
 import { listObjects } from '../catalogue/list-objects.ts';
 import type { AllowedDestination } from './allowed-destinations.ts';
 import { type CopyRequest, copyDump } from './copy-dump.ts';
+import { removeCopies } from './remove-copies.ts';
 
 export interface RetryReport {
   /** SUCCEEDED_PARTIAL dumps looked at, and how many became SUCCEEDED. */
@@ -14,6 +15,8 @@ export interface RetryReport {
   /** Copies tried again, and how many of them failed again. */
   readonly tried: number;
   readonly failed: number;
+  /** Copies of deleted dumps removed from their destinations in this pass. */
+  readonly removed: number;
 }
 
 /** At most this many dumps are looked at in one pass, the newest first: a long outage does not make one pass endless. */
@@ -83,5 +86,14 @@ export async function retryCopies(
     await setCopyOutcome(q, run.id, missing);
     if (missing === null) completed++;
   }
-  return { runs: runs.length, completed, tried, failed };
+  // Copies retention could not remove when their dump was deleted (a destination down then): removed now.
+  let removed = 0;
+  const ctx = { allowed: o.allowed, env: o.env, secretsDir: o.secretsDir };
+  const spec = object?.spec;
+  for (const id of spec === undefined ? [] : await leftoverCopies(q, server, PER_PASS)) {
+    if (o.signal?.aborted || spec === undefined) break;
+    const [run] = await listBackups(q, { id, includeDeleted: true, limit: 1 });
+    if (run !== undefined) removed += (await removeCopies(q, run, spec, ctx)).removed.length;
+  }
+  return { runs: runs.length, completed, tried, failed, removed };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -288,6 +288,92 @@ describe('run with storage: the dump in the root directory, and a copy in every 
     }
   });
 
+  test('retention deletes a dump’s copies with it; one it cannot reach then is removed by a later pass', async () => {
+    const shared = catalogue;
+    catalogue = await createTestCatalogue('postgres', 'run-copies-retention');
+    try {
+      await deletedEverywhere();
+    } finally {
+      await catalogue.drop();
+      catalogue = shared;
+    }
+  });
+
+  async function deletedEverywhere(): Promise<void> {
+    const second = join(scratch, 'kept-b');
+    const root = join(scratch, 'kept', 'root');
+    const node = new URL(testServerUrl());
+    const manifests = localSetup({
+      root,
+      host: '127.0.0.1',
+      port: node.port,
+      serverSpec: `storage: [{name: disk, local: {path: "${root}"}}, {name: second, local: {path: "${second}"}}, ${bucket('kept/')}]`,
+      definitions: { d: 'database: postgres, retention: {keep: {last: 1}}' },
+    });
+    assert.equal((await cli(['apply', await writeTree({ 'm.yaml': manifests }), '--auto-approve'])).code, 0);
+    const host = new URL(s3.endpoint).host;
+    const allowBoth = ['--allow-destination', second, '--allow-destination', `s3+http://${host}/dumps/kept`];
+    const ids: string[] = [];
+    for (const _ of [1, 2, 3]) {
+      const r = await cli([...allowBoth, 'run', 'd']);
+      const id = /^Backup (\S+) SUCCEEDED: /.exec(r.stdout)?.[1];
+      assert.ok(id, r.stdout + r.stderr);
+      ids.push(id);
+    }
+    const reader = s3Destination(
+      'check',
+      { endpoint: s3.endpoint, region: 'eu-north-1', bucket: 'dumps', prefix: 'kept/', forcePathStyle: true },
+      { credentials: s3.credentials },
+    );
+    const folderOf = (id: string) =>
+      `n1/postgres/${readdirSync(join(second, 'n1', 'postgres')).find((f) => f.endsWith(id.slice(0, 8)))}`;
+    const [first, middle] = ids as [string, string];
+    const firstFolder = folderOf(first);
+    const middleFolder = folderOf(middle);
+    try {
+      // Keeping the newest one: the first is deleted with both its copies.
+      // The bucket is not allowed this time: the second disk's copy goes, the bucket's stays, with a warning.
+      const partly = await cli(['--allow-destination', second, 'retention', 'apply', '--auto-approve']);
+      assert.equal(partly.code, 0, partly.stderr);
+      assert.match(partly.stdout, new RegExp(`deleted ${first} `));
+      assert.match(partly.stdout, new RegExp(`deleted ${middle} `));
+      assert.match(
+        partly.stderr,
+        new RegExp(
+          `warning: deleted ${first}, but not its copy at offsite: destination offsite is not one this agent's operator allows`,
+        ),
+      );
+      for (const folder of [firstFolder, middleFolder]) {
+        assert.equal(existsSync(join(second, folder)), false, `${folder} left on the second disk`);
+        assert.ok(await reader.head(`${folder}/backup.json`), `${folder} still in the bucket`);
+      }
+      // A later pass, with the bucket allowed: the leftovers go, the kept dump's copy stays.
+      const pass = await withCatalogue(catalogue.location, 'test', (db) =>
+        retryCopies(db, 'local', {
+          allowed: parseAllowedDestinations(allowBoth.filter((_, i) => i % 2 === 1)),
+          env: { ...process.env, ...env() },
+          secretsDir: scratch,
+        }),
+      );
+      assert.deepEqual(pass, { runs: 0, completed: 0, tried: 0, failed: 0, removed: 2 });
+      for (const folder of [firstFolder, middleFolder])
+        assert.equal(await reader.head(`${folder}/backup.json`), null, folder);
+      assert.ok(await reader.head(`${folderOf(ids[2] as string)}/backup.json`), 'the kept dump’s copy');
+      const described = parse((await cli(['describe', 'backup', first])).stdout) as {
+        copies: { destination: string; status: string }[];
+      };
+      assert.deepEqual(
+        described.copies.map((c) => [c.destination, c.status]),
+        [
+          ['offsite', 'DELETED'],
+          ['second', 'DELETED'],
+        ],
+      );
+    } finally {
+      reader.close();
+    }
+  }
+
   async function retriedLater(): Promise<void> {
     const root = await setup(
       'later',
@@ -314,7 +400,7 @@ describe('run with storage: the dump in the root directory, and a copy in every 
     ]);
     assert.match(second.stdout, /^Backup \S+ SUCCEEDED_PARTIAL: /);
     // Still no bucket: one try in the pass (a destination that fails is not tried for the other dump), still partial.
-    assert.deepEqual(await retry(), { runs: 2, completed: 0, tried: 1, failed: 1 });
+    assert.deepEqual(await retry(), { runs: 2, completed: 0, tried: 1, failed: 1, removed: 0 });
     // The bucket appears (the store was down, or someone fixed its name): the next pass makes the copy.
     const admin = new S3Client({
       endpoint: s3.endpoint,
@@ -324,7 +410,7 @@ describe('run with storage: the dump in the root directory, and a copy in every 
     });
     await admin.send(new CreateBucketCommand({ Bucket: 'late-bucket' }));
     admin.destroy();
-    assert.deepEqual(await retry(), { runs: 2, completed: 2, tried: 2, failed: 0 });
+    assert.deepEqual(await retry(), { runs: 2, completed: 2, tried: 2, failed: 0, removed: 0 });
     const described = parse((await cli(['describe', 'backup', id])).stdout) as {
       status: string;
       error: string | null;
@@ -340,6 +426,6 @@ describe('run with storage: the dump in the root directory, and a copy in every 
     for (const [file, bytes] of primary)
       assert.equal(described.copies[0]?.files[file]?.sha256, sha(bytes), file);
     // Nothing left to do: a pass finds no partial dump.
-    assert.deepEqual(await retry(), { runs: 0, completed: 0, tried: 0, failed: 0 });
+    assert.deepEqual(await retry(), { runs: 0, completed: 0, tried: 0, failed: 0, removed: 0 });
   }
 });

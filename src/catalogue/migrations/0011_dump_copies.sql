@@ -1,11 +1,12 @@
 -- Each copy of a successful dump kept beyond the root directory (BackupServer.spec.storage[1..]): where it
--- went, what arrived (each file's size, sha256 and the store's ETag or version) or why it did not.
+-- went, what arrived (each file's size, sha256 and the store's ETag or version) or why it did not; DELETED
+-- once retention removed its files there.
 create table pgbackman.dump_copies (
   run_id uuid not null references pgbackman.backup_runs (id) on delete cascade,
   destination text not null,
   kind text not null check (kind in ('local', 's3')),
   location text not null,
-  status text not null check (status in ('COPIED', 'FAILED')),
+  status text not null check (status in ('COPIED', 'FAILED', 'DELETED')),
   bytes bigint,
   files jsonb,
   error text,

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
+import { DEFAULT_SECRETS_DIR } from '../../backup/dump/read-password-file.ts';
 import { rootDirectoryOf } from '../../backup/files/layout.ts';
 import type { CatalogueObject } from '../../catalogue/list-objects.ts';
 import { requireCurrentSchema } from '../../catalogue/migrate.ts';
@@ -10,6 +11,8 @@ import { planInBatches } from '../../retention/plan-batches.ts';
 import type { PlannedDump } from '../../retention/retention-plan.ts';
 import { sweepRetention } from '../../retention/sweep.ts';
 import { strayFinder } from '../../retention/unknown-dirs.ts';
+import type { AllowedDestination } from '../../storage/allowed-destinations.ts';
+import { copyRemover } from '../../storage/remove-copies.ts';
 import { askApproval } from '../ask-approval.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { humanBytes } from '../human-bytes.ts';
@@ -23,6 +26,9 @@ export interface RetentionFlags {
   readonly at?: string;
   readonly output?: 'text' | 'json';
   readonly autoApprove?: boolean;
+  /** retention apply: where copies at further destinations may be deleted, and their keys read from. */
+  readonly secretsDir?: string;
+  readonly allowedDestinations?: readonly AllowedDestination[];
 }
 
 /**
@@ -119,13 +125,24 @@ export async function runRetentionApply(
     }
     // Only the server whose root was found here: a run of another one written since is skipped, not swept.
     const roots = new Map(here === undefined ? [] : [[here.name, rootDirectoryOf(here.spec)]]);
-    const swept = await sweepRetention(db, deletions, roots);
+    const swept = await sweepRetention(
+      db,
+      deletions,
+      roots,
+      copyRemover(db, {
+        allowed: flags.allowedDestinations ?? [],
+        env: process.env,
+        secretsDir: flags.secretsDir ?? DEFAULT_SECRETS_DIR,
+      }),
+    );
     for (const d of swept.deleted)
       output.out.write(
         `deleted ${d.id} (${groupOf(d)}, ${utcText(d.finishedAt)}): ${d.reasons.join('; ')}\n`,
       );
     for (const s of swept.skipped)
       output.err.write(`warning: kept ${s.dump.id} (${groupOf(s.dump)}): ${s.why}\n`);
+    for (const c of swept.copiesLeft)
+      output.err.write(`warning: deleted ${c.dump.id}, but not its copy at ${c.destination}: ${c.why}\n`);
     const bytes = swept.deleted.reduce((n, d) => n + (d.bytes ?? 0), 0);
     output.out.write(
       `Retention complete! ${swept.deleted.length} deleted (${humanBytes(bytes)}), ${swept.skipped.length} skipped.\n`,
