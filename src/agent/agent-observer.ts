@@ -50,6 +50,7 @@ export class AgentObserver {
           errorCode: event.result.errorCode,
           finishedAt: new Date(),
         });
+        this.metrics.copied(event.result.copies);
         void this.#countSpool();
         return;
       case 'run-crashed':
@@ -75,6 +76,9 @@ export class AgentObserver {
         return;
       case 'retention':
         this.metrics.swept(event);
+        return;
+      case 'copies':
+        this.metrics.copied(event.copies);
         return;
       case 'restore':
         this.metrics.restored(event.outcome);

@@ -4,6 +4,7 @@ import { rootDirectoryOf } from '../backup/files/layout.ts';
 import type { DumpJob, DumpResult, RunDumpOptions } from '../backup/run-dump.ts';
 import { type Condition, heartbeat, pollAgent, registerAgent } from '../catalogue/agents.ts';
 import type { CatalogueSession } from '../catalogue/catalogue-session.ts';
+import type { DumpCopy } from '../catalogue/dump-copies.ts';
 import { requireCurrentSchema } from '../catalogue/migrate.ts';
 import { safeLocation } from '../catalogue/open-catalogue.ts';
 import { unreachableReason } from '../catalogue/unreachable.ts';
@@ -82,6 +83,8 @@ export type AgentEvent =
   | { readonly kind: 'queue'; readonly depth: number; readonly running: number }
   | { readonly kind: 'catalogue'; readonly up: boolean }
   | ({ readonly kind: 'retention' } & SweepReport)
+  /** Copies made (or failed) again by the copy pass. */
+  | { readonly kind: 'copies'; readonly copies: readonly DumpCopy[] }
   | { readonly kind: 'restore'; readonly outcome: RestoreOutcome }
   | {
       readonly kind: 'restore-test';
@@ -155,6 +158,7 @@ export class Agent {
       log: this.#log,
       allowed: options.allowedDestinations ?? [],
       secretsDir: options.secretsDir,
+      report: (copies) => options.observe?.({ kind: 'copies', copies }),
     });
     this.#restorer = new RestoreRunner({
       server: options.server,

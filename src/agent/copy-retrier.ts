@@ -1,4 +1,5 @@
 import type { Queryable } from '../catalogue/catalogue-db.ts';
+import type { DumpCopy } from '../catalogue/dump-copies.ts';
 import { messageOf } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { AllowedDestination } from '../storage/allowed-destinations.ts';
@@ -11,6 +12,8 @@ export interface CopyRetrierOptions {
   readonly log: Logger;
   readonly allowed: readonly AllowedDestination[];
   readonly secretsDir: string;
+  /** Each copy the pass made or failed to make, for the metrics. */
+  readonly report?: (copies: readonly DumpCopy[]) => void;
 }
 
 /**
@@ -63,6 +66,7 @@ export class CopyRetrier {
         env: process.env,
         secretsDir: this.#o.secretsDir,
         signal: this.#stop.signal,
+        ...(this.#o.report === undefined ? {} : { onCopies: this.#o.report }),
       });
     } catch (err) {
       log.warn({ event: 'copy_retry_failed', err: messageOf(err) }, `copies not retried: ${messageOf(err)}`);

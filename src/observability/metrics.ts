@@ -60,6 +60,8 @@ export class AgentMetrics {
   private currentRevision: string | undefined;
   private readonly skipped: Counter<'definition' | 'node'>;
   private readonly retentionDeleted: Counter;
+  private readonly uploadBytes: Counter<'destination'>;
+  private readonly copyFailures: Counter<'destination'>;
   private readonly retentionKept: Counter;
   private readonly retentionUnknown: Gauge;
   private readonly restores: Counter;
@@ -117,6 +119,18 @@ export class AgentMetrics {
       name: 'pgbackman_backup_skipped_total',
       help: 'Scheduled runs not taken because the previous run of the definition was still running or waiting',
       labelNames: ['definition', 'node'],
+      registers,
+    });
+    this.uploadBytes = new Counter({
+      name: 'pgbackman_upload_bytes_total',
+      help: 'Bytes copied to each further storage destination (after a dump, and when a failed copy is made later)',
+      labelNames: ['destination'],
+      registers,
+    });
+    this.copyFailures = new Counter({
+      name: 'pgbackman_copy_failures_total',
+      help: 'Copies to a further storage destination that failed (the dump is then SUCCEEDED_PARTIAL)',
+      labelNames: ['destination'],
       registers,
     });
     this.retentionDeleted = new Counter({
@@ -190,6 +204,19 @@ export class AgentMetrics {
     const labels = { definition, node, database: run.database ?? '' };
     this.lastSuccess.set(labels, run.finishedAt.getTime() / 1000);
     if (run.bytes !== undefined && run.bytes !== null) this.bytes.set(labels, run.bytes);
+  }
+
+  /** Copies of dumps to further destinations, as they were made or failed. */
+  copied(
+    copies: readonly {
+      readonly destination: string;
+      readonly status: string;
+      readonly bytes: number | null;
+    }[],
+  ): void {
+    for (const c of copies)
+      if (c.status === 'COPIED') this.uploadBytes.inc({ destination: c.destination }, c.bytes ?? 0);
+      else if (c.status === 'FAILED') this.copyFailures.inc({ destination: c.destination });
   }
 
   setQueueDepth(n: number): void {

@@ -2,7 +2,13 @@ import { dirname } from 'node:path';
 import { rootDirectoryOf } from '../backup/files/layout.ts';
 import { listBackups, setCopyOutcome } from '../catalogue/backup-runs.ts';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
-import { copiesOf, leftoverCopies, missingCopies, recordCopy } from '../catalogue/dump-copies.ts';
+import {
+  copiesOf,
+  type DumpCopy,
+  leftoverCopies,
+  missingCopies,
+  recordCopy,
+} from '../catalogue/dump-copies.ts';
 import { listObjects } from '../catalogue/list-objects.ts';
 import type { AllowedDestination } from './allowed-destinations.ts';
 import { type CopyRequest, copyDump } from './copy-dump.ts';
@@ -36,6 +42,8 @@ export async function retryCopies(
     env: NodeJS.ProcessEnv;
     secretsDir: string;
     signal?: AbortSignal;
+    /** Each run's copies made or failed again, as they are. */
+    onCopies?: (copies: readonly DumpCopy[]) => void;
   },
 ): Promise<RetryReport> {
   const [object] = await listObjects(q, 'BackupServer', { name: server });
@@ -78,6 +86,7 @@ export async function retryCopies(
         await recordCopy(q, c);
         if (c.status === 'FAILED') down.add(c.destination);
       }
+      o.onCopies?.(outcomes);
       tried += outcomes.length;
       failed += outcomes.filter((c) => c.status === 'FAILED').length;
     }

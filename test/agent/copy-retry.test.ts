@@ -7,6 +7,7 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { type AgentProcess, startAgent } from '../support/agent-process.ts';
 import { createTestCatalogue, type TestCatalogue } from '../support/catalogues.ts';
 import { localSetup } from '../support/fixtures.ts';
+import { parsePromText, samplesOf } from '../support/prom-text.ts';
 import { startTestS3, type TestS3 } from '../support/s3-server.ts';
 import { createSourceDatabase, testServerUrl, withClient } from '../support/test-database.ts';
 
@@ -60,7 +61,7 @@ describe('the agent tries failed copies again', () => {
         '--state-dir',
         join(dir, 'state'),
         '--listen',
-        'none',
+        '127.0.0.1:0',
         '--copy-retry-interval',
         '1s',
       ],
@@ -89,6 +90,13 @@ describe('the agent tries failed copies again', () => {
       30_000,
     );
     assert.match(String(retried.msg), /copies retried: \d+ of \d+ made; \d+ dump\(s\) SUCCEEDED again/);
+    // /metrics: the failures by destination, and the bytes the later copies sent.
+    const address = (await agent.waitFor((l) => l.event === 'listening')).address as string;
+    const metrics = parsePromText(await (await fetch(`http://${address}/metrics`)).text());
+    const [failures] = samplesOf(metrics, 'pgbackman_copy_failures_total', { destination: 'offsite' });
+    const [uploaded] = samplesOf(metrics, 'pgbackman_upload_bytes_total', { destination: 'offsite' });
+    assert.ok((failures?.value ?? 0) >= 1, JSON.stringify(failures));
+    assert.ok((uploaded?.value ?? 0) > 0, JSON.stringify(uploaded));
     agent.signal('SIGTERM');
     assert.equal(await agent.exited, 0, agent.stderr());
     agent = undefined;

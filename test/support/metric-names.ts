@@ -12,4 +12,6 @@ export const METRIC_TYPES: Record<string, string> = {
   pgbackman_reconcile_last_success_timestamp_seconds: 'gauge',
   pgbackman_reconcile_condition: 'gauge',
   pgbackman_source_revision_info: 'gauge',
+  pgbackman_upload_bytes_total: 'counter',
+  pgbackman_copy_failures_total: 'counter',
 };
