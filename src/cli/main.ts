@@ -191,6 +191,11 @@ export function buildProgram(): Command {
     .argument('[id]', 'the backup id (or its first characters)')
     .option('--all', 'every successful dump that has not been deleted', false)
     .option(
+      '--deep',
+      "also read back each copy at a further storage destination and re-hash it (without it: each copy's files are asked for their size and ETag)",
+      false,
+    )
+    .option(
       '--restore',
       'also restore it into a scratch database on --node and check it (tables, rows, --probe)',
       false,
@@ -205,15 +210,30 @@ export function buildProgram(): Command {
     .action(
       async (
         id: string | undefined,
-        opts: { all: boolean; restore: boolean; node?: string; probe?: string; timeout?: number },
+        opts: {
+          all: boolean;
+          deep: boolean;
+          restore: boolean;
+          node?: string;
+          probe?: string;
+          timeout?: number;
+        },
         cmd: Command,
       ) => {
         const { runVerify, runVerifyRestore } = await import('./commands/verify.ts');
-        const { secretsDir } = cmd.optsWithGlobals<{ secretsDir?: string }>();
+        const { secretsDir, allowDestination } = cmd.optsWithGlobals<{
+          secretsDir?: string;
+          allowDestination: string[];
+        }>();
         process.exitCode =
           opts.restore || opts.node !== undefined || opts.probe !== undefined || opts.timeout !== undefined
             ? await runVerifyRestore(id, { ...opts, secretsDir }, catalogueOf(cmd), processOutput())
-            : await runVerify(id, opts.all, catalogueOf(cmd), processOutput());
+            : await runVerify(id, opts.all, catalogueOf(cmd), processOutput(), {
+                deep: opts.deep,
+                allowed: allowedDestinationsFrom(allowDestination, process.env),
+                env: process.env,
+                secretsDir: secretsDir ?? (process.env.PGBACKMAN_SECRETS_DIR || DEFAULT_SECRETS_DIR),
+              });
       },
     );
 

@@ -155,6 +155,47 @@ describe('run with storage: the dump in the root directory, and a copy in every 
       for (const [file, bytes] of primary)
         assert.equal(c.files[file]?.sha256, sha(bytes), `${c.destination} ${file}`);
     assert.ok(described.copies[0]?.files['backup.json']?.etag, 'the bucket’s ETag is recorded');
+
+    // verify asks each copy too: every file there, of its size (and ETag); --deep reads them back.
+    const allow = [
+      '--allow-destination',
+      second,
+      '--allow-destination',
+      `s3+http://${new URL(s3.endpoint).host}/dumps/site-a`,
+    ];
+    const plain = await cli([...allow, 'verify', id]);
+    assert.equal(plain.code, 0, plain.stdout + plain.stderr);
+    assert.equal(
+      plain.stdout,
+      `${id} OK\n  copy at offsite OK (${primary.size} files)\n  copy at second OK (${primary.size} files)\n`,
+    );
+    // A file changed in place on the second disk, same size: only --deep can tell.
+    const toc = join(second, folder, 'database.dir', 'toc.dat');
+    const changed = readFileSync(toc);
+    changed.writeUInt8(changed.readUInt8(100) ^ 0xff, 100);
+    writeFileSync(toc, changed);
+    assert.equal((await cli([...allow, 'verify', id])).code, 0);
+    const deep = await cli([...allow, 'verify', '--deep', id]);
+    assert.equal(deep.code, 1);
+    assert.match(
+      deep.stdout,
+      /\n {2}copy at second CORRUPT: database\.dir\/toc\.dat at .*: sha256 [0-9a-f]{64} differs from the [0-9a-f]{64} sent\n/,
+    );
+    // The copy is recorded lost and the dump SUCCEEDED_PARTIAL: the copy pass makes it again, from the root.
+    const lost = parse((await cli(['describe', 'backup', id])).stdout) as { status: string; error: string };
+    assert.equal(lost.status, 'SUCCEEDED_PARTIAL');
+    assert.match(lost.error, /^not copied to second: verify: database\.dir\/toc\.dat at /);
+    const pass = await withCatalogue(catalogue.location, 'test', (db) =>
+      retryCopies(db, 'local', {
+        allowed: parseAllowedDestinations(allow.filter((_, i) => i % 2 === 1)),
+        env: { ...process.env, ...env() },
+        secretsDir: scratch,
+      }),
+    );
+    assert.deepEqual(pass, { runs: 1, completed: 1, tried: 1, failed: 0, removed: 0 });
+    assert.equal(sha(readFileSync(toc)), sha(primary.get(join('database.dir', 'toc.dat')) as Buffer));
+    const healed = await cli([...allow, 'verify', '--deep', id]);
+    assert.equal(healed.code, 0, healed.stdout);
   });
 
   test('a destination the operator has not allowed is sent nothing; the dump stays SUCCEEDED in the root', async () => {

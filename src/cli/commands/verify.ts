@@ -1,10 +1,16 @@
 import { DEFAULT_SECRETS_DIR } from '../../backup/dump/read-password-file.ts';
 import { verifyRun } from '../../backup/verify/verify-run.ts';
-import { isGoodRun, listBackups, recordVerification } from '../../catalogue/backup-runs.ts';
+import { isGoodRun, listBackups, recordVerification, setCopyOutcome } from '../../catalogue/backup-runs.ts';
+import type { Queryable } from '../../catalogue/catalogue-db.ts';
+import { copiesOf, type DumpCopy, missingCopies, recordCopy } from '../../catalogue/dump-copies.ts';
+import { listObjects } from '../../catalogue/list-objects.ts';
 import { requireCurrentSchema } from '../../catalogue/migrate.ts';
 import { withCatalogue } from '../../catalogue/open-catalogue.ts';
 import { PgbackmanError } from '../../errors.ts';
+import type { SpecOf } from '../../manifest/kinds.ts';
 import { verifyByRestore } from '../../restore/verify-restore.ts';
+import type { RemovalContext } from '../../storage/remove-copies.ts';
+import { verifyCopies } from '../../storage/verify-copies.ts';
 import { stopAfter } from '../../system/deadline.ts';
 import { ExitCode } from '../exit-codes.ts';
 import type { Output } from '../output.ts';
@@ -17,6 +23,12 @@ export async function runVerify(
   all: boolean,
   location: string,
   output: Output,
+  copies: RemovalContext & { readonly deep: boolean } = {
+    deep: false,
+    allowed: [],
+    env: process.env,
+    secretsDir: DEFAULT_SECRETS_DIR,
+  },
 ): Promise<ExitCode> {
   if ((id === undefined) === !all) throw new PgbackmanError('USAGE', 'verify takes one BACKUP_ID, or --all');
   return withCatalogue(location, 'verify', async (db) => {
@@ -34,11 +46,34 @@ export async function runVerify(
         `backup ${one.id} is ${one.status}${one.error === null ? '' : ` (${one.error})`}: there is no dump to verify`,
       );
     let bad = 0;
+    const servers = new Map<string, Promise<SpecOf<'BackupServer'> | undefined>>();
+    const copiesByRun = await copiesOf(
+      db,
+      backups.map((b) => b.id),
+    );
     for (const b of backups) {
       const v = await verifyRun(b);
       await recordVerification(db, v);
       if (v.status !== 'OK') bad++;
       output.out.write(`${b.id} ${v.status}${v.error === null ? '' : `: ${v.error}`}\n`);
+      const its = copiesByRun.get(b.id) ?? [];
+      if (its.length > 0) {
+        if (!servers.has(b.server))
+          servers.set(
+            b.server,
+            listObjects(db, 'BackupServer', { name: b.server }).then(([o]) => o?.spec),
+          );
+        const spec = await servers.get(b.server);
+        for (const c of spec === undefined ? [] : await verifyCopies(b, its, spec, copies, copies.deep)) {
+          if (c.status !== 'OK') bad++;
+          output.out.write(
+            `  copy at ${c.destination} ${c.status}${c.error === null ? ` (${c.files} files)` : `: ${c.error}`}\n`,
+          );
+          // A copy found missing or changed is one to make again: the agent's copy pass does, from the root.
+          if (c.status === 'MISSING' || c.status === 'CORRUPT')
+            await lostCopy(db, b.id, its, c.destination, `verify: ${c.error}`);
+        }
+      }
       if (v.status === 'OK' && v.unexpected.length > 0)
         output.err.write(
           `warning: ${b.id}: ${v.unexpected.length === 1 ? 'a file' : 'files'} beside the dump that it did not write (not read by a restore, but not part of the backup either): ${v.unexpected.join(', ')}\n`,
@@ -85,4 +120,22 @@ export async function runVerifyRestore(
     output.out.write(`${backup.id} ${result.status}: ${result.summary}\n`);
     return result.status === 'VERIFIED' ? ExitCode.Ok : ExitCode.Failure;
   });
+}
+
+/** A copy verify found missing or changed: recorded FAILED (its files kept, so retention still removes them), the dump SUCCEEDED_PARTIAL. */
+async function lostCopy(
+  q: Queryable,
+  runId: string,
+  copies: readonly DumpCopy[],
+  destination: string,
+  why: string,
+) {
+  const now = copies.map((c) =>
+    c.destination === destination
+      ? { ...c, status: 'FAILED' as const, error: why, finishedAt: new Date().toISOString() }
+      : c,
+  );
+  const lost = now.find((c) => c.destination === destination);
+  if (lost !== undefined) await recordCopy(q, lost);
+  await setCopyOutcome(q, runId, missingCopies(now));
 }
