@@ -310,8 +310,16 @@ export function buildProgram(): Command {
     )
     .action(async (id: string | undefined, opts: RestoreFlags, cmd: Command) => {
       const { runRestore } = await import('./commands/restore.ts');
-      const { secretsDir } = cmd.optsWithGlobals<{ secretsDir?: string }>();
-      process.exitCode = await runRestore(id, catalogueOf(cmd), { ...opts, secretsDir }, processOutput());
+      const { secretsDir, allowDestination } = cmd.optsWithGlobals<{
+        secretsDir?: string;
+        allowDestination: string[];
+      }>();
+      process.exitCode = await runRestore(
+        id,
+        catalogueOf(cmd),
+        { ...opts, secretsDir, allowedDestinations: allowedDestinationsFrom(allowDestination, process.env) },
+        processOutput(),
+      );
     });
 
   program

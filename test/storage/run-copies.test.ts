@@ -15,7 +15,7 @@ import { createTestCatalogue, type TestCatalogue } from '../support/catalogues.t
 import { localSetup } from '../support/fixtures.ts';
 import { assertNoStackTrace, runCli, writeTree } from '../support/run-cli.ts';
 import { startTestS3, type TestS3 } from '../support/s3-server.ts';
-import { testServerUrl } from '../support/test-database.ts';
+import { createSourceDatabase, testServerUrl, withClient, withDatabase } from '../support/test-database.ts';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -414,6 +414,67 @@ describe('run with storage: the dump in the root directory, and a copy in every 
       reader.close();
     }
   }
+
+  test('a dump whose folder is gone from the root is restored from its copy, checked; without a reachable copy nothing is touched', async () => {
+    await createSourceDatabase(
+      'copies_source',
+      'create table orders as select g as id, md5(g::text) as v from generate_series(1, 2500) g',
+    );
+    const root = join(scratch, 'restore', 'root');
+    const node = new URL(testServerUrl());
+    const manifests = localSetup({
+      root,
+      host: '127.0.0.1',
+      port: node.port,
+      serverSpec: `storage: [{name: disk, local: {path: "${root}"}}, ${bucket('restore/')}]`,
+      definitions: { src: 'database: copies_source' },
+    });
+    assert.equal((await cli(['apply', await writeTree({ 'm.yaml': manifests }), '--auto-approve'])).code, 0);
+    const allow = ['--allow-destination', `s3+http://${new URL(s3.endpoint).host}/dumps/restore`];
+    const r = await cli([...allow, 'run', 'src']);
+    const [, id, dir] = /^Backup (\S+) SUCCEEDED: .*\n {2}(.+)\n/.exec(r.stdout) ?? [];
+    assert.ok(id && dir, r.stdout + r.stderr);
+    await rm(dir, { recursive: true, force: true });
+    await withClient(testServerUrl(), (c) => c.query('drop database if exists copies_restored with (force)'));
+
+    // Not allowed to reach the bucket: refused before anything on the target, which is not created.
+    const refused = await cli(['restore', id, '--node', 'n1', '--database', 'copies_restored']);
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stderr,
+      /error\[RESTORE_REFUSED\]: the dump's folder .* is gone from the root directory, and no copy could be fetched: offsite: not allowed \(--allow-destination\); nothing on the target was touched/,
+    );
+    const exists = () =>
+      withClient(
+        testServerUrl(),
+        async (c) => (await c.query("select 1 from pg_database where datname = 'copies_restored'")).rowCount,
+      );
+    assert.equal(await exists(), 0);
+
+    const restored = await cli([...allow, 'restore', id, '--node', 'n1', '--database', 'copies_restored']);
+    assert.equal(restored.code, 0, restored.stderr);
+    assert.match(
+      restored.stderr,
+      /The dump's folder is gone from the root directory: restoring from its copy at offsite \(s3:\/\/dumps\/restore\//,
+    );
+    assert.match(restored.stdout, /^Restore \S+ SUCCEEDED: /);
+    const rows = await withClient(
+      withDatabase(testServerUrl(), 'copies_restored'),
+      async (c) =>
+        (await c.query("select count(*)::int as n, md5(string_agg(v, ',' order by id)) as sum from orders"))
+          .rows[0],
+    );
+    const source = await withClient(
+      withDatabase(testServerUrl(), 'copies_source'),
+      async (c) =>
+        (await c.query("select count(*)::int as n, md5(string_agg(v, ',' order by id)) as sum from orders"))
+          .rows[0],
+    );
+    assert.deepEqual(rows, source);
+    // The fetched folder is gone afterwards.
+    assert.deepEqual(readdirSync(join(root, '.fetch')), []);
+    await withClient(testServerUrl(), (c) => c.query('drop database if exists copies_restored with (force)'));
+  });
 
   async function retriedLater(): Promise<void> {
     const root = await setup(

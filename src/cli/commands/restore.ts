@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { DEFAULT_SECRETS_DIR } from '../../backup/dump/read-password-file.ts';
 import type { BackupRun } from '../../catalogue/backup-runs.ts';
 import type { Queryable } from '../../catalogue/catalogue-db.ts';
@@ -13,6 +13,8 @@ import { restoreCluster } from '../../restore/restore-cluster.ts';
 import { restoreDump } from '../../restore/restore-dump.ts';
 import { defaultRenameTo, type ExistingPolicy, type RolesPolicy } from '../../restore/restore-steps.ts';
 import { parseConninfo } from '../../restore/target-conninfo.ts';
+import type { AllowedDestination } from '../../storage/allowed-destinations.ts';
+import { fetchCopyIfGone } from '../../storage/fetch-copy.ts';
 import { stopAfter } from '../../system/deadline.ts';
 import { askApproval } from '../ask-approval.ts';
 import { ExitCode } from '../exit-codes.ts';
@@ -32,6 +34,8 @@ export interface RestoreFlags {
   readonly dryRun: boolean;
   readonly yes: boolean;
   readonly secretsDir?: string | undefined;
+  /** Where copies may be fetched from when the dump's folder is gone from the root (--allow-destination). */
+  readonly allowedDestinations?: readonly AllowedDestination[];
   readonly from?: string;
   readonly target?: string;
   /** Milliseconds the restore may take (--timeout); no limit without it. */
@@ -84,7 +88,29 @@ export async function runRestore(
         ? await readDumpFolder(flags.from)
         : await resolveBackup(db, id as string, { includeDeleted: false });
     const { target, server, source } = await restoreParties(db, backup, flags.node as string);
-    return execute(backup, target, server, source, db, flags, output);
+    // The primary first; when its folder is gone, a copy from a further destination (the dry run says so only).
+    const fetched =
+      flags.from !== undefined || flags.dryRun
+        ? undefined
+        : await fetchCopyIfGone(db, backup, server.spec, {
+            allowed: flags.allowedDestinations ?? [],
+            env: process.env,
+            secretsDir: flags.secretsDir ?? (process.env.PGBACKMAN_SECRETS_DIR || DEFAULT_SECRETS_DIR),
+          });
+    if (fetched === undefined) return execute(backup, target, server, source, db, flags, output);
+    if (fetched.run === undefined)
+      throw new PgbackmanError(
+        'RESTORE_REFUSED',
+        `the dump's folder ${dirname(backup.dumpPath as string)} is gone from the root directory, and no copy could be fetched${fetched.tried.length === 0 ? ' (none was made)' : `: ${fetched.tried.join('; ')}`}; nothing on the target was touched`,
+      );
+    output.err.write(
+      `The dump's folder is gone from the root directory: restoring from its copy at ${fetched.from}\n`,
+    );
+    try {
+      return await execute(fetched.run, target, server, source, db, flags, output);
+    } finally {
+      await fetched.remove();
+    }
   });
 }
 
