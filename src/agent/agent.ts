@@ -165,6 +165,7 @@ export class Agent {
       link: this.#link,
       log: this.#log,
       secretsDir: options.secretsDir,
+      allowed: options.allowedDestinations ?? [],
       report: (outcome) => options.observe?.({ kind: 'restore', outcome }),
     });
     this.#verifier = new RestoreVerifier({
@@ -172,6 +173,7 @@ export class Agent {
       link: this.#link,
       log: this.#log,
       secretsDir: options.secretsDir,
+      allowed: options.allowedDestinations ?? [],
       allowProbes: options.allowVerifyProbes === true,
       jobs: () => this.#jobs,
       report: (definition, verifiedAt, status) =>

@@ -10,6 +10,8 @@ import { describeSource, pickDump } from '../restore/pick-dump.ts';
 import { restoreCluster } from '../restore/restore-cluster.ts';
 import { clusterRefusal, dueRestores, type RestoreItem, requestOf } from '../restore/restore-due.ts';
 import { restoreDump } from '../restore/restore-dump.ts';
+import type { AllowedDestination } from '../storage/allowed-destinations.ts';
+import { withReadableDump } from '../storage/fetch-copy.ts';
 import { stopAfter } from '../system/deadline.ts';
 import { whoAmI } from '../system/who-am-i.ts';
 import type { CatalogueLink } from './catalogue-link.ts';
@@ -28,6 +30,8 @@ export interface RestoreRunnerOptions {
   readonly link: CatalogueLink;
   readonly log: Logger;
   readonly secretsDir: string;
+  /** Where copies may be fetched from when a dump's folder is gone from the root (--allow-destination). */
+  readonly allowed?: readonly AllowedDestination[];
   readonly report?: (outcome: RestoreOutcome) => void;
 }
 
@@ -42,6 +46,10 @@ export class RestoreRunner {
 
   constructor(o: RestoreRunnerOptions) {
     this.#o = o;
+  }
+
+  #copies() {
+    return { allowed: this.#o.allowed ?? [], env: process.env, secretsDir: this.#o.secretsDir };
   }
 
   /** Looks for due restores now (after a reconcile or a change to the catalogue); one check at a time. */
@@ -198,17 +206,19 @@ export class RestoreRunner {
     const limit = stopAfter(parseDuration(timeout), `its timeout of ${timeout}`);
     try {
       // The same executors as `pgbackman restore`: every database of a CLUSTER dump, or the one of the others.
-      const result = await (cluster ? restoreCluster : restoreDump)(
-        {
-          backup: found,
-          server,
-          source: sourceNode,
-          target,
-          request: requestOf(item.spec, cluster ? '*' : (found.database ?? ''), new Date()),
-          restoreDefinition: { name: item.name, generation: item.generation },
-        },
-        q,
-        { secretsDir: this.#o.secretsDir, signal: AbortSignal.any([this.#abort.signal, limit.signal]) },
+      const result = await withReadableDump(q, found, server.spec, this.#copies(), (backup) =>
+        (cluster ? restoreCluster : restoreDump)(
+          {
+            backup,
+            server,
+            source: sourceNode,
+            target,
+            request: requestOf(item.spec, cluster ? '*' : (found.database ?? ''), new Date()),
+            restoreDefinition: { name: item.name, generation: item.generation },
+          },
+          q,
+          { secretsDir: this.#o.secretsDir, signal: AbortSignal.any([this.#abort.signal, limit.signal]) },
+        ),
       );
       rlog.info(
         { event: 'restore_finished', status: 'SUCCEEDED', restore: result.id, renamedTo: result.renamedTo },

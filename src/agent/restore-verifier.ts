@@ -6,6 +6,8 @@ import { messageOf } from '../errors.ts';
 import { parseDuration } from '../manifest/check-values.ts';
 import type { Logger } from '../observability/logger.ts';
 import { verifyByRestore } from '../restore/verify-restore.ts';
+import type { AllowedDestination } from '../storage/allowed-destinations.ts';
+import { withReadableDump } from '../storage/fetch-copy.ts';
 import { stopAfter } from '../system/deadline.ts';
 import type { CatalogueLink } from './catalogue-link.ts';
 
@@ -14,6 +16,8 @@ export interface RestoreVerifierOptions {
   readonly link: CatalogueLink;
   readonly log: Logger;
   readonly secretsDir: string;
+  /** Where copies may be fetched from when a dump's folder is gone from the root (--allow-destination). */
+  readonly allowed?: readonly AllowedDestination[];
   /** Probes are SQL from the manifests: run only when the operator allowed them (--allow-verify-probes). */
   readonly allowProbes: boolean;
   /** This server's definitions as the schedule has them. */
@@ -102,16 +106,19 @@ export class RestoreVerifier {
       // A scratch node that stops answering cannot hold the agent's restore tests for ever.
       const timeout = job.spec.verify?.timeout ?? '24h';
       const limit = stopAfter(parseDuration(timeout), `its timeout of ${timeout}`);
-      const result = await verifyByRestore(
-        {
-          backup: dump,
-          server: serverObject,
-          source: { name: job.node.name, spec: job.node.spec },
-          node,
-          probe,
-        },
-        q,
-        { secretsDir: this.#o.secretsDir, signal: AbortSignal.any([this.#abort.signal, limit.signal]) },
+      const copies = { allowed: this.#o.allowed ?? [], env: process.env, secretsDir: this.#o.secretsDir };
+      const result = await withReadableDump(q, dump, serverObject.spec, copies, (backup) =>
+        verifyByRestore(
+          {
+            backup,
+            server: serverObject,
+            source: { name: job.node.name, spec: job.node.spec },
+            node,
+            probe,
+          },
+          q,
+          { secretsDir: this.#o.secretsDir, signal: AbortSignal.any([this.#abort.signal, limit.signal]) },
+        ),
       ).finally(() => limit.clear());
       const line = {
         event: 'verify_finished',

@@ -227,7 +227,16 @@ export function buildProgram(): Command {
         }>();
         process.exitCode =
           opts.restore || opts.node !== undefined || opts.probe !== undefined || opts.timeout !== undefined
-            ? await runVerifyRestore(id, { ...opts, secretsDir }, catalogueOf(cmd), processOutput())
+            ? await runVerifyRestore(
+                id,
+                {
+                  ...opts,
+                  secretsDir,
+                  allowedDestinations: allowedDestinationsFrom(allowDestination, process.env),
+                },
+                catalogueOf(cmd),
+                processOutput(),
+              )
             : await runVerify(id, opts.all, catalogueOf(cmd), processOutput(), {
                 deep: opts.deep,
                 allowed: allowedDestinationsFrom(allowDestination, process.env),

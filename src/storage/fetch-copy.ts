@@ -7,7 +7,7 @@ import { ensureOwnDirs } from '../backup/files/own-dirs.ts';
 import type { BackupRun } from '../catalogue/backup-runs.ts';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
 import { copiesOf } from '../catalogue/dump-copies.ts';
-import { messageOf } from '../errors.ts';
+import { messageOf, PgbackmanError } from '../errors.ts';
 import type { SpecOf } from '../manifest/kinds.ts';
 import { isAllowed } from './allowed-destinations.ts';
 import { openDestination } from './open-destination.ts';
@@ -109,4 +109,29 @@ export async function fetchCopyIfGone(
     }
   }
   return { tried };
+}
+
+/**
+ * Runs `use` on the dump where it can be read: in the root directory, or else a copy fetched from a further
+ * destination (removed after); RESTORE_REFUSED, before `use` touches anything, when neither can be had.
+ */
+export async function withReadableDump<T>(
+  q: Queryable,
+  run: BackupRun,
+  server: SpecOf<'BackupServer'>,
+  ctx: RemovalContext,
+  use: (run: BackupRun, fetchedFrom: string | undefined) => Promise<T>,
+): Promise<T> {
+  const fetched = await fetchCopyIfGone(q, run, server, ctx);
+  if (fetched === undefined) return use(run, undefined);
+  if (fetched.run === undefined)
+    throw new PgbackmanError(
+      'RESTORE_REFUSED',
+      `the dump's folder ${dirname(run.dumpPath as string)} is gone from the root directory, and no copy could be fetched${fetched.tried.length === 0 ? ' (none was made)' : `: ${fetched.tried.join('; ')}`}; nothing on the target was touched`,
+    );
+  try {
+    return await use(fetched.run, fetched.from);
+  } finally {
+    await fetched.remove();
+  }
 }

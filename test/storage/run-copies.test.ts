@@ -471,7 +471,11 @@ describe('run with storage: the dump in the root directory, and a copy in every 
           .rows[0],
     );
     assert.deepEqual(rows, source);
-    // The fetched folder is gone afterwards.
+    // The restore test reads the copy the same way.
+    const tested = await cli([...allow, 'verify', id, '--restore', '--node', 'n1']);
+    assert.equal(tested.code, 0, tested.stdout + tested.stderr);
+    assert.match(tested.stdout, new RegExp(`^${id} VERIFIED: `));
+    // The fetched folders are gone afterwards.
     assert.deepEqual(readdirSync(join(root, '.fetch')), []);
     await withClient(testServerUrl(), (c) => c.query('drop database if exists copies_restored with (force)'));
   });

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { DEFAULT_SECRETS_DIR } from '../../backup/dump/read-password-file.ts';
 import type { BackupRun } from '../../catalogue/backup-runs.ts';
 import type { Queryable } from '../../catalogue/catalogue-db.ts';
@@ -14,7 +14,7 @@ import { restoreDump } from '../../restore/restore-dump.ts';
 import { defaultRenameTo, type ExistingPolicy, type RolesPolicy } from '../../restore/restore-steps.ts';
 import { parseConninfo } from '../../restore/target-conninfo.ts';
 import type { AllowedDestination } from '../../storage/allowed-destinations.ts';
-import { fetchCopyIfGone } from '../../storage/fetch-copy.ts';
+import { withReadableDump } from '../../storage/fetch-copy.ts';
 import { stopAfter } from '../../system/deadline.ts';
 import { askApproval } from '../ask-approval.ts';
 import { ExitCode } from '../exit-codes.ts';
@@ -89,28 +89,15 @@ export async function runRestore(
         : await resolveBackup(db, id as string, { includeDeleted: false });
     const { target, server, source } = await restoreParties(db, backup, flags.node as string);
     // The primary first; when its folder is gone, a copy from a further destination (the dry run says so only).
-    const fetched =
-      flags.from !== undefined || flags.dryRun
-        ? undefined
-        : await fetchCopyIfGone(db, backup, server.spec, {
-            allowed: flags.allowedDestinations ?? [],
-            env: process.env,
-            secretsDir: flags.secretsDir ?? (process.env.PGBACKMAN_SECRETS_DIR || DEFAULT_SECRETS_DIR),
-          });
-    if (fetched === undefined) return execute(backup, target, server, source, db, flags, output);
-    if (fetched.run === undefined)
-      throw new PgbackmanError(
-        'RESTORE_REFUSED',
-        `the dump's folder ${dirname(backup.dumpPath as string)} is gone from the root directory, and no copy could be fetched${fetched.tried.length === 0 ? ' (none was made)' : `: ${fetched.tried.join('; ')}`}; nothing on the target was touched`,
-      );
-    output.err.write(
-      `The dump's folder is gone from the root directory: restoring from its copy at ${fetched.from}\n`,
-    );
-    try {
-      return await execute(fetched.run, target, server, source, db, flags, output);
-    } finally {
-      await fetched.remove();
-    }
+    if (flags.from !== undefined || flags.dryRun)
+      return execute(backup, target, server, source, db, flags, output);
+    return withReadableDump(db, backup, server.spec, copyContext(flags), (run, fetchedFrom) => {
+      if (fetchedFrom !== undefined)
+        output.err.write(
+          `The dump's folder is gone from the root directory: restoring from its copy at ${fetchedFrom}\n`,
+        );
+      return execute(run, target, server, source, db, flags, output);
+    });
   });
 }
 
@@ -213,4 +200,16 @@ function stepsText(steps: readonly StepLine[]): string {
 function checkDatabaseName(flag: string, name: string): void {
   if (name === '' || Buffer.byteLength(name) > 63 || name.includes('\0'))
     throw new PgbackmanError('USAGE', `${flag}: "${name}" is not a database name (1 to 63 bytes, no NUL)`);
+}
+
+/** Where copies may be fetched from, and their keys read: the operator's flags. */
+export function copyContext(flags: {
+  readonly allowedDestinations?: readonly AllowedDestination[];
+  readonly secretsDir?: string | undefined;
+}) {
+  return {
+    allowed: flags.allowedDestinations ?? [],
+    env: process.env,
+    secretsDir: flags.secretsDir ?? (process.env.PGBACKMAN_SECRETS_DIR || DEFAULT_SECRETS_DIR),
+  };
 }

@@ -9,6 +9,8 @@ import { withCatalogue } from '../../catalogue/open-catalogue.ts';
 import { PgbackmanError } from '../../errors.ts';
 import type { SpecOf } from '../../manifest/kinds.ts';
 import { verifyByRestore } from '../../restore/verify-restore.ts';
+import type { AllowedDestination } from '../../storage/allowed-destinations.ts';
+import { withReadableDump } from '../../storage/fetch-copy.ts';
 import type { RemovalContext } from '../../storage/remove-copies.ts';
 import { verifyCopies } from '../../storage/verify-copies.ts';
 import { stopAfter } from '../../system/deadline.ts';
@@ -16,6 +18,7 @@ import { ExitCode } from '../exit-codes.ts';
 import type { Output } from '../output.ts';
 import { resolveBackup } from '../resolve-backup.ts';
 import { restoreParties } from '../restore-parties.ts';
+import { copyContext } from './restore.ts';
 
 /** `pgbackman verify ID | --all`: re-hash and read each dump; exit 1 when any is missing or corrupt. */
 export async function runVerify(
@@ -94,6 +97,7 @@ export async function runVerifyRestore(
     probe?: string;
     timeout?: number;
     secretsDir?: string | undefined;
+    allowedDestinations?: readonly AllowedDestination[];
   },
   location: string,
   output: Output,
@@ -113,10 +117,12 @@ export async function runVerifyRestore(
     const { target: node, server, source } = await restoreParties(db, backup, nodeName);
     const timeout = flags.timeout;
     const limit = timeout === undefined ? undefined : stopAfter(timeout, `--timeout (${timeout / 1000} s)`);
-    const result = await verifyByRestore({ backup, server, source, node, probe: flags.probe }, db, {
-      secretsDir: flags.secretsDir ?? (process.env.PGBACKMAN_SECRETS_DIR || DEFAULT_SECRETS_DIR),
-      ...(limit === undefined ? {} : { signal: limit.signal }),
-    }).finally(() => limit?.clear());
+    const result = await withReadableDump(db, backup, server.spec, copyContext(flags), (run) =>
+      verifyByRestore({ backup: run, server, source, node, probe: flags.probe }, db, {
+        secretsDir: flags.secretsDir ?? (process.env.PGBACKMAN_SECRETS_DIR || DEFAULT_SECRETS_DIR),
+        ...(limit === undefined ? {} : { signal: limit.signal }),
+      }),
+    ).finally(() => limit?.clear());
     output.out.write(`${backup.id} ${result.status}: ${result.summary}\n`);
     return result.status === 'VERIFIED' ? ExitCode.Ok : ExitCode.Failure;
   });
