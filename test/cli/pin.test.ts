@@ -237,6 +237,7 @@ for (const backend of BACKENDS) {
       assert.deepEqual(Object.keys(b ?? {}).sort(), [
         'code',
         'configPath',
+        'copies',
         'database',
         'databaseBytes',
         'definition',

@@ -156,6 +156,19 @@ describe('run with storage: the dump in the root directory, and a copy in every 
         assert.equal(c.files[file]?.sha256, sha(bytes), `${c.destination} ${file}`);
     assert.ok(described.copies[0]?.files['backup.json']?.etag, 'the bucket’s ETag is recorded');
 
+    // get backups -o json carries them too.
+    const listed = JSON.parse((await cli(['get', 'backups', '-o', 'json'])).stdout) as {
+      id: string;
+      copies: { destination: string; status: string }[];
+    }[];
+    assert.deepEqual(
+      listed.find((b) => b.id === id)?.copies.map((c) => [c.destination, c.status]),
+      [
+        ['offsite', 'COPIED'],
+        ['second', 'COPIED'],
+      ],
+    );
+
     // verify asks each copy too: every file there, of its size (and ETag); --deep reads them back.
     const allow = [
       '--allow-destination',

@@ -1,6 +1,7 @@
 import { stringify } from 'yaml';
 import { type BackupRun, listBackups } from '../../catalogue/backup-runs.ts';
 import type { Queryable } from '../../catalogue/catalogue-db.ts';
+import { copiesOf } from '../../catalogue/dump-copies.ts';
 import { type CatalogueObject, listObjects, type ObjectFilter } from '../../catalogue/list-objects.ts';
 import { requireCurrentSchema } from '../../catalogue/migrate.ts';
 import { withCatalogue } from '../../catalogue/open-catalogue.ts';
@@ -82,8 +83,13 @@ export async function runGet(
         : what === 'BackupDefinition'
           ? await definitionViews(db, filter)
           : await listObjects(db, what, filter);
-    if (flags.output === 'json') output.out.write(`${JSON.stringify(items, null, 2)}\n`);
-    else if (flags.output === 'yaml') output.out.write(stringify(items));
+    // Each dump's copies at further destinations ride along in json and yaml (`copies`, [] when none).
+    const shown =
+      what === 'backups' && flags.output !== undefined && flags.output !== 'table'
+        ? await withCopies(db, items as BackupRun[])
+        : items;
+    if (flags.output === 'json') output.out.write(`${JSON.stringify(shown, null, 2)}\n`);
+    else if (flags.output === 'yaml') output.out.write(stringify(shown));
     else if (items.length === 0) output.err.write(`No ${resource} found.\n`);
     else {
       const width = process.stdout.isTTY ? process.stdout.columns : undefined;
@@ -261,4 +267,13 @@ function backupRows(items: BackupRun[]): [string[], string[][]] {
       b.dumpBytes === null ? '-' : humanBytes(b.dumpBytes),
     ]),
   ];
+}
+
+/** The dumps, each with its copies at further destinations (without the run id each copy repeats). */
+async function withCopies(db: Queryable, runs: readonly BackupRun[]): Promise<unknown[]> {
+  const copies = await copiesOf(
+    db,
+    runs.map((r) => r.id),
+  );
+  return runs.map((r) => ({ ...r, copies: (copies.get(r.id) ?? []).map(({ runId: _run, ...c }) => c) }));
 }

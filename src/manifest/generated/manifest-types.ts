@@ -253,7 +253,7 @@ export interface BackupServer {
      */
     diskReserve?: string;
     /**
-     * Where each dump is kept, in order: the first is the primary and must be local, at the rootDirectory (where dumps are written); each other one receives a copy of every file of the dump once it is complete, recorded per destination (describe backup ID: copies). Without it, the rootDirectory alone.
+     * Where each dump is kept, in order: the first is the primary and must be local, at the rootDirectory (where dumps are written); each other one receives a copy of every file of the dump once it is complete, recorded per destination (describe backup ID and get backups -o json: copies). Without it, the rootDirectory alone.
      *
      * @minItems 1
      * @maxItems 8
