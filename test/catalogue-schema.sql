@@ -136,7 +136,7 @@ CREATE TABLE pgbackman.dump_copies (
     error text,
     finished_at timestamp with time zone NOT NULL,
     CONSTRAINT dump_copies_kind_check CHECK ((kind = ANY (ARRAY['local'::text, 's3'::text]))),
-    CONSTRAINT dump_copies_status_check CHECK ((status = ANY (ARRAY['COPIED'::text, 'FAILED'::text])))
+    CONSTRAINT dump_copies_status_check CHECK ((status = ANY (ARRAY['COPIED'::text, 'FAILED'::text, 'DELETED'::text])))
 );
 CREATE TABLE pgbackman.migrations (
     id integer NOT NULL,
