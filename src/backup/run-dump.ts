@@ -319,6 +319,7 @@ async function copyToStorage(
 ): Promise<readonly DumpCopy[]> {
   const destinations = (job.server.spec.storage ?? []).slice(1);
   if (destinations.length === 0) return [];
+  await recorder.copiesPending(destinations.map((d) => d.name));
   const copies = await copyDump({
     runId,
     root,

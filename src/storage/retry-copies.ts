@@ -62,21 +62,20 @@ export async function retryCopies(
   let failed = 0;
   for (const run of runs) {
     if (o.signal?.aborted) break;
-    const had = copies.get(run.id) ?? [];
-    // A destination that failed once in this pass is not tried again in it: a store that is down costs one
-    // try (and its timeouts) per pass, not one per dump.
-    const again = had.filter(
-      (c) => c.status === 'FAILED' && listed.has(c.destination) && !down.has(c.destination),
+    const copied = new Set(
+      (copies.get(run.id) ?? []).filter((c) => c.status === 'COPIED').map((c) => c.destination),
     );
+    // Every listed destination without a good copy: one that failed, and one never tried (the process was
+    // killed between the dump and its copies). A destination that failed once in this pass is not tried
+    // again in it: a store that is down costs one try (and its timeouts) per pass, not one per dump.
+    const again = [...listed.values()].filter((d) => !copied.has(d.name) && !down.has(d.name));
     if (again.length > 0) {
       const outcomes = await copyDump({
         runId: run.id,
         root: rootDirectoryOf(object?.spec ?? {}),
         dir: dirname(run.dumpPath as string),
         recorded: (run.sha256 ?? {}) as CopyRequest['recorded'],
-        destinations: again.map(
-          (c) => listed.get(c.destination) as NonNullable<ReturnType<typeof listed.get>>,
-        ),
+        destinations: again,
         allowed: o.allowed,
         env: o.env,
         secretsDir: o.secretsDir,
@@ -91,7 +90,15 @@ export async function retryCopies(
       failed += outcomes.filter((c) => c.status === 'FAILED').length;
     }
     const now = (await copiesOf(q, [run.id])).get(run.id) ?? [];
-    const missing = missingCopies(now.filter((c) => listed.has(c.destination)));
+    const good = new Set(now.filter((c) => c.status === 'COPIED').map((c) => c.destination));
+    const absent = [...listed.keys()].filter((n) => !good.has(n) && !now.some((c) => c.destination === n));
+    const missing =
+      [
+        missingCopies(now.filter((c) => listed.has(c.destination))),
+        ...absent.map((n) => `not copied to ${n}: not tried yet`),
+      ]
+        .filter((m) => m !== null)
+        .join('; ') || null;
     await setCopyOutcome(q, run.id, missing);
     if (missing === null) completed++;
   }

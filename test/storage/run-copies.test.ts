@@ -546,5 +546,21 @@ describe('run with storage: the dump in the root directory, and a copy in every 
       assert.equal(described.copies[0]?.files[file]?.sha256, sha(bytes), file);
     // Nothing left to do: a pass finds no partial dump.
     assert.deepEqual(await retry(), { runs: 0, completed: 0, tried: 0, failed: 0, removed: 0 });
+
+    // A process killed between a dump and its copies leaves it SUCCEEDED_PARTIAL ('not tried yet') with no
+    // copy recorded: the pass copies it to every listed destination all the same.
+    await withClient(catalogue.location, async (c) => {
+      await c.query('delete from pgbackman.dump_copies where run_id = $1::uuid', [id]);
+      await c.query(
+        "update pgbackman.backup_runs set status = 'SUCCEEDED_PARTIAL', error = 'not copied to offsite: not tried yet' where id = $1::uuid",
+        [id],
+      );
+    });
+    assert.deepEqual(await retry(), { runs: 1, completed: 1, tried: 1, failed: 0, removed: 0 });
+    const after = parse((await cli(['describe', 'backup', id])).stdout) as {
+      status: string;
+      copies: { status: string }[];
+    };
+    assert.deepEqual([after.status, after.copies.map((c) => c.status)], ['SUCCEEDED', ['COPIED']]);
   }
 });

@@ -99,6 +99,18 @@ export class RunRecorder {
    * Records where a successful dump was copied; undefined when recorded, else why not (the catalogue is
    * gone since the run's end, or the run went to the spool). The copies themselves stay where they are.
    */
+  /**
+   * Before a good dump's copies start: SUCCEEDED_PARTIAL until they are recorded, so a process killed in
+   * between leaves a dump the agent's copy pass finishes, not one that looks copied. Best effort.
+   */
+  async copiesPending(destinations: readonly string[]): Promise<void> {
+    if (this.spooled) return;
+    const pending = destinations.map((d) => `not copied to ${d}: not tried yet`).join('; ');
+    await this.#catalogue
+      .withCatalogue((q) => setCopyOutcome(q, (this.#start as RunStart).id, pending), { keepOpen: true })
+      .catch(() => undefined);
+  }
+
   async recordCopies(copies: readonly DumpCopy[]): Promise<string | undefined> {
     if (this.spooled) return `the run's record waits in the spool (${this.spoolReason})`;
     try {
