@@ -96,6 +96,7 @@ CREATE TABLE pgbackman.backup_runs (
     restore_verified_at timestamp with time zone,
     restore_verify_status text,
     restore_verify_details jsonb,
+    encryption jsonb,
     CONSTRAINT backup_runs_check CHECK (((definition IS NULL) <> (snapshot IS NULL))),
     CONSTRAINT backup_runs_code_check CHECK ((code = ANY (ARRAY['CLUSTER'::text, 'FULL'::text, 'SCHEMA'::text, 'DATA'::text]))),
     CONSTRAINT backup_runs_deletion_check CHECK ((deletion = ANY (ARRAY['DELETING'::text, 'DELETED'::text]))),

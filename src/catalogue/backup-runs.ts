@@ -1,3 +1,4 @@
+import type { DumpEncryption } from '../encryption/dump-encryption.ts';
 import type { Queryable } from './catalogue-db.ts';
 
 // Every statement on pgbackman.backup_runs: the run's record (start, end, a spooled upsert, verify), the
@@ -37,6 +38,8 @@ export interface RunEnd {
   readonly tableEstimates?: Readonly<Record<string, number>> | null;
   /** The source cluster's system identifier. */
   readonly sourceSystemIdentifier?: string | null;
+  /** How the files were encrypted (recipients, plaintext checksums); null or absent when they were not. */
+  readonly encryption?: DumpEncryption | null;
 }
 
 export async function recordStart(q: Queryable, r: RunStart): Promise<void> {
@@ -65,7 +68,7 @@ export async function recordEnd(q: Queryable, id: string, startedAt: Date, e: Ru
   await q.query(
     `update pgbackman.backup_runs set status = $2, finished_at = $3, duration_ms = $4, dump_bytes = $5, dump_path = $6,
             log_path = $7, roles_path = $8, config_path = $9, sha256 = $10, pg_dump_version = $11, server_version = $12,
-            database_bytes = $13, error = $14, table_estimates = $15, source_system_identifier = $16
+            database_bytes = $13, error = $14, table_estimates = $15, source_system_identifier = $16, encryption = $17
       where id = $1 and status = 'RUNNING'`,
     [id, e.status, ...endValues(e, startedAt)],
   );
@@ -88,6 +91,7 @@ export function endValues(e: RunEnd, startedAt: Date): unknown[] {
     e.error,
     e.tableEstimates == null ? null : JSON.stringify(e.tableEstimates),
     e.sourceSystemIdentifier ?? null,
+    e.encryption == null ? null : JSON.stringify(e.encryption),
   ];
 }
 
@@ -140,14 +144,14 @@ export async function upsertRun(q: Queryable, run: { start: RunStart; end: RunEn
   await q.query(
     `insert into pgbackman.backup_runs (id, server, node, database, code, definition, snapshot, status, started_at, retention,
               finished_at, duration_ms, dump_bytes, dump_path, log_path, roles_path, config_path, sha256, pg_dump_version,
-              server_version, database_bytes, error, table_estimates, source_system_identifier, host, pid, revision)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)
+              server_version, database_bytes, error, table_estimates, source_system_identifier, encryption, host, pid, revision)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)
        on conflict (id) do update set status = excluded.status, finished_at = excluded.finished_at,
               duration_ms = excluded.duration_ms, dump_bytes = excluded.dump_bytes, dump_path = excluded.dump_path,
               log_path = excluded.log_path, roles_path = excluded.roles_path, config_path = excluded.config_path,
               sha256 = excluded.sha256, pg_dump_version = excluded.pg_dump_version, server_version = excluded.server_version,
               database_bytes = excluded.database_bytes, error = excluded.error, table_estimates = excluded.table_estimates,
-              source_system_identifier = excluded.source_system_identifier,
+              source_system_identifier = excluded.source_system_identifier, encryption = excluded.encryption,
               host = excluded.host, pid = excluded.pid
         -- A record never goes back: what was recorded SUCCEEDED (or SUCCEEDED_PARTIAL) stays so.
         where backup_runs.status not in ('SUCCEEDED', 'SUCCEEDED_PARTIAL') or excluded.status = 'SUCCEEDED'`,
@@ -265,9 +269,9 @@ export async function importRun(
   const inserted = await q.query<{ id: string }>(
     `insert into pgbackman.backup_runs (id, server, node, database, code, definition, snapshot, status, started_at,
             finished_at, duration_ms, dump_bytes, dump_path, log_path, roles_path, config_path, sha256, pg_dump_version,
-            server_version, database_bytes, retention, revision, table_estimates, source_system_identifier)
+            server_version, database_bytes, retention, revision, table_estimates, source_system_identifier, encryption)
      values ($1, $2, $3, $4, $5, $6, $7, 'SUCCEEDED', $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
-             $22, $23)
+             $22, $23, $24)
      on conflict (id) do nothing returning id::text`,
     [
       r.id,
@@ -293,6 +297,7 @@ export async function importRun(
       r.revision,
       r.tableEstimates === null ? null : JSON.stringify(r.tableEstimates),
       r.sourceSystemIdentifier,
+      r.encryption === null ? null : JSON.stringify(r.encryption),
     ],
   );
   if (inserted.length > 0) return 'imported';
@@ -373,6 +378,8 @@ export interface BackupRun {
   readonly revision: string | null;
   /** MISSED only: the times it should have run while no agent was there to run it. */
   readonly missed: readonly string[] | null;
+  /** How its files were encrypted (age recipients, each file's plaintext checksum); null: in plaintext. */
+  readonly encryption: DumpEncryption | null;
 }
 
 export interface BackupFilter {
@@ -400,7 +407,7 @@ const COLUMNS = `id::text, status, server, node, database, code, definition, sna
   duration_ms::text, dump_bytes::text, dump_path, log_path, roles_path, config_path, sha256, pg_dump_version,
   server_version, database_bytes::text, retention, error, deleted_at, verified_at, verify_status, verify_error,
   revision, missed, deletion, deleted_reason, pinned_at, pinned_by, pin_reason, table_estimates, source_system_identifier, restore_verified_at,
-  restore_verify_status, restore_verify_details`;
+  restore_verify_status, restore_verify_details, encryption`;
 
 /** Dumps, newest first, filtered in SQL. */
 export async function listBackups(q: Queryable, filter: BackupFilter = {}): Promise<BackupRun[]> {
@@ -483,6 +490,7 @@ function toRun(r: Record<string, unknown>): BackupRun {
     restoreVerifyDetails: json(r.restore_verify_details) ?? null,
     revision: str(r.revision),
     missed: (r.missed ?? null) as string[] | null,
+    encryption: (json(r.encryption) ?? null) as DumpEncryption | null,
   };
 }
 

@@ -10,11 +10,20 @@ const NONCE = 16;
 const BUFFERED = 1024 * 1024;
 
 /**
+ * Seals plaintext into age's format as it comes: synchronous, so a sink can hand it a buffer it reuses. Each
+ * call returns the sealed bytes it can already give (the header first); `finish` gives the last chunk.
+ */
+export interface AgeSealer {
+  seal(data: Uint8Array): Buffer;
+  finish(): Buffer;
+}
+
+/**
  * age's file format (age-encryption.org/v1) with the header from `age-encryption` (recipients' stanzas, the
  * header's MAC) and the payload sealed by OpenSSL through node:crypto: the same bytes the library or `age`
  * would write, ten times faster than its JavaScript ChaCha20 (219 MiB: 0.25 s instead of 2.5 s).
  */
-export async function ageEncryptor(recipients: readonly string[]): Promise<Transform> {
+export async function ageSealer(recipients: readonly string[]): Promise<AgeSealer> {
   if (recipients.length === 0)
     throw new PgbackmanError('INVALID_INPUT', 'age encryption needs at least one recipient');
   const e = new Encrypter();
@@ -47,30 +56,57 @@ export async function ageEncryptor(recipients: readonly string[]): Promise<Trans
   let counter = 0n;
   let started = false;
   let pending: Buffer = Buffer.alloc(0);
-  const seal = (t: Transform, plain: Buffer, last: boolean) => {
+  const sealOne = (out: Buffer[], plain: Buffer, last: boolean) => {
     const c = createCipheriv('chacha20-poly1305', key, nonceOf(counter++, last), { authTagLength: TAG });
-    t.push(c.update(plain));
+    out.push(c.update(plain));
     c.final();
-    t.push(c.getAuthTag());
+    out.push(c.getAuthTag());
   };
+  const begin = (out: Buffer[]) => {
+    if (!started) out.push(start);
+    started = true;
+  };
+  return {
+    seal(data) {
+      const out: Buffer[] = [];
+      begin(out);
+      // A full chunk is sealed only once more follows: the last chunk carries the final flag, and is never
+      // empty unless the whole file is.
+      pending = whole(pending, Buffer.from(data.buffer, data.byteOffset, data.byteLength), CHUNK, (chunk) =>
+        sealOne(out, chunk, false),
+      );
+      return Buffer.concat(out);
+    },
+    finish() {
+      const out: Buffer[] = [];
+      begin(out);
+      sealOne(out, pending, true);
+      pending = Buffer.alloc(0);
+      return Buffer.concat(out);
+    },
+  };
+}
+
+/** ageSealer as a stream. */
+export async function ageEncryptor(recipients: readonly string[]): Promise<Transform> {
+  const sealer = await ageSealer(recipients);
   return new Transform({
     // Sealed chunks queue up to 1 MiB, so a file or an upload downstream takes them in few large writes.
     readableHighWaterMark: BUFFERED,
     writableHighWaterMark: BUFFERED,
     transform(data: Buffer, _encoding, done: TransformCallback) {
-      if (!started) this.push(start);
-      started = true;
-      // A full chunk is sealed only once more follows: the last chunk carries the final flag, and is never
-      // empty unless the whole file is.
-      pending = whole(pending, data, CHUNK, (chunk) => seal(this, chunk, false));
-      done();
+      done(null, sealer.seal(data));
     },
     flush(done: TransformCallback) {
-      if (!started) this.push(start);
-      seal(this, pending, true);
-      done();
+      done(null, sealer.finish());
     },
   });
+}
+
+/** A small file's whole content, sealed at once. */
+export async function ageSeal(recipients: readonly string[], data: Uint8Array): Promise<Buffer> {
+  const sealer = await ageSealer(recipients);
+  return Buffer.concat([sealer.seal(data), sealer.finish()]);
 }
 
 /**

@@ -1,6 +1,7 @@
+import { ageRecipientProblem } from '../encryption/age-keys.ts';
 import { checkDatabaseName, checkDuration, checkTimezone } from './check-values.ts';
 import { checkExtraArg, PG_DUMP_OPTIONS, PG_DUMPALL_OPTIONS, PG_RESTORE_OPTIONS } from './extra-args.ts';
-import type { Compression, DumpSettings } from './generated/manifest-types.ts';
+import type { Compression, DumpSettings, Encryption } from './generated/manifest-types.ts';
 import { resolveSettings, type SettingOrigin, settingOrigin } from './resolve-settings.ts';
 import type { ResourceOf } from './resource.ts';
 import type { SemanticContext } from './semantic-context.ts';
@@ -18,7 +19,19 @@ export function checkSettings(report: Report, at: string, s: DumpSettings): void
     report(`${at}/jobs`, `jobs: ${s.jobs} needs format: directory; the format is ${s.format}`);
   }
   if (s.format === 'tar' && compressed(s.compression)) report(`${at}/compression`, tarCompression);
+  if (s.encryption !== undefined) checkEncryption(report, `${at}/encryption`, s.encryption);
+  if (s.encryption !== undefined && s.format === 'directory') report(`${at}/encryption`, directoryEncrypted);
 }
+
+/** Each recipient must be a public key age can encrypt to (its checksum included). */
+export function checkEncryption(report: Report, at: string, e: Encryption): void {
+  e.age.recipients.forEach((r, i) => {
+    report(`${at}/age/recipients/${i}`, ageRecipientProblem(r));
+  });
+}
+
+const directoryEncrypted =
+  'an encrypted dump cannot use format: directory (pg_dump writes those files itself, in plaintext, before pgbackman could encrypt them); use custom, plain or tar';
 
 /** A definition's or snapshot's settings once its node's and server's defaults are applied. */
 export function checkDump(
@@ -59,6 +72,15 @@ export function checkDump(
     );
   }
   if (
+    s.encryption !== undefined &&
+    s.format === 'directory' &&
+    (own.encryption !== undefined || own.format !== undefined || from('encryption') !== from('format'))
+  )
+    report(
+      at(own.format !== undefined ? 'format' : 'encryption'),
+      `${directoryEncrypted}; the format is ${s.format}${from('format')} and the encryption${from('encryption')}`,
+    );
+  if (
     s.format === 'tar' &&
     compressed(s.compression) &&
     (own.format !== undefined || own.compression !== undefined)
@@ -86,6 +108,8 @@ function origin(
       return ` (from PgSQLNode/${node?.name} spec.defaults)`;
     case 'server':
       return ` (from BackupServer/${server?.name} spec.defaults)`;
+    case 'server-spec':
+      return ` (from BackupServer/${server?.name} spec.encryption)`;
     case 'builtin':
       return ' (the default)';
   }

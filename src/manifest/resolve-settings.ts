@@ -3,6 +3,7 @@ import type {
   BackupServer,
   Compression,
   DumpSettings,
+  Encryption,
   Format,
   PgSQLNode,
   Retention,
@@ -26,6 +27,8 @@ export interface EffectiveSettings {
   readonly includeDatabaseConfig: boolean;
   /** The longest a dump may take (a duration such as `24h`): past it the run is stopped and recorded TIMEOUT. */
   readonly timeout: string;
+  /** How every file of the dump is encrypted as it is written; undefined: it is not. */
+  readonly encryption: Encryption | undefined;
 }
 
 /** pgbackman's own defaults, as PgBackMan had them: FULL dumps kept 7 days, at least 1 kept. */
@@ -40,9 +43,10 @@ export const BUILTIN_SETTINGS: EffectiveSettings = {
   includeRoles: true,
   includeDatabaseConfig: true,
   timeout: '24h',
+  encryption: undefined,
 };
 
-export type SettingOrigin = 'own' | 'node' | 'server' | 'builtin';
+export type SettingOrigin = 'own' | 'node' | 'server' | 'server-spec' | 'builtin';
 
 /** Which layer a setting came from, so an error can name the manifest to fix. */
 export function settingOrigin(
@@ -54,6 +58,7 @@ export function settingOrigin(
   if (own[field] !== undefined) return 'own';
   if (node?.spec.defaults?.[field] !== undefined) return 'node';
   if (server?.spec.defaults?.[field] !== undefined) return 'server';
+  if (field === 'encryption' && server?.spec.encryption !== undefined) return 'server-spec';
   return 'builtin';
 }
 
@@ -90,5 +95,7 @@ export function resolveSettings(
     includeRoles: pick('includeRoles') ?? BUILTIN_SETTINGS.includeRoles,
     includeDatabaseConfig: pick('includeDatabaseConfig') ?? BUILTIN_SETTINGS.includeDatabaseConfig,
     timeout: pick('timeout') ?? BUILTIN_SETTINGS.timeout,
+    // The server's spec.encryption (as the issue's storage example puts it) is the last layer before none.
+    encryption: pick('encryption') ?? server?.spec.encryption,
   };
 }

@@ -1,6 +1,6 @@
 import { assertNever } from '../errors.ts';
 import { checkBinDirectories } from './check-bin-directories.ts';
-import { checkArgs, checkDump, checkSettings } from './check-dump-settings.ts';
+import { checkArgs, checkDump, checkEncryption, checkSettings } from './check-dump-settings.ts';
 import { checkPolicy } from './check-policy.ts';
 import { checkRestore } from './check-restore.ts';
 import { checkStorage } from './check-storage.ts';
@@ -65,6 +65,14 @@ function checkResource(ctx: SemanticContext, resource: Resource): void {
       checkSettings(ctx.report, '/spec/defaults', m.spec.defaults ?? {});
       checkBinDirectories(ctx.report, m.spec.pgBinDirectories as Record<string, string> | undefined);
       checkStorage(ctx.report, m.spec);
+      if (m.spec.encryption !== undefined) {
+        checkEncryption(ctx.report, '/spec/encryption', m.spec.encryption);
+        if (m.spec.defaults?.encryption !== undefined)
+          ctx.report(
+            '/spec/encryption',
+            'encryption is set both here and in spec.defaults.encryption, which would win: keep one',
+          );
+      }
       return;
     case 'PgSQLNode': {
       checkSettings(ctx.report, '/spec/defaults', m.spec.defaults ?? {});

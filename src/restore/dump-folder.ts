@@ -75,6 +75,7 @@ export function runFromManifest(dir: string, m: BackupManifest): BackupRun {
     restoreVerifyDetails: null,
     revision: m.revision,
     missed: null,
+    encryption: m.encryption ?? null,
   };
 }
 

@@ -15,6 +15,8 @@ export interface DumpArgsOptions {
   readonly target?: string;
   /** pgbackman syncs the file itself, alongside its hash: pg_dump is told not to (10 and newer know --no-sync). */
   readonly noSync?: boolean;
+  /** The dump is encrypted on its way to disk: a custom dump then goes to stdout, through pgbackman. */
+  readonly encrypted?: boolean;
 }
 
 /**
@@ -42,15 +44,20 @@ export function pgDumpArgs(
     args.push(`--file=${options.target ?? 'dump'}`);
   }
   // Custom to a file, as a bare pg_dump -f: no per-4 KiB wake-up of pgbackman, and each table's offset in the TOC.
-  if (settings.format === 'custom') {
+  if (settings.format === 'custom' && options.encrypted !== true) {
     args.push(`--file=${options.target ?? 'database.dump'}`);
     if (options.noSync === true) args.push('--no-sync');
   }
   if (settings.compression !== undefined && settings.format !== 'tar')
     args.push(`--compress=${settings.compression}`);
   args.push(...settings.extraArgs);
+  // Encrypted, a custom dump's TOC has no offsets (stdout cannot seek): a restore of it reads it in order, one job.
   const output =
-    settings.format === 'directory' ? 'directory' : settings.format === 'custom' ? 'file' : 'stdout';
+    settings.format === 'directory'
+      ? 'directory'
+      : settings.format === 'custom' && options.encrypted !== true
+        ? 'file'
+        : 'stdout';
   return { tool: 'pg_dump', args, output };
 }
 

@@ -1,11 +1,16 @@
+import { createHash } from 'node:crypto';
 import { chmod, open } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { PgSQLNode } from '../../manifest/generated/manifest-types.ts';
+import { basename, join } from 'node:path';
+import { ageSeal } from '../../encryption/age-stream.ts';
+import { AGE_SUFFIX, type DumpEncryption, dumpEncryption } from '../../encryption/dump-encryption.ts';
+import { encryptedTarget } from '../../encryption/encrypted-target.ts';
+import { PgbackmanError } from '../../errors.ts';
+import type { Encryption, PgSQLNode } from '../../manifest/generated/manifest-types.ts';
 import type { EffectiveSettings } from '../../manifest/resolve-settings.ts';
 import type { FileSum, WrittenEntry } from '../files/backup-manifest.ts';
 import { TreeFollower } from '../files/follow-tree.ts';
 import { fsync, hashFile, type WrittenFile, writeSmall } from '../files/hashed-file.ts';
-import { openHashedSink } from '../files/hashed-sink.ts';
+import { fileTarget, openHashedSink } from '../files/hashed-sink.ts';
 import { captureTool } from './capture-tool.ts';
 import { conninfo } from './conninfo.ts';
 import { filterRoles } from './filter-roles.ts';
@@ -38,6 +43,10 @@ export interface WrittenDump {
   readonly written: Record<string, WrittenEntry>;
   readonly roles: boolean;
   readonly config: boolean;
+  /** `.age` when every file is encrypted (`database.dump.age`, `roles.sql.age`), else empty. */
+  readonly suffix: string;
+  /** How the files were encrypted, with each one's plaintext checksum; undefined when they were not. */
+  readonly encryption: DumpEncryption | undefined;
   readonly pgDumpVersion: string;
 }
 
@@ -54,11 +63,16 @@ export async function writeDump(
   const maintenance = t.node.maintenanceDatabase ?? 'postgres';
   const libpq = t.binMajor === undefined ? {} : { libpqMajor: t.binMajor };
   const connection = conninfo(t.node, t.database ?? maintenance, libpq);
-  const fileName = dumpFileName(t.settings);
+  const enc = t.settings.encryption;
+  const suffix = enc === undefined ? '' : AGE_SUFFIX;
+  const fileName = dumpFileName(t.settings) + suffix;
   const target = join(dir, fileName);
   // pg_dump 10 and newer can leave the sync to pgbackman, which then runs it beside the hash.
   const noSync = t.binMajor !== undefined && t.binMajor >= 10;
-  const cmd = pgDumpArgs(t.settings, connection, { target, noSync });
+  const cmd = pgDumpArgs(t.settings, connection, { target, noSync, encrypted: enc !== undefined });
+  if (enc !== undefined && cmd.output !== 'stdout')
+    throw new PgbackmanError('INVALID_INPUT', 'an encrypted dump cannot use format: directory');
+  const plaintext: Record<string, FileSum> = {};
   const sha256: Record<string, unknown> = {};
   const written: Record<string, WrittenEntry> = {};
   let bytes: number;
@@ -67,7 +81,10 @@ export async function writeDump(
   let configFile: Promise<WrittenFile> | undefined;
   let version: Promise<string> | undefined;
   try {
-    const sink = cmd.output === 'stdout' ? await openHashedSink(target) : undefined;
+    // Encrypted, the file only ever receives sealed bytes; the sink hashes the plaintext on the way.
+    const sealed =
+      enc === undefined ? undefined : await encryptedTarget(await fileTarget(target), enc.age.recipients);
+    const sink = cmd.output === 'stdout' ? await openHashedSink(sealed ?? target) : undefined;
     // Created here, never an existing file, and 0600: pg_dump then only truncates and writes it.
     if (cmd.output === 'file') await (await open(target, 'wx', 0o600)).close();
     // The dump starts first: the version, the roles and the configuration are asked while it runs.
@@ -93,12 +110,12 @@ export async function writeDump(
             conninfo(t.node, maintenance, libpq),
             '--roles-only',
             '--no-password',
-          ]).then((sql) => small(join(dir, 'roles.sql'), filterRoles(sql, t.roles)))
+          ]).then((sql) => small(join(dir, `roles.sql${suffix}`), filterRoles(sql, t.roles), enc, plaintext))
         : undefined;
     // Written from what the node said before the dump started: no second pg_dump for a few lines.
     configFile =
       t.database !== undefined && t.settings.includeDatabaseConfig && t.config !== undefined
-        ? small(join(dir, 'config.sql'), t.config)
+        ? small(join(dir, `config.sql${suffix}`), t.config, enc, plaintext)
         : undefined;
     // Observed now, so a failure of one while the dump runs is never an unhandled rejection.
     globals = Promise.allSettled([rolesFile, configFile]).then(() =>
@@ -112,8 +129,10 @@ export async function writeDump(
         throw (await sink.abort()) ?? err;
       }
       onToolDone?.();
-      const file = await sink.done;
+      const out = await sink.done;
       await sink.commit();
+      if (sealed !== undefined) plaintext[fileName] = out;
+      const file = sealed?.stored() ?? out;
       sha256[fileName] = file.sha256;
       written[fileName] = { bytes: file.bytes, sha256: file.sha256 };
       bytes = file.bytes;
@@ -150,8 +169,8 @@ export async function writeDump(
   }
   await fsync(join(dir, 'dump.log')).catch(() => undefined);
   for (const [name, file] of [
-    ['roles.sql', rolesFile],
-    ['config.sql', configFile],
+    [`roles.sql${suffix}`, rolesFile],
+    [`config.sql${suffix}`, configFile],
   ] as const) {
     if (file === undefined) continue;
     const sum = await file;
@@ -165,13 +184,26 @@ export async function writeDump(
     written,
     roles: rolesFile !== undefined,
     config: configFile !== undefined,
+    suffix,
+    encryption: enc === undefined ? undefined : dumpEncryption(enc, plaintext),
     pgDumpVersion: await (version as Promise<string>),
   };
 }
 
-/** A small file written and synced, with its size and sha256. */
-async function small(path: string, text: string): Promise<WrittenFile> {
-  const file = await writeSmall(path, text);
+/** A small file written (sealed first when encrypted) and synced, with its stored size and sha256. */
+async function small(
+  path: string,
+  text: string,
+  enc: Encryption | undefined,
+  plaintext: Record<string, FileSum>,
+): Promise<WrittenFile> {
+  const data = Buffer.from(text, 'utf8');
+  if (enc !== undefined)
+    plaintext[basename(path)] = {
+      bytes: data.length,
+      sha256: createHash('sha256').update(data).digest('hex'),
+    };
+  const file = await writeSmall(path, enc === undefined ? data : await ageSeal(enc.age.recipients, data));
   await fsync(path);
   return file;
 }

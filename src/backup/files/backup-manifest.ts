@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
+import { checkDumpEncryption, type DumpEncryption } from '../../encryption/dump-encryption.ts';
 import { messageOf, PgbackmanError } from '../../errors.ts';
 import type { EffectiveSettings } from '../../manifest/resolve-settings.ts';
 
@@ -75,6 +76,8 @@ export interface BackupManifest {
     readonly written: Readonly<Record<string, WrittenEntry>>;
   };
   readonly retention: ManifestRetention;
+  /** Present when the files are encrypted: the recipients, and each file's plaintext size and sha256. */
+  readonly encryption?: DumpEncryption;
 }
 
 /** What a successful run knows when its dump is written: everything backup.json says. */
@@ -99,6 +102,9 @@ export interface RunFacts {
     readonly written: Readonly<Record<string, WrittenEntry>>;
     readonly roles: boolean;
     readonly config: boolean;
+    /** `.age` when the files are encrypted. */
+    readonly suffix?: string;
+    readonly encryption?: DumpEncryption | undefined;
   };
   readonly retention: ManifestRetention;
 }
@@ -130,8 +136,8 @@ export function backupManifest(f: RunFacts): BackupManifest {
     revision: f.revision,
     files: {
       dump: f.dump.fileName,
-      roles: f.dump.roles ? 'roles.sql' : null,
-      config: f.dump.config ? 'config.sql' : null,
+      roles: f.dump.roles ? `roles.sql${f.dump.suffix ?? ''}` : null,
+      config: f.dump.config ? `config.sql${f.dump.suffix ?? ''}` : null,
       written: f.dump.written,
     },
     retention: {
@@ -140,6 +146,7 @@ export function backupManifest(f: RunFacts): BackupManifest {
       ...(r.keep !== undefined ? { keep: r.keep } : {}),
       ...(r.timezone !== undefined ? { timezone: r.timezone } : {}),
     },
+    ...(f.dump.encryption === undefined ? {} : { encryption: f.dump.encryption }),
   };
 }
 
@@ -338,6 +345,10 @@ export function checkBackupManifest(value: unknown, path: string): BackupManifes
     }
     retention.keep = keep;
   }
+  const encryption = checkDumpEncryption(m.encryption, path);
+  for (const file of Object.keys(encryption?.plaintext ?? {}))
+    if (!Object.hasOwn(written, file))
+      bad('encryption.plaintext', `names ${JSON.stringify(file)}, which files.written does not list`);
 
   return {
     formatVersion: BACKUP_MANIFEST_VERSION,
@@ -360,6 +371,7 @@ export function checkBackupManifest(value: unknown, path: string): BackupManifes
     revision: strOrNull(m, 'revision'),
     files: { dump, roles, config, written },
     retention,
+    ...(encryption === null ? {} : { encryption }),
   };
 }
 

@@ -6,9 +6,9 @@ export interface WrittenFile {
   readonly sha256: string;
 }
 
-/** Writes a small text file (mode 0600) and returns the size and sha256 of what was written, from memory. */
-export async function writeSmall(path: string, text: string): Promise<WrittenFile> {
-  const data = Buffer.from(text, 'utf8');
+/** Writes a small file (mode 0600) and returns the size and sha256 of what was written, from memory. */
+export async function writeSmall(path: string, content: string | Uint8Array): Promise<WrittenFile> {
+  const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
   await writeFile(path, data, { mode: 0o600 });
   return { bytes: data.length, sha256: createHash('sha256').update(data).digest('hex') };
 }

@@ -1,5 +1,6 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { AGE_SUFFIX } from '../../encryption/dump-encryption.ts';
 import { DUMP_FILE_NAMES } from '../dump/pg-dump-args.ts';
 import { readBackupManifest } from '../files/backup-manifest.ts';
 import { hashFile } from '../files/hashed-file.ts';
@@ -42,7 +43,11 @@ export async function recoverRun(root: string, run: RunPlace): Promise<RunEnd> {
   const finished = await stat(layout.dir).catch(() => undefined);
   if (finished?.isDirectory()) {
     const names = await readdir(layout.dir);
-    const dumpFile = DUMP_FILE_NAMES.find((f) => names.includes(f));
+    // Encrypted, every file carries `.age`.
+    const dumpFile = DUMP_FILE_NAMES.flatMap((f) => [f, f + AGE_SUFFIX]).find((f) => names.includes(f));
+    const suffix = dumpFile?.endsWith(AGE_SUFFIX) ? AGE_SUFFIX : '';
+    const roles = `roles.sql${suffix}`;
+    const config = `config.sql${suffix}`;
     if (dumpFile !== undefined) {
       const sha256: Record<string, unknown> = {};
       let bytes = 0;
@@ -60,7 +65,7 @@ export async function recoverRun(root: string, run: RunPlace): Promise<RunEnd> {
         sha256[dumpFile] = h.sha256;
         bytes = h.bytes;
       }
-      for (const f of ['roles.sql', 'config.sql'].filter((x) => names.includes(x)))
+      for (const f of [roles, config].filter((x) => names.includes(x)))
         sha256[f] = (await hashFile(join(layout.dir, f))).sha256;
       // The run's own backup.json (written before the rename) knows when it finished and with which versions;
       // the checksums are still the ones just taken. Without a readable one of this run: the folder's mtime.
@@ -80,9 +85,11 @@ export async function recoverRun(root: string, run: RunPlace): Promise<RunEnd> {
         dumpBytes: bytes,
         dumpPath: dump,
         logPath: names.includes('dump.log') ? join(layout.dir, 'dump.log') : null,
-        rolesPath: names.includes('roles.sql') ? join(layout.dir, 'roles.sql') : null,
-        configPath: names.includes('config.sql') ? join(layout.dir, 'config.sql') : null,
+        rolesPath: names.includes(roles) ? join(layout.dir, roles) : null,
+        configPath: names.includes(config) ? join(layout.dir, config) : null,
         sha256,
+        // The recipients and plaintext checksums only backup.json knows; without them no restore can check the plaintext.
+        encryption: own?.encryption ?? null,
       };
     }
   }

@@ -291,6 +291,7 @@ export interface BackupServer {
           StorageDestination,
           StorageDestination
         ];
+    encryption?: Encryption;
     defaults?: DumpSettings;
     description?: Description;
     suspend?: Suspend;
@@ -381,6 +382,23 @@ export interface StorageDestination {
   };
 }
 /**
+ * Encrypt every file of each dump (not backup.json) while it is written, so no plaintext byte reaches a disk or a bucket. Restores, verify --restore and restore tests then need a matching identity (--identity FILE or PGBACKMAN_AGE_IDENTITY). The nearest layer that sets it wins: the definition, its node's defaults, the server's defaults, the server's spec.encryption.
+ */
+export interface Encryption {
+  /**
+   * age (age-encryption.org) with X25519 recipients: anyone holding one of their identities can decrypt; nobody else, the backup server included.
+   */
+  age: {
+    /**
+     * Public keys, as age-keygen prints them (age1...).
+     *
+     * @minItems 1
+     * @maxItems 32
+     */
+    recipients: [string, ...string[]];
+  };
+}
+/**
  * What a backup definition takes from its node or backup server when it does not say itself.
  */
 export interface DumpSettings {
@@ -394,6 +412,7 @@ export interface DumpSettings {
   includeRoles?: IncludeRoles;
   includeDatabaseConfig?: IncludeDatabaseConfig;
   timeout?: DumpTimeout;
+  encryption?: Encryption;
 }
 /**
  * How long dumps are kept: a dump is deleted once no rule keeps it. 'period' keeps every dump younger than it; 'keep' keeps the newest dump of each of the last N hours, days, ISO weeks, months or years (restic's forget); the newest 'redundancy' successful dumps are always kept. Only successful dumps count. Without 'keep', 'period' defaults to 7d.
@@ -610,6 +629,7 @@ export interface BackupDefinition {
     includeRoles?: IncludeRoles;
     includeDatabaseConfig?: IncludeDatabaseConfig;
     timeout?: DumpTimeout;
+    encryption?: Encryption;
     /**
      * When a scheduled run was missed (the agent was down at its time), run it as soon as the agent starts.
      */
@@ -641,6 +661,7 @@ export interface SnapshotDefinition {
     includeRoles?: IncludeRoles;
     includeDatabaseConfig?: IncludeDatabaseConfig;
     timeout?: DumpTimeout;
+    encryption?: Encryption;
     /**
      * Use the pg_dump of this major version (it must not be older than the node's server), e.g. to move a database to a newer PostgreSQL.
      */
