@@ -49,6 +49,8 @@ export interface AgentOptions {
   readonly secretsDir: string;
   /** Where the operator lets storage copies go (--allow-destination). */
   readonly allowedDestinations?: readonly AllowedDestination[];
+  /** age identities: the agent's restores and restore tests decrypt encrypted dumps with them. */
+  readonly identities?: readonly string[];
   /** Where the agent keeps its schedule for a start while the catalogue is down (the job cache). */
   readonly scheduleCache?: string;
   readonly version: string;
@@ -165,6 +167,7 @@ export class Agent {
       link: this.#link,
       log: this.#log,
       secretsDir: options.secretsDir,
+      identities: options.identities ?? [],
       allowed: options.allowedDestinations ?? [],
       report: (outcome) => options.observe?.({ kind: 'restore', outcome }),
     });
@@ -173,6 +176,7 @@ export class Agent {
       link: this.#link,
       log: this.#log,
       secretsDir: options.secretsDir,
+      identities: options.identities ?? [],
       allowed: options.allowedDestinations ?? [],
       allowProbes: options.allowVerifyProbes === true,
       jobs: () => this.#jobs,

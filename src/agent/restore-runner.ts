@@ -30,6 +30,8 @@ export interface RestoreRunnerOptions {
   readonly link: CatalogueLink;
   readonly log: Logger;
   readonly secretsDir: string;
+  /** age identities for encrypted dumps (--identity, PGBACKMAN_AGE_IDENTITY). */
+  readonly identities?: readonly string[];
   /** Where copies may be fetched from when a dump's folder is gone from the root (--allow-destination). */
   readonly allowed?: readonly AllowedDestination[];
   readonly report?: (outcome: RestoreOutcome) => void;
@@ -217,7 +219,11 @@ export class RestoreRunner {
             restoreDefinition: { name: item.name, generation: item.generation },
           },
           q,
-          { secretsDir: this.#o.secretsDir, signal: AbortSignal.any([this.#abort.signal, limit.signal]) },
+          {
+            secretsDir: this.#o.secretsDir,
+            identities: this.#o.identities ?? [],
+            signal: AbortSignal.any([this.#abort.signal, limit.signal]),
+          },
         ),
       );
       rlog.info(

@@ -16,6 +16,8 @@ export interface RestoreVerifierOptions {
   readonly link: CatalogueLink;
   readonly log: Logger;
   readonly secretsDir: string;
+  /** age identities for encrypted dumps (--identity, PGBACKMAN_AGE_IDENTITY). */
+  readonly identities?: readonly string[];
   /** Where copies may be fetched from when a dump's folder is gone from the root (--allow-destination). */
   readonly allowed?: readonly AllowedDestination[];
   /** Probes are SQL from the manifests: run only when the operator allowed them (--allow-verify-probes). */
@@ -117,7 +119,11 @@ export class RestoreVerifier {
             probe,
           },
           q,
-          { secretsDir: this.#o.secretsDir, signal: AbortSignal.any([this.#abort.signal, limit.signal]) },
+          {
+            secretsDir: this.#o.secretsDir,
+            identities: this.#o.identities ?? [],
+            signal: AbortSignal.any([this.#abort.signal, limit.signal]),
+          },
         ),
       ).finally(() => limit.clear());
       const line = {

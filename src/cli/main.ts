@@ -42,7 +42,17 @@ export function buildProgram(): Command {
       (value: string, previous: string[]) => [...previous, value],
       [] as string[],
     )
+    .option(
+      '--identity <file>',
+      'age identities (age-keygen output) that decrypt encrypted dumps, for restore, verify and the agent (env PGBACKMAN_AGE_IDENTITY: a file, or the keys themselves)',
+    )
     .exitOverride();
+  // Loaded only by the commands that decrypt: age's library costs every other command nothing.
+  const identitiesOf = async (cmd: Command): Promise<readonly string[]> =>
+    (await import('../encryption/age-keys.ts')).readIdentities({
+      file: cmd.optsWithGlobals<{ identity?: string }>().identity,
+      env: process.env.PGBACKMAN_AGE_IDENTITY,
+    });
   const catalogueOf = (cmd: Command): string =>
     catalogueLocation(cmd.optsWithGlobals<{ catalogue?: string }>().catalogue);
 
@@ -233,12 +243,14 @@ export function buildProgram(): Command {
                   ...opts,
                   secretsDir,
                   allowedDestinations: allowedDestinationsFrom(allowDestination, process.env),
+                  identities: await identitiesOf(cmd),
                 },
                 catalogueOf(cmd),
                 processOutput(),
               )
             : await runVerify(id, opts.all, catalogueOf(cmd), processOutput(), {
                 deep: opts.deep,
+                identities: await identitiesOf(cmd),
                 allowed: allowedDestinationsFrom(allowDestination, process.env),
                 env: process.env,
                 secretsDir: secretsDir ?? (process.env.PGBACKMAN_SECRETS_DIR || DEFAULT_SECRETS_DIR),
@@ -326,7 +338,12 @@ export function buildProgram(): Command {
       process.exitCode = await runRestore(
         id,
         catalogueOf(cmd),
-        { ...opts, secretsDir, allowedDestinations: allowedDestinationsFrom(allowDestination, process.env) },
+        {
+          ...opts,
+          secretsDir,
+          allowedDestinations: allowedDestinationsFrom(allowDestination, process.env),
+          identities: await identitiesOf(cmd),
+        },
         processOutput(),
       );
     });
@@ -406,6 +423,7 @@ export function buildProgram(): Command {
           catalogue: globals.catalogue ?? (process.env.PGBACKMAN_CATALOGUE || undefined),
           secretsDir: globals.secretsDir,
           allowedDestinations: allowedDestinationsFrom(globals.allowDestination, process.env),
+          identities: await identitiesOf(cmd),
           logLevel: opts.logLevel,
         },
         version,

@@ -1,7 +1,10 @@
 import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { Decrypter, Encrypter, type Recipient } from 'age-encryption';
+import type { Decrypter, Recipient } from 'age-encryption';
 import { PgbackmanError } from '../errors.ts';
+
+/** age-encryption takes ~110 ms to load: only a process that encrypts or decrypts pays for it. */
+const ageLib = () => import('age-encryption');
 
 /** age's STREAM: 64 KiB of plaintext per chunk, each sealed with ChaCha20-Poly1305 (a 16-byte tag). */
 const CHUNK = 64 * 1024;
@@ -26,6 +29,7 @@ export interface AgeSealer {
 export async function ageSealer(recipients: readonly string[]): Promise<AgeSealer> {
   if (recipients.length === 0)
     throw new PgbackmanError('INVALID_INPUT', 'age encryption needs at least one recipient');
+  const { Encrypter } = await ageLib();
   const e = new Encrypter();
   let fileKey: Uint8Array | undefined;
   // Called first with the file key, adds no stanza: the key is what the payload is sealed with below.
@@ -115,8 +119,6 @@ export async function ageSeal(recipients: readonly string[], data: Uint8Array): 
  * the stream with INVALID_INPUT, never with plaintext that was not authenticated.
  */
 export function ageDecryptor(identities: readonly string[]): Transform {
-  const d = new Decrypter();
-  for (const i of identities) d.addIdentity(i);
   let head: Buffer | undefined = Buffer.alloc(0);
   let key: Buffer | undefined;
   let counter = 0n;
@@ -151,7 +153,7 @@ export function ageDecryptor(identities: readonly string[]): Transform {
               throw new PgbackmanError('INVALID_INPUT', 'not an age file: no header end in its first 64 KiB');
             return done();
           }
-          key = await unwrap(d, head.subarray(0, end + 1), identities.length);
+          key = await unwrap(await decrypterFor(identities), head.subarray(0, end + 1), identities.length);
           key = Buffer.from(hkdfSync('sha256', key, head.subarray(end + 1, end + 1 + NONCE), 'payload', 32));
           data = head.subarray(end + 1 + NONCE);
           head = undefined;
@@ -177,6 +179,25 @@ export function ageDecryptor(identities: readonly string[]): Transform {
 }
 
 const MAX_HEADER = 64 * 1024;
+
+/**
+ * Whether one of `identities` opens the age header at the start of `head` (a file's first bytes): throws the
+ * decryptor's clear INVALID_INPUT when none does, so a wrong key is found before anything is read further.
+ */
+export async function checkAgeHeader(identities: readonly string[], head: Buffer): Promise<void> {
+  const mac = head.indexOf('\n--- ');
+  const end = mac < 0 ? -1 : head.indexOf('\n', mac + 1);
+  if (end < 0)
+    throw new PgbackmanError('INVALID_INPUT', 'not an age file: no header end in its first 64 KiB');
+  await unwrap(await decrypterFor(identities), head.subarray(0, end + 1), identities.length);
+}
+
+async function decrypterFor(identities: readonly string[]): Promise<Decrypter> {
+  const { Decrypter } = await ageLib();
+  const d = new Decrypter();
+  for (const i of identities) d.addIdentity(i);
+  return d;
+}
 
 const cutOrChanged = (why: string) =>
   new PgbackmanError(

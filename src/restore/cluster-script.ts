@@ -1,5 +1,5 @@
-import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { openDumpFile } from '../encryption/read-encrypted.ts';
 import { PgbackmanError } from '../errors.ts';
 
 /** A pg_dumpall script, read once: its global statements, and where each database's section starts. */
@@ -40,13 +40,16 @@ export class SectionTracker {
 }
 
 /** First pass: the globals and the databases' names, so every refusal comes before anything is touched. */
-export async function scanClusterScript(path: string): Promise<ClusterScript> {
+export async function scanClusterScript(
+  path: string,
+  identities: readonly string[] = [],
+): Promise<ClusterScript> {
   const tracker = new SectionTracker();
   const databases: string[] = [];
   const globals: string[] = [];
   let bytes = 0;
   const lines = createInterface({
-    input: createReadStream(path, 'utf8'),
+    input: openDumpFile(path, identities).setEncoding('utf8'),
     crlfDelay: Number.POSITIVE_INFINITY,
   });
   for await (const line of lines) {
@@ -78,11 +81,12 @@ export interface SectionSink {
 export async function streamClusterSections(
   path: string,
   open: (database: string) => Promise<SectionSink | undefined>,
+  identities: readonly string[] = [],
 ): Promise<void> {
   const tracker = new SectionTracker();
   let sink: SectionSink | undefined;
   const lines = createInterface({
-    input: createReadStream(path, 'utf8'),
+    input: openDumpFile(path, identities).setEncoding('utf8'),
     crlfDelay: Number.POSITIVE_INFINITY,
   });
   try {

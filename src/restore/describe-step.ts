@@ -17,6 +17,8 @@ export interface StepContext {
   readonly present: ReadonlySet<string>;
   readonly tool: (name: 'pg_restore' | 'psql') => string;
   readonly command: (step: Extract<RestoreStep, { kind: 'restore-data' }>) => readonly string[];
+  /** An encrypted dump's file, decrypted by pgbackman into the tool's stdin. */
+  readonly decrypting?: string | undefined;
   /** More than one job asked for a dump that pg_restore cannot read in parallel (plain, tar). */
   readonly jobsIgnored?: boolean;
 }
@@ -62,8 +64,11 @@ export function describeStep(step: RestoreStep, c: StepContext): StepLine {
       };
     case 'restore-data':
       return {
-        summary: `${step.tool === 'psql' ? 'run the SQL dump with psql' : 'pg_restore the dump'} into ${step.into === 'new' ? 'the new' : 'the existing'} database${c.jobsIgnored ? ' (--jobs applies to custom and directory dumps only: one job)' : ''}`,
-        commands: [[c.tool(step.tool), ...c.command(step)].map(shellWord).join(' ')],
+        summary: `${step.tool === 'psql' ? 'run the SQL dump with psql' : 'pg_restore the dump'} into ${step.into === 'new' ? 'the new' : 'the existing'} database${c.jobsIgnored ? (c.decrypting === undefined ? ' (--jobs applies to custom and directory dumps only: one job)' : ' (an encrypted dump is read as it is decrypted: one job)') : ''}`,
+        commands: [
+          [c.tool(step.tool), ...c.command(step)].map(shellWord).join(' ') +
+            (c.decrypting === undefined ? '' : ` < ${shellWord(c.decrypting)} (decrypted as it streams)`),
+        ],
       };
     default:
       return assertNever(step, 'restore step');

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { type BackupRun, isGoodRun } from '../catalogue/backup-runs.ts';
+import { isEncryptedName, plainName } from '../encryption/dump-encryption.ts';
 import { PgbackmanError } from '../errors.ts';
 import type { DumpFacts, DumpFormat } from './restore-steps.ts';
 
@@ -13,7 +13,9 @@ const FORMAT_BY_FILE: Readonly<Record<string, DumpFormat>> = {
 };
 
 /** A catalogued dump's facts for a restore: what it holds and in which format, read from its record. */
-export function dumpFactsOf(b: BackupRun): DumpFacts & { readonly path: string } {
+export function dumpFactsOf(
+  b: BackupRun,
+): DumpFacts & { readonly path: string; readonly encrypted: boolean } {
   if (!isGoodRun(b.status) || b.dumpPath === null)
     throw new PgbackmanError(
       'INVALID_INPUT',
@@ -24,7 +26,7 @@ export function dumpFactsOf(b: BackupRun): DumpFacts & { readonly path: string }
       'INVALID_INPUT',
       `backup ${b.id} is ${b.deletion} by retention: its files may be gone`,
     );
-  const format = FORMAT_BY_FILE[basename(b.dumpPath)];
+  const format = FORMAT_BY_FILE[plainName(basename(b.dumpPath))];
   if (format === undefined)
     throw new PgbackmanError('INVALID_INPUT', `backup ${b.id}: ${b.dumpPath} is not a file pgbackman writes`);
   return {
@@ -33,10 +35,6 @@ export function dumpFactsOf(b: BackupRun): DumpFacts & { readonly path: string }
     hasRoles: b.rolesPath !== null,
     hasConfig: b.configPath !== null,
     path: b.dumpPath,
+    encrypted: b.encryption !== null || isEncryptedName(b.dumpPath),
   };
-}
-
-/** A small file of the dump (roles.sql, config.sql), already checked against its recorded sha256. */
-export function readSmallFile(path: string | null): string {
-  return path === null ? '' : readFileSync(path, 'utf8');
 }

@@ -5,6 +5,7 @@ import { rootDirectoryOf } from '../backup/files/layout.ts';
 import { verifyRun } from '../backup/verify/verify-run.ts';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
 import { endClient } from '../catalogue/pg-client-catalogue.ts';
+import { requireIdentity } from '../encryption/read-encrypted.ts';
 import { PgbackmanError } from '../errors.ts';
 import { requireSafeTool } from '../system/path-safety.ts';
 import { scanClusterScript, streamClusterSections } from './cluster-script.ts';
@@ -41,9 +42,11 @@ export async function restoreCluster(
 ): Promise<RestoreResult> {
   const { backup, request: req } = job;
   const dump = dumpFactsOf(backup);
+  const identities = hooks.identities ?? [];
+  await requireIdentity(backup, identities);
   const { env, client, maintenance } = await openTarget(job, hooks);
   try {
-    const script = await scanClusterScript(dump.path);
+    const script = await scanClusterScript(dump.path, identities);
     const roles = readRolesFile(script.globals);
     const spaces = splitStatements(script.globals).filter((s) => TABLESPACE.test(s));
     const haveRoles = new Set(
@@ -128,7 +131,9 @@ export async function restoreCluster(
         : []),
       ...plans.map((p) => ({
         summary: `restore database "${p.database}"${p.steps.map((s) => (s.kind === 'rename-database' ? `, the existing one renamed to "${s.to}"` : s.kind === 'drop-database' ? ', the existing one dropped' : s.kind === 'terminate-connections' ? `, its ${s.sessions} session(s) terminated` : '')).join('')}`,
-        commands: [`psql ... < its section of ${dump.path}`],
+        commands: [
+          `psql ... < its section of ${dump.path}${dump.encrypted ? ' (decrypted as it streams)' : ''}`,
+        ],
       })),
       {
         summary: `left as they are on the target: ${[...KEPT].filter((d) => script.databases.includes(d)).join(', ')} (not restored)`,
@@ -179,30 +184,34 @@ export async function restoreCluster(
         summary: `restore ${plans.length} database(s)`,
         changed: () => changed,
         take: (logPath) =>
-          streamClusterSections(dump.path, async (database) => {
-            hooks.signal?.throwIfAborted();
-            const plan = byName.get(database);
-            if (plan === undefined) return undefined;
-            for (const step of plan.steps) {
-              await prepare(client, step);
-              if (step.kind === 'rename-database') changed.push(`"${step.from}" renamed to "${step.to}"`);
-              if (step.kind === 'drop-database') changed.push(`"${step.database}" dropped`);
-            }
-            changed.push(`"${database}" created (restored only if named below)`);
-            const sink = psqlSink(
-              psql,
-              conninfo(job.target.spec, maintenance, { libpqMajor: bin.major }),
-              env,
-              logPath,
-              hooks.signal,
-              () => {
-                restored.push(database);
-                changed.push(`"${database}" restored`);
-                hooks.progress?.(`restored ${restored.length}/${plans.length} databases: "${database}"`);
-              },
-            );
-            return failingAs(sink, database, restored);
-          }),
+          streamClusterSections(
+            dump.path,
+            async (database) => {
+              hooks.signal?.throwIfAborted();
+              const plan = byName.get(database);
+              if (plan === undefined) return undefined;
+              for (const step of plan.steps) {
+                await prepare(client, step);
+                if (step.kind === 'rename-database') changed.push(`"${step.from}" renamed to "${step.to}"`);
+                if (step.kind === 'drop-database') changed.push(`"${step.database}" dropped`);
+              }
+              changed.push(`"${database}" created (restored only if named below)`);
+              const sink = psqlSink(
+                psql,
+                conninfo(job.target.spec, maintenance, { libpqMajor: bin.major }),
+                env,
+                logPath,
+                hooks.signal,
+                () => {
+                  restored.push(database);
+                  changed.push(`"${database}" restored`);
+                  hooks.progress?.(`restored ${restored.length}/${plans.length} databases: "${database}"`);
+                },
+              );
+              return failingAs(sink, database, restored);
+            },
+            identities,
+          ),
       },
     ];
     const { id, logPath, renamed } = await runRecorded(

@@ -8,12 +8,13 @@ import { verifyRun } from '../backup/verify/verify-run.ts';
 import type { BackupRun } from '../catalogue/backup-runs.ts';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
 import { endClient } from '../catalogue/pg-client-catalogue.ts';
+import { openDumpFile, readDumpText, requireIdentity } from '../encryption/read-encrypted.ts';
 import { assertNever, PgbackmanError } from '../errors.ts';
 import type { SpecOf } from '../manifest/kinds.ts';
 import { requireSafeTool } from '../system/path-safety.ts';
 import { readDatabaseConfig } from './config-file.ts';
 import { describeStep, type StepLine } from './describe-step.ts';
-import { dumpFactsOf, readSmallFile } from './dump-files.ts';
+import { dumpFactsOf } from './dump-files.ts';
 import { runRecorded, type TakenStep } from './recorded-restore.ts';
 import { decideRestore, type RestoreRequest, type RestoreStep, restoreArgs } from './restore-steps.ts';
 import { createMissingRoles, readRolesFile } from './roles-file.ts';
@@ -33,6 +34,8 @@ export interface RestoreJob {
 
 export interface RestoreHooks {
   readonly secretsDir?: string;
+  /** age identities (--identity, PGBACKMAN_AGE_IDENTITY) for an encrypted dump. */
+  readonly identities?: readonly string[];
   /**
    * Shown the steps before any is taken, with what they would destroy or move aside (`drop database "x"`,
    * `rename database "x" to "y"`; empty when nothing); resolves false to stop (a user who did not confirm).
@@ -87,17 +90,20 @@ export async function restoreDump(
 ): Promise<RestoreResult> {
   const { backup, request: req } = job;
   const dump = dumpFactsOf(backup);
+  const identities = hooks.identities ?? [];
+  // A missing or wrong key is found before the target is even asked.
+  await requireIdentity(backup, identities);
   // The re-hash reads the whole dump: it runs while the target is asked (read only), and is awaited before
   // anything on the target changes. A dry run does not need it.
   const stopChecking = new AbortController();
-  const checking = hooks.dryRun ? undefined : verifyRun(backup, stopChecking.signal);
+  const checking = hooks.dryRun ? undefined : verifyRun(backup, { signal: stopChecking.signal });
   checking?.catch(() => undefined);
   const { env, client } = await openTarget(job, hooks).catch((err: unknown) => {
     stopChecking.abort();
     throw err;
   });
   try {
-    const roles = readRolesFile(readSmallFile(backup.rolesPath));
+    const roles = readRolesFile(await readDumpText(backup.rolesPath, identities));
     const facts = await readTargetFacts(
       client,
       req.database,
@@ -120,12 +126,12 @@ export async function restoreDump(
         step.tool,
         dump.format,
         conninfo(job.target.spec, req.database, libpq),
-        dump.path,
+        dump.encrypted ? null : dump.path,
         req.jobs,
         req.extraArgs,
       );
     const config = readDatabaseConfig(
-      req.config ? readSmallFile(backup.configPath) : '',
+      req.config ? await readDumpText(backup.configPath, identities) : '',
       backup.database ?? req.database,
       req.database,
     );
@@ -136,7 +142,9 @@ export async function restoreDump(
         tool,
         command,
         present: new Set(facts.rolesPresent),
-        jobsIgnored: req.jobs > 1 && dump.format !== 'custom' && dump.format !== 'directory',
+        jobsIgnored:
+          req.jobs > 1 && (dump.encrypted || (dump.format !== 'custom' && dump.format !== 'directory')),
+        decrypting: dump.encrypted ? dump.path : undefined,
       }),
     );
     const destructive = decision.steps.flatMap(destructiveText);
@@ -163,7 +171,16 @@ export async function restoreDump(
             roles,
             config,
             present,
-            run: (s) => runRestoreTool(tool(s.tool), command(s), env, logPath, hooks.signal, hooks.progress),
+            run: (s) =>
+              runRestoreTool(
+                tool(s.tool),
+                command(s),
+                env,
+                logPath,
+                hooks.signal,
+                hooks.progress,
+                dump.encrypted ? () => openDumpFile(dump.path, identities) : undefined,
+              ),
           }),
         ...(step.kind === 'rename-database' ? { renamedTo: { from: step.from, to: step.to } } : {}),
         // CREATE DATABASE comes first in its step: the step failing later leaves the database there.

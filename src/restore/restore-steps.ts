@@ -155,10 +155,12 @@ export function restoreArgs(
   tool: 'pg_restore' | 'psql',
   format: DumpFormat,
   connection: string,
-  file: string,
+  file: string | null,
   jobs: number,
   extraArgs: readonly string[] = [],
 ): string[] {
+  // file null: the dump comes on stdin (decrypted as it streams), which both tools read when given no file.
+  const input = file === null ? [] : [file];
   if (tool === 'psql')
     return [
       '--dbname',
@@ -168,11 +170,11 @@ export function restoreArgs(
       '--set',
       'ON_ERROR_STOP=1',
       '--quiet',
-      '--file',
-      file,
+      ...(file === null ? [] : ['--file', file]),
     ];
-  // -j reads the archive in parallel: custom and directory archives only.
-  const parallel = jobs > 1 && (format === 'custom' || format === 'directory') ? [`--jobs=${jobs}`] : [];
+  // -j reads the archive in parallel: custom and directory archives only, from a file it can seek in.
+  const parallel =
+    jobs > 1 && file !== null && (format === 'custom' || format === 'directory') ? [`--jobs=${jobs}`] : [];
   return [
     '--dbname',
     connection,
@@ -181,6 +183,6 @@ export function restoreArgs(
     '--exit-on-error',
     ...parallel,
     ...extraArgs,
-    file,
+    ...input,
   ];
 }

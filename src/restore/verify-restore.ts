@@ -46,7 +46,11 @@ export interface RestoreTestResult {
 export async function verifyByRestore(
   t: RestoreTest,
   catalogue: Queryable,
-  hooks: { readonly secretsDir?: string; readonly signal?: AbortSignal } = {},
+  hooks: {
+    readonly secretsDir?: string;
+    readonly signal?: AbortSignal;
+    readonly identities?: readonly string[];
+  } = {},
 ): Promise<RestoreTestResult> {
   const started = Date.now();
   const scratch = `pgbackman_verify_${t.backup.id.slice(0, 8)}`;

@@ -4,9 +4,12 @@ import { open, readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { type BackupRun, isGoodRun } from '../../catalogue/backup-runs.ts';
+import { requireIdentity } from '../../encryption/read-encrypted.ts';
+import { messageOf } from '../../errors.ts';
 import { discoverPgBinDirs } from '../dump/pg-bin-dirs.ts';
 import { BACKUP_MANIFEST } from '../files/backup-manifest.ts';
 import { hashFile } from '../files/hashed-file.ts';
+import { verifyPlaintext } from './verify-plaintext.ts';
 
 const run = promisify(execFile);
 
@@ -16,6 +19,19 @@ export interface Verification {
   readonly error: string | null;
   /** Files in the dump's folder that the run did not write (inside a directory-format dump, they make it CORRUPT). */
   readonly unexpected: readonly string[];
+  /**
+   * An encrypted dump's plaintext: CHECKED with a key given, NOT_CHECKED without one (or with one that does
+   * not open it: `note` says which); null for a dump in plaintext.
+   */
+  readonly plaintext: 'CHECKED' | 'NOT_CHECKED' | null;
+  readonly note: string | null;
+}
+
+export interface VerifyOptions {
+  /** Stops reading (a restore refused while its dump was still being hashed); verifyRun then rejects. */
+  readonly signal?: AbortSignal | undefined;
+  /** age identities: an encrypted dump's plaintext is checked too. Without them only its stored bytes are. */
+  readonly identities?: readonly string[];
 }
 
 /**
@@ -28,16 +44,25 @@ const UNHASHED = ['dump.log', 'globals.log', BACKUP_MANIFEST];
  * Re-hashes a dump's files against the checksums recorded when it was taken, and asks pg_restore to read
  * its table of contents (plain SQL: its header), so a dump that cannot be restored is found before it is needed.
  */
-/** `signal`: stops reading (a restore refused while its dump was still being hashed); it then rejects. */
-export async function verifyRun(b: BackupRun, signal?: AbortSignal): Promise<Verification> {
+export async function verifyRun(b: BackupRun, options: VerifyOptions = {}): Promise<Verification> {
+  const { signal } = options;
+  const identities = options.identities ?? [];
+  const sealed = b.encryption ?? null;
   let unexpected: string[] = [];
+  let plaintext: Verification['plaintext'] = sealed === null ? null : 'NOT_CHECKED';
+  let note: string | null =
+    sealed === null
+      ? null
+      : 'encrypted: its stored bytes match; its plaintext was not checked (no --identity or PGBACKMAN_AGE_IDENTITY)';
   const fail = (status: 'CORRUPT' | 'MISSING', error: string): Verification => ({
     id: b.id,
     status,
     error,
     unexpected,
+    plaintext,
+    note: null,
   });
-  const ok = (): Verification => ({ id: b.id, status: 'OK', error: null, unexpected });
+  const ok = (): Verification => ({ id: b.id, status: 'OK', error: null, unexpected, plaintext, note });
   if (b.dumpPath === null || !isGoodRun(b.status))
     return fail('MISSING', `the backup is ${b.status}, with no dump to verify`);
   const dumpPath = b.dumpPath;
@@ -46,7 +71,9 @@ export async function verifyRun(b: BackupRun, signal?: AbortSignal): Promise<Ver
   const stopListing = new AbortController();
   const stop = () => stopListing.abort();
   signal?.addEventListener('abort', stop, { once: true });
-  const listing = dumpPath.endsWith('.sql') ? undefined : listArchive(dumpPath, stopListing.signal);
+  // An encrypted archive is listed through its plaintext, with a key, after its stored bytes are checked.
+  const listing =
+    dumpPath.endsWith('.sql') || sealed !== null ? undefined : listArchive(dumpPath, stopListing.signal);
   try {
     const hashed = await checkFiles(b, dirname(dumpPath), signal);
     if (hashed !== undefined) {
@@ -54,6 +81,26 @@ export async function verifyRun(b: BackupRun, signal?: AbortSignal): Promise<Ver
       return fail(hashed.status, hashed.error);
     }
     unexpected = await extraEntries(dirname(dumpPath), [...Object.keys(recordedOf(b)), ...UNHASHED]);
+    if (sealed !== null) {
+      if (identities.length === 0) return ok();
+      try {
+        await requireIdentity(b, identities);
+      } catch (err) {
+        note = `encrypted: its stored bytes match; its plaintext was not checked: ${messageOf(err).replace(/; nothing on the target was touched$/, '')}`;
+        return ok();
+      }
+      const problem = await verifyPlaintext(
+        dirname(dumpPath),
+        basename(dumpPath),
+        sealed,
+        identities,
+        signal,
+      );
+      if (problem !== undefined) return fail(problem.status, problem.error);
+      plaintext = 'CHECKED';
+      note = null;
+      return ok();
+    }
     const problem = await (listing ?? plainHeaderProblem(dumpPath));
     return problem === undefined ? ok() : fail(problem.status, problem.error);
   } finally {

@@ -15,6 +15,8 @@ import { ExitCode } from '../exit-codes.ts';
 import type { Output } from '../output.ts';
 
 export interface AgentFlags {
+  /** age identities for restores and restore tests of encrypted dumps. */
+  readonly identities?: readonly string[];
   readonly server: string;
   readonly repo?: string;
   readonly branch: string;
@@ -83,6 +85,7 @@ export async function runAgent(
     apply: flags.apply,
     secretsDir: flags.secretsDir ?? (process.env.PGBACKMAN_SECRETS_DIR || DEFAULT_SECRETS_DIR),
     allowedDestinations: flags.allowedDestinations,
+    identities: flags.identities ?? [],
     scheduleCache: join(stateDir, 'cache', 'schedule.json'),
     version,
     logger,

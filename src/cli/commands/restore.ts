@@ -23,6 +23,8 @@ import { resolveBackup } from '../resolve-backup.ts';
 import { restoreParties } from '../restore-parties.ts';
 
 export interface RestoreFlags {
+  /** age identities for an encrypted dump (--identity, PGBACKMAN_AGE_IDENTITY). */
+  readonly identities?: readonly string[];
   readonly node?: string;
   readonly database?: string;
   readonly existing: ExistingPolicy;
@@ -148,6 +150,7 @@ async function execute(
     db,
     {
       secretsDir,
+      identities: flags.identities ?? [],
       ...(limit === undefined ? {} : { signal: limit.signal }),
       dryRun: flags.dryRun,
       progress: process.stderr.isTTY ? (line) => output.err.write(`  ${line}\n`) : undefined,

@@ -26,7 +26,7 @@ export async function runVerify(
   all: boolean,
   location: string,
   output: Output,
-  copies: RemovalContext & { readonly deep: boolean } = {
+  copies: RemovalContext & { readonly deep: boolean; readonly identities?: readonly string[] } = {
     deep: false,
     allowed: [],
     env: process.env,
@@ -55,10 +55,14 @@ export async function runVerify(
       backups.map((b) => b.id),
     );
     for (const b of backups) {
-      const v = await verifyRun(b);
+      const v = await verifyRun(b, { identities: copies.identities ?? [] });
       await recordVerification(db, v);
       if (v.status !== 'OK') bad++;
-      output.out.write(`${b.id} ${v.status}${v.error === null ? '' : `: ${v.error}`}\n`);
+      // A key was given and could not open it: what was asked for was not checked.
+      else if (v.plaintext === 'NOT_CHECKED' && (copies.identities ?? []).length > 0) bad++;
+      output.out.write(
+        `${b.id} ${v.status}${v.error === null ? '' : `: ${v.error}`}${v.note === null ? '' : ` (${v.note})`}\n`,
+      );
       const its = copiesByRun.get(b.id) ?? [];
       if (its.length > 0) {
         if (!servers.has(b.server))
@@ -98,6 +102,7 @@ export async function runVerifyRestore(
     timeout?: number;
     secretsDir?: string | undefined;
     allowedDestinations?: readonly AllowedDestination[];
+    identities?: readonly string[];
   },
   location: string,
   output: Output,
@@ -120,6 +125,7 @@ export async function runVerifyRestore(
     const result = await withReadableDump(db, backup, server.spec, copyContext(flags), (run) =>
       verifyByRestore({ backup: run, server, source, node, probe: flags.probe }, db, {
         secretsDir: flags.secretsDir ?? (process.env.PGBACKMAN_SECRETS_DIR || DEFAULT_SECRETS_DIR),
+        identities: flags.identities ?? [],
         ...(limit === undefined ? {} : { signal: limit.signal }),
       }),
     ).finally(() => limit?.clear());
