@@ -560,10 +560,17 @@ export function buildProgram(): Command {
     .description(
       'enter the dumps found under PATH (their backup.json) into the catalogue, after a catalogue loss',
     )
-    .argument('<path...>', "a backup server's root directory, or dump folders")
+    .argument(
+      '<path...>',
+      "a backup server's root directory, dump folders, or a bucket a server's storage lists (s3://BUCKET[/PREFIX], s3+https://HOST/BUCKET[/PREFIX])",
+    )
     .action(async (paths: string[], _opts: unknown, cmd: Command) => {
       const { runCatalogueImport } = await import('./commands/catalogue-import.ts');
-      process.exitCode = await runCatalogueImport(paths, catalogueOf(cmd), processOutput());
+      const { secretsDir } = cmd.optsWithGlobals<{ secretsDir?: string }>();
+      process.exitCode = await runCatalogueImport(paths, catalogueOf(cmd), processOutput(), {
+        env: process.env,
+        secretsDir: secretsDir ?? (process.env.PGBACKMAN_SECRETS_DIR || DEFAULT_SECRETS_DIR),
+      });
     });
 
   return program;

@@ -34,6 +34,11 @@ export interface Destination {
   head(key: string, signal?: AbortSignal): Promise<ObjectFacts | null>;
   /** The object's bytes; NOT_FOUND when there is none. */
   get(key: string, signal?: AbortSignal): Promise<Readable>;
+  /**
+   * Every key it holds (at most `limit`, to bound memory), sorted; keys that are not ones pgbackman writes
+   * (checkKey) are left out, whatever put them there.
+   */
+  list(limit: number, signal?: AbortSignal): Promise<string[]>;
   /** Removes the object; removing one that is not there is not an error. */
   delete(key: string, signal?: AbortSignal): Promise<void>;
   /** Closes connections; the destination is not used after. */
@@ -41,6 +46,16 @@ export interface Destination {
 }
 
 const SEGMENT = /^[\p{L}\p{N}._@+=%-]+$/u;
+
+/** Whether checkKey would take `key`. */
+export function isSafeKey(key: string): boolean {
+  try {
+    checkKey(key);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * A key is a relative path of segments of letters, digits and `._@+=%-` (the root's own path segments), never

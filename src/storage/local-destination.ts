@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, open, rename, rm, rmdir } from 'node:fs/promises';
+import { lstat, open, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Writable } from 'node:stream';
@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { fsync } from '../backup/files/hashed-file.ts';
 import { ensureOwnDirs, ownDirsExist } from '../backup/files/own-dirs.ts';
 import { PgbackmanError } from '../errors.ts';
-import { checkKey, type Destination, type ObjectFacts, type StoredObject } from './destination.ts';
+import { checkKey, type Destination, isSafeKey, type ObjectFacts, type StoredObject } from './destination.ts';
 
 /**
  * A directory (another disk, a mount of a second site). Objects are written under a temporary name, synced
@@ -78,6 +78,24 @@ export function localDestination(name: string, path: string): Destination {
       if (file === undefined || !st?.isFile())
         throw new PgbackmanError('NOT_FOUND', `${name} (${where}) holds no ${key}`);
       return createReadStream(file);
+    },
+    async list(limit: number): Promise<string[]> {
+      const keys: string[] = [];
+      // Directories only as they are (a symbolic link is not followed); a write's temporary file is not a key.
+      const walk = async (dir: string, at: string): Promise<void> => {
+        const entries = await readdir(dir, { withFileTypes: true }).catch((err: unknown) => {
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT' && at === '') return [];
+          throw ioError(`list ${dir}`, err);
+        });
+        for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+          if (keys.length >= limit) return;
+          const key = at === '' ? e.name : `${at}/${e.name}`;
+          if (e.isDirectory()) await walk(join(dir, e.name), key);
+          else if (e.isFile() && !e.name.endsWith('.partial') && isSafeKey(key)) keys.push(key);
+        }
+      };
+      await walk(path, '');
+      return keys.sort();
     },
     async delete(key: string): Promise<void> {
       const file = existing(key);

@@ -10,12 +10,13 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   S3Client,
   type StorageClass,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { PgbackmanError } from '../errors.ts';
-import { checkKey, type Destination, type ObjectFacts, type StoredObject } from './destination.ts';
+import { checkKey, type Destination, isSafeKey, type ObjectFacts, type StoredObject } from './destination.ts';
 import { storageError } from './storage-error.ts';
 
 export interface S3Settings {
@@ -161,6 +162,27 @@ export function s3Destination(name: string, settings: S3Settings, options: S3Opt
           throw new PgbackmanError('NOT_FOUND', `${name} (${where}) holds no ${Key}`);
         throw fail(`read ${Key}`, status === 404 ? NO_BUCKET : err);
       }
+    },
+    async list(limit: number, signal?: AbortSignal): Promise<string[]> {
+      const keys: string[] = [];
+      let ContinuationToken: string | undefined;
+      try {
+        do {
+          const page = await client.send(
+            new ListObjectsV2Command({ Bucket, Prefix: prefix, ContinuationToken }),
+            sendOptions(signal),
+          );
+          for (const o of page.Contents ?? []) {
+            const key = o.Key?.slice(prefix.length);
+            if (key !== undefined && isSafeKey(key)) keys.push(key);
+            if (keys.length >= limit) return keys.sort();
+          }
+          ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+        } while (ContinuationToken !== undefined);
+      } catch (err) {
+        throw fail(`list ${prefix === '' ? 'the bucket' : prefix}`, err);
+      }
+      return keys.sort();
     },
     async delete(key: string, signal?: AbortSignal): Promise<void> {
       const Key = keyOf(key);

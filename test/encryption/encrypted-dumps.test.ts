@@ -32,6 +32,7 @@ describe('encrypted dumps: sealed for age recipients as they are written, restor
   let catalogue: TestCatalogue;
   let s3: TestS3;
   let scratch: string;
+  let manifestDir: string;
   const keys: Record<'alice' | 'bob', { file: string; recipient: string }> = {} as never;
   const env = () => ({
     PGBACKMAN_SECRET_S3_ID: s3.credentials.accessKeyId,
@@ -89,7 +90,8 @@ describe('encrypted dumps: sealed for age recipients as they are written, restor
         plain: 'database: sealed_source, format: plain',
       },
     });
-    const applied = await cli(['apply', await writeTree({ 'm.yaml': manifests }), '--auto-approve']);
+    manifestDir = await writeTree({ 'm.yaml': manifests });
+    const applied = await cli(['apply', manifestDir, '--auto-approve']);
     assert.equal(applied.code, 0, applied.stderr + applied.stdout);
   });
   after(async () => {
@@ -260,5 +262,74 @@ describe('encrypted dumps: sealed for age recipients as they are written, restor
     assert.equal(restored.code, 0, restored.stderr);
     assert.deepEqual(await rowsOf('sealed_restored'), await rowsOf('sealed_source'));
     await drop('sealed_restored');
+  });
+
+  test('the catalogue lost as well as the disk: a new one, the manifests applied, catalogue import of the bucket brings every dump back, restorable from there with the key', async () => {
+    const before = JSON.parse((await cli(['get', 'backups', '-o', 'json'])).stdout) as { id: string }[];
+    const fresh = await createTestCatalogue('postgres', 'encrypted-dumps-rebuilt');
+    try {
+      const again = (args: string[]) =>
+        runCli(['--catalogue', fresh.location, ...args], { env: { ...process.env, ...env() } });
+      // Before the manifests: nothing says how to reach the bucket.
+      const early = await again([
+        'catalogue',
+        'import',
+        `s3+http://${new URL(s3.endpoint).host}/dumps/sealed`,
+      ]);
+      assert.equal(early.code, 1);
+      assert.match(early.stdout, /no BackupServer in the catalogue lists a storage destination there/);
+      assert.equal((await again(['apply', manifestDir, '--auto-approve'])).code, 0);
+      await rm(join(scratch, 'root'), { recursive: true, force: true });
+      const imported = await again([
+        'catalogue',
+        'import',
+        `s3+http://${new URL(s3.endpoint).host}/dumps/sealed`,
+      ]);
+      assert.equal(imported.code, 0, imported.stdout + imported.stderr);
+      assert.match(
+        imported.stderr,
+        new RegExp(`^${before.length} dump folder\\(s\\): ${before.length} imported, 0 already known`),
+      );
+      for (const { id } of before)
+        assert.match(
+          imported.stdout,
+          new RegExp(`${id} imported: s3://dumps/sealed/.* \\(copy at offsite recorded\\)`),
+        );
+      // Each is encrypted as it was, with its copy recorded: restored from the bucket, decrypted with the key.
+      const newest = before[0]?.id as string;
+      const described = parse((await again(['describe', 'backup', newest])).stdout) as {
+        encryption: { age: { recipients: string[] } };
+        copies: { destination: string; status: string }[];
+      };
+      assert.deepEqual(described.encryption.age.recipients, [keys.alice.recipient]);
+      assert.deepEqual(
+        described.copies.map((c) => [c.destination, c.status]),
+        [['offsite', 'COPIED']],
+      );
+      const restored = await again([
+        ...allow(),
+        '--identity',
+        keys.alice.file,
+        'restore',
+        newest,
+        '--node',
+        'n1',
+        '--database',
+        'sealed_restored',
+      ]);
+      assert.equal(restored.code, 0, restored.stderr);
+      assert.match(restored.stderr, /restoring from its copy at offsite/);
+      assert.deepEqual(await rowsOf('sealed_restored'), await rowsOf('sealed_source'));
+      await drop('sealed_restored');
+      // Imported twice: nothing changes.
+      const twice = await again([
+        'catalogue',
+        'import',
+        `s3+http://${new URL(s3.endpoint).host}/dumps/sealed`,
+      ]);
+      assert.match(twice.stderr, new RegExp(`0 imported, ${before.length} already known`));
+    } finally {
+      await fresh.drop();
+    }
   });
 });
