@@ -261,23 +261,26 @@ export async function runDump(
     }
     // From here the dump is in place: whatever happens next, it is never recorded FAILED or removed.
     await fsync(dirname(layout.dir)).catch(() => undefined);
-    await recorder.end({
-      status: 'SUCCEEDED',
-      finishedAt,
-      dumpBytes: written.bytes,
-      dumpPath: join(layout.dir, written.fileName),
-      logPath: join(layout.dir, 'dump.log'),
-      rolesPath: written.roles ? join(layout.dir, `roles.sql${written.suffix}`) : null,
-      configPath: written.config ? join(layout.dir, `config.sql${written.suffix}`) : null,
-      sha256: written.sha256,
-      encryption: written.encryption ?? null,
-      pgDumpVersion,
-      serverVersion,
-      databaseBytes,
-      error: null,
-      tableEstimates: database === undefined ? null : (info?.tables ?? null),
-      sourceSystemIdentifier: info?.systemIdentifier ?? null,
-    });
+    await recorder.end(
+      {
+        status: 'SUCCEEDED',
+        finishedAt,
+        dumpBytes: written.bytes,
+        dumpPath: join(layout.dir, written.fileName),
+        logPath: join(layout.dir, 'dump.log'),
+        rolesPath: written.roles ? join(layout.dir, `roles.sql${written.suffix}`) : null,
+        configPath: written.config ? join(layout.dir, `config.sql${written.suffix}`) : null,
+        sha256: written.sha256,
+        encryption: written.encryption ?? null,
+        pgDumpVersion,
+        serverVersion,
+        databaseBytes,
+        error: null,
+        tableEstimates: database === undefined ? null : (info?.tables ?? null),
+        sourceSystemIdentifier: info?.systemIdentifier ?? null,
+      },
+      (job.server.spec.storage ?? []).slice(1).map((d) => d.name),
+    );
     log.debug(
       { event: 'run_succeeded', bytes: written.bytes, dir: layout.dir },
       `${address} succeeded: ${written.bytes} bytes in ${layout.dir}`,

@@ -22,7 +22,8 @@ export interface RunStart {
 }
 
 export interface RunEnd {
-  readonly status: 'SUCCEEDED' | 'FAILED';
+  /** SUCCEEDED_PARTIAL: in the root, but not yet recorded at every further destination (a spooled end). */
+  readonly status: 'SUCCEEDED' | 'SUCCEEDED_PARTIAL' | 'FAILED';
   readonly finishedAt: Date;
   readonly dumpBytes: number | null;
   readonly dumpPath: string | null;

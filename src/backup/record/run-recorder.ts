@@ -127,7 +127,12 @@ export class RunRecorder {
     }
   }
 
-  async end(e: RunEnd): Promise<void> {
+  /**
+   * `copiesTo`: the further destinations a good dump is to be copied to. Spooled, it is recorded
+   * SUCCEEDED_PARTIAL, so once the spool is replayed the agent's copy pass makes (and records) its copies;
+   * the copies this run makes meanwhile cannot be recorded.
+   */
+  async end(e: RunEnd, copiesTo: readonly string[] = []): Promise<void> {
     const start = this.#start as RunStart;
     if (!this.spooled) {
       try {
@@ -142,7 +147,17 @@ export class RunRecorder {
         this.spoolReason = messageOf(err);
       }
     }
-    await this.#spool({ start, end: e });
+    const pending =
+      e.status === 'SUCCEEDED' && copiesTo.length > 0
+        ? {
+            ...e,
+            status: 'SUCCEEDED_PARTIAL' as const,
+            error: copiesTo
+              .map((d) => `not copied to ${d}: not recorded (the run's record waited in the spool)`)
+              .join('; '),
+          }
+        : e;
+    await this.#spool({ start, end: pending });
     this.#log.info(
       { event: 'run_spooled', run: start.id, reason: this.spoolReason },
       `this run's record waits in the spool and is sent by the next run that reaches the catalogue (${this.spoolReason})`,

@@ -9,7 +9,10 @@ import { replaySpool, spoolDir, spoolRun } from '../../../src/backup/record/spoo
 import { type DumpJob, runDump } from '../../../src/backup/run-dump.ts';
 import type { Queryable } from '../../../src/catalogue/catalogue-db.ts';
 import { connectPostgres } from '../../../src/catalogue/connect-postgres.ts';
+import { parseAllowedDestinations } from '../../../src/storage/allowed-destinations.ts';
+import { retryCopies } from '../../../src/storage/retry-copies.ts';
 import { createTestCatalogue, type TestCatalogue } from '../../support/catalogues.ts';
+import { runCli, writeTree } from '../../support/run-cli.ts';
 import { testServerUrl } from '../../support/test-database.ts';
 
 const refused = () =>
@@ -181,5 +184,51 @@ describe('the spool: a dump is taken and recorded even when the catalogue is dow
       readdirSync(spoolDir(root)).filter((f) => f.startsWith(result.id)),
       [],
     );
+  });
+
+  test('a dump with further destinations, spooled: replayed SUCCEEDED_PARTIAL, so the copy pass makes and records its copies', async () => {
+    const second = await mkdtemp(join(tmpdir(), 'pgbackman-spool-second-'));
+    const storage: [{ name: string; local: { path: string } }, { name: string; local: { path: string } }] = [
+      { name: 'disk', local: { path: root } },
+      { name: 'second', local: { path: second } },
+    ];
+    const stored: DumpJob = { ...job, server: { ...job.server, spec: { ...job.server.spec, storage } } };
+    const allowed = parseAllowedDestinations([second]);
+    try {
+      const result = await runDump(stored, down, { allowedDestinations: allowed });
+      assert.equal(result.spoolReason !== undefined, true);
+      const [replayed] = (await runs()).filter((r) => r.id === result.id);
+      assert.equal(replayed?.status, 'SUCCEEDED_PARTIAL');
+      // The server as the catalogue knows it, and the copy pass the agent runs every --copy-retry-interval.
+      const applied = await runCli([
+        '--catalogue',
+        catalogue.location,
+        'apply',
+        await writeTree({
+          's.yaml': `apiVersion: pgbackman.io/v1\nkind: BackupServer\nmetadata: {name: local}\nspec: {hostname: localhost, rootDirectory: ${JSON.stringify(root)}, storage: ${JSON.stringify(storage)}}\n`,
+        }),
+        '--auto-approve',
+      ]);
+      assert.equal(applied.code, 0, applied.stderr);
+      const db = await connectPostgres(catalogue.location);
+      try {
+        const pass = await retryCopies(db, 'local', { allowed, env: process.env, secretsDir: root });
+        assert.equal(pass.completed >= 1, true, JSON.stringify(pass));
+        const [row] = await db.query<{ status: string; error: string | null }>(
+          'select status, error from pgbackman.backup_runs where id = $1',
+          [result.id],
+        );
+        assert.deepEqual(row, { status: 'SUCCEEDED', error: null });
+        const copies = await db.query<{ status: string }>(
+          'select status from pgbackman.dump_copies where run_id = $1',
+          [result.id],
+        );
+        assert.deepEqual(copies, [{ status: 'COPIED' }]);
+      } finally {
+        await db.close();
+      }
+    } finally {
+      await rm(second, { recursive: true, force: true });
+    }
   });
 });
