@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
 import type { CatalogueSession } from '../catalogue/catalogue-session.ts';
-import { type DumpCopy, missingCopies } from '../catalogue/dump-copies.ts';
+import { type CopiedFile, type DumpCopy, missingCopies } from '../catalogue/dump-copies.ts';
 import { type ErrorCode, messageOf, PgbackmanError } from '../errors.ts';
 import { parseDuration } from '../manifest/check-values.ts';
 import type { SpecOf } from '../manifest/kinds.ts';
@@ -12,6 +12,7 @@ import { type EffectiveSettings, resolveSettings } from '../manifest/resolve-set
 import { type Logger, silentLogger } from '../observability/logger.ts';
 import type { AllowedDestination } from '../storage/allowed-destinations.ts';
 import { type CopyRequest, copyDump } from '../storage/copy-dump.ts';
+import { closeLiveCopies, type LiveCopy, openLiveCopies, teeTarget } from '../storage/live-copies.ts';
 import { deadline } from '../system/deadline.ts';
 import { requireSafeTool } from '../system/path-safety.ts';
 import { checkClusterNames } from './dump/cluster-names.ts';
@@ -155,6 +156,16 @@ export async function runDump(
     throw err;
   }
   const info = ready.ok ? ready.info : undefined;
+  // Further destinations receive a dump that passes through pgbackman (plain, tar, CLUSTER, encrypted) as it
+  // is written: one pass over pg_dump's output. The other files, and other formats, are copied after.
+  const folder = relative(root, layout.dir).split(sep).join('/');
+  const live = ready.ok
+    ? openLiveCopies((job.server.spec.storage ?? []).slice(1), {
+        allowed: options.allowedDestinations ?? [],
+        env: process.env,
+        secretsDir: secretsDir ?? DEFAULT_SECRETS_DIR,
+      })
+    : [];
   const serverVersion = info?.serverVersion ?? null;
   const databaseBytes = database === undefined ? null : (info?.databaseBytes ?? null);
   let pgDumpVersion: string | null = null;
@@ -200,6 +211,7 @@ export async function runDump(
               ? undefined
               : renderDatabaseConfig(ready.info.databaseFacts, ready.info.serverVersion),
           env: ready.env,
+          ...(live.length === 0 ? {} : { tee: (file, target) => teeTarget(target, live, folder, file) }),
         },
         layout.partial,
         stop,
@@ -237,8 +249,9 @@ export async function runDump(
       await fsync(layout.partial);
       await rename(layout.partial, layout.dir);
     } catch (thrown) {
-      // Nothing that could be mistaken for a good dump stays behind.
+      // Nothing that could be mistaken for a good dump stays behind, here or where it was streamed to.
       await rm(layout.partial, { recursive: true, force: true });
+      await removeStreamed(live, folder);
       const err = await asDiskFull(thrown, layout.partial);
       const finishedAt = new Date();
       const error = signal?.aborted
@@ -289,6 +302,7 @@ export async function runDump(
       allowed: options.allowedDestinations ?? [],
       secretsDir: secretsDir ?? DEFAULT_SECRETS_DIR,
       signal: stop,
+      streamed: new Map(live.map((l) => [l.name, l.sent])),
     });
     tidying = recorder.tidy();
     const missing = missingCopies(copies);
@@ -300,6 +314,7 @@ export async function runDump(
     await tidying;
     return done;
   } finally {
+    closeLiveCopies(live);
     limit.clear();
     // The lock is kept while earlier runs are tidied: tidying judges them by it (recorder.tidy never throws).
     if (tidying === undefined) release();
@@ -319,7 +334,12 @@ async function copyToStorage(
   recorded: Record<string, unknown>,
   recorder: RunRecorder,
   log: Logger,
-  o: { allowed: readonly AllowedDestination[]; secretsDir: string; signal: AbortSignal },
+  o: {
+    allowed: readonly AllowedDestination[];
+    secretsDir: string;
+    signal: AbortSignal;
+    streamed: ReadonlyMap<string, Readonly<Record<string, CopiedFile>>>;
+  },
 ): Promise<readonly DumpCopy[]> {
   const destinations = (job.server.spec.storage ?? []).slice(1);
   if (destinations.length === 0) return [];
@@ -334,6 +354,7 @@ async function copyToStorage(
     env: process.env,
     secretsDir: o.secretsDir,
     signal: o.signal,
+    streamed: o.streamed,
   });
   for (const c of copies)
     if (c.status === 'COPIED')
@@ -353,6 +374,13 @@ async function copyToStorage(
       `the copies were not recorded: ${unrecorded}`,
     );
   return copies;
+}
+
+/** A failed run's files that were streamed to further destinations before it failed: removed, best effort. */
+async function removeStreamed(live: readonly LiveCopy[], folder: string): Promise<void> {
+  for (const l of live)
+    for (const file of Object.keys(l.sent))
+      await l.destination.delete(`${folder}/${file}`).catch(() => undefined);
 }
 
 /** What must hold before the run touches the root: the node answers, and a safe pg_dump for it exists. */

@@ -18,6 +18,8 @@ export interface CopyRequest {
   /** The server's destinations after the first (the root directory, where the dump already is). */
   readonly destinations: readonly StorageDestination[];
   readonly allowed: readonly AllowedDestination[];
+  /** Files already sent to a destination while the dump was written (by destination, then file): not sent again. */
+  readonly streamed?: ReadonlyMap<string, Readonly<Record<string, CopiedFile>>>;
   readonly env: NodeJS.ProcessEnv;
   readonly secretsDir: string;
   readonly signal?: AbortSignal;
@@ -79,13 +81,17 @@ export async function copyDump(req: CopyRequest): Promise<DumpCopy[]> {
     try {
       destination = openDestination(d, req.env, req.secretsDir);
       let bytes = 0;
+      const streamed = req.streamed?.get(d.name) ?? {};
       for (const file of await filesOf(req.dir)) {
         req.signal?.throwIfAborted();
-        const stored = await destination.put(
-          `${folder}/${file}`,
-          createReadStream(join(req.dir, ...file.split('/'))),
-          req.signal,
-        );
+        const stored =
+          streamed[file] === undefined
+            ? await destination.put(
+                `${folder}/${file}`,
+                createReadStream(join(req.dir, ...file.split('/'))),
+                req.signal,
+              )
+            : { key: file, ...streamed[file] };
         const expected = recordedSum(req.recorded, file);
         if (expected !== undefined && expected !== stored.sha256)
           throw new Error(

@@ -10,7 +10,7 @@ import type { EffectiveSettings } from '../../manifest/resolve-settings.ts';
 import type { FileSum, WrittenEntry } from '../files/backup-manifest.ts';
 import { TreeFollower } from '../files/follow-tree.ts';
 import { fsync, hashFile, type WrittenFile, writeSmall } from '../files/hashed-file.ts';
-import { fileTarget, openHashedSink } from '../files/hashed-sink.ts';
+import { type ByteTarget, fileTarget, openHashedSink } from '../files/hashed-sink.ts';
 import { captureTool } from './capture-tool.ts';
 import { conninfo } from './conninfo.ts';
 import { filterRoles } from './filter-roles.ts';
@@ -32,6 +32,11 @@ export interface DumpTarget {
   /** config.sql's text (renderDatabaseConfig), for a database dump that includes its configuration. */
   readonly config?: string | undefined;
   readonly env: NodeJS.ProcessEnv;
+  /**
+   * For a dump that passes through pgbackman (stdout): the target its stored bytes go to, given the file's
+   * target in the folder; the run wraps it to stream the same bytes to further destinations as they come.
+   */
+  readonly tee?: (fileName: string, file: ByteTarget) => ByteTarget;
 }
 
 export interface WrittenDump {
@@ -82,9 +87,13 @@ export async function writeDump(
   let version: Promise<string> | undefined;
   try {
     // Encrypted, the file only ever receives sealed bytes; the sink hashes the plaintext on the way.
+    const out =
+      cmd.output === 'stdout' && t.tee !== undefined ? t.tee(fileName, await fileTarget(target)) : undefined;
     const sealed =
-      enc === undefined ? undefined : await encryptedTarget(await fileTarget(target), enc.age.recipients);
-    const sink = cmd.output === 'stdout' ? await openHashedSink(sealed ?? target) : undefined;
+      enc === undefined
+        ? undefined
+        : await encryptedTarget(out ?? (await fileTarget(target)), enc.age.recipients);
+    const sink = cmd.output === 'stdout' ? await openHashedSink(sealed ?? out ?? target) : undefined;
     // Created here, never an existing file, and 0600: pg_dump then only truncates and writes it.
     if (cmd.output === 'file') await (await open(target, 'wx', 0o600)).close();
     // The dump starts first: the version, the roles and the configuration are asked while it runs.

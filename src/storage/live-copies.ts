@@ -1,0 +1,149 @@
+import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
+import type { ByteTarget } from '../backup/files/hashed-sink.ts';
+import type { CopiedFile } from '../catalogue/dump-copies.ts';
+import { messageOf } from '../errors.ts';
+import type { StorageDestination } from '../manifest/generated/manifest-types.ts';
+import { type AllowedDestination, isAllowed } from './allowed-destinations.ts';
+import type { Destination, StoredObject } from './destination.ts';
+import { openDestination } from './open-destination.ts';
+
+/** What an upload may hold in memory beyond the store's own parts: one large write of the sink, and some. */
+const UPLOAD_BUFFER = 8 * 1024 * 1024;
+/** A destination that takes no byte for this long is dropped from the dump, which goes on without it. */
+const STALL_MS = 120_000;
+
+/** A destination receiving the dump while pg_dump writes it; what arrived, or why it stopped. */
+export interface LiveCopy {
+  readonly name: string;
+  readonly destination: Destination;
+  /** The streamed files that arrived whole, by their path in the dump folder. */
+  readonly sent: Record<string, CopiedFile>;
+  /** Why streaming to it stopped; the copy after the dump then sends those files from the root. */
+  failure: string | undefined;
+}
+
+/**
+ * The further destinations a dump can stream to as it is written: allowed by the operator, with readable
+ * credentials. Any other is left to the copy after the dump, which records why it failed.
+ */
+export function openLiveCopies(
+  destinations: readonly StorageDestination[],
+  o: { allowed: readonly AllowedDestination[]; env: NodeJS.ProcessEnv; secretsDir: string },
+): LiveCopy[] {
+  const live: LiveCopy[] = [];
+  for (const d of destinations) {
+    if (!isAllowed(o.allowed, d as Parameters<typeof isAllowed>[1])) continue;
+    try {
+      live.push({
+        name: d.name,
+        destination: openDestination(d, o.env, o.secretsDir),
+        sent: {},
+        failure: undefined,
+      });
+    } catch {
+      // Unreadable credentials: the copy after the dump says so, in the copy's record.
+    }
+  }
+  return live;
+}
+
+export function closeLiveCopies(live: readonly LiveCopy[]): void {
+  for (const l of live) l.destination.close();
+}
+
+/**
+ * The file's bytes to `primary` and, as they pass, to each live copy under `key` (`folder/file`). A copy that
+ * fails or stalls is dropped and never fails or stops the primary; `finish` waits for each upload to
+ * complete and records what arrived. `abort` cancels every upload (a multipart upload is aborted).
+ */
+export function teeTarget(
+  primary: ByteTarget,
+  live: readonly LiveCopy[],
+  folder: string,
+  file: string,
+): ByteTarget {
+  const uploads = live.filter((l) => l.failure === undefined).map((l) => upload(l, `${folder}/${file}`));
+  const drop = (u: Upload, err: unknown) => {
+    if (u.copy.failure === undefined) u.copy.failure = `streaming ${file}: ${messageOf(err)}`;
+    u.cancel();
+  };
+  return {
+    async write(data) {
+      // The sink reuses its buffer once this resolves: each upload got its own copy of the bytes.
+      await Promise.all([
+        primary.write(data),
+        ...uploads
+          .filter((u) => u.copy.failure === undefined)
+          .map((u) => u.write(data).catch((err: unknown) => drop(u, err))),
+      ]);
+    },
+    async finish() {
+      await primary.finish();
+      for (const u of uploads) {
+        if (u.copy.failure !== undefined) continue;
+        try {
+          const stored = await u.end();
+          u.copy.sent[file] = {
+            bytes: stored.bytes,
+            sha256: stored.sha256,
+            etag: stored.etag,
+            versionId: stored.versionId,
+          };
+        } catch (err) {
+          drop(u, err);
+        }
+      }
+    },
+    async abort() {
+      for (const u of uploads) u.cancel();
+      await primary.abort();
+      await Promise.all(uploads.map((u) => u.settled));
+    },
+  };
+}
+
+interface Upload {
+  readonly copy: LiveCopy;
+  write(data: Uint8Array): Promise<void>;
+  end(): Promise<StoredObject>;
+  cancel(): void;
+  readonly settled: Promise<unknown>;
+}
+
+function upload(copy: LiveCopy, key: string): Upload {
+  const body = new PassThrough({ highWaterMark: UPLOAD_BUFFER });
+  // Cancelled after the put already failed (nothing reads it any more): the put's error is the one reported.
+  body.on('error', () => undefined);
+  const put = copy.destination.put(key, body);
+  const settled = put.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  // A put that fails while bytes still come: the next write says so instead of waiting on a drain.
+  const failed = settled.then((err) => {
+    if (err !== undefined) throw err;
+  });
+  failed.catch(() => undefined);
+  return {
+    copy,
+    async write(data) {
+      if (body.write(Buffer.from(data))) return;
+      let timer: NodeJS.Timeout | undefined;
+      const stalled = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`it took no data for ${STALL_MS / 1000} s`)), STALL_MS);
+      });
+      try {
+        await Promise.race([once(body, 'drain'), failed, stalled]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    async end() {
+      body.end();
+      return put;
+    },
+    cancel: () => body.destroy(new Error('the dump failed: this copy was abandoned')),
+    settled,
+  };
+}
