@@ -284,7 +284,10 @@ export function buildProgram(): Command {
     )
     .argument('[id]', 'the backup id (or its first characters); or --from')
     .option('--node <name>', 'the PgSQLNode to restore onto')
-    .option('--from <path>', 'a dump folder (its backup.json says what it holds): no catalogue entry needed')
+    .option(
+      '--from <path>',
+      'a dump folder (its backup.json says what it holds), on disk or in a bucket (s3://BUCKET/PREFIX/FOLDER, s3+https://HOST/BUCKET/…): no catalogue entry needed',
+    )
     .option(
       '--target <conninfo>',
       'with --from: where to restore, as a libpq string or URL (no catalogue at all)',

@@ -264,6 +264,80 @@ describe('encrypted dumps: sealed for age recipients as they are written, restor
     await drop('sealed_restored');
   });
 
+  test("restore --from a folder in the bucket: with the catalogue (its server says how to reach it), and with none (--target, the SDK's own credentials)", async () => {
+    const { folder } = await run('custom');
+    const url = `s3+http://${new URL(s3.endpoint).host}/dumps/sealed/${folder}`;
+    const state = join(scratch, 'state');
+    await drop('sealed_restored');
+    const withCatalogue = await cli(
+      [
+        '--identity',
+        keys.alice.file,
+        'restore',
+        '--from',
+        url,
+        '--node',
+        'n1',
+        '--database',
+        'sealed_restored',
+      ],
+      { PGBACKMAN_STATE_DIR: state },
+    );
+    assert.equal(withCatalogue.code, 0, withCatalogue.stderr);
+    assert.match(
+      withCatalogue.stderr,
+      new RegExp(`^Fetched ${url.replace(/[.+]/g, '\\$&')} into ${state}/fetch/from-`),
+    );
+    assert.deepEqual(await rowsOf('sealed_restored'), await rowsOf('sealed_source'));
+    await drop('sealed_restored');
+
+    const node = new URL(testServerUrl());
+    const offline = await runCli(
+      [
+        '--catalogue',
+        'postgres://postgres@127.0.0.1:1/nowhere',
+        '--identity',
+        keys.alice.file,
+        'restore',
+        '--from',
+        url,
+        '--target',
+        `host=127.0.0.1 port=${node.port} user=postgres`,
+        '--database',
+        'sealed_restored',
+      ],
+      {
+        env: {
+          PGBACKMAN_STATE_DIR: state,
+          AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+          AWS_REGION: 'eu-north-1',
+        },
+      },
+    );
+    assert.equal(offline.code, 0, offline.stderr);
+    assert.deepEqual(await rowsOf('sealed_restored'), await rowsOf('sealed_source'));
+    await drop('sealed_restored');
+    // The fetched folders are removed; a folder that is not there is a clear error.
+    assert.deepEqual(readdirSync(join(state, 'fetch')), []);
+    const missing = await cli(
+      [
+        '--identity',
+        keys.alice.file,
+        'restore',
+        '--from',
+        `${url}x`,
+        '--node',
+        'n1',
+        '--database',
+        'sealed_restored',
+      ],
+      { PGBACKMAN_STATE_DIR: state },
+    );
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /holds no backup\.json: not a dump folder pgbackman copied/);
+  });
+
   test('the catalogue lost as well as the disk: a new one, the manifests applied, catalogue import of the bucket brings every dump back, restorable from there with the key', async () => {
     const before = JSON.parse((await cli(['get', 'backups', '-o', 'json'])).stdout) as { id: string }[];
     const fresh = await createTestCatalogue('postgres', 'encrypted-dumps-rebuilt');

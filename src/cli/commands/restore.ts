@@ -1,8 +1,10 @@
+import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DEFAULT_SECRETS_DIR } from '../../backup/dump/read-password-file.ts';
 import type { BackupRun } from '../../catalogue/backup-runs.ts';
 import type { Queryable } from '../../catalogue/catalogue-db.ts';
+import { listObjects } from '../../catalogue/list-objects.ts';
 import { requireCurrentSchema } from '../../catalogue/migrate.ts';
 import { withCatalogue } from '../../catalogue/open-catalogue.ts';
 import { PgbackmanError } from '../../errors.ts';
@@ -15,6 +17,7 @@ import { defaultRenameTo, type ExistingPolicy, type RolesPolicy } from '../../re
 import { parseConninfo } from '../../restore/target-conninfo.ts';
 import type { AllowedDestination } from '../../storage/allowed-destinations.ts';
 import { withReadableDump } from '../../storage/fetch-copy.ts';
+import { fetchFolder, isBucketUrl } from '../../storage/fetch-folder.ts';
 import { stopAfter } from '../../system/deadline.ts';
 import { askApproval } from '../ask-approval.ts';
 import { ExitCode } from '../exit-codes.ts';
@@ -73,6 +76,25 @@ export async function runRestore(
     );
   if (flags.target !== undefined && flags.from === undefined)
     throw new PgbackmanError('USAGE', '--target goes with --from; a catalogued backup restores onto --node');
+  if (flags.from !== undefined && isBucketUrl(flags.from)) {
+    // A folder in a bucket: fetched whole (still sealed, when encrypted) into the state directory, restored
+    // from there like any --from folder, and removed.
+    const url = flags.from;
+    const under = join(resolve(process.env.PGBACKMAN_STATE_DIR || '.pgbackman'), 'fetch');
+    const destinations =
+      flags.target !== undefined
+        ? []
+        : await withCatalogue(location, 'restore', async (db) =>
+            (await listObjects(db, 'BackupServer')).flatMap((s) => (s.spec.storage ?? []).slice(1)),
+          );
+    const folder = await fetchFolder(url, under, { ...copyContext(flags), destinations });
+    output.err.write(`Fetched ${url} into ${folder}\n`);
+    try {
+      return await runRestore(id, location, { ...flags, from: folder }, output);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  }
   if (flags.from !== undefined && flags.target !== undefined) {
     // No catalogue at all: the folder's backup.json says what the dump is, --target where it goes.
     const target = parseConninfo(flags.target);
