@@ -17,8 +17,9 @@ const BUFFERED = 1024 * 1024;
  * call returns the sealed bytes it can already give (the header first); `finish` gives the last chunk.
  */
 export interface AgeSealer {
-  seal(data: Uint8Array): Buffer;
-  finish(): Buffer;
+  /** The sealed pieces `data` completes, in order (the header first); the caller may reuse `data` after. */
+  seal(data: Uint8Array): Buffer[];
+  finish(): Buffer[];
 }
 
 /**
@@ -79,14 +80,14 @@ export async function ageSealer(recipients: readonly string[]): Promise<AgeSeale
       pending = whole(pending, Buffer.from(data.buffer, data.byteOffset, data.byteLength), CHUNK, (chunk) =>
         sealOne(out, chunk, false),
       );
-      return Buffer.concat(out);
+      return out;
     },
     finish() {
       const out: Buffer[] = [];
       begin(out);
       sealOne(out, pending, true);
       pending = Buffer.alloc(0);
-      return Buffer.concat(out);
+      return out;
     },
   };
 }
@@ -99,10 +100,10 @@ export async function ageEncryptor(recipients: readonly string[]): Promise<Trans
     readableHighWaterMark: BUFFERED,
     writableHighWaterMark: BUFFERED,
     transform(data: Buffer, _encoding, done: TransformCallback) {
-      done(null, sealer.seal(data));
+      done(null, Buffer.concat(sealer.seal(data)));
     },
     flush(done: TransformCallback) {
-      done(null, sealer.finish());
+      done(null, Buffer.concat(sealer.finish()));
     },
   });
 }
@@ -110,7 +111,7 @@ export async function ageEncryptor(recipients: readonly string[]): Promise<Trans
 /** A small file's whole content, sealed at once. */
 export async function ageSeal(recipients: readonly string[], data: Uint8Array): Promise<Buffer> {
   const sealer = await ageSealer(recipients);
-  return Buffer.concat([sealer.seal(data), sealer.finish()]);
+  return Buffer.concat([...sealer.seal(data), ...sealer.finish()]);
 }
 
 /**

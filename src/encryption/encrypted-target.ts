@@ -20,10 +20,19 @@ export async function encryptedTarget(
   const sealer = await ageSealer(recipients);
   const hash = createHash('sha256');
   let bytes = 0;
-  const pass = async (sealed: Buffer) => {
-    if (sealed.length === 0) return;
+  // One buffer reused for every write: the pieces are copied in once, and `inner` is done with it before the
+  // next write (the ByteTarget contract), so a dump of any size allocates no large buffer per write.
+  let out = Buffer.allocUnsafe(0);
+  const pass = async (pieces: readonly Buffer[]) => {
+    let size = 0;
+    for (const p of pieces) size += p.length;
+    if (size === 0) return;
+    if (out.length < size) out = Buffer.allocUnsafe(size);
+    let at = 0;
+    for (const p of pieces) at += p.copy(out, at);
+    const sealed = out.subarray(0, size);
     hash.update(sealed);
-    bytes += sealed.length;
+    bytes += size;
     await inner.write(sealed);
   };
   let sum: FileSum | undefined;
