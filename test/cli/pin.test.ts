@@ -247,6 +247,7 @@ for (const backend of BACKENDS) {
         'dumpBytes',
         'dumpPath',
         'durationMs',
+        'encryption',
         'error',
         'finishedAt',
         'id',

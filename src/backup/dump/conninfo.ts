@@ -43,6 +43,8 @@ function quote(value: string): string {
  * The environment for child processes: the password, when the node names one, goes in PGPASSWORD,
  * never on the command line where `ps` would show it.
  */
+const TOOL_HIDDEN = /^(PGBACKMAN_SECRET_.*|PGBACKMAN_AGE_IDENTITY|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN)$/;
+
 export function childEnv(
   node: PgSQLNode['spec'],
   base: NodeJS.ProcessEnv = process.env,
@@ -50,6 +52,9 @@ export function childEnv(
 ): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...base };
   delete env.PGPASSWORD;
+  // The tools need one password at most: the agent's other secrets (every node's, the stores' keys, the age
+  // identities that open every dump) are not handed to pg_dump, psql or pg_restore.
+  for (const name of Object.keys(env)) if (TOOL_HIDDEN.test(name)) delete env[name];
   const from = node.passwordFrom;
   if (from?.env !== undefined) {
     if (!SECRET_VARIABLE.test(from.env))

@@ -106,6 +106,21 @@ describe('pgbackman run against a node that requires a password', () => {
     );
   });
 
+  test("the tools get the node's password and none of the agent's other secrets", () => {
+    const env = childEnv(
+      { host: 'h', passwordFrom: { env: 'PGBACKMAN_SECRET_N1' } },
+      {
+        PATH: '/usr/bin',
+        PGBACKMAN_SECRET_N1: 'mine',
+        PGBACKMAN_SECRET_N2: 'another node’s',
+        PGBACKMAN_AGE_IDENTITY: 'AGE-SECRET-KEY-1…',
+        AWS_SECRET_ACCESS_KEY: 'key',
+        AWS_SESSION_TOKEN: 'token',
+      },
+    );
+    assert.deepEqual(env, { PATH: '/usr/bin', PGPASSWORD: 'mine' });
+  });
+
   test('a 0600 password file inside the secrets directory: the dump succeeds', async () => {
     const file = join(secrets, 'locked.pass');
     await writeFile(file, 's3cret\n', { mode: 0o600 });
