@@ -264,6 +264,21 @@ describe('encrypted dumps: sealed for age recipients as they are written, restor
     await drop('sealed_restored');
   });
 
+  test('a restore test of an encrypted dump: VERIFIED with the key; without one VERIFY_FAILED, saying why', async () => {
+    const { id } = await run('custom');
+    const keyed = await cli(['--identity', keys.alice.file, 'verify', id, '--restore', '--node', 'n1']);
+    assert.equal(keyed.code, 0, keyed.stdout + keyed.stderr);
+    assert.match(keyed.stdout, new RegExp(`^${id} VERIFIED: `));
+    const blind = await cli(['verify', id, '--restore', '--node', 'n1']);
+    assert.equal(blind.code, 1);
+    assert.match(
+      blind.stdout,
+      new RegExp(
+        `^${id} VERIFY_FAILED: .*is encrypted \\(age, for ${keys.alice.recipient}\\): give an identity`,
+      ),
+    );
+  });
+
   test("restore --from a folder in the bucket: with the catalogue (its server says how to reach it), and with none (--target, the SDK's own credentials)", async () => {
     const { folder } = await run('custom');
     const url = `s3+http://${new URL(s3.endpoint).host}/dumps/sealed/${folder}`;

@@ -87,16 +87,24 @@ function dumpReader(name: string): PlainReader {
   child.stderr.setEncoding('utf8').on('data', (d: string) => {
     if (stderr.length < 8192) stderr += d;
   });
-  child.stdin.on('error', () => undefined);
-  const exited = once(child, 'close') as Promise<[number | null]>;
   let open = true;
+  // pg_restore closes its stdin once it has read the TOC (EPIPE): the rest is hashed, not sent.
+  child.stdin.on('error', () => {
+    open = false;
+  });
+  const exited = once(child, 'close') as Promise<[number | null]>;
   void exited.then(() => {
     open = false;
   });
   return {
     async write(chunk) {
       if (!open || child.stdin.destroyed) return;
-      if (!child.stdin.write(chunk)) await Promise.race([once(child.stdin, 'drain'), exited]);
+      if (!child.stdin.write(chunk))
+        await Promise.race([
+          once(child.stdin, 'drain').catch(() => undefined),
+          once(child.stdin, 'close').catch(() => undefined),
+          exited,
+        ]);
     },
     async end() {
       child.stdin.end();
