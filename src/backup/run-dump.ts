@@ -13,6 +13,7 @@ import { type Logger, silentLogger } from '../observability/logger.ts';
 import type { AllowedDestination } from '../storage/allowed-destinations.ts';
 import { type CopyRequest, copyDump } from '../storage/copy-dump.ts';
 import { closeLiveCopies, type LiveCopy, openLiveCopies, teeTarget } from '../storage/live-copies.ts';
+import { storageOf } from '../storage/run-destinations.ts';
 import { deadline } from '../system/deadline.ts';
 import { requireSafeTool } from '../system/path-safety.ts';
 import { checkClusterNames } from './dump/cluster-names.ts';
@@ -160,7 +161,7 @@ export async function runDump(
   // is written: one pass over pg_dump's output. The other files, and other formats, are copied after.
   const folder = relative(root, layout.dir).split(sep).join('/');
   const live = ready.ok
-    ? openLiveCopies((job.server.spec.storage ?? []).slice(1), {
+    ? openLiveCopies(storageOf(job.server.spec, job.spec).slice(1), {
         allowed: options.allowedDestinations ?? [],
         env: process.env,
         secretsDir: secretsDir ?? DEFAULT_SECRETS_DIR,
@@ -292,7 +293,9 @@ export async function runDump(
         tableEstimates: database === undefined ? null : (info?.tables ?? null),
         sourceSystemIdentifier: info?.systemIdentifier ?? null,
       },
-      (job.server.spec.storage ?? []).slice(1).map((d) => d.name),
+      storageOf(job.server.spec, job.spec)
+        .slice(1)
+        .map((d) => d.name),
     );
     log.debug(
       { event: 'run_succeeded', bytes: written.bytes, dir: layout.dir },
@@ -341,7 +344,7 @@ async function copyToStorage(
     streamed: ReadonlyMap<string, Readonly<Record<string, CopiedFile>>>;
   },
 ): Promise<readonly DumpCopy[]> {
-  const destinations = (job.server.spec.storage ?? []).slice(1);
+  const destinations = storageOf(job.server.spec, job.spec).slice(1);
   if (destinations.length === 0) return [];
   await recorder.copiesPending(destinations.map((d) => d.name));
   const copies = await copyDump({

@@ -97,6 +97,15 @@ function checkResource(ctx: SemanticContext, resource: Resource): void {
       ctx.ref('/spec/node', 'PgSQLNode', m.spec.node);
       const node = ctx.get('PgSQLNode', m.spec.node);
       const server = ctx.get('BackupServer', m.spec.server);
+      // Its own storage list, under the same rules as its server's, at that server's root directory.
+      if (m.spec.storage !== undefined)
+        checkStorage(ctx.report, {
+          hostname: server?.manifest.spec.hostname ?? '',
+          ...(server?.manifest.spec.rootDirectory === undefined
+            ? {}
+            : { rootDirectory: server.manifest.spec.rootDirectory }),
+          storage: m.spec.storage,
+        });
       if (m.kind === 'BackupDefinition') {
         checkDump(ctx.report, m.spec, m.spec.database, node, server);
         if (m.spec.schedule !== undefined) ctx.report('/spec/schedule', checkCron(m.spec.schedule));

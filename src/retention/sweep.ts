@@ -16,7 +16,12 @@ export interface SweepOutcome {
 
 /** Removes a deleted dump's copies at the server's further destinations (storage/remove-copies). */
 export type RemoveCopies = (
-  run: { readonly id: string; readonly dumpPath: string | null },
+  run: {
+    readonly id: string;
+    readonly dumpPath: string | null;
+    readonly definition: string | null;
+    readonly snapshot: string | null;
+  },
   server: string,
 ) => Promise<CopyRemoval>;
 
@@ -98,7 +103,10 @@ async function sweepChunk(
     await markDeleted(q, [dump.id]);
     outcome.deleted.push(dump);
     // The copies go after the dump itself: one left behind is recorded and removed by a later pass.
-    const copies = await removeCopies?.(target, dump.server);
+    const copies = await removeCopies?.(
+      { ...target, definition: dump.definition, snapshot: dump.snapshot },
+      dump.server,
+    );
     for (const l of copies?.left ?? []) outcome.copiesLeft.push({ dump, ...l });
   }
 }

@@ -12,6 +12,7 @@ import type { SpecOf } from '../manifest/kinds.ts';
 import { isAllowed } from './allowed-destinations.ts';
 import { openDestination } from './open-destination.ts';
 import type { RemovalContext } from './remove-copies.ts';
+import { furtherDestinationsOf } from './run-destinations.ts';
 
 export interface FetchedCopy {
   /** The run with its paths in the fetched folder: what a restore reads instead of the root's. */
@@ -47,7 +48,7 @@ export async function fetchCopyIfGone(
   if (existsSync(folder)) return undefined;
   const root = rootDirectoryOf(server);
   const key = relative(root, folder).split(sep).join('/');
-  const order = (server.storage ?? []).slice(1);
+  const order = await furtherDestinationsOf(q, run, server);
   const copies = ((await copiesOf(q, [run.id])).get(run.id) ?? [])
     .filter((c) => c.status === 'COPIED')
     .sort(

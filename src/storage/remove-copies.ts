@@ -7,6 +7,7 @@ import { messageOf } from '../errors.ts';
 import type { SpecOf } from '../manifest/kinds.ts';
 import { type AllowedDestination, isAllowed } from './allowed-destinations.ts';
 import { openDestination } from './open-destination.ts';
+import { furtherDestinationsOf } from './run-destinations.ts';
 
 export interface CopyRemoval {
   /** Destinations whose copy is gone now. */
@@ -28,20 +29,26 @@ export interface RemovalContext {
  */
 export async function removeCopies(
   q: Queryable,
-  run: { readonly id: string; readonly dumpPath: string | null },
+  run: {
+    readonly id: string;
+    readonly dumpPath: string | null;
+    readonly definition: string | null;
+    readonly snapshot: string | null;
+  },
   server: SpecOf<'BackupServer'>,
   ctx: RemovalContext,
 ): Promise<CopyRemoval> {
   const removed: string[] = [];
   const left: { destination: string; why: string }[] = [];
   const copies = ((await copiesOf(q, [run.id])).get(run.id) ?? []).filter((c) => c.status !== 'DELETED');
+  const listed = copies.length === 0 ? [] : await furtherDestinationsOf(q, run, server);
   for (const c of copies) {
     const files = Object.keys(c.files ?? {});
     if (files.length === 0 || run.dumpPath === null) {
       await markCopyDeleted(q, run.id, c.destination);
       continue;
     }
-    const d = (server.storage ?? []).slice(1).find((x) => x.name === c.destination);
+    const d = listed.find((x) => x.name === c.destination);
     const why =
       d === undefined
         ? `destination ${c.destination} is no longer listed by the server: its files at ${c.location} stay there`
@@ -75,7 +82,7 @@ export async function removeCopies(
 export function copyRemover(
   q: Queryable,
   ctx: RemovalContext,
-): (run: { readonly id: string; readonly dumpPath: string | null }, server: string) => Promise<CopyRemoval> {
+): (run: Parameters<typeof removeCopies>[1], server: string) => Promise<CopyRemoval> {
   const specs = new Map<string, Promise<SpecOf<'BackupServer'> | undefined>>();
   return async (run, server) => {
     let spec = specs.get(server);

@@ -13,6 +13,7 @@ import { listObjects } from '../catalogue/list-objects.ts';
 import type { AllowedDestination } from './allowed-destinations.ts';
 import { type CopyRequest, copyDump } from './copy-dump.ts';
 import { removeCopies } from './remove-copies.ts';
+import { furtherDestinationsOf } from './run-destinations.ts';
 
 export interface RetryReport {
   /** SUCCEEDED_PARTIAL dumps looked at, and how many became SUCCEEDED. */
@@ -47,8 +48,6 @@ export async function retryCopies(
   },
 ): Promise<RetryReport> {
   const [object] = await listObjects(q, 'BackupServer', { name: server });
-  const storage = object?.spec.storage ?? [];
-  const listed = new Map(storage.slice(1).map((d) => [d.name, d]));
   const runs = (await listBackups(q, { server, status: 'SUCCEEDED_PARTIAL', limit: PER_PASS })).filter(
     (b) => b.deletion === null && b.dumpPath !== null,
   );
@@ -62,6 +61,10 @@ export async function retryCopies(
   let failed = 0;
   for (const run of runs) {
     if (o.signal?.aborted) break;
+    // The run's definition's own storage when it has one, else the server's.
+    const listed = new Map(
+      (object === undefined ? [] : await furtherDestinationsOf(q, run, object.spec)).map((d) => [d.name, d]),
+    );
     const copied = new Set(
       (copies.get(run.id) ?? []).filter((c) => c.status === 'COPIED').map((c) => c.destination),
     );

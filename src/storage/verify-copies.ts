@@ -2,12 +2,14 @@ import { createHash } from 'node:crypto';
 import { dirname, relative, sep } from 'node:path';
 import { rootDirectoryOf } from '../backup/files/layout.ts';
 import type { BackupRun } from '../catalogue/backup-runs.ts';
+import type { Queryable } from '../catalogue/catalogue-db.ts';
 import type { DumpCopy } from '../catalogue/dump-copies.ts';
 import { messageOf } from '../errors.ts';
 import type { SpecOf } from '../manifest/kinds.ts';
 import { isAllowed } from './allowed-destinations.ts';
 import { openDestination } from './open-destination.ts';
 import type { RemovalContext } from './remove-copies.ts';
+import { furtherDestinationsOf } from './run-destinations.ts';
 
 export interface CopyCheck {
   readonly destination: string;
@@ -22,6 +24,7 @@ export interface CopyCheck {
  * of that size and (S3) that ETag; with `deep`, read back and re-hashed against its sha256 as well.
  */
 export async function verifyCopies(
+  q: Queryable,
   run: BackupRun,
   copies: readonly DumpCopy[],
   server: SpecOf<'BackupServer'>,
@@ -29,11 +32,12 @@ export async function verifyCopies(
   deep: boolean,
 ): Promise<CopyCheck[]> {
   const checks: CopyCheck[] = [];
+  const listed = copies.length === 0 ? [] : await furtherDestinationsOf(q, run, server);
   for (const c of copies.filter((x) => x.status === 'COPIED')) {
     const files = Object.entries(c.files ?? {});
     const check = (status: CopyCheck['status'], error: string | null) =>
       checks.push({ destination: c.destination, status, error, files: files.length });
-    const d = (server.storage ?? []).slice(1).find((x) => x.name === c.destination);
+    const d = listed.find((x) => x.name === c.destination);
     if (d === undefined || run.dumpPath === null) {
       check('UNCHECKED', `destination ${c.destination} is no longer listed by the server`);
       continue;

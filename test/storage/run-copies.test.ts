@@ -563,4 +563,51 @@ describe('run with storage: the dump in the root directory, and a copy in every 
     };
     assert.deepEqual([after.status, after.copies.map((c) => c.status)], ['SUCCEEDED', ['COPIED']]);
   }
+
+  test('a definition with its own storage list: its dumps go where it says, verify finds them there; the server’s other definitions keep the server’s', async () => {
+    const root = join(scratch, 'own', 'root');
+    const own = join(scratch, 'own', 'elsewhere');
+    const node = new URL(testServerUrl());
+    const manifests = localSetup({
+      root,
+      host: '127.0.0.1',
+      port: node.port,
+      definitions: {
+        plain: 'database: postgres, format: plain',
+        special: `database: postgres, format: plain, storage: [{name: disk, local: {path: "${root}"}}, {name: elsewhere, local: {path: "${own}"}}]`,
+      },
+    });
+    const dir = await writeTree({ 'm.yaml': manifests });
+    assert.equal((await cli(['apply', dir, '--auto-approve'])).code, 0);
+    const special = await cli(['--allow-destination', own, 'run', 'special']);
+    assert.equal(special.code, 0, special.stderr);
+    const [, id, folder] = /^Backup (\S+) SUCCEEDED: .*\n {2}(.+)\n/.exec(special.stdout) ?? [];
+    assert.ok(id && folder, special.stdout);
+    assert.match(
+      special.stdout,
+      new RegExp(`\\n {2}copied to elsewhere: ${join(own, relative(root, folder))} `),
+    );
+    assert.ok(existsSync(join(own, relative(root, folder), 'database.sql')));
+    const verified = await cli(['--allow-destination', own, 'verify', id]);
+    assert.equal(verified.stdout, `${id} OK\n  copy at elsewhere OK (6 files)\n`);
+    const plain = await cli(['--allow-destination', own, 'run', 'plain']);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.doesNotMatch(plain.stdout, /copied to/);
+
+    // Its list follows the server's rules, checked where it is written.
+    const bad = await writeTree({
+      'm.yaml': localSetup({
+        root,
+        host: '127.0.0.1',
+        port: node.port,
+        definitions: { wrong: `database: postgres, storage: [{name: elsewhere, local: {path: "${own}"}}]` },
+      }),
+    });
+    const refused = await runCli(['validate', bad]);
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stdout + refused.stderr,
+      /m\.yaml:\d+:\d+: error: BackupDefinition\/wrong: \/spec\/storage\/0: the first destination is where dumps are written: it must be local, at the rootDirectory/,
+    );
+  });
 });

@@ -141,10 +141,24 @@ async function destinationsAt(
 ): Promise<{ server: { name: string; spec: SpecOf<'BackupServer'> }; destination: StorageDestination }[]> {
   const place = parseAllowedDestinations([url]);
   const servers = await listObjects(db, 'BackupServer');
+  // A definition's own storage list may name a bucket its server's does not.
+  const own = [
+    ...(await listObjects(db, 'BackupDefinition')),
+    ...(await listObjects(db, 'SnapshotDefinition')),
+  ];
+  const seen = new Set<string>();
   return servers.flatMap((server) =>
-    (server.spec.storage ?? [])
-      .slice(1)
+    [
+      ...(server.spec.storage ?? []).slice(1),
+      ...own.filter((d) => d.spec.server === server.name).flatMap((d) => (d.spec.storage ?? []).slice(1)),
+    ]
       .filter((d) => d.s3 !== undefined && isAllowed(place, d as Parameters<typeof isAllowed>[1]))
+      .filter((d) => {
+        const key = `${server.name} ${d.name} ${d.s3?.endpoint} ${d.s3?.bucket}/${d.s3?.prefix ?? ''}`;
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+      })
       .map((destination) => ({ server: { name: server.name, spec: server.spec }, destination })),
   );
 }

@@ -71,7 +71,7 @@ export async function runVerify(
             listObjects(db, 'BackupServer', { name: b.server }).then(([o]) => o?.spec),
           );
         const spec = await servers.get(b.server);
-        for (const c of spec === undefined ? [] : await verifyCopies(b, its, spec, copies, copies.deep)) {
+        for (const c of spec === undefined ? [] : await verifyCopies(db, b, its, spec, copies, copies.deep)) {
           if (c.status !== 'OK') bad++;
           output.out.write(
             `  copy at ${c.destination} ${c.status}${c.error === null ? ` (${c.files} files)` : `: ${c.error}`}\n`,

@@ -631,6 +631,45 @@ export interface BackupDefinition {
     timeout?: DumpTimeout;
     encryption?: Encryption;
     /**
+     * This definition's own storage list, in place of its server's: the same rules (the first is local at the server's rootDirectory, each other one gets a copy of every dump), for dumps that must go elsewhere or nowhere else.
+     *
+     * @minItems 1
+     * @maxItems 8
+     */
+    storage?:
+      | [StorageDestination]
+      | [StorageDestination, StorageDestination]
+      | [StorageDestination, StorageDestination, StorageDestination]
+      | [StorageDestination, StorageDestination, StorageDestination, StorageDestination]
+      | [StorageDestination, StorageDestination, StorageDestination, StorageDestination, StorageDestination]
+      | [
+          StorageDestination,
+          StorageDestination,
+          StorageDestination,
+          StorageDestination,
+          StorageDestination,
+          StorageDestination
+        ]
+      | [
+          StorageDestination,
+          StorageDestination,
+          StorageDestination,
+          StorageDestination,
+          StorageDestination,
+          StorageDestination,
+          StorageDestination
+        ]
+      | [
+          StorageDestination,
+          StorageDestination,
+          StorageDestination,
+          StorageDestination,
+          StorageDestination,
+          StorageDestination,
+          StorageDestination,
+          StorageDestination
+        ];
+    /**
      * When a scheduled run was missed (the agent was down at its time), run it as soon as the agent starts.
      */
     catchUp?: boolean;
@@ -662,6 +701,45 @@ export interface SnapshotDefinition {
     includeDatabaseConfig?: IncludeDatabaseConfig;
     timeout?: DumpTimeout;
     encryption?: Encryption;
+    /**
+     * This definition's own storage list, in place of its server's: the same rules (the first is local at the server's rootDirectory, each other one gets a copy of every dump), for dumps that must go elsewhere or nowhere else.
+     *
+     * @minItems 1
+     * @maxItems 8
+     */
+    storage?:
+      | [StorageDestination]
+      | [StorageDestination, StorageDestination]
+      | [StorageDestination, StorageDestination, StorageDestination]
+      | [StorageDestination, StorageDestination, StorageDestination, StorageDestination]
+      | [StorageDestination, StorageDestination, StorageDestination, StorageDestination, StorageDestination]
+      | [
+          StorageDestination,
+          StorageDestination,
+          StorageDestination,
+          StorageDestination,
+          StorageDestination,
+          StorageDestination
+        ]
+      | [
+          StorageDestination,
+          StorageDestination,
+          StorageDestination,
+          StorageDestination,
+          StorageDestination,
+          StorageDestination,
+          StorageDestination
+        ]
+      | [
+          StorageDestination,
+          StorageDestination,
+          StorageDestination,
+          StorageDestination,
+          StorageDestination,
+          StorageDestination,
+          StorageDestination,
+          StorageDestination
+        ];
     /**
      * Use the pg_dump of this major version (it must not be older than the node's server), e.g. to move a database to a newer PostgreSQL.
      */
