@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +16,7 @@ const SOURCE = 'agent_restore_src';
 const COPY = 'agent_restore_copy';
 const LATER = 'agent_restore_later';
 const TAKEN = 'agent_restore_taken';
+const SEALED = 'agent_restore_sealed';
 
 const restoreDefinition = (name: string, spec: string) =>
   `---\napiVersion: pgbackman.io/v1\nkind: RestoreDefinition\nmetadata: {name: ${name}}\nspec: {source: {definition: nightly}, ${spec}}\n`;
@@ -69,7 +72,8 @@ describe('the agent restores its RestoreDefinitions', () => {
     dir = await mkdtemp(join(tmpdir(), 'pgbackman-agent-restore-'));
     await createSourceDatabase(SOURCE, 'create table t as select g from generate_series(1, 500) g');
     await withClient(testServerUrl(), async (c) => {
-      for (const db of [COPY, LATER, TAKEN]) await c.query(`drop database if exists ${db} with (force)`);
+      for (const db of [COPY, LATER, TAKEN, SEALED])
+        await c.query(`drop database if exists ${db} with (force)`);
       await c.query(`create database ${TAKEN}`);
     });
     await mkdir(manifests(), { recursive: true });
@@ -78,7 +82,8 @@ describe('the agent restores its RestoreDefinitions', () => {
   after(async () => {
     agent?.signal('SIGKILL');
     await withClient(testServerUrl(), async (c) => {
-      for (const db of [COPY, LATER, TAKEN]) await c.query(`drop database if exists ${db} with (force)`);
+      for (const db of [COPY, LATER, TAKEN, SEALED])
+        await c.query(`drop database if exists ${db} with (force)`);
     });
     await catalogue?.drop();
     await rm(dir, { recursive: true, force: true });
@@ -204,5 +209,65 @@ describe('the agent restores its RestoreDefinitions', () => {
         (await c.query("select datname from pg_database where datname like 'pgbackman_verify_%'")).rows,
     );
     assert.deepEqual(scratch, []);
+  });
+
+  test('an encrypted dump: the agent started with PGBACKMAN_AGE_IDENTITY restores it for a RestoreDefinition', async () => {
+    const keyFile = join(dir, 'age.key');
+    execFileSync('age-keygen', ['-o', keyFile], { stdio: 'ignore' });
+    const recipient = execFileSync('age-keygen', ['-y', keyFile], { encoding: 'utf8' }).trim();
+    await writeSetup('', `, encryption: {age: {recipients: ["${recipient}"]}}`);
+    agent = start();
+    await agent.waitFor((l) => l.event === 'scheduled');
+    await agent.waitFor((l) => l.event === 'reconciled', 30_000);
+    const dumped = await cli('run', 'nightly');
+    assert.equal(dumped.code, 0, dumped.stderr);
+    const [newest] = JSON.parse((await cli('get', 'backups', '-o', 'json')).stdout) as {
+      encryption: { age: { recipients: string[] } } | null;
+    }[];
+    assert.deepEqual(newest?.encryption?.age.recipients, [recipient], 'the dump is encrypted');
+    agent.signal('SIGTERM');
+    assert.equal(await agent.exited, 0, agent.stderr());
+
+    // The keys themselves in the environment, as a container's secret would hand them over.
+    const identity = (readFileSync(keyFile, 'utf8').match(/^AGE-SECRET-KEY-1\S+$/m) ?? [])[0] as string;
+    agent = startAgent(
+      [
+        '--catalogue',
+        catalogue.location,
+        'agent',
+        '--server',
+        'local',
+        '--watch',
+        manifests(),
+        '--state-dir',
+        join(dir, 'state'),
+        '--interval',
+        '2s',
+        '--listen',
+        '127.0.0.1:0',
+      ],
+      { PGBACKMAN_AGE_IDENTITY: identity },
+    );
+    await agent.waitFor((l) => l.event === 'scheduled');
+    const from = agent.lines.length;
+    await writeSetup(
+      restoreDefinition('sealed', `target: {node: n1, database: ${SEALED}}`),
+      `, encryption: {age: {recipients: ["${recipient}"]}}`,
+    );
+    const restored = await agent.waitFor(
+      (l) => l.event === 'restore_finished' && l.restoreDefinition === 'RestoreDefinition/sealed',
+      60_000,
+      from,
+    );
+    assert.equal(restored.status, 'SUCCEEDED', JSON.stringify(restored));
+    const rows = await withClient(
+      withDatabase(testServerUrl(), SEALED),
+      async (c) => (await c.query('select count(*)::int as n from t')).rows[0],
+    );
+    assert.equal(rows.n, 500);
+    assert.doesNotMatch(agent.stderr() + JSON.stringify(agent.lines), /AGE-SECRET-KEY/);
+    agent.signal('SIGTERM');
+    assert.equal(await agent.exited, 0, agent.stderr());
+    agent = undefined;
   });
 });
