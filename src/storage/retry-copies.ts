@@ -14,6 +14,7 @@ import type { AllowedDestination } from './allowed-destinations.ts';
 import { type CopyRequest, copyDump } from './copy-dump.ts';
 import { removeCopies } from './remove-copies.ts';
 import { furtherDestinationsOf } from './run-destinations.ts';
+import { sweepDebris } from './sweep-debris.ts';
 
 export interface RetryReport {
   /** SUCCEEDED_PARTIAL dumps looked at, and how many became SUCCEEDED. */
@@ -22,6 +23,8 @@ export interface RetryReport {
   /** Copies tried again, and how many of them failed again. */
   readonly tried: number;
   readonly failed: number;
+  /** Temporary files of writes killed mid-way, removed from local destinations in this pass. */
+  readonly debris?: number;
   /** Copies of deleted dumps removed from their destinations in this pass. */
   readonly removed: number;
 }
@@ -114,5 +117,20 @@ export async function retryCopies(
     const [run] = await listBackups(q, { id, includeDeleted: true, limit: 1 });
     if (run !== undefined) removed += (await removeCopies(q, run, spec, ctx)).removed.length;
   }
-  return { runs: runs.length, completed, tried, failed, removed };
+  // What writes killed mid-way (SIGKILL) left in the server's local destinations and its definitions' own.
+  const own = [
+    ...(await listObjects(q, 'BackupDefinition', { server })),
+    ...(await listObjects(q, 'SnapshotDefinition', { server })),
+  ].flatMap((d) => (d.spec.storage ?? []).slice(1));
+  const debris = o.signal?.aborted
+    ? []
+    : await sweepDebris([...(spec?.storage ?? []).slice(1), ...own], o.allowed);
+  return {
+    runs: runs.length,
+    completed,
+    tried,
+    failed,
+    removed,
+    ...(debris.length === 0 ? {} : { debris: debris.length }),
+  };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -609,5 +609,37 @@ describe('run with storage: the dump in the root directory, and a copy in every 
       refused.stdout + refused.stderr,
       /m\.yaml:\d+:\d+: error: BackupDefinition\/wrong: \/spec\/storage\/0: the first destination is where dumps are written: it must be local, at the rootDirectory/,
     );
+  });
+
+  test('the copy pass removes what a copy killed mid-way left at a local destination, once it is an hour old, and nothing else', async () => {
+    const second = join(scratch, 'debris-second');
+    await setup(
+      'debris',
+      (r) => `{name: disk, local: {path: "${r}"}}, {name: second, local: {path: "${second}"}}`,
+    );
+    const r = await cli(['--allow-destination', second, 'run', 'd']);
+    assert.equal(r.code, 0, r.stderr);
+    const [, dir] = /\n {2}copied to second: (.+) \(/.exec(r.stdout) ?? [];
+    assert.ok(dir, r.stdout);
+    // As a SIGKILLed write leaves them: its temporary name, beside the files that arrived.
+    const stale = join(dir, '.0123456789ab.partial');
+    const fresh = join(dir, '.ba9876543210.partial');
+    writeFileSync(stale, 'half a file');
+    writeFileSync(fresh, 'being written');
+    const hourAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    utimesSync(stale, hourAgo, hourAgo);
+    const before = tree(dir);
+    const pass = await withCatalogue(catalogue.location, 'test', (db) =>
+      retryCopies(db, 'local', {
+        allowed: parseAllowedDestinations([second]),
+        env: process.env,
+        secretsDir: scratch,
+      }),
+    );
+    assert.equal(pass.debris, 1);
+    const after = tree(dir);
+    assert.ok(!after.has('.0123456789ab.partial') && after.has('.ba9876543210.partial'));
+    for (const [file, bytes] of before)
+      if (file !== '.0123456789ab.partial') assert.ok(after.get(file)?.equals(bytes), file);
   });
 });
