@@ -1,11 +1,12 @@
 import { createReadStream } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { BACKUP_MANIFEST } from '../backup/files/backup-manifest.ts';
 import type { CopiedFile, DumpCopy } from '../catalogue/dump-copies.ts';
 import { messageOf } from '../errors.ts';
 import type { StorageDestination } from '../manifest/generated/manifest-types.ts';
 import { type AllowedDestination, isAllowed } from './allowed-destinations.ts';
+import type { Destination } from './destination.ts';
 import { openDestination } from './open-destination.ts';
 
 export interface CopyRequest {
@@ -23,6 +24,19 @@ export interface CopyRequest {
   readonly env: NodeJS.ProcessEnv;
   readonly secretsDir: string;
   readonly signal?: AbortSignal;
+}
+
+/** Below this, a file is sent alongside others: one multipart part's worth. */
+const SMALL_FILE = 8 * 1024 * 1024;
+const SMALL_AT_ONCE = 4;
+
+/** `each` over `items`, at most `n` at a time; the first failure rejects (those under way still finish). */
+async function inTurns<T>(items: readonly T[], n: number, each: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await each(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
 }
 
 /** Every file of a dump folder, its path inside the folder with `/`, sorted, backup.json last. */
@@ -82,11 +96,11 @@ export async function copyDump(req: CopyRequest): Promise<DumpCopy[]> {
       destination = openDestination(d, req.env, req.secretsDir);
       let bytes = 0;
       const streamed = req.streamed?.get(d.name) ?? {};
-      for (const file of await filesOf(req.dir)) {
+      const send = async (file: string) => {
         req.signal?.throwIfAborted();
         const stored =
           streamed[file] === undefined
-            ? await destination.put(
+            ? await (destination as Destination).put(
                 `${folder}/${file}`,
                 createReadStream(join(req.dir, ...file.split('/'))),
                 req.signal,
@@ -104,7 +118,23 @@ export async function copyDump(req: CopyRequest): Promise<DumpCopy[]> {
           versionId: stored.versionId,
         };
         bytes += stored.bytes;
-      }
+      };
+      const all = await filesOf(req.dir);
+      const sizes = new Map(
+        await Promise.all(
+          all.map(async (f) => [f, (await stat(join(req.dir, ...f.split('/')))).size] as const),
+        ),
+      );
+      // Large files one at a time (each upload holds its parts in memory); the small ones (roles, config, logs,
+      // a directory dump's small tables) a few at once, so their round trips overlap; backup.json last.
+      const body = all.filter((f) => f !== BACKUP_MANIFEST);
+      for (const f of body.filter((f) => (sizes.get(f) ?? 0) >= SMALL_FILE)) await send(f);
+      await inTurns(
+        body.filter((f) => (sizes.get(f) ?? 0) < SMALL_FILE),
+        SMALL_AT_ONCE,
+        send,
+      );
+      if (all.includes(BACKUP_MANIFEST)) await send(BACKUP_MANIFEST);
       outcomes.push({
         ...base,
         status: 'COPIED',
