@@ -86,13 +86,21 @@ export async function writeDump(
   let configFile: Promise<WrittenFile> | undefined;
   let version: Promise<string> | undefined;
   try {
-    // Encrypted, the file only ever receives sealed bytes; the sink hashes the plaintext on the way.
-    const out =
-      cmd.output === 'stdout' && t.tee !== undefined ? t.tee(fileName, await fileTarget(target)) : undefined;
-    const sealed =
-      enc === undefined
-        ? undefined
-        : await encryptedTarget(out ?? (await fileTarget(target)), enc.age.recipients);
+    // Encrypted, the file (and every destination it is streamed to) only ever receives sealed bytes; the
+    // sink hashes the plaintext on the way.
+    const file =
+      cmd.output === 'stdout' && (t.tee !== undefined || enc !== undefined)
+        ? await fileTarget(target)
+        : undefined;
+    const out = file !== undefined && t.tee !== undefined ? t.tee(fileName, file) : file;
+    let sealed: Awaited<ReturnType<typeof encryptedTarget>> | undefined;
+    try {
+      sealed =
+        enc === undefined || out === undefined ? undefined : await encryptedTarget(out, enc.age.recipients);
+    } catch (err) {
+      await out?.abort(); // nothing streamed, nothing left open
+      throw err;
+    }
     const sink = cmd.output === 'stdout' ? await openHashedSink(sealed ?? out ?? target) : undefined;
     // Created here, never an existing file, and 0600: pg_dump then only truncates and writes it.
     if (cmd.output === 'file') await (await open(target, 'wx', 0o600)).close();
