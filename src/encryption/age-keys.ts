@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { messageOf, PgbackmanError } from '../errors.ts';
 
 // age's keys are Bech32 strings: checked here with no library, so validating manifests loads nothing of age's.
@@ -59,15 +59,10 @@ export interface IdentitySource {
 export async function readIdentities(source: IdentitySource): Promise<readonly string[]> {
   const value = source.file ?? source.env;
   if (value === undefined || value === '') return [];
+  // The variable may hold the keys themselves (age-keygen's whole output, comments and all): never echoed.
+  const inline = source.file === undefined && /AGE-SECRET-KEY-/i.test(value);
   const from = source.file !== undefined ? `--identity ${source.file}` : 'PGBACKMAN_AGE_IDENTITY';
-  let text: string;
-  if (source.file === undefined && value.startsWith('AGE-SECRET-KEY-')) text = value;
-  else
-    try {
-      text = await readFile(value, 'utf8');
-    } catch (err) {
-      throw new PgbackmanError('INVALID_INPUT', `${from}: cannot read ${value}: ${messageOf(err)}`);
-    }
+  const text = inline ? value : await readKeyFile(value, from, source.file !== undefined);
   const identities: string[] = [];
   text
     .split(/\r?\n/)
@@ -77,11 +72,45 @@ export async function readIdentities(source: IdentitySource): Promise<readonly s
       if (!isIdentity(line))
         throw new PgbackmanError(
           'INVALID_INPUT',
-          `${from}: line ${i + 1} of its keys is not an age secret key (AGE-SECRET-KEY-1… as age-keygen writes it, checksum included); passphrases and SSH keys are not supported`,
+          /^age1/.test(line)
+            ? `${from}: line ${i + 1} of its keys is a public key (age1…), what dumps are sealed for; give the secret key that goes with it (AGE-SECRET-KEY-1…, the file age-keygen wrote)`
+            : `${from}: line ${i + 1} of its keys is not an age secret key (AGE-SECRET-KEY-1… as age-keygen writes it, checksum included); passphrases and SSH keys are not supported`,
         );
       identities.push(line);
     });
   if (identities.length === 0)
     throw new PgbackmanError('INVALID_INPUT', `${from}: holds no age identity (AGE-SECRET-KEY-1…)`);
   return identities;
+}
+
+/** An identity file is small: one refused on its size or kind is never read. */
+const MAX_KEY_FILE = 64 * 1024;
+
+async function readKeyFile(path: string, from: string, named: boolean): Promise<string> {
+  // A path from the flag is the operator's to see; the variable's value is not repeated (it may be a key mistyped).
+  const what = named ? path : 'its value';
+  let st: Awaited<ReturnType<typeof stat>>;
+  try {
+    st = await stat(path);
+  } catch (err) {
+    throw new PgbackmanError(
+      'INVALID_INPUT',
+      `${from}: ${what} is neither a readable file nor age secret keys (AGE-SECRET-KEY-1…): ${(err as NodeJS.ErrnoException).code ?? messageOf(err)}`,
+    );
+  }
+  if (!st.isFile())
+    throw new PgbackmanError('INVALID_INPUT', `${from}: ${what} is not a file (age-keygen's output is one)`);
+  if (st.size > MAX_KEY_FILE)
+    throw new PgbackmanError(
+      'INVALID_INPUT',
+      `${from}: ${what} holds ${st.size} bytes, more than an identity file's ${MAX_KEY_FILE}: not one age-keygen wrote`,
+    );
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    throw new PgbackmanError(
+      'INVALID_INPUT',
+      `${from}: cannot read ${what}: ${(err as NodeJS.ErrnoException).code ?? messageOf(err)}`,
+    );
+  }
 }

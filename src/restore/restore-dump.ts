@@ -102,8 +102,22 @@ export async function restoreDump(
     stopChecking.abort();
     throw err;
   });
+  // A sealed small file that does not open is most often a changed one: the re-hash says so, in its words.
+  const smallFile = async (path: string | null) => {
+    try {
+      return await readDumpText(path, identities);
+    } catch (err) {
+      const checked = await (checking ?? verifyRun(backup)).catch(() => undefined);
+      if (checked !== undefined && checked.status !== 'OK')
+        throw new PgbackmanError(
+          'RESTORE_REFUSED',
+          `the dump failed its check (${checked.status}): ${checked.error}; nothing on the target was touched`,
+        );
+      throw err;
+    }
+  };
   try {
-    const roles = readRolesFile(await readDumpText(backup.rolesPath, identities));
+    const roles = readRolesFile(await smallFile(backup.rolesPath));
     const facts = await readTargetFacts(
       client,
       req.database,
@@ -131,7 +145,7 @@ export async function restoreDump(
         req.extraArgs,
       );
     const config = readDatabaseConfig(
-      req.config ? await readDumpText(backup.configPath, identities) : '',
+      req.config ? await smallFile(backup.configPath) : '',
       backup.database ?? req.database,
       req.database,
     );

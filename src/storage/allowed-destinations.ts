@@ -38,6 +38,12 @@ export function parseAllowedDestinations(entries: readonly string[]): AllowedDes
     .filter((e) => e !== '')
     .map((entry): AllowedDestination => {
       if (isAbsolute(entry)) return { kind: 'local', path: withSlash(normalize(entry)) };
+      // Keys never ride in a URL (they would land in shell history and logs): refused, and not repeated.
+      if (/^s3(\+https?)?:\/\/[^/]*@/.test(entry))
+        throw new PgbackmanError(
+          'USAGE',
+          "a bucket URL must not hold a user or password (s3+https://KEY:SECRET@…): keys come from the destination's credentialsFrom, or the AWS SDK's environment (AWS_ACCESS_KEY_ID, …)",
+        );
       const m = /^(s3|s3\+https?):\/\/([^/]+)(?:\/([^/]+))?(?:\/(.*))?$/.exec(entry);
       if (m !== null) {
         const [, scheme, first, second, rest] = m;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -181,8 +181,32 @@ describe('encrypted dumps: sealed for age recipients as they are written, restor
     assert.equal(wrong.code, 1, wrong.stdout);
     assert.match(
       wrong.stdout,
-      /none of the 1 age identity given can decrypt it: it was encrypted for other recipients/,
+      new RegExp(
+        `^${id} UNDECRYPTABLE \\(encrypted: its stored bytes match; its plaintext was not checked: .*none of the 1 age identity given can decrypt it: it was encrypted for other recipients\\)`,
+      ),
     );
+    // The keys themselves in the variable, comments and all, as age-keygen wrote them: taken, never echoed.
+    const whole = readFileSync(keys.alice.file, 'utf8');
+    const inEnv = await cli([...allow(), 'verify', id], { PGBACKMAN_AGE_IDENTITY: whole });
+    assert.match(inEnv.stdout, new RegExp(`^${id} OK\\n`), inEnv.stdout + inEnv.stderr);
+    const typo = await cli(['verify', id], { PGBACKMAN_AGE_IDENTITY: 'not-a-file-nor-a-key' });
+    assert.notEqual(typo.code, 0);
+    assert.match(
+      typo.stderr,
+      /PGBACKMAN_AGE_IDENTITY: its value is neither a readable file nor age secret keys/,
+    );
+    assert.doesNotMatch(typo.stderr, /not-a-file-nor-a-key/);
+    // Keys in a bucket URL are refused, and not repeated.
+    const inUrl = await cli([
+      'restore',
+      '--from',
+      's3+http://KEY:hunter2zz@127.0.0.1:1/dumps/x/y',
+      '--node',
+      'n1',
+    ]);
+    assert.notEqual(inUrl.code, 0);
+    assert.match(inUrl.stderr, /a bucket URL must not hold a user or password/);
+    assert.doesNotMatch(inUrl.stderr + inUrl.stdout, /hunter2zz/);
 
     // restore: no key, or bob's, is refused before the target is asked; the database is never created.
     await drop('sealed_restored');
@@ -241,6 +265,25 @@ describe('encrypted dumps: sealed for age recipients as they are written, restor
       /error\[RESTORE_REFUSED\]: the dump failed its check \(CORRUPT\): .*database\.dump\.age: sha256 /,
     );
     assert.equal(await exists('sealed_restored'), 0);
+    // A sealed small file cut short: the re-hash names it, not the decryption.
+    const other = await run('custom');
+    writeFileSync(join(other.dir, 'config.sql.age'), 'short');
+    const cut = await cli([
+      '--identity',
+      keys.alice.file,
+      'restore',
+      other.id,
+      '--node',
+      'n1',
+      '--database',
+      'sealed_restored',
+    ]);
+    assert.equal(cut.code, 1);
+    assert.match(
+      cut.stderr,
+      /error\[RESTORE_REFUSED\]: the dump failed its check \(CORRUPT\): .*config\.sql\.age: sha256 /,
+    );
+    assert.equal(await exists('sealed_restored'), 0);
   });
 
   test('a plain dump is sealed too: verify reads its header through the key, psql restores it from stdin', async () => {
@@ -280,7 +323,7 @@ describe('encrypted dumps: sealed for age recipients as they are written, restor
   });
 
   test("restore --from a folder in the bucket: with the catalogue (its server says how to reach it), and with none (--target, the SDK's own credentials)", async () => {
-    const { folder } = await run('custom');
+    const { folder, dir } = await run('custom');
     const url = `s3+http://${new URL(s3.endpoint).host}/dumps/sealed/${folder}`;
     const state = join(scratch, 'state');
     await drop('sealed_restored');
@@ -351,6 +394,60 @@ describe('encrypted dumps: sealed for age recipients as they are written, restor
     );
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /holds no backup\.json: not a dump folder pgbackman copied/);
+    // A copy missing a file its backup.json lists: refused before anything is fetched.
+    const bucketOf = s3Destination(
+      'check',
+      {
+        endpoint: s3.endpoint,
+        region: 'eu-north-1',
+        bucket: 'dumps',
+        prefix: 'sealed/',
+        forcePathStyle: true,
+      },
+      { credentials: s3.credentials },
+    );
+    try {
+      await bucketOf.delete(`${folder}/roles.sql.age`);
+    } finally {
+      bucketOf.close();
+    }
+    const incomplete = await cli(
+      [
+        '--identity',
+        keys.alice.file,
+        'restore',
+        '--from',
+        url,
+        '--node',
+        'n1',
+        '--database',
+        'sealed_restored',
+      ],
+      { PGBACKMAN_STATE_DIR: state },
+    );
+    assert.equal(incomplete.code, 1);
+    assert.match(
+      incomplete.stderr,
+      /its backup\.json lists roles\.sql\.age, which the bucket does not hold \(a copy cut short, or changed\); nothing was fetched/,
+    );
+    assert.deepEqual(readdirSync(join(state, 'fetch')), []);
+    // Put back, so the bucket holds complete copies for what follows.
+    const back = s3Destination(
+      'check',
+      {
+        endpoint: s3.endpoint,
+        region: 'eu-north-1',
+        bucket: 'dumps',
+        prefix: 'sealed/',
+        forcePathStyle: true,
+      },
+      { credentials: s3.credentials },
+    );
+    try {
+      await back.put(`${folder}/roles.sql.age`, createReadStream(join(dir, 'roles.sql.age')));
+    } finally {
+      back.close();
+    }
   });
 
   test('the catalogue lost as well as the disk: a new one, the manifests applied, catalogue import of the bucket brings every dump back, restorable from there with the key', async () => {

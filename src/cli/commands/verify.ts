@@ -57,11 +57,13 @@ export async function runVerify(
     for (const b of backups) {
       const v = await verifyRun(b, { identities: copies.identities ?? [] });
       await recordVerification(db, v);
-      if (v.status !== 'OK') bad++;
-      // A key was given and could not open it: what was asked for was not checked.
-      else if (v.plaintext === 'NOT_CHECKED' && (copies.identities ?? []).length > 0) bad++;
+      // A key was given and could not open it: what was asked for was not checked. Recorded OK (its stored
+      // bytes are), shown as what it is, so no script reads the line as good.
+      const undecryptable =
+        v.status === 'OK' && v.plaintext === 'NOT_CHECKED' && (copies.identities ?? []).length > 0;
+      if (v.status !== 'OK' || undecryptable) bad++;
       output.out.write(
-        `${b.id} ${v.status}${v.error === null ? '' : `: ${v.error}`}${v.note === null ? '' : ` (${v.note})`}\n`,
+        `${b.id} ${undecryptable ? 'UNDECRYPTABLE' : v.status}${v.error === null ? '' : `: ${v.error}`}${v.note === null ? '' : ` (${v.note})`}\n`,
       );
       const its = copiesByRun.get(b.id) ?? [];
       if (its.length > 0) {
