@@ -30,6 +30,10 @@ function bech32(s: string): { readonly hrp: string; readonly words: number } | u
 
 /** Why `recipient` is not a public key age can encrypt to (a typo breaks its checksum), or undefined. */
 export function ageRecipientProblem(recipient: string): string | undefined {
+  if (recipient !== recipient.trim())
+    return `${JSON.stringify(recipient.slice(0, 100))} has spaces or a line break around it: an age recipient is the key alone (age1…)`;
+  if (/^AGE-SECRET-KEY-/i.test(recipient))
+    return 'a secret key (AGE-SECRET-KEY-…) is written where a recipient belongs: put the public key (age-keygen -y) in the manifest, and keep the secret key out of git';
   const b = bech32(recipient);
   // An X25519 key is 32 bytes (52 words of 5 bits); a post-quantum one (age1pq1…) is longer.
   if (b !== undefined && ((b.hrp === 'age' && b.words === 52) || b.hrp === 'age1pq')) return undefined;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { BACKUP_MANIFEST, checkBackupManifest } from '../backup/files/backup-manifest.ts';
-import { rootDirectoryOf } from '../backup/files/layout.ts';
+import { dumpLayout, rootDirectoryOf } from '../backup/files/layout.ts';
 import type { BackupRun } from '../catalogue/backup-runs.ts';
 import type { CopiedFile, DumpCopy } from '../catalogue/dump-copies.ts';
 import { messageOf, PgbackmanError } from '../errors.ts';
@@ -79,7 +79,29 @@ async function readCopy(
       'INVALID_INPUT',
       `${where}: its dump was taken by BackupServer ${m.server}, not ${serverName}, whose storage lists this destination`,
     );
-  const run = runFromManifest(join(rootDirectoryOf(server), ...folder.split('/')), m);
+  // The folder is where a run of what backup.json says would be: a folder that claims another node, database
+  // or definition than its place (a run made up to count toward a definition's redundancy) is not imported.
+  const root = rootDirectoryOf(server);
+  const expected = relative(
+    root,
+    dumpLayout(
+      root,
+      m.node,
+      m.database ?? undefined,
+      m.code,
+      m.definition ?? m.snapshot ?? '',
+      new Date(m.startedAt),
+      m.runId,
+    ).dir,
+  )
+    .split(sep)
+    .join('/');
+  if (expected !== folder)
+    throw new PgbackmanError(
+      'INVALID_INPUT',
+      `${where}: describes a run that would be in ${expected}/, not in ${folder}/: not a copy pgbackman made`,
+    );
+  const run = runFromManifest(join(root, ...folder.split('/')), m);
   // Each file backup.json lists must be there, of its size: a copy cut short is not one to restore from.
   const files: Record<string, CopiedFile> = {};
   for (const [name, entry] of Object.entries(m.files.written)) {

@@ -5,6 +5,7 @@ import { createReadStream, readdirSync, readFileSync, writeFileSync } from 'node
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { s3Destination } from '../../src/storage/s3-destination.ts';
@@ -514,6 +515,40 @@ describe('encrypted dumps: sealed for age recipients as they are written, restor
         `s3+http://${new URL(s3.endpoint).host}/dumps/sealed`,
       ]);
       assert.match(twice.stderr, new RegExp(`0 imported, ${before.length} already known`));
+      // A backup.json put where its run would not be (claiming another place's definition): not imported.
+      const bucketOf = s3Destination(
+        'check',
+        {
+          endpoint: s3.endpoint,
+          region: 'eu-north-1',
+          bucket: 'dumps',
+          prefix: 'sealed/',
+          forcePathStyle: true,
+        },
+        { credentials: s3.credentials },
+      );
+      try {
+        const keysThere = await bucketOf.list(1000);
+        const real = keysThere.find((k) => k.endsWith('/backup.json')) as string;
+        const chunks: Buffer[] = [];
+        for await (const c of await bucketOf.get(real)) chunks.push(c as Buffer);
+        await bucketOf.put(
+          'n1/elsewhere/20260101T000000Z-FULL-custom-00000000/backup.json',
+          Readable.from([Buffer.concat(chunks)]),
+        );
+      } finally {
+        bucketOf.close();
+      }
+      const planted = await again([
+        'catalogue',
+        'import',
+        `s3+http://${new URL(s3.endpoint).host}/dumps/sealed`,
+      ]);
+      assert.equal(planted.code, 1);
+      assert.match(
+        planted.stdout,
+        /unreadable: n1\/elsewhere\/20260101T000000Z-FULL-custom-00000000 at offsite: .*describes a run that would be in n1\/sealed_source\/.*, not in n1\/elsewhere\/.*: not a copy pgbackman made/,
+      );
     } finally {
       await fresh.drop();
     }

@@ -63,6 +63,18 @@ describe('encryption in manifests: what validate accepts and refuses', () => {
       /BackupServer \/spec\/encryption\/age\/recipients\/0: /,
     ],
     [
+      'a recipient with spaces around it',
+      `  encryption: {age: {recipients: [" ${KEY} "]}}`,
+      '',
+      /BackupServer \/spec\/encryption\/age\/recipients\/0: ".*" has spaces or a line break around it/,
+    ],
+    [
+      'a secret key written as a recipient (not repeated in the message)',
+      '  encryption: {age: {recipients: ["AGE-SECRET-KEY-1QYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSQ5Y9Y3"]}}',
+      '',
+      /BackupServer \/spec\/encryption\/age\/recipients\/0: a secret key \(AGE-SECRET-KEY-…\) is written where a recipient belongs[^Q]*$/,
+    ],
+    [
       'no recipient',
       '  encryption: {age: {recipients: []}}',
       '',
