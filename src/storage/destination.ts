@@ -35,8 +35,8 @@ export interface Destination {
   /** The object's bytes; NOT_FOUND when there is none. */
   get(key: string, signal?: AbortSignal): Promise<Readable>;
   /**
-   * Every key it holds (at most `limit`, to bound memory), sorted; keys that are not ones pgbackman writes
-   * (checkKey) are left out, whatever put them there.
+   * Every key it holds (at most `limit`, to bound memory), sorted, as the store names them: a key that is not
+   * one pgbackman writes (checkKey) is listed too, so the caller can say so; reading it is refused.
    */
   list(limit: number, signal?: AbortSignal): Promise<string[]>;
   /** Removes the object; removing one that is not there is not an error. */

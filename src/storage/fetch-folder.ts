@@ -5,7 +5,7 @@ import { BACKUP_MANIFEST, checkBackupManifest } from '../backup/files/backup-man
 import { messageOf, PgbackmanError } from '../errors.ts';
 import type { StorageDestination } from '../manifest/generated/manifest-types.ts';
 import { isAllowed, parseAllowedDestinations } from './allowed-destinations.ts';
-import type { Destination } from './destination.ts';
+import { checkKey, type Destination } from './destination.ts';
 import { openDestination } from './open-destination.ts';
 import { s3Destination } from './s3-destination.ts';
 
@@ -65,6 +65,8 @@ export async function fetchFolder(
         'NOT_FOUND',
         `${url} holds no ${BACKUP_MANIFEST}: not a dump folder pgbackman copied (or its copy is incomplete: ${BACKUP_MANIFEST} is sent last)`,
       );
+    // A key that is not a plain relative path is never written anywhere: the whole folder is refused.
+    for (const key of keys) checkKey(key);
     await checkListed(dest, url, keys);
     await mkdir(into, { recursive: true, mode: 0o700 });
     for (const key of keys) {

@@ -7,7 +7,7 @@ import type { CopiedFile, DumpCopy } from '../catalogue/dump-copies.ts';
 import { messageOf, PgbackmanError } from '../errors.ts';
 import type { SpecOf } from '../manifest/kinds.ts';
 import { runFromManifest } from '../restore/dump-folder.ts';
-import type { Destination } from './destination.ts';
+import { checkKey, type Destination, isSafeKey } from './destination.ts';
 
 /** The most keys read from one destination: about 150,000 dump folders. */
 const MAX_KEYS = 1_000_000;
@@ -41,6 +41,9 @@ export async function findCopies(
   const found: FoundCopy[] = [];
   for (const folder of folders) {
     try {
+      checkKey(`${folder}/${BACKUP_MANIFEST}`);
+      const odd = keys.find((k) => k.startsWith(`${folder}/`) && !isSafeKey(k));
+      if (odd !== undefined) checkKey(odd);
       found.push({ folder, ...(await readCopy(dest, folder, keys, present, serverName, server, signal)) });
     } catch (err) {
       if (signal?.aborted) throw err;

@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { fsync } from '../backup/files/hashed-file.ts';
 import { ensureOwnDirs, ownDirsExist } from '../backup/files/own-dirs.ts';
 import { PgbackmanError } from '../errors.ts';
-import { checkKey, type Destination, isSafeKey, type ObjectFacts, type StoredObject } from './destination.ts';
+import { checkKey, type Destination, type ObjectFacts, type StoredObject } from './destination.ts';
 
 /**
  * A directory (another disk, a mount of a second site). Objects are written under a temporary name, synced
@@ -91,7 +91,7 @@ export function localDestination(name: string, path: string): Destination {
           if (keys.length >= limit) return;
           const key = at === '' ? e.name : `${at}/${e.name}`;
           if (e.isDirectory()) await walk(join(dir, e.name), key);
-          else if (e.isFile() && !e.name.endsWith('.partial') && isSafeKey(key)) keys.push(key);
+          else if (e.isFile() && !e.name.endsWith('.partial')) keys.push(key);
         }
       };
       await walk(path, '');

@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { PgbackmanError } from '../errors.ts';
-import { checkKey, type Destination, isSafeKey, type ObjectFacts, type StoredObject } from './destination.ts';
+import { checkKey, type Destination, type ObjectFacts, type StoredObject } from './destination.ts';
 import { storageError } from './storage-error.ts';
 
 export interface S3Settings {
@@ -174,7 +174,7 @@ export function s3Destination(name: string, settings: S3Settings, options: S3Opt
           );
           for (const o of page.Contents ?? []) {
             const key = o.Key?.slice(prefix.length);
-            if (key !== undefined && isSafeKey(key)) keys.push(key);
+            if (key !== undefined && key !== '') keys.push(key);
             if (keys.length >= limit) return keys.sort();
           }
           ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;

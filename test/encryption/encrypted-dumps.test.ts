@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { parse } from 'yaml';
 import { s3Destination } from '../../src/storage/s3-destination.ts';
 import { createTestCatalogue, type TestCatalogue } from '../support/catalogues.ts';
@@ -101,6 +102,21 @@ describe('encrypted dumps: sealed for age recipients as they are written, restor
     await rm(scratch, { recursive: true, force: true });
     await drop('sealed_restored');
   });
+
+  /** An object put with the SDK itself, under any key (what a hostile writer of the bucket could do). */
+  async function rawPut(key: string, body: Buffer): Promise<void> {
+    const client = new S3Client({
+      endpoint: s3.endpoint,
+      region: 'eu-north-1',
+      forcePathStyle: true,
+      credentials: s3.credentials,
+    });
+    try {
+      await client.send(new PutObjectCommand({ Bucket: 'dumps', Key: key, Body: body }));
+    } finally {
+      client.destroy();
+    }
+  }
 
   /** Runs a definition and returns its id, folder and the folder's path under the root. */
   async function run(name: string): Promise<{ id: string; dir: string; folder: string }> {
@@ -536,6 +552,7 @@ describe('encrypted dumps: sealed for age recipients as they are written, restor
           'n1/elsewhere/20260101T000000Z-FULL-custom-00000000/backup.json',
           Readable.from([Buffer.concat(chunks)]),
         );
+        await rawPut(`sealed/n1/with space/x/backup.json`, Buffer.concat(chunks));
       } finally {
         bucketOf.close();
       }
@@ -548,6 +565,10 @@ describe('encrypted dumps: sealed for age recipients as they are written, restor
       assert.match(
         planted.stdout,
         /unreadable: n1\/elsewhere\/20260101T000000Z-FULL-custom-00000000 at offsite: .*describes a run that would be in n1\/sealed_source\/.*, not in n1\/elsewhere\/.*: not a copy pgbackman made/,
+      );
+      assert.match(
+        planted.stdout,
+        /unreadable: n1\/with space\/x at offsite: "n1\/with space\/x\/backup\.json" is not a key pgbackman writes/,
       );
     } finally {
       await fresh.drop();
