@@ -23,7 +23,7 @@ export async function restoreParties(
   if (server === undefined)
     throw new PgbackmanError(
       'NOT_FOUND',
-      `backup ${backup.id} was taken by server "${backup.server}", which the catalogue no longer has`,
+      `backup ${backup.id} was taken by BackupServer "${backup.server}", which is not in the catalogue (apply its manifest, or restore with --from FOLDER --target CONNINFO, which needs no catalogue)`,
     );
   const [source] = await listObjects(db, 'PgSQLNode', { name: backup.node });
   return { target, server, source };
