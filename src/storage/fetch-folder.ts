@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { BACKUP_MANIFEST, checkBackupManifest } from '../backup/files/backup-manifest.ts';
+import { BACKUP_MANIFEST, checkBackupManifest, writtenFiles } from '../backup/files/backup-manifest.ts';
 import { messageOf, PgbackmanError } from '../errors.ts';
 import type { StorageDestination } from '../manifest/generated/manifest-types.ts';
 import { isAllowed, parseAllowedDestinations } from './allowed-destinations.ts';
 import { checkKey, type Destination } from './destination.ts';
+import { readSmall } from './import-copies.ts';
 import { openDestination } from './open-destination.ts';
 import { s3Destination } from './s3-destination.ts';
 
@@ -90,43 +91,25 @@ export async function fetchFolder(
 
 /** Before anything is fetched: every file backup.json lists is in the bucket, of the size it says. */
 async function checkListed(dest: Destination, url: string, keys: readonly string[]): Promise<void> {
-  const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const c of await dest.get(BACKUP_MANIFEST)) {
-    n += (c as Buffer).length;
-    if (n > 64 * 1024 * 1024)
-      throw new PgbackmanError(
-        'INVALID_INPUT',
-        `${url}/${BACKUP_MANIFEST} is larger than 64 MiB: not one pgbackman wrote`,
-      );
-    chunks.push(c as Buffer);
-  }
+  const text = await readSmall(dest, BACKUP_MANIFEST, undefined);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    parsed = JSON.parse(text.toString('utf8'));
   } catch (err) {
     throw new PgbackmanError('INVALID_INPUT', `${url}/${BACKUP_MANIFEST}: not valid JSON: ${messageOf(err)}`);
   }
   const m = checkBackupManifest(parsed, `${url}/${BACKUP_MANIFEST}`);
-  for (const [name, entry] of Object.entries(m.files.written)) {
-    const sums =
-      'sha256' in entry && typeof entry.sha256 === 'string'
-        ? [[name, entry as { bytes: number }] as const]
-        : Object.entries(entry as Record<string, { bytes: number }>).map(
-            ([f, s]) => [`${name}/${f}`, s] as const,
-          );
-    for (const [file, sum] of sums) {
-      const facts = keys.includes(file) ? await dest.head(file) : null;
-      if (facts === null)
-        throw new PgbackmanError(
-          'NOT_FOUND',
-          `${url}: its ${BACKUP_MANIFEST} lists ${file}, which the bucket does not hold (a copy cut short, or changed); nothing was fetched`,
-        );
-      if (facts.bytes !== sum.bytes)
-        throw new PgbackmanError(
-          'INVALID_INPUT',
-          `${url}: its ${BACKUP_MANIFEST} lists ${file} of ${sum.bytes} bytes; the bucket holds ${facts.bytes}; nothing was fetched`,
-        );
-    }
+  for (const [file, sum] of writtenFiles(m.files.written)) {
+    const facts = keys.includes(file) ? await dest.head(file) : null;
+    if (facts === null)
+      throw new PgbackmanError(
+        'NOT_FOUND',
+        `${url}: its ${BACKUP_MANIFEST} lists ${file}, which the bucket does not hold (a copy cut short, or changed); nothing was fetched`,
+      );
+    if (facts.bytes !== sum.bytes)
+      throw new PgbackmanError(
+        'INVALID_INPUT',
+        `${url}: its ${BACKUP_MANIFEST} lists ${file} of ${sum.bytes} bytes; the bucket holds ${facts.bytes}; nothing was fetched`,
+      );
   }
 }

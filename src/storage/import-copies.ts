@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { join, relative, sep } from 'node:path';
-import { BACKUP_MANIFEST, checkBackupManifest } from '../backup/files/backup-manifest.ts';
+import { BACKUP_MANIFEST, checkBackupManifest, writtenFiles } from '../backup/files/backup-manifest.ts';
 import { dumpLayout, rootDirectoryOf } from '../backup/files/layout.ts';
 import type { BackupRun } from '../catalogue/backup-runs.ts';
 import type { CopiedFile, DumpCopy } from '../catalogue/dump-copies.ts';
@@ -107,27 +107,16 @@ async function readCopy(
   const run = runFromManifest(join(root, ...folder.split('/')), m);
   // Each file backup.json lists must be there, of its size: a copy cut short is not one to restore from.
   const files: Record<string, CopiedFile> = {};
-  for (const [name, entry] of Object.entries(m.files.written)) {
-    const sums =
-      'sha256' in entry && typeof entry.sha256 === 'string'
-        ? { [name]: entry as { bytes: number; sha256: string } }
-        : Object.fromEntries(
-            Object.entries(entry as Record<string, { bytes: number; sha256: string }>).map(([f, s]) => [
-              `${name}/${f}`,
-              s,
-            ]),
-          );
-    for (const [file, sum] of Object.entries(sums)) {
-      const facts = present.has(`${folder}/${file}`) ? await dest.head(`${folder}/${file}`, signal) : null;
-      if (facts === null)
-        throw new PgbackmanError('NOT_FOUND', `${where}: lists ${file}, which the destination does not hold`);
-      if (facts.bytes !== sum.bytes)
-        throw new PgbackmanError(
-          'INVALID_INPUT',
-          `${where}: lists ${file} of ${sum.bytes} bytes; the destination holds ${facts.bytes}`,
-        );
-      files[file] = { bytes: sum.bytes, sha256: sum.sha256, etag: facts.etag, versionId: null };
-    }
+  for (const [file, sum] of writtenFiles(m.files.written)) {
+    const facts = present.has(`${folder}/${file}`) ? await dest.head(`${folder}/${file}`, signal) : null;
+    if (facts === null)
+      throw new PgbackmanError('NOT_FOUND', `${where}: lists ${file}, which the destination does not hold`);
+    if (facts.bytes !== sum.bytes)
+      throw new PgbackmanError(
+        'INVALID_INPUT',
+        `${where}: lists ${file} of ${sum.bytes} bytes; the destination holds ${facts.bytes}`,
+      );
+    files[file] = { bytes: sum.bytes, sha256: sum.sha256, etag: facts.etag, versionId: null };
   }
   // The folder's other files (backup.json, the logs): hashed here, so retention removes them with the rest.
   for (const key of keys.filter((k) => k.startsWith(`${folder}/`))) {
@@ -159,7 +148,12 @@ async function readCopy(
   };
 }
 
-async function readSmall(dest: Destination, key: string, signal: AbortSignal | undefined): Promise<Buffer> {
+/** A small object read whole (backup.json, a log), refused past 64 MiB. */
+export async function readSmall(
+  dest: Destination,
+  key: string,
+  signal: AbortSignal | undefined,
+): Promise<Buffer> {
   const facts = await dest.head(key, signal);
   if (facts !== null && facts.bytes > MAX_SMALL_BYTES)
     throw new PgbackmanError(

@@ -49,23 +49,27 @@ describe('the agent restores its RestoreDefinitions', () => {
         definitions: { nightly: `database: ${SOURCE}, schedule: "0 3 * * *"${nightly}` },
       }) + extra,
     );
-  const start = (...extra: string[]) =>
-    startAgent([
-      '--catalogue',
-      catalogue.location,
-      'agent',
-      '--server',
-      'local',
-      '--watch',
-      manifests(),
-      '--state-dir',
-      join(dir, 'state'),
-      '--interval',
-      '2s',
-      '--listen',
-      '127.0.0.1:0',
-      ...extra,
-    ]);
+  const start = (...extra: string[]) => startWith({}, ...extra);
+  const startWith = (env: NodeJS.ProcessEnv, ...extra: string[]) =>
+    startAgent(
+      [
+        '--catalogue',
+        catalogue.location,
+        'agent',
+        '--server',
+        'local',
+        '--watch',
+        manifests(),
+        '--state-dir',
+        join(dir, 'state'),
+        '--interval',
+        '2s',
+        '--listen',
+        '127.0.0.1:0',
+        ...extra,
+      ],
+      env,
+    );
 
   before(async () => {
     catalogue = await createTestCatalogue('postgres', 'agent-restore');
@@ -230,24 +234,7 @@ describe('the agent restores its RestoreDefinitions', () => {
 
     // The keys themselves in the environment, as a container's secret would hand them over.
     const identity = (readFileSync(keyFile, 'utf8').match(/^AGE-SECRET-KEY-1\S+$/m) ?? [])[0] as string;
-    agent = startAgent(
-      [
-        '--catalogue',
-        catalogue.location,
-        'agent',
-        '--server',
-        'local',
-        '--watch',
-        manifests(),
-        '--state-dir',
-        join(dir, 'state'),
-        '--interval',
-        '2s',
-        '--listen',
-        '127.0.0.1:0',
-      ],
-      { PGBACKMAN_AGE_IDENTITY: identity },
-    );
+    agent = startWith({ PGBACKMAN_AGE_IDENTITY: identity });
     await agent.waitFor((l) => l.event === 'scheduled');
     const from = agent.lines.length;
     await writeSetup(

@@ -11,6 +11,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { parse } from 'yaml';
 import { s3Destination } from '../../src/storage/s3-destination.ts';
 import { createTestCatalogue, type TestCatalogue } from '../support/catalogues.ts';
+import { tree } from '../support/file-tree.ts';
 import { localSetup } from '../support/fixtures.ts';
 import { assertNoStackTrace, runCli, writeTree } from '../support/run-cli.ts';
 import { startTestS3, type TestS3 } from '../support/s3-server.ts';
@@ -20,15 +21,6 @@ import { createSourceDatabase, testServerUrl, withClient, withDatabase } from '.
 const SECRET = 'alice-4111-1111-1111-1111@secret.example';
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-/** Every file under `dir`, by its path inside it. */
-function tree(dir: string): Map<string, Buffer> {
-  const files = new Map<string, Buffer>();
-  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true }))
-    if (e.isFile())
-      files.set(relative(dir, join(e.parentPath, e.name)), readFileSync(join(e.parentPath, e.name)));
-  return files;
-}
 
 describe('encrypted dumps: sealed for age recipients as they are written, restored only with a key', () => {
   let catalogue: TestCatalogue;
@@ -103,6 +95,20 @@ describe('encrypted dumps: sealed for age recipients as they are written, restor
     await drop('sealed_restored');
   });
 
+  /** The bucket's copies read (or changed) with a client of their own, not pgbackman's. */
+  const sealedBucket = () =>
+    s3Destination(
+      'check',
+      {
+        endpoint: s3.endpoint,
+        region: 'eu-north-1',
+        bucket: 'dumps',
+        prefix: 'sealed/',
+        forcePathStyle: true,
+      },
+      { credentials: s3.credentials },
+    );
+
   /** An object put with the SDK itself, under any key (what a hostile writer of the bucket could do). */
   async function rawPut(key: string, body: Buffer): Promise<void> {
     const client = new S3Client({
@@ -130,17 +136,7 @@ describe('encrypted dumps: sealed for age recipients as they are written, restor
 
   /** Every object of the folder in the bucket, read back with its own client. */
   async function bucketFiles(folder: string, names: readonly string[]): Promise<Map<string, Buffer>> {
-    const reader = s3Destination(
-      'check',
-      {
-        endpoint: s3.endpoint,
-        region: 'eu-north-1',
-        bucket: 'dumps',
-        prefix: 'sealed/',
-        forcePathStyle: true,
-      },
-      { credentials: s3.credentials },
-    );
+    const reader = sealedBucket();
     const files = new Map<string, Buffer>();
     try {
       for (const name of names) {
@@ -412,17 +408,7 @@ describe('encrypted dumps: sealed for age recipients as they are written, restor
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /holds no backup\.json: not a dump folder pgbackman copied/);
     // A copy missing a file its backup.json lists: refused before anything is fetched.
-    const bucketOf = s3Destination(
-      'check',
-      {
-        endpoint: s3.endpoint,
-        region: 'eu-north-1',
-        bucket: 'dumps',
-        prefix: 'sealed/',
-        forcePathStyle: true,
-      },
-      { credentials: s3.credentials },
-    );
+    const bucketOf = sealedBucket();
     try {
       await bucketOf.delete(`${folder}/roles.sql.age`);
     } finally {
@@ -449,17 +435,7 @@ describe('encrypted dumps: sealed for age recipients as they are written, restor
     );
     assert.deepEqual(readdirSync(join(state, 'fetch')), []);
     // Put back, so the bucket holds complete copies for what follows.
-    const back = s3Destination(
-      'check',
-      {
-        endpoint: s3.endpoint,
-        region: 'eu-north-1',
-        bucket: 'dumps',
-        prefix: 'sealed/',
-        forcePathStyle: true,
-      },
-      { credentials: s3.credentials },
-    );
+    const back = sealedBucket();
     try {
       await back.put(`${folder}/roles.sql.age`, createReadStream(join(dir, 'roles.sql.age')));
     } finally {
@@ -532,17 +508,7 @@ describe('encrypted dumps: sealed for age recipients as they are written, restor
       ]);
       assert.match(twice.stderr, new RegExp(`0 imported, ${before.length} already known`));
       // A backup.json put where its run would not be (claiming another place's definition): not imported.
-      const bucketOf = s3Destination(
-        'check',
-        {
-          endpoint: s3.endpoint,
-          region: 'eu-north-1',
-          bucket: 'dumps',
-          prefix: 'sealed/',
-          forcePathStyle: true,
-        },
-        { credentials: s3.credentials },
-      );
+      const bucketOf = sealedBucket();
       try {
         const keysThere = await bucketOf.list(1000);
         const real = keysThere.find((k) => k.endsWith('/backup.json')) as string;

@@ -12,21 +12,13 @@ import { parseAllowedDestinations } from '../../src/storage/allowed-destinations
 import { retryCopies } from '../../src/storage/retry-copies.ts';
 import { s3Destination } from '../../src/storage/s3-destination.ts';
 import { createTestCatalogue, type TestCatalogue } from '../support/catalogues.ts';
+import { tree } from '../support/file-tree.ts';
 import { localSetup } from '../support/fixtures.ts';
 import { assertNoStackTrace, runCli, writeTree } from '../support/run-cli.ts';
 import { startTestS3, type TestS3 } from '../support/s3-server.ts';
 import { createSourceDatabase, testServerUrl, withClient, withDatabase } from '../support/test-database.ts';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-/** Every file under `dir`, by its path inside it. */
-function tree(dir: string): Map<string, Buffer> {
-  const files = new Map<string, Buffer>();
-  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true }))
-    if (e.isFile())
-      files.set(relative(dir, join(e.parentPath, e.name)), readFileSync(join(e.parentPath, e.name)));
-  return files;
-}
 
 describe('run with storage: the dump in the root directory, and a copy in every further destination', () => {
   let catalogue: TestCatalogue;

@@ -150,6 +150,15 @@ export function backupManifest(f: RunFacts): BackupManifest {
   };
 }
 
+/** Each file `written` lists, by its path in the folder (`database.dir/toc.dat` for a directory dump's). */
+export function writtenFiles(written: BackupManifest['files']['written']): [string, FileSum][] {
+  return Object.entries(written).flatMap(([name, entry]): [string, FileSum][] =>
+    'sha256' in entry && typeof entry.sha256 === 'string'
+      ? [[name, entry as FileSum]]
+      : Object.entries(entry as Readonly<Record<string, FileSum>>).map(([f, sum]) => [`${name}/${f}`, sum]),
+  );
+}
+
 /** backup.json as written: pretty-printed, one object, a final newline. */
 export function backupManifestText(m: BackupManifest): string {
   return `${JSON.stringify(m, null, 2)}\n`;
