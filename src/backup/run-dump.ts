@@ -212,7 +212,9 @@ export async function runDump(
               ? undefined
               : renderDatabaseConfig(ready.info.databaseFacts, ready.info.serverVersion),
           env: ready.env,
-          ...(live.length === 0 ? {} : { tee: (file, target) => teeTarget(target, live, folder, file) }),
+          ...(live.length === 0
+            ? {}
+            : { tee: (file, target) => teeTarget(target, live, folder, file, stop) }),
         },
         layout.partial,
         stop,
@@ -380,10 +382,15 @@ async function copyToStorage(
 }
 
 /** A failed run's files that were streamed to further destinations before it failed: removed, best effort. */
+/** How long a failed run may spend removing what it streamed to its further destinations. */
+const REMOVE_STREAMED_MS = 10_000;
+
 async function removeStreamed(live: readonly LiveCopy[], folder: string): Promise<void> {
+  // Bounded: a store that hangs must not hold a failed run (or the agent's shutdown) for its whole timeout.
+  const signal = AbortSignal.timeout(REMOVE_STREAMED_MS);
   for (const l of live)
     for (const file of Object.keys(l.sent))
-      await l.destination.delete(`${folder}/${file}`).catch(() => undefined);
+      await l.destination.delete(`${folder}/${file}`, signal).catch(() => undefined);
 }
 
 /** What must hold before the run touches the root: the node answers, and a safe pg_dump for it exists. */

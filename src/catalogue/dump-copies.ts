@@ -32,6 +32,11 @@ export function missingCopies(copies: readonly DumpCopy[]): string | null {
     : failed.map((c) => `not copied to ${c.destination}: ${c.error}`).join('; ');
 }
 
+/** What a good dump's record says before its copies are made (or when they never were): each destination owed. */
+export function pendingCopies(destinations: readonly string[]): string {
+  return destinations.map((d) => `not copied to ${d}: not tried yet`).join('; ');
+}
+
 /** Records a copy's outcome; a later attempt at the same destination replaces it. */
 export async function recordCopy(q: Queryable, c: DumpCopy): Promise<void> {
   await q.query(

@@ -436,7 +436,7 @@ export function buildProgram(): Command {
       // (a service manager would wait out its stop timeout, then kill it).
       setTimeout(() => {
         process.stderr.write(
-          'pgbackman agent: stopped, but something still held the process open: exiting\n',
+          `pgbackman agent: stopped, but something still held the process open (${process.getActiveResourcesInfo().join(', ')}): exiting\n`,
         );
         process.exit();
       }, 5_000).unref();

@@ -55,15 +55,19 @@ export function closeLiveCopies(live: readonly LiveCopy[]): void {
 /**
  * The file's bytes to `primary` and, as they pass, to each live copy under `key` (`folder/file`). A copy that
  * fails or stalls is dropped and never fails or stops the primary; `finish` waits for each upload to
- * complete and records what arrived. `abort` cancels every upload (a multipart upload is aborted).
+ * complete and records what arrived. `abort` cancels every upload (a multipart upload is aborted), and so
+ * does `signal` (the run stopped): an upload a store holds unanswered never holds the run past it.
  */
 export function teeTarget(
   primary: ByteTarget,
   live: readonly LiveCopy[],
   folder: string,
   file: string,
+  signal?: AbortSignal,
 ): ByteTarget {
-  const uploads = live.filter((l) => l.failure === undefined).map((l) => upload(l, `${folder}/${file}`));
+  const uploads = live
+    .filter((l) => l.failure === undefined)
+    .map((l) => upload(l, `${folder}/${file}`, signal));
   const drop = (u: Upload, err: unknown) => {
     if (u.copy.failure === undefined) u.copy.failure = `streaming ${file}: ${messageOf(err)}`;
     u.cancel();
@@ -111,11 +115,11 @@ interface Upload {
   readonly settled: Promise<unknown>;
 }
 
-function upload(copy: LiveCopy, key: string): Upload {
+function upload(copy: LiveCopy, key: string, signal: AbortSignal | undefined): Upload {
   const body = new PassThrough({ highWaterMark: UPLOAD_BUFFER });
   // Cancelled after the put already failed (nothing reads it any more): the put's error is the one reported.
   body.on('error', () => undefined);
-  const put = copy.destination.put(key, body);
+  const put = copy.destination.put(key, body, signal);
   const settled = put.then(
     () => undefined,
     (err: unknown) => err,

@@ -7,6 +7,7 @@ import {
   type DumpCopy,
   leftoverCopies,
   missingCopies,
+  pendingCopies,
   recordCopy,
 } from '../catalogue/dump-copies.ts';
 import { listObjects } from '../catalogue/list-objects.ts';
@@ -101,7 +102,7 @@ export async function retryCopies(
     const missing =
       [
         missingCopies(now.filter((c) => listed.has(c.destination))),
-        ...absent.map((n) => `not copied to ${n}: not tried yet`),
+        ...(absent.length === 0 ? [] : [pendingCopies(absent)]),
       ]
         .filter((m) => m !== null)
         .join('; ') || null;

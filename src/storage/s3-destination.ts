@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
@@ -61,6 +63,10 @@ const sendOptions = (signal: AbortSignal | undefined) =>
 
 /** A bucket and prefix of an S3-compatible store. */
 export function s3Destination(name: string, settings: S3Settings, options: S3Options = {}): Destination {
+  // Its own sockets: close() destroys them, a request the store holds unanswered included (the SDK's
+  // destroy only drops idle ones, and such a request would hold the process open for its whole timeout).
+  const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 50 });
+  const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 50 });
   const client = new S3Client({
     region: settings.region,
     ...(settings.endpoint === undefined ? {} : { endpoint: settings.endpoint }),
@@ -72,8 +78,20 @@ export function s3Destination(name: string, settings: S3Settings, options: S3Opt
       requestTimeout: options.requestTimeoutMs ?? 120_000,
       // Without it the SDK only logs a warning and waits on for an answer that may never come.
       throwOnRequestTimeout: true,
+      httpAgent,
+      httpsAgent,
     },
   });
+  // lib-storage sends its requests without the upload's signal: a request cut by close() would be retried,
+  // on a new socket, for the whole request timeout. Once closed, nothing is sent, or sent again.
+  let closed = false;
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      if (closed) throw new PgbackmanError('INTERRUPTED', `destination ${name} was closed`);
+      return next(args);
+    },
+    { step: 'deserialize', name: 'pgbackmanClosedDestination' },
+  );
   const prefix = settings.prefix ?? '';
   const where = `s3://${settings.bucket}/${prefix}${settings.endpoint === undefined ? '' : ` at ${settings.endpoint}`}`;
   const fail = (what: string, err: unknown) => storageError(err, `${name} (${where})`, what);
@@ -192,6 +210,11 @@ export function s3Destination(name: string, settings: S3Settings, options: S3Opt
         throw fail(`delete ${Key}`, err);
       }
     },
-    close: () => client.destroy(),
+    close: () => {
+      closed = true;
+      client.destroy();
+      httpAgent.destroy();
+      httpsAgent.destroy();
+    },
   };
 }

@@ -1,9 +1,11 @@
 import { selectRunningOnHost, setCopyOutcome } from '../../catalogue/backup-runs.ts';
 import type { Queryable } from '../../catalogue/catalogue-db.ts';
 import { type CatalogueSession, heldSession, isCatalogueSession } from '../../catalogue/catalogue-session.ts';
-import { type DumpCopy, missingCopies, recordCopy } from '../../catalogue/dump-copies.ts';
+import { type DumpCopy, missingCopies, pendingCopies, recordCopy } from '../../catalogue/dump-copies.ts';
+import { listObjects } from '../../catalogue/list-objects.ts';
 import { messageOf, PgbackmanError } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
+import { furtherDestinationsOf } from '../../storage/run-destinations.ts';
 import { processAlive } from '../../system/process-alive.ts';
 import {
   findInterrupted,
@@ -105,7 +107,7 @@ export class RunRecorder {
    */
   async copiesPending(destinations: readonly string[]): Promise<void> {
     if (this.spooled) return;
-    const pending = destinations.map((d) => `not copied to ${d}: not tried yet`).join('; ');
+    const pending = pendingCopies(destinations);
     await this.#catalogue
       .withCatalogue((q) => setCopyOutcome(q, (this.#start as RunStart).id, pending), { keepOpen: true })
       .catch(() => undefined);
@@ -243,8 +245,23 @@ export async function closeInterruptedOnHost(
     if (lost.pid !== null && processAlive(lost.pid)) continue;
     const kind = lost.definition !== null ? 'BackupDefinition' : 'SnapshotDefinition';
     const place = { ...lost, startedAt: new Date(Number(lost.started_ms)) };
-    await closeLost(q, root, place, kind, lost.definition ?? lost.snapshot ?? '', log);
+    if (await closeLost(q, root, place, kind, lost.definition ?? lost.snapshot ?? '', log))
+      await copiesStillOwed(q, o.server, lost);
   }
+}
+
+/**
+ * A recovered dump never had its copies made (its process died between the rename and its record): it is
+ * SUCCEEDED_PARTIAL, each further destination 'not tried yet', so the agent's copy pass makes them.
+ */
+async function copiesStillOwed(
+  q: Queryable,
+  server: string,
+  run: { readonly id: string; readonly definition: string | null; readonly snapshot: string | null },
+): Promise<void> {
+  const [object] = await listObjects(q, 'BackupServer', { name: server });
+  const further = object === undefined ? [] : await furtherDestinationsOf(q, run, object.spec);
+  if (further.length > 0) await setCopyOutcome(q, run.id, pendingCopies(further.map((d) => d.name)));
 }
 
 async function closeLost(
@@ -254,12 +271,12 @@ async function closeLost(
   kind: string,
   name: string,
   log: Logger,
-): Promise<void> {
+): Promise<boolean> {
   let end: RunEnd;
   try {
     end = await recoverRun(root, { ...lost, name });
   } catch {
-    return; // its files cannot be read now: left RUNNING for a later run, never guessed
+    return false; // its files cannot be read now: left RUNNING for a later run, never guessed
   }
   await recordEnd(q, lost.id, lost.startedAt, end);
   const of = `${kind}/${name}`;
@@ -273,4 +290,5 @@ async function closeLost(
       { event: 'run_interrupted', run: lost.id },
       `an earlier run of ${of} (${lost.id}) was left RUNNING by a process that stopped; recorded FAILED, its partial files removed`,
     );
+  return end.status === 'SUCCEEDED';
 }
