@@ -104,6 +104,12 @@ async function readKeyFile(path: string, from: string, named: boolean): Promise<
   }
   if (!st.isFile())
     throw new PgbackmanError('INVALID_INPUT', `${from}: ${what} is not a file (age-keygen's output is one)`);
+  // As ssh refuses an unprotected private key: whoever can read this file can read every dump sealed for it.
+  if ((st.mode & 0o077) !== 0)
+    throw new PgbackmanError(
+      'UNSAFE',
+      `${from}: ${named ? 'the file' : 'the file it names'} may be read by others (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}); an age identity opens every dump sealed for it: chmod 600 it (age-keygen -o writes it so)`,
+    );
   if (st.size > MAX_KEY_FILE)
     throw new PgbackmanError(
       'INVALID_INPUT',

@@ -9,7 +9,7 @@ import type { Destination, StoredObject } from './destination.ts';
 import { openDestination } from './open-destination.ts';
 
 /** What an upload may hold in memory beyond the store's own parts: one large write of the sink, and some. */
-const UPLOAD_BUFFER = 8 * 1024 * 1024;
+const UPLOAD_BUFFER = 1024 * 1024;
 /** A destination that takes no byte for this long is dropped from the dump, which goes on without it. */
 const STALL_MS = 120_000;
 

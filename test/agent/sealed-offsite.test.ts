@@ -3,7 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { type AgentProcess, type LogLine, startAgent } from '../support/agent-process.ts';
@@ -94,6 +94,21 @@ describe('the agent on a git repository, its dumps sealed with age and sent to d
     }
     return out;
   };
+  /**
+   * Holds the upload of `file` by a run that starts from now on: never one the copy pass makes of an earlier
+   * run (a run the last test's SIGTERM caught mid-copy). Resolves with the run, once its upload is held.
+   */
+  const holdNewRun = async (file: string): Promise<() => Promise<Run>> => {
+    const known = (await runs()).map((r) => r.id.slice(0, 8));
+    proxy.hold((path) => path.endsWith(`/${file}`) && !known.some((k) => path.includes(`-${k}/`)));
+    return async () => {
+      const path = await proxy.held();
+      const short = /-([0-9a-f]{8})\/[^/]+$/.exec(path)?.[1] ?? '';
+      const run = (await runs()).find((r) => r.id.startsWith(short));
+      assert.ok(run !== undefined, `the run of ${path}`);
+      return run;
+    };
+  };
   const folderOf = (run: Run) => relative(root, dirname(run.dumpPath as string));
   const stopAgent = async (signal: NodeJS.Signals) => {
     agent?.signal(signal);
@@ -136,6 +151,14 @@ describe('the agent on a git repository, its dumps sealed with age and sent to d
         definitions: { nightly: `database: ${DB}, schedule: "*/2 * * * * *"` },
       }),
     });
+  });
+  // A test that failed midway leaves no agent behind for the next (it would refuse to start: AGENT_RUNNING).
+  afterEach(async () => {
+    proxy.release();
+    if (agent === undefined) return;
+    agent.signal('SIGKILL');
+    await agent.exited;
+    agent = undefined;
   });
   after(async () => {
     agent?.signal('SIGKILL');
@@ -183,15 +206,12 @@ describe('the agent on a git repository, its dumps sealed with age and sent to d
   });
 
   test('SIGKILL while the dump is uploaded: on restart the run is FAILED, nothing of it is left anywhere, and the next dump reaches both', async () => {
-    proxy.hold(/database\.dump\.age$/);
+    const held = await holdNewRun('database.dump.age');
     agent = start();
-    await proxy.held();
-    const started = agent.lines.findLast((l) => l.event === 'run_started');
-    assert.ok(started !== undefined);
+    const killed = await held();
+    assert.equal(killed.status, 'RUNNING');
     assert.equal(await stopAgent('SIGKILL'), 'SIGKILL');
     proxy.release();
-    const killed = (await runs()).find((r) => r.status === 'RUNNING');
-    assert.ok(killed !== undefined, 'the killed run was left RUNNING');
 
     agent = start();
     await agent.waitFor((l) => l.event === 'run_interrupted' && l.run === killed.id, 30_000);
@@ -214,11 +234,10 @@ describe('the agent on a git repository, its dumps sealed with age and sent to d
   });
 
   test('SIGKILL while a finished dump is copied: it is SUCCEEDED_PARTIAL until the next start copies it, then SUCCEEDED', async () => {
-    proxy.hold(/backup\.json$/);
+    const held = await holdNewRun('backup.json');
     agent = start();
-    await proxy.held();
-    const partial = (await runs()).find((r) => r.status === 'SUCCEEDED_PARTIAL');
-    assert.ok(partial !== undefined, 'the dump in place is recorded, its copy pending');
+    const partial = await held();
+    assert.equal(partial.status, 'SUCCEEDED_PARTIAL', 'the dump in place is recorded, its copy pending');
     assert.match(String(partial.error), /not copied to offsite: not tried yet/);
     assert.equal(await stopAgent('SIGKILL'), 'SIGKILL');
     proxy.release();
@@ -266,11 +285,10 @@ describe('the agent on a git repository, its dumps sealed with age and sent to d
   });
 
   test('SIGTERM while the dump is uploaded: the agent stops within its grace, the run is FAILED and what it streamed is removed', async () => {
-    proxy.hold(/database\.dump\.age$/);
+    const held = await holdNewRun('database.dump.age');
     agent = start();
-    await proxy.held();
-    const running = (await runs()).find((r) => r.status === 'RUNNING');
-    assert.ok(running !== undefined);
+    const running = await held();
+    assert.equal(running.status, 'RUNNING');
     const asked = Date.now();
     assert.equal(await stopAgent('SIGTERM'), 0);
     assert.ok(Date.now() - asked < 15_000, `it took ${Date.now() - asked} ms to stop`);
@@ -286,11 +304,10 @@ describe('the agent on a git repository, its dumps sealed with age and sent to d
   });
 
   test('the catalogue stops while a copy is in flight: the agent goes on, and the copy is recorded once it is back', async () => {
-    proxy.hold(/backup\.json$/);
+    const held = await holdNewRun('backup.json');
     agent = start();
-    await proxy.held();
-    const pending = (await runs()).find((r) => r.status === 'SUCCEEDED_PARTIAL');
-    assert.ok(pending !== undefined);
+    const pending = await held();
+    assert.equal(pending.status, 'SUCCEEDED_PARTIAL');
     await catalogueServer.pause();
     const from = agent.lines.length;
     proxy.release();

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -209,6 +209,16 @@ describe('encrypted dumps: sealed for age recipients as they are written, restor
       /PGBACKMAN_AGE_IDENTITY: its value is neither a readable file nor age secret keys/,
     );
     assert.doesNotMatch(typo.stderr, /not-a-file-nor-a-key/);
+    // A key file others may read is refused, as ssh refuses such a private key; nothing is decrypted.
+    const shared = join(dirname(keys.alice.file), 'shared-key.txt');
+    writeFileSync(shared, whole, { mode: 0o644 });
+    const open = await cli([...allow(), '--identity', shared, 'verify', id]);
+    assert.notEqual(open.code, 0);
+    assert.match(
+      open.stderr,
+      /error\[UNSAFE\]: --identity .*shared-key\.txt: the file may be read by others \(mode 0644\); an age identity opens every dump sealed for it: chmod 600 it/,
+    );
+    assert.doesNotMatch(open.stderr + open.stdout, /AGE-SECRET-KEY/);
     // Keys in a bucket URL are refused, and not repeated.
     const inUrl = await cli([
       'restore',

@@ -7,9 +7,9 @@ import type { Socket } from 'node:net';
  */
 export interface HoldingProxy {
   readonly endpoint: string;
-  /** Requests whose path matches are held from now on; null forwards every request again. */
-  hold(path: RegExp | null): void;
-  /** Resolves once a request matching the current hold has arrived (and is held). */
+  /** Requests whose path (decoded, without the query) matches are held from now on; null forwards every one again. */
+  hold(path: RegExp | ((path: string) => boolean) | null): void;
+  /** Resolves with its path once a request matching the current hold has arrived (and is held). */
   held(): Promise<string>;
   /** Answers every held request 503 and forwards from now on. */
   release(): void;
@@ -18,16 +18,17 @@ export interface HoldingProxy {
 
 export async function startHoldingProxy(target: string): Promise<HoldingProxy> {
   const to = new URL(target);
-  let pattern: RegExp | null = null;
-  const holding: ServerResponse[] = [];
+  let pattern: ((path: string) => boolean) | null = null;
+  const holding: { res: ServerResponse; path: string }[] = [];
   let waiters: ((path: string) => void)[] = [];
   const sockets = new Set<Socket>();
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = req.url ?? '/';
-    if (pattern?.test(decodeURIComponent(path.split('?')[0] ?? ''))) {
+    const plain = decodeURIComponent(path.split('?')[0] ?? '');
+    if (pattern?.(plain)) {
       req.resume(); // its body is taken, as a slow store takes it, and no answer comes
-      holding.push(res);
-      for (const w of waiters) w(path);
+      holding.push({ res, path: plain });
+      for (const w of waiters) w(plain);
       waiters = [];
       return;
     }
@@ -48,17 +49,17 @@ export async function startHoldingProxy(target: string): Promise<HoldingProxy> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
   const answerHeld = () => {
-    for (const res of holding.splice(0)) res.writeHead(503).end();
+    for (const { res } of holding.splice(0)) res.writeHead(503).end();
   };
   return {
     endpoint: `http://127.0.0.1:${port}`,
     hold(path) {
-      pattern = path;
+      pattern = path === null ? null : typeof path === 'function' ? path : (p) => path.test(p);
     },
     held: () =>
       new Promise((resolve) => {
         const first = holding[0];
-        if (first !== undefined) resolve(first.req.url ?? '/');
+        if (first !== undefined) resolve(first.path);
         else waiters.push(resolve);
       }),
     release() {

@@ -4,6 +4,7 @@ import { type FileHandle, mkdtemp, open, rm } from 'node:fs/promises';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { GarbagePacer } from '../../system/garbage-pacer.ts';
 import type { WrittenFile } from './hashed-file.ts';
 
 /** How much is read from the tool at a time, into one buffer reused for the whole dump. */
@@ -90,8 +91,11 @@ export async function openHashedSink(to: string | ByteTarget): Promise<HashedSin
     let failure: Error | undefined;
     let aborted = false;
     let pending: Uint8Array | undefined; // a chunk still in the read buffer, reading paused until it is taken
+    const pacer = new GarbagePacer();
     const startWrite = () => {
       const data = bufs[cur].subarray(0, fill);
+      // What the target allocates per write (sealed chunks, an upload's parts) is freed as the dump goes.
+      pacer.passed(fill);
       cur = cur === 0 ? 1 : 0;
       fill = 0;
       inFlight = target.write(data).then(
