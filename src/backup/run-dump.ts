@@ -12,7 +12,13 @@ import { type EffectiveSettings, resolveSettings } from '../manifest/resolve-set
 import { type Logger, silentLogger } from '../observability/logger.ts';
 import type { AllowedDestination } from '../storage/allowed-destinations.ts';
 import { type CopyRequest, copyDump } from '../storage/copy-dump.ts';
-import { closeLiveCopies, type LiveCopy, openLiveCopies, teeTarget } from '../storage/live-copies.ts';
+import {
+  closeLiveCopies,
+  type LiveCopy,
+  openLiveCopies,
+  teeTarget,
+  treeStreams,
+} from '../storage/live-copies.ts';
 import { storageOf } from '../storage/run-destinations.ts';
 import { deadline } from '../system/deadline.ts';
 import { requireSafeTool } from '../system/path-safety.ts';
@@ -158,7 +164,8 @@ export async function runDump(
   }
   const info = ready.ok ? ready.info : undefined;
   // Further destinations receive a dump that passes through pgbackman (plain, tar, CLUSTER, encrypted) as it
-  // is written: one pass over pg_dump's output. The other files, and other formats, are copied after.
+  // is written, and a directory-format dump file by file as pg_dump writes each: one pass over its output.
+  // The small files, and a custom dump pg_dump writes itself, are copied after.
   const folder = relative(root, layout.dir).split(sep).join('/');
   const live = ready.ok
     ? openLiveCopies(storageOf(job.server.spec, job.spec).slice(1), {
@@ -214,7 +221,10 @@ export async function runDump(
           env: ready.env,
           ...(live.length === 0
             ? {}
-            : { tee: (file, target) => teeTarget(target, live, folder, file, stop) }),
+            : {
+                tee: (file, target) => teeTarget(target, live, folder, file, stop),
+                streamTree: (dir) => treeStreams(live, folder, dir, stop),
+              }),
         },
         layout.partial,
         stop,

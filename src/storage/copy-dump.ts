@@ -98,14 +98,16 @@ export async function copyDump(req: CopyRequest): Promise<DumpCopy[]> {
       const streamed = req.streamed?.get(d.name) ?? {};
       const send = async (file: string) => {
         req.signal?.throwIfAborted();
+        // A file streamed short (it grew after it looked complete) is sent again whole from the root.
+        const live = streamed[file];
         const stored =
-          streamed[file] === undefined
+          live === undefined || live.sha256 !== recordedSum(req.recorded, file)
             ? await (destination as Destination).put(
                 `${folder}/${file}`,
                 createReadStream(join(req.dir, ...file.split('/'))),
                 req.signal,
               )
-            : { key: file, ...streamed[file] };
+            : { key: file, ...live };
         const expected = recordedSum(req.recorded, file);
         if (expected !== undefined && expected !== stored.sha256)
           throw new Error(

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
+import type { FileStream } from '../backup/files/follow-tree.ts';
 import type { ByteTarget } from '../backup/files/hashed-sink.ts';
 import type { CopiedFile } from '../catalogue/dump-copies.ts';
 import { messageOf } from '../errors.ts';
@@ -103,6 +104,88 @@ export function teeTarget(
       for (const u of uploads) u.cancel();
       await primary.abort();
       await Promise.all(uploads.map((u) => u.settled));
+    },
+  };
+}
+
+/** At most this many files of a directory-format dump stream at once (pg_dump -j writes several). */
+const LIVE_FILES = 4;
+
+/** A directory-format dump's files, each streamed to the live copies as pg_dump writes it. */
+export interface TreeStreams {
+  /** The stream for the file `name` of the dump directory; undefined once LIVE_FILES are open (sent later). */
+  streamTo(name: string): FileStream | undefined;
+  /** Waits for every stream that ended to complete (or fail) and records what arrived. */
+  settled(): Promise<void>;
+}
+
+/**
+ * Streams each file of the dump directory `dirName` to every live copy under `folder/dirName/name` as the
+ * follower reads it. A file that arrives whole is recorded in the copy's `sent` with what the store stored;
+ * the copy after the dump sends, from the root, each file not sent or sent short (its checksum differs).
+ */
+export function treeStreams(
+  live: readonly LiveCopy[],
+  folder: string,
+  dirName: string,
+  signal?: AbortSignal,
+): TreeStreams {
+  const ending: Promise<void>[] = [];
+  let open = 0;
+  return {
+    streamTo(name) {
+      const copies = live.filter((l) => l.failure === undefined);
+      if (copies.length === 0 || open >= LIVE_FILES) return undefined;
+      open++;
+      const file = `${dirName}/${name}`;
+      const uploads = copies.map((l) => upload(l, `${folder}/${file}`, signal));
+      const drop = (u: Upload, err: unknown) => {
+        if (u.copy.failure === undefined) u.copy.failure = `streaming ${file}: ${messageOf(err)}`;
+        u.cancel();
+      };
+      let done = false;
+      const close = () => {
+        if (done) return false;
+        done = true;
+        open--;
+        return true;
+      };
+      return {
+        async write(data) {
+          await Promise.all(
+            uploads
+              .filter((u) => u.copy.failure === undefined)
+              .map((u) => u.write(data).catch((err: unknown) => drop(u, err))),
+          );
+        },
+        end() {
+          if (!close()) return;
+          for (const u of uploads) {
+            if (u.copy.failure !== undefined) continue;
+            ending.push(
+              u.end().then(
+                (stored) => {
+                  u.copy.sent[file] = {
+                    bytes: stored.bytes,
+                    sha256: stored.sha256,
+                    etag: stored.etag,
+                    versionId: stored.versionId,
+                  };
+                },
+                (err: unknown) => drop(u, err),
+              ),
+            );
+          }
+        },
+        abort() {
+          if (!close()) return;
+          for (const u of uploads) u.cancel();
+          ending.push(...uploads.map((u) => u.settled.then(() => undefined)));
+        },
+      };
+    },
+    async settled() {
+      while (ending.length > 0) await Promise.all(ending.splice(0));
     },
   };
 }

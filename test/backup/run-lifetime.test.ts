@@ -218,7 +218,7 @@ for (const backend of BACKENDS) {
       await slow.unblock();
       const lost = (await runs()).find((r) => r.status === 'RUNNING');
       assert.ok(lost, 'the killed run is RUNNING in the catalogue');
-      await sleep(6000); // time that must not count as the killed run's
+      await sleep(3000); // time that must not count as the killed run's
 
       const next = await cli('run', 'slow');
       assertNoStackTrace(next);

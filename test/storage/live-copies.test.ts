@@ -1,13 +1,24 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { TreeFollower } from '../../src/backup/files/follow-tree.ts';
 import { fileTarget } from '../../src/backup/files/hashed-sink.ts';
 import { encryptedTarget } from '../../src/encryption/encrypted-target.ts';
+import { parseAllowedDestinations } from '../../src/storage/allowed-destinations.ts';
+import { copyDump } from '../../src/storage/copy-dump.ts';
 import type { Destination } from '../../src/storage/destination.ts';
-import { type LiveCopy, teeTarget } from '../../src/storage/live-copies.ts';
+import { type LiveCopy, teeTarget, treeStreams } from '../../src/storage/live-copies.ts';
 import { localDestination } from '../../src/storage/local-destination.ts';
 import { s3Destination } from '../../src/storage/s3-destination.ts';
 import { startTestS3, type TestS3 } from '../support/s3-server.ts';
@@ -131,5 +142,62 @@ describe('live copies: a dump streamed to further destinations while it is writt
     await tee.abort();
     assert.deepEqual(everything(second), []);
     assert.deepEqual(copy.sent, {});
+  });
+});
+
+describe("a directory-format dump's files, streamed as they are written", () => {
+  test('a file that grows again after it looked complete was streamed short: its checksum says so, and the copy after the dump sends it whole', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'pgbackman-tree-'));
+    try {
+      const folder = 'n1/shop/20261203T101500Z-FULL-shop-4f2a9c1e';
+      const dump = join(root, folder, 'database.dir');
+      mkdirSync(dump, { recursive: true });
+      const second = join(root, '..', `${basename(root)}-second`);
+      const copy: LiveCopy = {
+        name: 'second',
+        destination: localDestination('second', second),
+        sent: {},
+        failure: undefined,
+      };
+      const streams = treeStreams([copy], folder, 'database.dir');
+      const follower = new TreeFollower(dump, streams.streamTo);
+      const first = randomBytes(300_000);
+      const more = randomBytes(200_000);
+      writeFileSync(join(dump, '3001.dat'), first);
+      writeFileSync(join(dump, '3002.dat'), more);
+      // Idle long enough for the follower to take 3001.dat as complete and end its stream; then it grows.
+      await new Promise((r) => setTimeout(r, 400));
+      appendFileSync(join(dump, '3001.dat'), more);
+      writeFileSync(join(dump, 'toc.dat'), 'toc');
+      const finished = await follower.finish();
+      await streams.settled();
+      copy.destination.close();
+      const whole = Buffer.concat([first, more]);
+      assert.equal(finished.files['3001.dat'], sha(whole));
+      assert.equal(copy.sent['database.dir/3001.dat']?.sha256, sha(first), 'streamed short, as it was then');
+      assert.equal(copy.sent['database.dir/3002.dat']?.sha256, sha(more));
+
+      const outcomes = await copyDump({
+        runId: '4f2a9c1e-0000-4000-8000-000000000000',
+        root,
+        dir: join(root, folder),
+        recorded: { 'database.dir': finished.files },
+        destinations: [{ name: 'second', local: { path: second } }],
+        allowed: parseAllowedDestinations([second]),
+        streamed: new Map([['second', copy.sent]]),
+        env: {},
+        secretsDir: root,
+      });
+      assert.deepEqual(
+        outcomes.map((o) => `${o.destination}=${o.status}`),
+        ['second=COPIED'],
+        JSON.stringify(outcomes),
+      );
+      assert.ok(readFileSync(join(second, folder, 'database.dir', '3001.dat')).equals(whole));
+      assert.ok(readFileSync(join(second, folder, 'database.dir', '3002.dat')).equals(more));
+      rmSync(second, { recursive: true, force: true });
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

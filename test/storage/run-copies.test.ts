@@ -14,6 +14,7 @@ import { s3Destination } from '../../src/storage/s3-destination.ts';
 import { createTestCatalogue, type TestCatalogue } from '../support/catalogues.ts';
 import { tree } from '../support/file-tree.ts';
 import { localSetup } from '../support/fixtures.ts';
+import { startHoldingProxy } from '../support/holding-proxy.ts';
 import { assertNoStackTrace, runCli, writeTree } from '../support/run-cli.ts';
 import { startTestS3, type TestS3 } from '../support/s3-server.ts';
 import { createSourceDatabase, testServerUrl, withClient, withDatabase } from '../support/test-database.ts';
@@ -201,6 +202,81 @@ describe('run with storage: the dump in the root directory, and a copy in every 
     assert.equal(sha(readFileSync(toc)), sha(primary.get(join('database.dir', 'toc.dat')) as Buffer));
     const healed = await cli([...allow, 'verify', '--deep', id]);
     assert.equal(healed.code, 0, healed.stdout);
+  });
+
+  test('a directory-format dump streams each file as pg_dump writes it: the tables are in the bucket before its toc.dat, and the copy is whole', async () => {
+    await createSourceDatabase(
+      'copies_tree',
+      'create table a as select g, md5(g::text) as v from generate_series(1, 20000) g; create table b as select g from generate_series(1, 20000) g',
+    );
+    const proxy = await startHoldingProxy(s3.endpoint);
+    try {
+      const root = join(scratch, 'tree', 'root');
+      const node = new URL(testServerUrl());
+      const manifests = localSetup({
+        root,
+        host: '127.0.0.1',
+        port: node.port,
+        serverSpec: `storage: [{name: disk, local: {path: "${root}"}}, {name: offsite, s3: {endpoint: "${proxy.endpoint}", region: eu-north-1, bucket: dumps, prefix: tree/, forcePathStyle: true}, credentialsFrom: ${credentials}}]`,
+        definitions: { t: 'database: copies_tree, format: directory' },
+      });
+      const applied = await cli(['apply', await writeTree({ 'm.yaml': manifests }), '--auto-approve']);
+      assert.equal(applied.code, 0, applied.stderr);
+      // pg_dump writes toc.dat last: held, so the run waits on it while the tables' files are looked for.
+      proxy.hold((path) => path.endsWith('/toc.dat'));
+      const running = runCli(
+        [
+          '--catalogue',
+          catalogue.location,
+          '--allow-destination',
+          `s3+http://${new URL(proxy.endpoint).host}/dumps/tree`,
+          'run',
+          't',
+        ],
+        { env: env() },
+      );
+      await proxy.held();
+      const reader = s3Destination(
+        'check',
+        {
+          bucket: 'dumps',
+          region: 'eu-north-1',
+          endpoint: s3.endpoint,
+          forcePathStyle: true,
+          prefix: 'tree/',
+        },
+        { credentials: s3.credentials },
+      );
+      try {
+        let tables: string[] = [];
+        for (let i = 0; i < 100 && tables.length < 2; i++) {
+          tables = (await reader.list(1000)).filter((k) => /\/database\.dir\/\d+\.dat\.gz$/.test(k));
+          if (tables.length < 2) await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.equal(tables.length, 2, `the tables' files arrived while the dump ran: ${tables.join(' ')}`);
+        // The dump is not in place yet: only its .partial folder is under the root.
+        const folders = readdirSync(join(root, 'n1', 'copies_tree'));
+        assert.ok(folders.length === 1 && folders[0]?.endsWith('.partial'), folders.join(' '));
+        proxy.release();
+        const r = await running;
+        assert.equal(r.code, 0, r.stderr);
+        const [, dir] = /^Backup \S+ SUCCEEDED: .*\n {2}(.+)\n/.exec(r.stdout) ?? [];
+        assert.ok(dir, r.stdout);
+        const local = tree(dir);
+        const folder = relative(root, dir);
+        const stored = (await reader.list(1000)).filter((k) => k.startsWith(`${folder}/`));
+        assert.deepEqual(stored.map((k) => k.slice(folder.length + 1)).sort(), [...local.keys()].sort());
+        for (const [file, bytes] of local) {
+          const chunks: Buffer[] = [];
+          for await (const c of await reader.get(`${folder}/${file}`)) chunks.push(c as Buffer);
+          assert.equal(sha(Buffer.concat(chunks)), sha(bytes), file);
+        }
+      } finally {
+        reader.close();
+      }
+    } finally {
+      await proxy.stop();
+    }
   });
 
   test('a destination the operator has not allowed is sent nothing; the dump stays SUCCEEDED in the root', async () => {

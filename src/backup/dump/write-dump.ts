@@ -8,7 +8,7 @@ import { PgbackmanError } from '../../errors.ts';
 import type { Encryption, PgSQLNode } from '../../manifest/generated/manifest-types.ts';
 import type { EffectiveSettings } from '../../manifest/resolve-settings.ts';
 import type { FileSum, WrittenEntry } from '../files/backup-manifest.ts';
-import { TreeFollower } from '../files/follow-tree.ts';
+import { type FileStream, TreeFollower } from '../files/follow-tree.ts';
 import { fsync, hashFile, type WrittenFile, writeSmall } from '../files/hashed-file.ts';
 import { type ByteTarget, fileTarget, openHashedSink } from '../files/hashed-sink.ts';
 import { captureTool } from './capture-tool.ts';
@@ -37,6 +37,11 @@ export interface DumpTarget {
    * target in the folder; the run wraps it to stream the same bytes to further destinations as they come.
    */
   readonly tee?: (fileName: string, file: ByteTarget) => ByteTarget;
+  /** For a directory-format dump: where each of its files streams as pg_dump writes it (the run's live copies). */
+  readonly streamTree?: (dirName: string) => {
+    streamTo(name: string): FileStream | undefined;
+    settled(): Promise<void>;
+  };
 }
 
 export interface WrittenDump {
@@ -163,7 +168,8 @@ export async function writeDump(
       written[fileName] = { bytes: file.bytes, sha256: file.sha256 };
       bytes = file.bytes;
     } else {
-      const follower = new TreeFollower(target);
+      const streams = t.streamTree?.(fileName);
+      const follower = new TreeFollower(target, streams?.streamTo);
       try {
         tool.stdout.resume();
         await tool.done;
@@ -179,6 +185,8 @@ export async function writeDump(
         bytes = tree.bytes;
       } finally {
         await follower.close();
+        // Every upload has ended or been cancelled: what arrived is recorded before the run goes on.
+        await streams?.settled();
       }
     }
   } finally {

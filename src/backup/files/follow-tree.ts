@@ -4,9 +4,21 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PgbackmanError } from '../../errors.ts';
 
+/** Where a followed file's bytes also go as they are read (an upload per further destination). */
+export interface FileStream {
+  /** Done with `data` once it resolves (the follower reuses its buffer). */
+  write(data: Uint8Array): Promise<void>;
+  /** The file looks complete (idle, or the writer exited): the stream ends; bytes read later are not sent. */
+  end(): void;
+  /** The dump failed: what was sent is abandoned. */
+  abort(): void;
+}
+
 interface Followed {
   /** Open while the file is being written; closed (null) once it has been idle, reopened to catch up. */
   handle: FileHandle | null;
+  /** Its live stream, until the file is first closed as idle. */
+  stream: FileStream | undefined;
   readonly hash: Hash;
   readonly ino: number;
   bytes: number;
@@ -32,11 +44,18 @@ export class TreeFollower {
   readonly #files = new Map<string, Followed>();
   readonly #skipped = new Set<string>();
   readonly #buffer = Buffer.allocUnsafe(CHUNK);
+  readonly #streamTo: ((name: string) => FileStream | undefined) | undefined;
   #stopped = false;
   readonly #loop: Promise<void>;
 
-  constructor(dir: string) {
+  /**
+   * `streamTo`, when given, is asked for a stream per file as the file appears: its bytes go there as they are
+   * read. A file that grows again after it looked complete has a stream that ended short; its checksum at
+   * the end says so, and whoever records the copy sends it again whole.
+   */
+  constructor(dir: string, streamTo?: (name: string) => FileStream | undefined) {
     this.#dir = dir;
+    this.#streamTo = streamTo;
     this.#loop = this.#follow();
     this.#loop.catch(() => undefined);
   }
@@ -56,6 +75,8 @@ export class TreeFollower {
       let bytes = 0;
       for (const [name, f] of [...this.#files].sort(([a], [b]) => (a < b ? -1 : 1))) {
         await this.#catchUp(name, f);
+        f.stream?.end();
+        f.stream = undefined;
         const handle = f.handle as FileHandle;
         await handle.sync();
         await this.#closeHandle(f);
@@ -75,6 +96,10 @@ export class TreeFollower {
   async close(): Promise<void> {
     this.#stopped = true;
     await this.#loop.catch(() => undefined);
+    for (const f of this.#files.values()) {
+      f.stream?.abort();
+      f.stream = undefined;
+    }
     await Promise.all([...this.#files.values()].map((f) => this.#closeHandle(f)));
     this.#files.clear();
   }
@@ -117,7 +142,14 @@ export class TreeFollower {
       await handle.close();
       return undefined;
     }
-    const f: Followed = { handle, hash: createHash('sha256'), ino: s.ino, bytes: 0, idlePasses: 0 };
+    const f: Followed = {
+      handle,
+      stream: this.#streamTo?.(name),
+      hash: createHash('sha256'),
+      ino: s.ino,
+      bytes: 0,
+      idlePasses: 0,
+    };
     this.#files.set(name, f);
     return f;
   }
@@ -137,7 +169,9 @@ export class TreeFollower {
     for (;;) {
       const { bytesRead } = await handle.read(this.#buffer, 0, CHUNK, f.bytes);
       if (bytesRead === 0) return read;
-      f.hash.update(this.#buffer.subarray(0, bytesRead));
+      const chunk = this.#buffer.subarray(0, bytesRead);
+      f.hash.update(chunk);
+      await f.stream?.write(chunk);
       f.bytes += bytesRead;
       read += bytesRead;
       if (bytesRead < CHUNK) return read;
@@ -147,6 +181,8 @@ export class TreeFollower {
   async #closeHandle(f: Followed): Promise<void> {
     const handle = f.handle;
     f.handle = null;
+    f.stream?.end();
+    f.stream = undefined;
     await handle?.close().catch(() => undefined);
   }
 }
