@@ -172,6 +172,7 @@ export async function runDump(
         allowed: options.allowedDestinations ?? [],
         env: process.env,
         secretsDir: secretsDir ?? DEFAULT_SECRETS_DIR,
+        expectedBytes: ready.info.databaseBytes ?? undefined,
       })
     : [];
   const serverVersion = info?.serverVersion ?? null;

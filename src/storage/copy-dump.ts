@@ -106,6 +106,7 @@ export async function copyDump(req: CopyRequest): Promise<DumpCopy[]> {
                 `${folder}/${file}`,
                 createReadStream(join(req.dir, ...file.split('/'))),
                 req.signal,
+                (await stat(join(req.dir, ...file.split('/')))).size,
               )
             : { key: file, ...live };
         const expected = recordedSum(req.recorded, file);

@@ -28,8 +28,11 @@ export interface Destination {
   readonly kind: 'local' | 's3';
   /** Where it is, for messages and records: `/mnt/offsite` or `s3://bucket/prefix/ at https://endpoint`. */
   readonly where: string;
-  /** Streams `body` to `key`; the object appears whole or not at all (a temporary name, or a multipart upload). */
-  put(key: string, body: Readable, signal?: AbortSignal): Promise<StoredObject>;
+  /**
+   * Streams `body` to `key`; the object appears whole or not at all (a temporary name, or a multipart upload).
+   * `expectedBytes`, when known (a file's size, a database's), sizes an S3 upload's parts.
+   */
+  put(key: string, body: Readable, signal?: AbortSignal, expectedBytes?: number): Promise<StoredObject>;
   /** The object's size and tag, or null when there is none. */
   head(key: string, signal?: AbortSignal): Promise<ObjectFacts | null>;
   /** The object's bytes; NOT_FOUND when there is none. */

@@ -18,6 +18,8 @@ const STALL_MS = 120_000;
 export interface LiveCopy {
   readonly name: string;
   readonly destination: Destination;
+  /** How large the dump may grow (its database's size), to size an upload's parts; unknown for a cluster. */
+  readonly expectedBytes?: number | undefined;
   /** The streamed files that arrived whole, by their path in the dump folder. */
   readonly sent: Record<string, CopiedFile>;
   /** Why streaming to it stopped; the copy after the dump then sends those files from the root. */
@@ -30,7 +32,12 @@ export interface LiveCopy {
  */
 export function openLiveCopies(
   destinations: readonly StorageDestination[],
-  o: { allowed: readonly AllowedDestination[]; env: NodeJS.ProcessEnv; secretsDir: string },
+  o: {
+    allowed: readonly AllowedDestination[];
+    env: NodeJS.ProcessEnv;
+    secretsDir: string;
+    expectedBytes?: number | undefined;
+  },
 ): LiveCopy[] {
   const live: LiveCopy[] = [];
   for (const d of destinations) {
@@ -39,6 +46,7 @@ export function openLiveCopies(
       live.push({
         name: d.name,
         destination: openDestination(d, o.env, o.secretsDir),
+        expectedBytes: o.expectedBytes,
         sent: {},
         failure: undefined,
       });
@@ -202,7 +210,7 @@ function upload(copy: LiveCopy, key: string, signal: AbortSignal | undefined): U
   const body = new PassThrough({ highWaterMark: UPLOAD_BUFFER });
   // Cancelled after the put already failed (nothing reads it any more): the put's error is the one reported.
   body.on('error', () => undefined);
-  const put = copy.destination.put(key, body, signal);
+  const put = copy.destination.put(key, body, signal, copy.expectedBytes);
   const settled = put.then(
     () => undefined,
     (err: unknown) => err,

@@ -51,6 +51,23 @@ export interface S3Options {
   readonly queue?: number;
 }
 
+/** S3 takes at most this many parts in one upload, each at most 5 GiB. */
+const MAX_PARTS = 10_000;
+const MAX_PART_BYTES = 5 * 1024 ** 3;
+const MIB = 1024 * 1024;
+
+/**
+ * The part size of an upload whose length is not known when it starts (a dump as pg_dump writes it): 8 MiB,
+ * or larger when `expectedBytes` says the object may need more than 10,000 such parts (78 GiB); sized for
+ * three times what is expected (a plain dump can outgrow its database), in whole MiB. Memory is about
+ * this × 3 (two parts in flight, one filling). Pure.
+ */
+export function partSizeFor(expectedBytes: number | undefined, base = 8 * MIB): number {
+  if (expectedBytes === undefined || !Number.isFinite(expectedBytes) || expectedBytes <= 0) return base;
+  const needed = Math.ceil((expectedBytes * 3) / MAX_PARTS / MIB) * MIB;
+  return Math.min(MAX_PART_BYTES, Math.max(base, needed));
+}
+
 /** What a 404 on an object means once the bucket itself answered 404 too. */
 const NO_BUCKET = Object.assign(new Error('The specified bucket does not exist'), {
   name: 'NoSuchBucket',
@@ -109,7 +126,12 @@ export function s3Destination(name: string, settings: S3Settings, options: S3Opt
     name,
     kind: 's3',
     where,
-    async put(key: string, body: Readable, signal?: AbortSignal): Promise<StoredObject> {
+    async put(
+      key: string,
+      body: Readable,
+      signal?: AbortSignal,
+      expectedBytes?: number,
+    ): Promise<StoredObject> {
       const Key = keyOf(key);
       const hash = createHash('sha256');
       let bytes = 0;
@@ -130,7 +152,7 @@ export function s3Destination(name: string, settings: S3Settings, options: S3Opt
             ? {}
             : { StorageClass: settings.storageClass as StorageClass }),
         },
-        partSize: options.partBytes ?? 8 * 1024 * 1024,
+        partSize: partSizeFor(expectedBytes, options.partBytes),
         queueSize: options.queue ?? 2,
         leavePartsOnError: false,
       });
