@@ -1,8 +1,6 @@
-import { createHash } from 'node:crypto';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { type Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 
 // The SDK warns on every Node older than 22 about its releases after January 2027: not the user's concern here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -14,11 +12,10 @@ import {
   HeadObjectCommand,
   ListObjectsV2Command,
   S3Client,
-  type StorageClass,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { PgbackmanError } from '../errors.ts';
 import { checkKey, type Destination, type ObjectFacts, type StoredObject } from './destination.ts';
+import { uploadStream } from './s3-upload.ts';
 import { storageError } from './storage-error.ts';
 
 export interface S3Settings {
@@ -46,9 +43,8 @@ export interface S3Options {
   readonly requestTimeoutMs?: number;
   /** Tries of each call (the SDK's standard retry mode: exponential backoff with jitter); default 5. */
   readonly maxAttempts?: number;
-  /** Multipart: the size of a part and how many are in flight, so memory stays near partBytes × queue. */
+  /** Multipart: the smallest part (at least 5 MiB; larger for a large expected size); memory is two parts. */
   readonly partBytes?: number;
-  readonly queue?: number;
 }
 
 /** S3 takes at most this many parts in one upload, each at most 5 GiB. */
@@ -57,12 +53,12 @@ const MAX_PART_BYTES = 5 * 1024 ** 3;
 const MIB = 1024 * 1024;
 
 /**
- * The part size of an upload whose length is not known when it starts (a dump as pg_dump writes it): 8 MiB,
- * or larger when `expectedBytes` says the object may need more than 10,000 such parts (78 GiB); sized for
- * three times what is expected (a plain dump can outgrow its database), in whole MiB. Memory is about
- * this × 3 (two parts in flight, one filling). Pure.
+ * The part size of an upload whose length is not known when it starts (a dump as pg_dump writes it): 5 MiB
+ * (S3's smallest), or larger when `expectedBytes` says the object may need more than 10,000 such parts
+ * (48 GiB); sized for three times what is expected (a plain dump can outgrow its database), in whole MiB.
+ * Memory is two parts (one sent, one filling). Pure.
  */
-export function partSizeFor(expectedBytes: number | undefined, base = 8 * MIB): number {
+export function partSizeFor(expectedBytes: number | undefined, base = 5 * MIB): number {
   if (expectedBytes === undefined || !Number.isFinite(expectedBytes) || expectedBytes <= 0) return base;
   const needed = Math.ceil((expectedBytes * 3) / MAX_PARTS / MIB) * MIB;
   return Math.min(MAX_PART_BYTES, Math.max(base, needed));
@@ -99,8 +95,8 @@ export function s3Destination(name: string, settings: S3Settings, options: S3Opt
       httpsAgent,
     },
   });
-  // lib-storage sends its requests without the upload's signal: a request cut by close() would be retried,
-  // on a new socket, for the whole request timeout. Once closed, nothing is sent, or sent again.
+  // A request cut by close() would be retried by the SDK on a new socket, for the whole request timeout:
+  // once closed, nothing is sent, or sent again.
   let closed = false;
   client.middlewareStack.add(
     (next) => async (args) => {
@@ -133,42 +129,22 @@ export function s3Destination(name: string, settings: S3Settings, options: S3Opt
       expectedBytes?: number,
     ): Promise<StoredObject> {
       const Key = keyOf(key);
-      const hash = createHash('sha256');
-      let bytes = 0;
-      const counted = new Transform({
-        transform(chunk: Buffer, _encoding, done) {
-          hash.update(chunk);
-          bytes += chunk.length;
-          done(null, chunk);
-        },
-      });
-      const upload = new Upload({
-        client,
-        params: {
-          Bucket,
-          Key,
-          Body: counted,
-          ...(settings.storageClass === undefined
-            ? {}
-            : { StorageClass: settings.storageClass as StorageClass }),
-        },
-        partSize: partSizeFor(expectedBytes, options.partBytes),
-        queueSize: options.queue ?? 2,
-        leavePartsOnError: false,
-      });
-      const stop = () => void upload.abort().catch(() => undefined);
-      signal?.addEventListener('abort', stop, { once: true });
       try {
-        const [done] = await Promise.all([upload.done(), pipeline(body, counted)]);
         return {
           key,
-          bytes,
-          sha256: hash.digest('hex'),
-          etag: done.ETag?.replaceAll('"', '') ?? null,
-          versionId: done.VersionId ?? null,
+          ...(await uploadStream(
+            {
+              client,
+              Bucket,
+              Key,
+              storageClass: settings.storageClass,
+              partBytes: partSizeFor(expectedBytes, options.partBytes),
+            },
+            body,
+            signal,
+          )),
         };
       } catch (err) {
-        counted.destroy();
         body.destroy();
         if (signal?.aborted)
           throw new PgbackmanError(
@@ -176,8 +152,6 @@ export function s3Destination(name: string, settings: S3Settings, options: S3Opt
             `upload of ${Key} to ${name} stopped: ${String(signal.reason)}`,
           );
         throw fail(`upload ${Key}`, err);
-      } finally {
-        signal?.removeEventListener('abort', stop);
       }
     },
     async head(key: string, signal?: AbortSignal): Promise<ObjectFacts | null> {
