@@ -6,7 +6,7 @@ import type { CopiedFile } from '../catalogue/dump-copies.ts';
 import { messageOf } from '../errors.ts';
 import type { StorageDestination } from '../manifest/generated/manifest-types.ts';
 import { type AllowedDestination, isAllowed } from './allowed-destinations.ts';
-import type { Destination, StoredObject } from './destination.ts';
+import type { Destination } from './destination.ts';
 import { openDestination } from './open-destination.ts';
 
 /** What an upload may hold in memory beyond the store's own parts: one large write of the sink, and some. */
@@ -74,39 +74,15 @@ export function teeTarget(
   file: string,
   signal?: AbortSignal,
 ): ByteTarget {
-  const uploads = live
-    .filter((l) => l.failure === undefined)
-    .map((l) => upload(l, `${folder}/${file}`, signal));
-  const drop = (u: Upload, err: unknown) => {
-    if (u.copy.failure === undefined) u.copy.failure = `streaming ${file}: ${messageOf(err)}`;
-    u.cancel();
-  };
+  const uploads = live.filter((l) => l.failure === undefined).map((l) => upload(l, folder, file, signal));
   return {
     async write(data) {
       // The sink reuses its buffer once this resolves: each upload got its own copy of the bytes.
-      await Promise.all([
-        primary.write(data),
-        ...uploads
-          .filter((u) => u.copy.failure === undefined)
-          .map((u) => u.write(data).catch((err: unknown) => drop(u, err))),
-      ]);
+      await Promise.all([primary.write(data), ...uploads.map((u) => u.write(data))]);
     },
     async finish() {
       await primary.finish();
-      for (const u of uploads) {
-        if (u.copy.failure !== undefined) continue;
-        try {
-          const stored = await u.end();
-          u.copy.sent[file] = {
-            bytes: stored.bytes,
-            sha256: stored.sha256,
-            etag: stored.etag,
-            versionId: stored.versionId,
-          };
-        } catch (err) {
-          drop(u, err);
-        }
-      }
+      for (const u of uploads) await u.end();
     },
     async abort() {
       for (const u of uploads) u.cancel();
@@ -145,12 +121,7 @@ export function treeStreams(
       const copies = live.filter((l) => l.failure === undefined);
       if (copies.length === 0 || open >= LIVE_FILES) return undefined;
       open++;
-      const file = `${dirName}/${name}`;
-      const uploads = copies.map((l) => upload(l, `${folder}/${file}`, signal));
-      const drop = (u: Upload, err: unknown) => {
-        if (u.copy.failure === undefined) u.copy.failure = `streaming ${file}: ${messageOf(err)}`;
-        u.cancel();
-      };
+      const uploads = copies.map((l) => upload(l, folder, `${dirName}/${name}`, signal));
       let done = false;
       const close = () => {
         if (done) return false;
@@ -160,30 +131,10 @@ export function treeStreams(
       };
       return {
         async write(data) {
-          await Promise.all(
-            uploads
-              .filter((u) => u.copy.failure === undefined)
-              .map((u) => u.write(data).catch((err: unknown) => drop(u, err))),
-          );
+          await Promise.all(uploads.map((u) => u.write(data)));
         },
         end() {
-          if (!close()) return;
-          for (const u of uploads) {
-            if (u.copy.failure !== undefined) continue;
-            ending.push(
-              u.end().then(
-                (stored) => {
-                  u.copy.sent[file] = {
-                    bytes: stored.bytes,
-                    sha256: stored.sha256,
-                    etag: stored.etag,
-                    versionId: stored.versionId,
-                  };
-                },
-                (err: unknown) => drop(u, err),
-              ),
-            );
-          }
+          if (close()) ending.push(...uploads.map((u) => u.end()));
         },
         abort() {
           if (!close()) return;
@@ -198,19 +149,23 @@ export function treeStreams(
   };
 }
 
+/**
+ * One file's upload to one live copy. It never throws: a write or an end that fails drops the copy from the
+ * dump's streaming (its `failure` says why; the copy after the dump sends its files from the root), and an
+ * end that succeeds records the file in the copy's `sent`.
+ */
 interface Upload {
-  readonly copy: LiveCopy;
   write(data: Uint8Array): Promise<void>;
-  end(): Promise<StoredObject>;
+  end(): Promise<void>;
   cancel(): void;
   readonly settled: Promise<unknown>;
 }
 
-function upload(copy: LiveCopy, key: string, signal: AbortSignal | undefined): Upload {
+function upload(copy: LiveCopy, folder: string, file: string, signal: AbortSignal | undefined): Upload {
   const body = new PassThrough({ highWaterMark: UPLOAD_BUFFER });
   // Cancelled after the put already failed (nothing reads it any more): the put's error is the one reported.
   body.on('error', () => undefined);
-  const put = copy.destination.put(key, body, signal, copy.expectedBytes);
+  const put = copy.destination.put(`${folder}/${file}`, body, signal, copy.expectedBytes);
   const settled = put.then(
     () => undefined,
     (err: unknown) => err,
@@ -220,25 +175,50 @@ function upload(copy: LiveCopy, key: string, signal: AbortSignal | undefined): U
     if (err !== undefined) throw err;
   });
   failed.catch(() => undefined);
+  const cancel = () => {
+    body.destroy(new Error('the dump failed: this copy was abandoned'));
+  };
+  const drop = (err: unknown) => {
+    if (copy.failure === undefined) copy.failure = `streaming ${file}: ${messageOf(err)}`;
+    cancel();
+  };
+  const write = async (data: Uint8Array) => {
+    if (body.write(Buffer.from(data))) return;
+    let timer: NodeJS.Timeout | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`it took no data for ${STALL_MS / 1000} s`)), STALL_MS);
+    });
+    try {
+      await Promise.race([once(body, 'drain'), failed, stalled]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
   return {
-    copy,
     async write(data) {
-      if (body.write(Buffer.from(data))) return;
-      let timer: NodeJS.Timeout | undefined;
-      const stalled = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`it took no data for ${STALL_MS / 1000} s`)), STALL_MS);
-      });
-      try {
-        await Promise.race([once(body, 'drain'), failed, stalled]);
-      } finally {
-        clearTimeout(timer);
-      }
+      if (copy.failure !== undefined) return;
+      await write(data).catch(drop);
     },
     async end() {
+      // The copy was dropped (by this file or another): its upload is abandoned, never left waiting for bytes.
+      if (copy.failure !== undefined) {
+        cancel();
+        return;
+      }
       body.end();
-      return put;
+      try {
+        const stored = await put;
+        copy.sent[file] = {
+          bytes: stored.bytes,
+          sha256: stored.sha256,
+          etag: stored.etag,
+          versionId: stored.versionId,
+        };
+      } catch (err) {
+        drop(err);
+      }
     },
-    cancel: () => body.destroy(new Error('the dump failed: this copy was abandoned')),
+    cancel,
     settled,
   };
 }
