@@ -14,6 +14,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { PgbackmanError } from '../errors.ts';
+import { linkSignals } from '../system/link-signals.ts';
 import { checkKey, type Destination, type ObjectFacts, type StoredObject } from './destination.ts';
 import { uploadStream } from './s3-upload.ts';
 import { storageError } from './storage-error.ts';
@@ -70,10 +71,6 @@ const NO_BUCKET = Object.assign(new Error('The specified bucket does not exist')
   $metadata: { httpStatusCode: 404 },
 });
 
-/** The SDK's per-call options: the signal only when there is one. */
-const sendOptions = (signal: AbortSignal | undefined) =>
-  signal === undefined ? {} : { abortSignal: signal };
-
 /** A bucket and prefix of an S3-compatible store. */
 export function s3Destination(name: string, settings: S3Settings, options: S3Options = {}): Destination {
   // Its own sockets: close() destroys them, a request the store holds unanswered included (the SDK's
@@ -95,16 +92,29 @@ export function s3Destination(name: string, settings: S3Settings, options: S3Opt
       httpsAgent,
     },
   });
-  // A request cut by close() would be retried by the SDK on a new socket, for the whole request timeout:
-  // once closed, nothing is sent, or sent again.
-  let closed = false;
+  // A request cut by close() would be retried by the SDK on a new socket, after a backoff timer that holds the
+  // process open: close() aborts every call first (the SDK retries nothing aborted), and nothing is sent after.
+  const closing = new AbortController();
   client.middlewareStack.add(
     (next) => async (args) => {
-      if (closed) throw new PgbackmanError('INTERRUPTED', `destination ${name} was closed`);
+      if (closing.signal.aborted) throw new PgbackmanError('INTERRUPTED', `destination ${name} was closed`);
       return next(args);
     },
     { step: 'deserialize', name: 'pgbackmanClosedDestination' },
   );
+  /** Runs one call with a signal that also fires on close(). */
+  const closable = async <T>(
+    signal: AbortSignal | undefined,
+    call: (s: AbortSignal) => Promise<T>,
+  ): Promise<T> => {
+    const linked = linkSignals(closing.signal, signal);
+    try {
+      return await call(linked.signal);
+    } finally {
+      linked.release();
+    }
+  };
+
   const prefix = settings.prefix ?? '';
   const where = `s3://${settings.bucket}/${prefix}${settings.endpoint === undefined ? '' : ` at ${settings.endpoint}`}`;
   const fail = (what: string, err: unknown) => storageError(err, `${name} (${where})`, what);
@@ -112,7 +122,7 @@ export function s3Destination(name: string, settings: S3Settings, options: S3Opt
   const keyOf = (key: string) => `${prefix}${checkKey(key)}`;
   /** A 404 on an object may mean the bucket is gone: asked once, so the message says which. */
   const bucketMissing = async (signal?: AbortSignal) =>
-    client.send(new HeadBucketCommand({ Bucket }), sendOptions(signal)).then(
+    closable(signal, (abortSignal) => client.send(new HeadBucketCommand({ Bucket }), { abortSignal })).then(
       () => false,
       (err: unknown) =>
         (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404,
@@ -129,6 +139,7 @@ export function s3Destination(name: string, settings: S3Settings, options: S3Opt
       expectedBytes?: number,
     ): Promise<StoredObject> {
       const Key = keyOf(key);
+      const linked = linkSignals(closing.signal, signal);
       try {
         return {
           key,
@@ -141,23 +152,27 @@ export function s3Destination(name: string, settings: S3Settings, options: S3Opt
               partBytes: partSizeFor(expectedBytes, options.partBytes),
             },
             body,
-            signal,
+            linked.signal,
           )),
         };
       } catch (err) {
         body.destroy();
-        if (signal?.aborted)
+        if (linked.signal.aborted)
           throw new PgbackmanError(
             'INTERRUPTED',
-            `upload of ${Key} to ${name} stopped: ${String(signal.reason)}`,
+            `upload of ${Key} to ${name} stopped: ${String(linked.signal.reason)}`,
           );
         throw fail(`upload ${Key}`, err);
+      } finally {
+        linked.release();
       }
     },
     async head(key: string, signal?: AbortSignal): Promise<ObjectFacts | null> {
       const Key = keyOf(key);
       try {
-        const h = await client.send(new HeadObjectCommand({ Bucket, Key }), sendOptions(signal));
+        const h = await closable(signal, (abortSignal) =>
+          client.send(new HeadObjectCommand({ Bucket, Key }), { abortSignal }),
+        );
         return { bytes: h.ContentLength ?? 0, etag: h.ETag?.replaceAll('"', '') ?? null };
       } catch (err) {
         const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
@@ -167,10 +182,17 @@ export function s3Destination(name: string, settings: S3Settings, options: S3Opt
     },
     async get(key: string, signal?: AbortSignal): Promise<Readable> {
       const Key = keyOf(key);
+      const linked = linkSignals(closing.signal, signal);
       try {
-        const g = await client.send(new GetObjectCommand({ Bucket, Key }), sendOptions(signal));
-        return g.Body as Readable;
+        const g = await client.send(new GetObjectCommand({ Bucket, Key }), {
+          abortSignal: linked.signal,
+        });
+        const body = g.Body as Readable;
+        // The body streams on after the call: the link holds until it is read or dropped.
+        body.once('close', linked.release);
+        return body;
       } catch (err) {
+        linked.release();
         const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
         if (status === 404 && !(await bucketMissing(signal)))
           throw new PgbackmanError('NOT_FOUND', `${name} (${where}) holds no ${Key}`);
@@ -180,11 +202,12 @@ export function s3Destination(name: string, settings: S3Settings, options: S3Opt
     async list(limit: number, signal?: AbortSignal): Promise<string[]> {
       const keys: string[] = [];
       let ContinuationToken: string | undefined;
+      const linked = linkSignals(closing.signal, signal);
       try {
         do {
           const page = await client.send(
             new ListObjectsV2Command({ Bucket, Prefix: prefix, ContinuationToken }),
-            sendOptions(signal),
+            { abortSignal: linked.signal },
           );
           for (const o of page.Contents ?? []) {
             const key = o.Key?.slice(prefix.length);
@@ -195,19 +218,23 @@ export function s3Destination(name: string, settings: S3Settings, options: S3Opt
         } while (ContinuationToken !== undefined);
       } catch (err) {
         throw fail(`list ${prefix === '' ? 'the bucket' : prefix}`, err);
+      } finally {
+        linked.release();
       }
       return keys.sort();
     },
     async delete(key: string, signal?: AbortSignal): Promise<void> {
       const Key = keyOf(key);
       try {
-        await client.send(new DeleteObjectCommand({ Bucket, Key }), sendOptions(signal));
+        await closable(signal, (abortSignal) =>
+          client.send(new DeleteObjectCommand({ Bucket, Key }), { abortSignal }),
+        );
       } catch (err) {
         throw fail(`delete ${Key}`, err);
       }
     },
     close: () => {
-      closed = true;
+      closing.abort(new PgbackmanError('INTERRUPTED', `destination ${name} was closed`));
       client.destroy();
       httpAgent.destroy();
       httpsAgent.destroy();

@@ -110,10 +110,13 @@ describe('the agent on a git repository, its dumps sealed with age and sent to d
     };
   };
   const folderOf = (run: Run) => relative(root, dirname(run.dumpPath as string));
+  /** Every stop is clean: nothing (an upload, a retry's timer) holds the process open after the agent stops. */
   const stopAgent = async (signal: NodeJS.Signals) => {
-    agent?.signal(signal);
-    const code = await agent?.exited;
+    const stopping = agent;
+    stopping?.signal(signal);
+    const code = await stopping?.exited;
     agent = undefined;
+    assert.doesNotMatch(stopping?.stderr() ?? '', /still held the process open/);
     return code;
   };
 
@@ -288,11 +291,9 @@ describe('the agent on a git repository, its dumps sealed with age and sent to d
     const running = await held();
     assert.equal(running.status, 'RUNNING');
     const asked = Date.now();
-    const stopping = agent;
+    // The held upload is cancelled with the run: stopAgent asserts it does not keep the process open after.
     assert.equal(await stopAgent('SIGTERM'), 0);
     assert.ok(Date.now() - asked < 15_000, `it took ${Date.now() - asked} ms to stop`);
-    // The held upload is cancelled with the run: it does not keep the process open after the agent stops.
-    assert.doesNotMatch(stopping.stderr(), /still held the process open/);
     proxy.release();
     const after = (await runOf(running.id)) as Run;
     assert.equal(after.status, 'FAILED');
