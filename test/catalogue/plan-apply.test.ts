@@ -126,7 +126,7 @@ for (const backend of BACKENDS) {
       assert.match(plan.stdout, /Plan: 0 to add, 1 to change, \d+ to destroy\./);
     });
 
-    test('keys reordered: apply stores the new hash (no serial, no history), so the next plan reads no row', async () => {
+    postgresOnly('keys reordered: apply stores the new hash (no serial, no history), so the next plan reads no row', async () => {
       const dir = await writeTree({ ...BASE, 'a.yaml': definition('shop'), 'b.yaml': definition('other') });
       assert.equal((await cli('apply', dir, '--auto-approve')).code, 0);
       assert.deepEqual(await fetchedInFull(dir), []);
@@ -183,7 +183,7 @@ for (const backend of BACKENDS) {
       );
     });
 
-    test('deleting an object that prevents it is an error, and nothing is changed', async () => {
+    postgresOnly('deleting an object that prevents it is an error, and nothing is changed', async () => {
       const kept = definition('kept', 'database: shop\n  lifecycle: { preventDestroy: true }');
       const dir = await writeTree({ ...BASE, 'a.yaml': kept });
       assert.equal((await cli('apply', dir, '--auto-approve')).code, 0);
