@@ -97,11 +97,13 @@ CREATE TABLE pgbackman.backup_runs (
     restore_verify_status text,
     restore_verify_details jsonb,
     encryption jsonb,
+    root_copy text DEFAULT 'KEPT'::text NOT NULL,
     CONSTRAINT backup_runs_check CHECK (((definition IS NULL) <> (snapshot IS NULL))),
     CONSTRAINT backup_runs_code_check CHECK ((code = ANY (ARRAY['CLUSTER'::text, 'FULL'::text, 'SCHEMA'::text, 'DATA'::text]))),
     CONSTRAINT backup_runs_deletion_check CHECK ((deletion = ANY (ARRAY['DELETING'::text, 'DELETED'::text]))),
     CONSTRAINT backup_runs_pin_or_delete CHECK (((pinned_at IS NULL) OR (deletion IS NULL))),
     CONSTRAINT backup_runs_restore_verify_status_check CHECK ((restore_verify_status = ANY (ARRAY['VERIFIED'::text, 'VERIFY_FAILED'::text]))),
+    CONSTRAINT backup_runs_root_copy_check CHECK ((root_copy = ANY (ARRAY['KEPT'::text, 'RELEASING'::text, 'RELEASED'::text]))),
     CONSTRAINT backup_runs_status_check CHECK ((status = ANY (ARRAY['RUNNING'::text, 'SUCCEEDED'::text, 'SUCCEEDED_PARTIAL'::text, 'FAILED'::text, 'MISSED'::text]))),
     CONSTRAINT backup_runs_verify_status_check CHECK ((verify_status = ANY (ARRAY['OK'::text, 'CORRUPT'::text, 'MISSING'::text])))
 );
@@ -246,6 +248,7 @@ CREATE INDEX backup_definitions_server_idx ON pgbackman.backup_definitions USING
 CREATE INDEX backup_runs_definition_started_at_idx ON pgbackman.backup_runs USING btree (definition, started_at DESC);
 CREATE INDEX backup_runs_live_definition ON pgbackman.backup_runs USING btree (definition, server) WHERE (deletion IS DISTINCT FROM 'DELETED'::text);
 CREATE INDEX backup_runs_live_snapshot ON pgbackman.backup_runs USING btree (snapshot, server) WHERE (deletion IS DISTINCT FROM 'DELETED'::text);
+CREATE INDEX backup_runs_root_releasing ON pgbackman.backup_runs USING btree (server) WHERE (root_copy = 'RELEASING'::text);
 CREATE INDEX backup_runs_server_node_database_started_at_idx ON pgbackman.backup_runs USING btree (server, node, database, started_at DESC);
 CREATE INDEX backup_runs_snapshot_started_at_idx ON pgbackman.backup_runs USING btree (snapshot, started_at DESC);
 CREATE INDEX restore_runs_backup_id_idx ON pgbackman.restore_runs USING btree (backup_id);

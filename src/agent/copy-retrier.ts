@@ -72,10 +72,16 @@ export class CopyRetrier {
       log.warn({ event: 'copy_retry_failed', err: messageOf(err) }, `copies not retried: ${messageOf(err)}`);
       return;
     }
-    if (report.tried > 0 || report.completed > 0 || report.removed > 0 || (report.debris ?? 0) > 0)
+    if (
+      report.tried > 0 ||
+      report.completed > 0 ||
+      report.removed > 0 ||
+      (report.debris ?? 0) > 0 ||
+      (report.released ?? 0) > 0
+    )
       log.info(
         { event: 'copies_retried', ...report },
-        `copies retried: ${report.tried - report.failed} of ${report.tried} made; ${report.completed} dump(s) SUCCEEDED again; ${report.removed} copies of deleted dumps removed${report.debris === undefined ? '' : `; ${report.debris} temporary file(s) of interrupted copies removed`}`,
+        `copies retried: ${report.tried - report.failed} of ${report.tried} made; ${report.completed} dump(s) SUCCEEDED again; ${report.removed} copies of deleted dumps removed${report.debris === undefined ? '' : `; ${report.debris} temporary file(s) of interrupted copies removed`}${report.released === undefined ? '' : `; ${report.released} staged dump(s) removed from the root directory, every destination holding them`}`,
       );
   }
 }

@@ -50,7 +50,10 @@ export async function runJob(
       durationMs: result.durationMs,
     };
     if (result.status === 'SUCCEEDED')
-      log.info(fields, `${key}: SUCCEEDED, ${result.bytes} bytes in ${result.dir}`);
+      log.info(
+        fields,
+        `${key}: SUCCEEDED, ${result.bytes} bytes ${result.released === true ? `staged in ${result.dir} (removed once every destination held it)` : `in ${result.dir}`}`,
+      );
     else if (result.status === 'SUCCEEDED_PARTIAL')
       log.warn(fields, `${key}: SUCCEEDED_PARTIAL, ${result.bytes} bytes in ${result.dir}; ${result.error}`);
     else log.error({ ...fields, code: result.errorCode }, `${key}: FAILED: ${result.error}`);

@@ -19,7 +19,7 @@ import {
   teeTarget,
   treeStreams,
 } from '../storage/live-copies.ts';
-import { storageOf } from '../storage/run-destinations.ts';
+import { furtherOf, storageOf } from '../storage/run-destinations.ts';
 import { deadline } from '../system/deadline.ts';
 import { requireSafeTool } from '../system/path-safety.ts';
 import { checkClusterNames } from './dump/cluster-names.ts';
@@ -76,6 +76,8 @@ export interface DumpResult {
   readonly tidied?: Promise<void>;
   /** Each further destination of the server's storage (after the root directory): what arrived there, or why not. */
   readonly copies: readonly DumpCopy[];
+  /** True when `dir` only staged the dump (its storage starts with a bucket) and was removed once every copy was made. */
+  readonly released?: boolean;
 }
 
 export interface RunDumpOptions {
@@ -168,7 +170,7 @@ export async function runDump(
   // The small files, and a custom dump pg_dump writes itself, are copied after.
   const folder = relative(root, layout.dir).split(sep).join('/');
   const live = ready.ok
-    ? openLiveCopies(storageOf(job.server.spec, job.spec).slice(1), {
+    ? openLiveCopies(furtherOf(storageOf(job.server.spec, job.spec)), {
         allowed: options.allowedDestinations ?? [],
         env: process.env,
         secretsDir: secretsDir ?? DEFAULT_SECRETS_DIR,
@@ -306,9 +308,7 @@ export async function runDump(
         tableEstimates: database === undefined ? null : (info?.tables ?? null),
         sourceSystemIdentifier: info?.systemIdentifier ?? null,
       },
-      storageOf(job.server.spec, job.spec)
-        .slice(1)
-        .map((d) => d.name),
+      furtherOf(storageOf(job.server.spec, job.spec)).map((d) => d.name),
     );
     log.debug(
       { event: 'run_succeeded', bytes: written.bytes, dir: layout.dir },
@@ -320,11 +320,19 @@ export async function runDump(
       signal: stop,
       streamed: new Map(live.map((l) => [l.name, l.sent])),
     });
-    tidying = recorder.tidy();
     const missing = missingCopies(copies);
+    const released =
+      missing === null &&
+      (await recorder.releaseRoot(join(layout.dir, written.fileName), storageOf(job.server.spec, job.spec)));
+    if (released)
+      log.info(
+        { event: 'root_released', run: id, dir: layout.dir },
+        `every destination holds the dump: its staging folder ${layout.dir} is removed`,
+      );
+    tidying = recorder.tidy();
     const done =
       missing === null
-        ? result('SUCCEEDED', finishedAt, written, null)
+        ? { ...result('SUCCEEDED', finishedAt, written, null), ...(released ? { released } : {}) }
         : { ...result('SUCCEEDED_PARTIAL', finishedAt, written, null), error: missing };
     if (options.deferTidy === true) return { ...done, tidied: tidying };
     await tidying;
@@ -357,7 +365,7 @@ async function copyToStorage(
     streamed: ReadonlyMap<string, Readonly<Record<string, CopiedFile>>>;
   },
 ): Promise<readonly DumpCopy[]> {
-  const destinations = storageOf(job.server.spec, job.spec).slice(1);
+  const destinations = furtherOf(storageOf(job.server.spec, job.spec));
   if (destinations.length === 0) return [];
   await recorder.copiesPending(destinations.map((d) => d.name));
   const copies = await copyDump({

@@ -326,6 +326,73 @@ export async function setCopyOutcome(q: Queryable, id: string, missing: string |
   );
 }
 
+/**
+ * Marks a staged dump's folder in the root as being removed: only a SUCCEEDED dump (every copy it is owed
+ * made) that `primary` holds a recorded copy of, and that retention is not deleting. False: not to remove.
+ */
+export async function markRootReleasing(q: Queryable, id: string, primary: string): Promise<boolean> {
+  const rows = await q.query(
+    `update pgbackman.backup_runs r set root_copy = 'RELEASING'
+      where r.id = $1::uuid and r.status = 'SUCCEEDED' and r.deletion is null and r.root_copy <> 'RELEASED'
+        and exists (select 1 from pgbackman.dump_copies c
+                     where c.run_id = r.id and c.destination = $2 and c.status = 'COPIED')
+      returning r.id`,
+    [id, primary],
+  );
+  return rows.length > 0;
+}
+
+export async function markRootReleased(q: Queryable, id: string): Promise<void> {
+  await q.query(
+    `update pgbackman.backup_runs set root_copy = 'RELEASED' where id = $1::uuid and root_copy = 'RELEASING'`,
+    [id],
+  );
+}
+
+/** A server's dumps whose folder in the root a process that died was removing. */
+export async function releasingRoots(
+  q: Queryable,
+  server: string,
+  limit: number,
+): Promise<{ id: string; dumpPath: string }[]> {
+  const rows = await q.query<{ id: string; dump_path: string }>(
+    `select id::text, dump_path from pgbackman.backup_runs
+      where server = $1 and root_copy = 'RELEASING' and dump_path is not null limit $2`,
+    [server, limit],
+  );
+  return rows.map((r) => ({ id: r.id, dumpPath: r.dump_path }));
+}
+
+/**
+ * A server's SUCCEEDED dumps still in the root with a copy elsewhere, newest first: those whose storage
+ * stages in the root are released by the copy pass (their own release failed, or they became SUCCEEDED there).
+ */
+export async function keptWithCopies(
+  q: Queryable,
+  server: string,
+  limit: number,
+): Promise<{ id: string; dumpPath: string; definition: string | null; snapshot: string | null }[]> {
+  const rows = await q.query<{
+    id: string;
+    dump_path: string;
+    definition: string | null;
+    snapshot: string | null;
+  }>(
+    `select r.id::text, r.dump_path, r.definition, r.snapshot from pgbackman.backup_runs r
+      where r.server = $1 and r.status = 'SUCCEEDED' and r.root_copy = 'KEPT' and r.deletion is null
+        and r.dump_path is not null
+        and exists (select 1 from pgbackman.dump_copies c where c.run_id = r.id and c.status = 'COPIED')
+      order by r.started_at desc limit $2`,
+    [server, limit],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    dumpPath: r.dump_path,
+    definition: r.definition,
+    snapshot: r.snapshot,
+  }));
+}
+
 export const RUN_STATUSES = ['RUNNING', 'SUCCEEDED', 'SUCCEEDED_PARTIAL', 'FAILED', 'MISSED'] as const;
 
 /** A dump that is there to restore: SUCCEEDED, or SUCCEEDED_PARTIAL (in the root, missing from a further destination). */
@@ -381,6 +448,11 @@ export interface BackupRun {
   readonly missed: readonly string[] | null;
   /** How its files were encrypted (age recipients, each file's plaintext checksum); null: in plaintext. */
   readonly encryption: DumpEncryption | null;
+  /**
+   * The dump's folder in the root directory: KEPT, or (its storage list starting with a bucket, where it
+   * was only staged) RELEASING / RELEASED once every destination holds it.
+   */
+  readonly rootCopy: 'KEPT' | 'RELEASING' | 'RELEASED';
 }
 
 export interface BackupFilter {
@@ -408,7 +480,7 @@ const COLUMNS = `id::text, status, server, node, database, code, definition, sna
   duration_ms::text, dump_bytes::text, dump_path, log_path, roles_path, config_path, sha256, pg_dump_version,
   server_version, database_bytes::text, retention, error, deleted_at, verified_at, verify_status, verify_error,
   revision, missed, deletion, deleted_reason, pinned_at, pinned_by, pin_reason, table_estimates, source_system_identifier, restore_verified_at,
-  restore_verify_status, restore_verify_details, encryption`;
+  restore_verify_status, restore_verify_details, encryption, root_copy`;
 
 /** Dumps, newest first, filtered in SQL. */
 export async function listBackups(q: Queryable, filter: BackupFilter = {}): Promise<BackupRun[]> {
@@ -492,6 +564,7 @@ function toRun(r: Record<string, unknown>): BackupRun {
     revision: str(r.revision),
     missed: (r.missed ?? null) as string[] | null,
     encryption: (json(r.encryption) ?? null) as DumpEncryption | null,
+    rootCopy: (r.root_copy ?? 'KEPT') as BackupRun['rootCopy'],
   };
 }
 

@@ -32,12 +32,27 @@ export type DeletionState = 'DELETING' | 'DELETED' | null;
 export async function deletionsOf(
   q: Queryable,
   ids: readonly string[],
-): Promise<Map<string, { readonly dumpPath: string | null; readonly deletion: DeletionState }>> {
-  const rows = await q.query<{ id: string; dump_path: string | null; deletion: DeletionState }>(
-    'select id::text, dump_path, deletion from pgbackman.backup_runs where id = any($1::uuid[])',
+): Promise<
+  Map<
+    string,
+    { readonly dumpPath: string | null; readonly deletion: DeletionState; readonly released: boolean }
+  >
+> {
+  const rows = await q.query<{
+    id: string;
+    dump_path: string | null;
+    deletion: DeletionState;
+    root_copy: string;
+  }>(
+    'select id::text, dump_path, deletion, root_copy from pgbackman.backup_runs where id = any($1::uuid[])',
     [ids],
   );
-  return new Map(rows.map((r) => [r.id, { dumpPath: r.dump_path, deletion: r.deletion }]));
+  return new Map(
+    rows.map((r) => [
+      r.id,
+      { dumpPath: r.dump_path, deletion: r.deletion, released: r.root_copy === 'RELEASED' },
+    ]),
+  );
 }
 
 /** First step of deletions: the runs it marked DELETING (not a pinned or running one, nor one already being deleted). */

@@ -8,8 +8,9 @@ const overlap = (a: string, b: string) => dirOf(a).startsWith(dirOf(b)) || dirOf
 
 /**
  * A server's storage list: each destination is a directory or a bucket, named once; the first is the root
- * directory, where dumps are written; no two hold the same place, and a copy never lands inside the root
- * (retention and the stray check own everything under it).
+ * directory, where dumps are written, or a bucket (the root then stages each dump until every destination
+ * holds it); no two hold the same place, and a copy never lands inside the root (retention and the stray
+ * check own everything under it).
  */
 export function checkStorage(report: SemanticContext['report'], spec: SpecOf<'BackupServer'>): void {
   const storage = spec.storage ?? [];
@@ -39,15 +40,18 @@ export function checkStorage(report: SemanticContext['report'], spec: SpecOf<'Ba
     if (same !== undefined)
       report(at, `storage[${same}] is the same place: each destination must be another`);
     places.set(place, i);
-    if (i === 0) {
-      if (d.local === undefined || dirOf(d.local.path) !== dirOf(root))
+    // Dumps are written in the root: a local primary is the root itself; a bucket primary (the root then only
+    // stages each dump until every destination holds it) may not be followed by the root as a copy.
+    if (i === 0 && d.local !== undefined) {
+      if (dirOf(d.local.path) !== dirOf(root))
         report(
-          at,
-          `the first destination is where dumps are written: it must be local, at the rootDirectory ${root}${d.local === undefined ? '' : ` (not ${d.local.path})`}; an S3 primary is not supported yet`,
+          `${at}/local/path`,
+          `the first destination is where dumps are written: a local one must be the rootDirectory ${root} (not ${d.local.path}); to keep dumps elsewhere, list the root first and the other place after it`,
         );
       return;
     }
-    if (d.local !== undefined && overlap(d.local.path, root))
+    if (d.local === undefined) return;
+    if (overlap(d.local.path, root))
       report(
         `${at}/local/path`,
         `${d.local.path} overlaps the rootDirectory ${root}: a copy must be kept outside it (retention and the stray check own everything under the root)`,

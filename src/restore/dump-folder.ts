@@ -76,6 +76,7 @@ export function runFromManifest(dir: string, m: BackupManifest): BackupRun {
     revision: m.revision,
     missed: null,
     encryption: m.encryption ?? null,
+    rootCopy: 'KEPT',
   };
 }
 

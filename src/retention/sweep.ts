@@ -75,7 +75,12 @@ async function sweepChunk(
     q,
     chunk.map((c) => c.dump.id),
   );
-  const safe: { dump: PlannedDump; root: string; target: { id: string; dumpPath: string | null } }[] = [];
+  const safe: {
+    dump: PlannedDump;
+    root: string;
+    target: { id: string; dumpPath: string | null };
+    released: boolean;
+  }[] = [];
   for (const { dump, root } of chunk) {
     const run = runs.get(dump.id);
     // Finished by another sweep since the plan was read: nothing left to do here, but said.
@@ -84,22 +89,23 @@ async function sweepChunk(
       continue;
     }
     const target = { id: dump.id, dumpPath: run.dumpPath };
-    // Checked before anything is recorded: a path that may not be deleted leaves the dump as it is.
+    // Checked before anything is recorded: a path that may not be deleted leaves the dump as it is. A dump
+    // only staged in the root, released there, has nothing left in it: only its copies are removed.
     try {
-      dumpDirOf(target, root);
-      safe.push({ dump, root, target });
+      if (!run.released) dumpDirOf(target, root);
+      safe.push({ dump, root, target, released: run.released });
     } catch (err) {
       outcome.skipped.push({ dump, why: messageOf(err) });
     }
   }
   // One dump's steps at a time: a catalogue gone mid-sweep stops it before the next dump is touched.
-  for (const { dump, root, target } of safe) {
+  for (const { dump, root, target, released } of safe) {
     const resumed = runs.get(dump.id)?.deletion === 'DELETING';
     if (!resumed && (await markDeleting(q, [{ id: dump.id, reason: dump.reasons.join('; ') }])).size === 0) {
       outcome.skipped.push({ dump, why: 'pinned, running or being deleted since the plan was made' });
       continue;
     }
-    await removeDumpDir(target, root);
+    if (!released) await removeDumpDir(target, root);
     await markDeleted(q, [dump.id]);
     outcome.deleted.push(dump);
     // The copies go after the dump itself: one left behind is recorded and removed by a later pass.

@@ -128,7 +128,7 @@ export async function withReadableDump<T>(
   if (fetched.run === undefined)
     throw new PgbackmanError(
       'RESTORE_REFUSED',
-      `the dump's folder ${dirname(run.dumpPath as string)} is gone from the root directory, and no copy could be fetched${fetched.tried.length === 0 ? ' (none was made)' : `: ${fetched.tried.join('; ')}`}; nothing on the target was touched`,
+      `the dump's folder ${dirname(run.dumpPath as string)} is ${run.rootCopy === 'KEPT' ? 'gone from' : 'released from (it only staged there)'} the root directory, and no copy could be fetched${fetched.tried.length === 0 ? ' (none was made)' : `: ${fetched.tried.join('; ')}`}; nothing on the target was touched`,
     );
   try {
     return await use(fetched.run, fetched.from);

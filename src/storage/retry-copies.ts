@@ -13,8 +13,9 @@ import {
 import { listObjects } from '../catalogue/list-objects.ts';
 import type { AllowedDestination } from './allowed-destinations.ts';
 import { type CopyRequest, copyDump } from './copy-dump.ts';
+import { releasePass } from './release-root.ts';
 import { removeCopies } from './remove-copies.ts';
-import { furtherDestinationsOf } from './run-destinations.ts';
+import { furtherDestinationsOf, furtherOf, stagesInRoot } from './run-destinations.ts';
 import { sweepDebris } from './sweep-debris.ts';
 
 export interface RetryReport {
@@ -28,6 +29,8 @@ export interface RetryReport {
   readonly debris?: number;
   /** Copies of deleted dumps removed from their destinations in this pass. */
   readonly removed: number;
+  /** Folders of dumps only staged in the root directory, removed in this pass once every destination held them. */
+  readonly released?: number;
 }
 
 /** At most this many dumps are looked at in one pass, the newest first: a long outage does not make one pass endless. */
@@ -118,20 +121,29 @@ export async function retryCopies(
     const [run] = await listBackups(q, { id, includeDeleted: true, limit: 1 });
     if (run !== undefined) removed += (await removeCopies(q, run, spec, ctx)).removed.length;
   }
-  // What writes killed mid-way (SIGKILL) left in the server's local destinations and its definitions' own.
-  const own = [
+  const definitions = [
     ...(await listObjects(q, 'BackupDefinition', { server })),
     ...(await listObjects(q, 'SnapshotDefinition', { server })),
-  ].flatMap((d) => (d.spec.storage ?? []).slice(1));
+  ];
+  // Dumps only staged in the root (their storage starts with a bucket), now held everywhere: folders removed.
+  const staging =
+    stagesInRoot(spec?.storage ?? []) || definitions.some((d) => stagesInRoot(d.spec.storage ?? []));
+  const released =
+    spec === undefined || !staging || o.signal?.aborted
+      ? 0
+      : await releasePass(q, { name: server, spec }, rootDirectoryOf(spec));
+  // What writes killed mid-way (SIGKILL) left in the server's local destinations and its definitions' own.
+  const own = definitions.flatMap((d) => furtherOf(d.spec.storage ?? []));
   const debris = o.signal?.aborted
     ? []
-    : await sweepDebris([...(spec?.storage ?? []).slice(1), ...own], o.allowed);
+    : await sweepDebris([...furtherOf(spec?.storage ?? []), ...own], o.allowed);
   return {
     runs: runs.length,
     completed,
     tried,
     failed,
     removed,
+    ...(released === 0 ? {} : { released }),
     ...(debris.length === 0 ? {} : { debris: debris.length }),
   };
 }

@@ -13,10 +13,35 @@ export function storageOf(
 }
 
 /**
+ * Whether a storage list only stages its dumps in the root directory: it starts with a bucket, which is then
+ * the primary; the root's folder is removed once every destination holds the dump.
+ */
+export function stagesInRoot(storage: readonly StorageDestination[]): boolean {
+  return storage[0]?.s3 !== undefined;
+}
+
+/**
+ * The destinations a dump is copied to from the root directory, where it is written: every one after the
+ * first, which is the root itself; all of them, the primary first, when the first is a bucket.
+ */
+export function furtherOf(storage: readonly StorageDestination[]): readonly StorageDestination[] {
+  return stagesInRoot(storage) ? storage : storage.slice(1);
+}
+
+/**
  * The further destinations (after the root directory) a run's definition sends its dumps to, as the catalogue
  * holds it now: the definition's own list, or its server's. A definition that is gone: its server's.
  */
 export async function furtherDestinationsOf(
+  q: Queryable,
+  run: { readonly definition: string | null; readonly snapshot: string | null },
+  server: SpecOf<'BackupServer'>,
+): Promise<readonly StorageDestination[]> {
+  return furtherOf(await storageOfRun(q, run, server));
+}
+
+/** A run's definition's storage list as the catalogue holds it now, else its server's. */
+export async function storageOfRun(
   q: Queryable,
   run: { readonly definition: string | null; readonly snapshot: string | null },
   server: SpecOf<'BackupServer'>,
@@ -27,5 +52,5 @@ export async function furtherDestinationsOf(
       : run.snapshot !== null
         ? await listObjects(q, 'SnapshotDefinition', { name: run.snapshot })
         : [];
-  return storageOf(server, own?.spec).slice(1);
+  return storageOf(server, own?.spec);
 }

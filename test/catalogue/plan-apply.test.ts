@@ -126,27 +126,33 @@ for (const backend of BACKENDS) {
       assert.match(plan.stdout, /Plan: 0 to add, 1 to change, \d+ to destroy\./);
     });
 
-    postgresOnly('keys reordered: apply stores the new hash (no serial, no history), so the next plan reads no row', async () => {
-      const dir = await writeTree({ ...BASE, 'a.yaml': definition('shop'), 'b.yaml': definition('other') });
-      assert.equal((await cli('apply', dir, '--auto-approve')).code, 0);
-      assert.deepEqual(await fetchedInFull(dir), []);
-      // The same spec with its keys in another order: hashes differently, means the same.
-      writeFileSync(join(dir, 'a.yaml'), definition('shop', 'schedule: "30 2 * * *"\n  database: shop'));
-      assert.deepEqual(await fetchedInFull(dir), ['BackupDefinition/shop']);
-      const plan = await cli('plan', dir, '--detailed-exitcode');
-      assert.deepEqual([plan.code, plan.stdout], [0, 'No changes. The catalogue matches the manifests.\n']);
-      const apply = await cli('apply', dir, '--auto-approve');
-      assert.deepEqual([apply.code, apply.stdout], [0, 'No changes. The catalogue matches the manifests.\n']);
-      assert.equal(await serial(), 1);
-      assert.deepEqual(await fetchedInFull(dir), []);
-      // Alongside a real change, the reordered object is refreshed too, and only the change is applied.
-      writeFileSync(join(dir, 'a.yaml'), definition('shop', 'database: shop\n  schedule: "0 3 * * *"'));
-      writeFileSync(join(dir, 'b.yaml'), definition('other', 'schedule: "30 2 * * *"\n  database: shop'));
-      const both = await cli('apply', dir, '--auto-approve');
-      assert.equal(both.code, 0, both.stderr);
-      assert.match(both.stdout, /Objects: 0 added, 1 changed, 0 destroyed\. .* is at serial 2\.\n$/);
-      assert.deepEqual(await fetchedInFull(dir), []);
-    });
+    postgresOnly(
+      'keys reordered: apply stores the new hash (no serial, no history), so the next plan reads no row',
+      async () => {
+        const dir = await writeTree({ ...BASE, 'a.yaml': definition('shop'), 'b.yaml': definition('other') });
+        assert.equal((await cli('apply', dir, '--auto-approve')).code, 0);
+        assert.deepEqual(await fetchedInFull(dir), []);
+        // The same spec with its keys in another order: hashes differently, means the same.
+        writeFileSync(join(dir, 'a.yaml'), definition('shop', 'schedule: "30 2 * * *"\n  database: shop'));
+        assert.deepEqual(await fetchedInFull(dir), ['BackupDefinition/shop']);
+        const plan = await cli('plan', dir, '--detailed-exitcode');
+        assert.deepEqual([plan.code, plan.stdout], [0, 'No changes. The catalogue matches the manifests.\n']);
+        const apply = await cli('apply', dir, '--auto-approve');
+        assert.deepEqual(
+          [apply.code, apply.stdout],
+          [0, 'No changes. The catalogue matches the manifests.\n'],
+        );
+        assert.equal(await serial(), 1);
+        assert.deepEqual(await fetchedInFull(dir), []);
+        // Alongside a real change, the reordered object is refreshed too, and only the change is applied.
+        writeFileSync(join(dir, 'a.yaml'), definition('shop', 'database: shop\n  schedule: "0 3 * * *"'));
+        writeFileSync(join(dir, 'b.yaml'), definition('other', 'schedule: "30 2 * * *"\n  database: shop'));
+        const both = await cli('apply', dir, '--auto-approve');
+        assert.equal(both.code, 0, both.stderr);
+        assert.match(both.stdout, /Objects: 0 added, 1 changed, 0 destroyed\. .* is at serial 2\.\n$/);
+        assert.deepEqual(await fetchedInFull(dir), []);
+      },
+    );
 
     postgresOnly('without --auto-approve and without a terminal, apply changes nothing', async () => {
       const dir = await writeTree({ ...BASE, 'a.yaml': definition('refused') });

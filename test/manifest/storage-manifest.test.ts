@@ -33,16 +33,24 @@ describe('BackupServer.spec.storage: what validate accepts and refuses', () => {
     assert.deepEqual(await findings(storage), []);
   });
 
+  test('a bucket first: the primary, the root directory only staging each dump; a second site after it: valid', async () => {
+    const storage = [
+      '    - name: offsite\n      s3: { endpoint: "https://s3.example.net", region: eu-north-1, bucket: dumps }',
+      '    - name: second-site\n      local: { path: /mnt/site-b/pgbackman }',
+    ].join('\n');
+    assert.deepEqual(await findings(storage), []);
+  });
+
   const cases: [string, string, RegExp][] = [
     [
       'a first destination that is not the root directory',
       '    - name: disk\n      local: { path: /srv/other }',
-      /^\/spec\/storage\/0: the first destination is where dumps are written: it must be local, at the rootDirectory \/srv\/pgbackman \(not \/srv\/other\)/,
+      /^\/spec\/storage\/0\/local\/path: the first destination is where dumps are written: a local one must be the rootDirectory \/srv\/pgbackman \(not \/srv\/other\)/,
     ],
     [
-      'an S3 primary',
-      '    - name: offsite\n      s3: { region: us-east-1, bucket: dumps }',
-      /^\/spec\/storage\/0: .*an S3 primary is not supported yet/,
+      'a bucket primary followed by a copy inside the root directory it stages in',
+      '    - name: offsite\n      s3: { region: us-east-1, bucket: dumps }\n    - name: disk\n      local: { path: /srv/pgbackman/copies }',
+      /^\/spec\/storage\/1\/local\/path: \/srv\/pgbackman\/copies overlaps the rootDirectory/,
     ],
     [
       'both local and s3 in one destination',

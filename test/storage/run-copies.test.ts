@@ -675,7 +675,7 @@ describe('run with storage: the dump in the root directory, and a copy in every 
     assert.equal(refused.code, 1);
     assert.match(
       refused.stdout + refused.stderr,
-      /m\.yaml:\d+:\d+: error: BackupDefinition\/wrong: \/spec\/storage\/0: the first destination is where dumps are written: it must be local, at the rootDirectory/,
+      /m\.yaml:\d+:\d+: error: BackupDefinition\/wrong: \/spec\/storage\/0\/local\/path: the first destination is where dumps are written: a local one must be the rootDirectory/,
     );
   });
 

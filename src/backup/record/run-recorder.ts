@@ -5,7 +5,12 @@ import { type DumpCopy, missingCopies, pendingCopies, recordCopy } from '../../c
 import { listObjects } from '../../catalogue/list-objects.ts';
 import { messageOf, PgbackmanError } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
-import { furtherDestinationsOf } from '../../storage/run-destinations.ts';
+import { releaseRoot } from '../../storage/release-root.ts';
+import {
+  furtherDestinationsOf,
+  type StorageDestination,
+  stagesInRoot,
+} from '../../storage/run-destinations.ts';
 import { processAlive } from '../../system/process-alive.ts';
 import {
   findInterrupted,
@@ -126,6 +131,27 @@ export class RunRecorder {
       return undefined;
     } catch (err) {
       return messageOf(err);
+    }
+  }
+
+  /**
+   * Once every copy is recorded, a dump only staged in the root (its storage starts with a bucket) has its
+   * folder there removed (releaseRoot). True when it was; a failure leaves it to a later copy pass.
+   */
+  async releaseRoot(dumpPath: string, storage: readonly StorageDestination[]): Promise<boolean> {
+    if (this.spooled || !stagesInRoot(storage)) return false;
+    const id = (this.#start as RunStart).id;
+    try {
+      return await this.#catalogue.withCatalogue(
+        (q) => releaseRoot(q, { id, dumpPath }, storage, this.#root),
+        { keepOpen: true },
+      );
+    } catch (err) {
+      this.#log.warn(
+        { event: 'root_release_failed', run: id, error: messageOf(err) },
+        `the dump's folder in the root directory was not released (a later copy pass tries again): ${messageOf(err)}`,
+      );
+      return false;
     }
   }
 

@@ -14,6 +14,7 @@ import { readDumpFolder } from '../../restore/dump-folder.ts';
 import { isAllowed, parseAllowedDestinations } from '../../storage/allowed-destinations.ts';
 import { findCopies } from '../../storage/import-copies.ts';
 import { openDestination } from '../../storage/open-destination.ts';
+import { furtherOf } from '../../storage/run-destinations.ts';
 import { ExitCode } from '../exit-codes.ts';
 import type { Output } from '../output.ts';
 
@@ -149,8 +150,8 @@ async function destinationsAt(
   const seen = new Set<string>();
   return servers.flatMap((server) =>
     [
-      ...(server.spec.storage ?? []).slice(1),
-      ...own.filter((d) => d.spec.server === server.name).flatMap((d) => (d.spec.storage ?? []).slice(1)),
+      ...furtherOf(server.spec.storage ?? []),
+      ...own.filter((d) => d.spec.server === server.name).flatMap((d) => furtherOf(d.spec.storage ?? [])),
     ]
       .filter((d) => d.s3 !== undefined && isAllowed(place, d as Parameters<typeof isAllowed>[1]))
       .filter((d) => {

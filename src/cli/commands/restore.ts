@@ -18,6 +18,7 @@ import { parseConninfo } from '../../restore/target-conninfo.ts';
 import type { AllowedDestination } from '../../storage/allowed-destinations.ts';
 import { withReadableDump } from '../../storage/fetch-copy.ts';
 import { fetchFolder, isBucketUrl } from '../../storage/fetch-folder.ts';
+import { furtherOf } from '../../storage/run-destinations.ts';
 import { stopAfter } from '../../system/deadline.ts';
 import { askApproval } from '../ask-approval.ts';
 import { ExitCode } from '../exit-codes.ts';
@@ -85,7 +86,7 @@ export async function runRestore(
       flags.target !== undefined
         ? []
         : await withCatalogue(location, 'restore', async (db) =>
-            (await listObjects(db, 'BackupServer')).flatMap((s) => (s.spec.storage ?? []).slice(1)),
+            (await listObjects(db, 'BackupServer')).flatMap((s) => furtherOf(s.spec.storage ?? [])),
           );
     const folder = await fetchFolder(url, under, { ...copyContext(flags), destinations });
     output.err.write(`Fetched ${url} into ${folder}\n`);
@@ -118,7 +119,7 @@ export async function runRestore(
     return withReadableDump(db, backup, server.spec, copyContext(flags), (run, fetchedFrom) => {
       if (fetchedFrom !== undefined)
         output.err.write(
-          `The dump's folder is gone from the root directory: restoring from its copy at ${fetchedFrom}\n`,
+          `${backup.rootCopy === 'KEPT' ? "The dump's folder is gone from the root directory" : 'The dump was only staged in the root directory'}: restoring from its copy at ${fetchedFrom}\n`,
         );
       return execute(run, target, server, source, db, flags, output);
     });

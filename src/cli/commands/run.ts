@@ -123,7 +123,7 @@ async function takeDump(
   const took = `${(result.durationMs / 1000).toFixed(1)} s`;
   if (result.status === 'SUCCEEDED' || result.status === 'SUCCEEDED_PARTIAL') {
     output.out.write(
-      `Backup ${result.id} ${result.status}: ${what}, ${humanBytes(result.bytes ?? 0)} in ${took}\n  ${result.dir}\n`,
+      `Backup ${result.id} ${result.status}: ${what}, ${humanBytes(result.bytes ?? 0)} in ${took}\n  ${result.dir}${result.released === true ? ' (staged there, removed once every destination held it)' : ''}\n`,
     );
     for (const c of result.copies)
       output.out.write(

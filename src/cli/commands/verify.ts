@@ -1,5 +1,5 @@
 import { DEFAULT_SECRETS_DIR } from '../../backup/dump/read-password-file.ts';
-import { verifyRun } from '../../backup/verify/verify-run.ts';
+import { type Verification, verifyRun } from '../../backup/verify/verify-run.ts';
 import { isGoodRun, listBackups, recordVerification, setCopyOutcome } from '../../catalogue/backup-runs.ts';
 import type { Queryable } from '../../catalogue/catalogue-db.ts';
 import { copiesOf, type DumpCopy, missingCopies, recordCopy } from '../../catalogue/dump-copies.ts';
@@ -12,7 +12,7 @@ import { verifyByRestore } from '../../restore/verify-restore.ts';
 import type { AllowedDestination } from '../../storage/allowed-destinations.ts';
 import { withReadableDump } from '../../storage/fetch-copy.ts';
 import type { RemovalContext } from '../../storage/remove-copies.ts';
-import { verifyCopies } from '../../storage/verify-copies.ts';
+import { type CopyCheck, verifyCopies } from '../../storage/verify-copies.ts';
 import { stopAfter } from '../../system/deadline.ts';
 import { ExitCode } from '../exit-codes.ts';
 import type { Output } from '../output.ts';
@@ -55,7 +55,19 @@ export async function runVerify(
       backups.map((b) => b.id),
     );
     for (const b of backups) {
-      const v = await verifyRun(b, { identities: copies.identities ?? [] });
+      const its = copiesByRun.get(b.id) ?? [];
+      if (its.length > 0 && !servers.has(b.server))
+        servers.set(
+          b.server,
+          listObjects(db, 'BackupServer', { name: b.server }).then(([o]) => o?.spec),
+        );
+      const spec = its.length === 0 ? undefined : await servers.get(b.server);
+      const checked = spec === undefined ? [] : await verifyCopies(db, b, its, spec, copies, copies.deep);
+      // A dump only staged in the root, released there once every destination held it: what its copies hold.
+      const v =
+        b.rootCopy === 'KEPT'
+          ? await verifyRun(b, { identities: copies.identities ?? [] })
+          : releasedVerification(b.id, checked);
       await recordVerification(db, v);
       // A key was given and could not open it: what was asked for was not checked. Recorded OK (its stored
       // bytes are), shown as what it is, so no script reads the line as good.
@@ -65,23 +77,14 @@ export async function runVerify(
       output.out.write(
         `${b.id} ${undecryptable ? 'UNDECRYPTABLE' : v.status}${v.error === null ? '' : `: ${v.error}`}${v.note === null ? '' : ` (${v.note})`}\n`,
       );
-      const its = copiesByRun.get(b.id) ?? [];
-      if (its.length > 0) {
-        if (!servers.has(b.server))
-          servers.set(
-            b.server,
-            listObjects(db, 'BackupServer', { name: b.server }).then(([o]) => o?.spec),
-          );
-        const spec = await servers.get(b.server);
-        for (const c of spec === undefined ? [] : await verifyCopies(db, b, its, spec, copies, copies.deep)) {
-          if (c.status !== 'OK') bad++;
-          output.out.write(
-            `  copy at ${c.destination} ${c.status}${c.error === null ? ` (${c.files} files)` : `: ${c.error}`}\n`,
-          );
-          // A copy found missing or changed is one to make again: the agent's copy pass does, from the root.
-          if (c.status === 'MISSING' || c.status === 'CORRUPT')
-            await lostCopy(db, b.id, its, c.destination, `verify: ${c.error}`);
-        }
+      for (const c of checked) {
+        if (c.status !== 'OK') bad++;
+        output.out.write(
+          `  copy at ${c.destination} ${c.status}${c.error === null ? ` (${c.files} files)` : `: ${c.error}`}\n`,
+        );
+        // A copy found missing or changed is one to make again: the agent's copy pass does, from the root.
+        if ((c.status === 'MISSING' || c.status === 'CORRUPT') && b.rootCopy === 'KEPT')
+          await lostCopy(db, b.id, its, c.destination, `verify: ${c.error}`);
       }
       if (v.status === 'OK' && v.unexpected.length > 0)
         output.err.write(
@@ -152,4 +155,30 @@ async function lostCopy(
   const lost = now.find((c) => c.destination === destination);
   if (lost !== undefined) await recordCopy(q, lost);
   await setCopyOutcome(q, runId, missingCopies(now));
+}
+
+/**
+ * A dump released from the root directory is as sound as its copies: OK when one of them checked OK (a
+ * restore reads it from there), else the first copy's problem; none at all: MISSING.
+ */
+export function releasedVerification(id: string, checked: readonly CopyCheck[]): Verification {
+  const good = checked.filter((c) => c.status === 'OK').map((c) => c.destination);
+  const problem = checked.find((c) => c.status === 'MISSING' || c.status === 'CORRUPT');
+  const base = { id, unexpected: [], plaintext: null, note: null } as const;
+  if (good.length > 0)
+    return {
+      ...base,
+      status: 'OK',
+      error: null,
+      note: `released from the root directory: kept at ${good.join(', ')}`,
+    };
+  return {
+    ...base,
+    status: problem?.status === 'CORRUPT' ? 'CORRUPT' : 'MISSING',
+    error: `released from the root directory, and no copy could be found sound: ${
+      checked
+        .map((c) => `${c.destination} ${c.status}${c.error === null ? '' : ` (${c.error})`}`)
+        .join('; ') || 'it has no copy recorded'
+    }`,
+  };
 }

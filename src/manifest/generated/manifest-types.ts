@@ -253,7 +253,7 @@ export interface BackupServer {
      */
     diskReserve?: string;
     /**
-     * Where each dump is kept, in order: the first is the primary and must be local, at the rootDirectory (where dumps are written); each other one receives a copy of every file of the dump once it is complete, recorded per destination (describe backup ID and get backups -o json: copies). Without it, the rootDirectory alone.
+     * Where each dump is kept, in order. Dumps are written in the rootDirectory: the first destination is the primary, either local at the rootDirectory, or a bucket (s3), when the rootDirectory only stages each dump and its folder there is removed once every destination holds it (get backups -o json: rootCopy RELEASED). Each further one receives a copy of every file of the dump, streamed as it is written, recorded per destination (describe backup ID and get backups -o json: copies). Without it, the rootDirectory alone.
      *
      * @minItems 1
      * @maxItems 8
@@ -631,7 +631,7 @@ export interface BackupDefinition {
     timeout?: DumpTimeout;
     encryption?: Encryption;
     /**
-     * This definition's own storage list, in place of its server's: the same rules (the first is local at the server's rootDirectory, each other one gets a copy of every dump), for dumps that must go elsewhere or nowhere else.
+     * This definition's own storage list, in place of its server's: the same rules (the first is local at the server's rootDirectory or a bucket the rootDirectory only stages dumps for, each other one gets a copy of every dump), for dumps that must go elsewhere or nowhere else.
      *
      * @minItems 1
      * @maxItems 8
@@ -702,7 +702,7 @@ export interface SnapshotDefinition {
     timeout?: DumpTimeout;
     encryption?: Encryption;
     /**
-     * This definition's own storage list, in place of its server's: the same rules (the first is local at the server's rootDirectory, each other one gets a copy of every dump), for dumps that must go elsewhere or nowhere else.
+     * This definition's own storage list, in place of its server's: the same rules (the first is local at the server's rootDirectory or a bucket the rootDirectory only stages dumps for, each other one gets a copy of every dump), for dumps that must go elsewhere or nowhere else.
      *
      * @minItems 1
      * @maxItems 8

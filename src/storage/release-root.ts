@@ -1,0 +1,60 @@
+import {
+  keptWithCopies,
+  markRootReleased,
+  markRootReleasing,
+  releasingRoots,
+} from '../catalogue/backup-runs.ts';
+import type { Queryable } from '../catalogue/catalogue-db.ts';
+import type { SpecOf } from '../manifest/kinds.ts';
+import { removeDumpDir } from '../retention/remove-dump.ts';
+import { type StorageDestination, stagesInRoot, storageOfRun } from './run-destinations.ts';
+
+/** At most this many unfinished releases are finished in one copy pass. */
+const PER_PASS = 50;
+
+/**
+ * A dump whose storage starts with a bucket was only staged in the root directory: once every destination
+ * it is owed to holds it (the run is SUCCEEDED) and the primary has a recorded copy, its folder in the root is
+ * removed. Marked RELEASING first, so a process that dies in the middle leaves it for `finishReleases`; the
+ * folder is removed only where retention would remove it (under the root, named after the run). True when
+ * released now; false when its storage keeps it in the root, or it is not (yet) to be released.
+ */
+export async function releaseRoot(
+  q: Queryable,
+  run: { readonly id: string; readonly dumpPath: string },
+  storage: readonly StorageDestination[],
+  root: string,
+): Promise<boolean> {
+  const primary = storage[0];
+  if (primary === undefined || !stagesInRoot(storage)) return false;
+  if (!(await markRootReleasing(q, run.id, primary.name))) return false;
+  await removeDumpDir(run, root);
+  await markRootReleased(q, run.id);
+  return true;
+}
+
+/** Finishes what a process that died while releasing a dump's folder left: how many it finished. */
+export async function finishReleases(q: Queryable, server: string, root: string): Promise<number> {
+  const left = await releasingRoots(q, server, PER_PASS);
+  for (const run of left) {
+    await removeDumpDir(run, root);
+    await markRootReleased(q, run.id);
+  }
+  return left.length;
+}
+
+/**
+ * The copy pass's share: finishes releases a process left half done, then releases each dump of `server`
+ * that stages in the root and is now held everywhere (its run's own release failed, or it became SUCCEEDED
+ * in this pass). How many folders were released.
+ */
+export async function releasePass(
+  q: Queryable,
+  server: { readonly name: string; readonly spec: SpecOf<'BackupServer'> },
+  root: string,
+): Promise<number> {
+  let released = await finishReleases(q, server.name, root);
+  for (const run of await keptWithCopies(q, server.name, PER_PASS))
+    if (await releaseRoot(q, run, await storageOfRun(q, run, server.spec), root)) released++;
+  return released;
+}
