@@ -76,6 +76,9 @@ describe('the agent on a git repository, its dumps sealed with age and sent to d
       ],
       s3Env(),
     );
+  const offsite = () =>
+    `{name: offsite, s3: {endpoint: "${proxy.endpoint}", region: eu-north-1, bucket: ${BUCKET}, prefix: ${PREFIX}, forcePathStyle: true}, credentialsFrom: {env: {accessKeyId: PGBACKMAN_SECRET_S3_ID, secretAccessKey: PGBACKMAN_SECRET_S3_KEY}}}`;
+  let serverSpec: string;
   const finished = (status: string) => (l: LogLine) => l.event === 'run_finished' && l.status === status;
   /** Every object in the bucket under the dump folder `folder` (relative to the root), with its bytes. */
   const objectsOf = async (folder: string): Promise<Map<string, Buffer>> => {
@@ -148,10 +151,11 @@ describe('the agent on a git repository, its dumps sealed with age and sent to d
         root,
         host: node.hostname,
         port: node.port,
-        serverSpec: `storage: [{name: disk, local: {path: "${root}"}}, {name: offsite, s3: {endpoint: "${proxy.endpoint}", region: eu-north-1, bucket: ${BUCKET}, prefix: ${PREFIX}, forcePathStyle: true}, credentialsFrom: {env: {accessKeyId: PGBACKMAN_SECRET_S3_ID, secretAccessKey: PGBACKMAN_SECRET_S3_KEY}}}], encryption: {age: {recipients: ["${recipient}"]}}`,
+        serverSpec: `storage: [{name: disk, local: {path: "${root}"}}, ${offsite()}], encryption: {age: {recipients: ["${recipient}"]}}`,
         definitions: { nightly: `database: ${DB}, schedule: "*/2 * * * * *"` },
       }),
     });
+    serverSpec = `storage: [{name: disk, local: {path: "${root}"}}, ${offsite()}], encryption: {age: {recipients: ["${recipient}"]}}`;
   });
   // A test that failed midway leaves no agent behind for the next (it would refuse to start: AGENT_RUNNING).
   afterEach(async () => {
@@ -342,5 +346,58 @@ describe('the agent on a git repository, its dumps sealed with age and sent to d
       );
     }
     assert.equal(await stopAgent('SIGTERM'), 0);
+  });
+
+  test('a definition whose storage starts with the bucket: each dump is sealed there, its staging folder released, and the bucket restores it', async () => {
+    const node = new URL(testServerUrl());
+    await repo.push({
+      'setup.yaml': localSetup({
+        root,
+        host: node.hostname,
+        port: node.port,
+        serverSpec,
+        definitions: {
+          nightly: `database: ${DB}, schedule: "*/2 * * * * *", suspend: true`,
+          'bucket-only': `database: ${DB}, schedule: "*/2 * * * * *", storage: [${offsite()}]`,
+        },
+      }),
+    });
+    agent = start();
+    const released = await agent.waitFor((l) => l.event === 'root_released', 45_000);
+    const run = (await runOf(released.run)) as Run & { rootCopy: string; definition: string };
+    assert.deepEqual(
+      [run.definition, run.status, run.rootCopy, run.copies?.map((c) => `${c.destination}=${c.status}`)],
+      ['bucket-only', 'SUCCEEDED', 'RELEASED', ['offsite=COPIED']],
+    );
+    assert.ok(
+      ![...tree(root).keys()].some((f) => f.includes(run.id.slice(0, 8))),
+      'nothing of it stays in the root',
+    );
+    const stored = await objectsOf(folderOf(run));
+    assert.ok(stored.has('database.dump.age') && stored.has('backup.json'), [...stored.keys()].join(' '));
+    for (const [name, bytes] of stored)
+      assert.ok(!bytes.includes(SECRET), `${name} holds no row in plaintext`);
+    assert.equal(await stopAgent('SIGTERM'), 0);
+
+    const restored = await cli(
+      ...allow(),
+      '--identity',
+      keyFile,
+      'restore',
+      run.id,
+      '--node',
+      'n1',
+      '--database',
+      'bucket_only_restored',
+    );
+    assert.equal(restored.code, 0, restored.stderr);
+    assert.match(restored.stderr, /only staged in the root directory: restoring from its copy at offsite/);
+    const emails = await withClient(withDatabase(testServerUrl(), 'bucket_only_restored'), async (c) =>
+      Number((await c.query('select count(*) as n from customers')).rows[0]?.n),
+    );
+    assert.equal(emails, 500);
+    await withClient(testServerUrl(), (c) =>
+      c.query('drop database if exists bucket_only_restored with (force)'),
+    );
   });
 });

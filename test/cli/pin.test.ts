@@ -277,6 +277,7 @@ for (const backend of BACKENDS) {
           'retention',
           'revision',
           'rolesPath',
+          'rootCopy',
           'server',
           'serverVersion',
           'sha256',
