@@ -14,8 +14,9 @@ if ((flag === '--version' || flag === '-V') && rest.length === 0) {
       value: { userAgent: `Node.js/${process.versions.node.split('.')[0]}` },
       configurable: true,
     });
-  // The agent's memory policy is set before the CLI's modules load, while the young generation is still small.
-  if (process.argv.includes('agent'))
+  // The agent's memory policy is set before the CLI's modules load, while the young generation is still small;
+  // a dump (`run`) streams the same garbage through it as the agent's dumps do.
+  if (process.argv.includes('agent') || process.argv.includes('run'))
     (await import('../dist/agent/memory-policy.js')).applyAgentMemoryPolicy();
   const { main } = await import('../dist/cli/main.js');
   await main(process.argv);

@@ -7,8 +7,8 @@ import type { StorageDestination } from '../manifest/generated/manifest-types.ts
 import { isAllowed, parseAllowedDestinations } from './allowed-destinations.ts';
 import { checkKey, type Destination } from './destination.ts';
 import { readSmall } from './import-copies.ts';
+import { lazyS3Destination } from './lazy-s3-destination.ts';
 import { openDestination } from './open-destination.ts';
-import { s3Destination } from './s3-destination.ts';
 
 /** The most files a dump folder may have: a directory-format dump of 100,000 tables, and some. */
 const MAX_FILES = 250_000;
@@ -52,12 +52,16 @@ export async function fetchFolder(
   const dest: Destination =
     known?.s3 !== undefined
       ? openDestination({ ...known, s3: { ...known.s3, prefix } }, ctx.env, ctx.secretsDir)
-      : s3Destination('--from', {
-          ...(place.endpoint === null ? {} : { endpoint: place.endpoint, forcePathStyle: true }),
-          region: ctx.env.AWS_REGION || ctx.env.AWS_DEFAULT_REGION || 'us-east-1',
-          bucket: place.bucket,
-          prefix,
-        });
+      : lazyS3Destination(
+          '--from',
+          {
+            ...(place.endpoint === null ? {} : { endpoint: place.endpoint, forcePathStyle: true }),
+            region: ctx.env.AWS_REGION || ctx.env.AWS_DEFAULT_REGION || 'us-east-1',
+            bucket: place.bucket,
+            prefix,
+          },
+          {},
+        );
   const into = join(under, `from-${randomBytes(6).toString('hex')}`);
   try {
     const keys = await dest.list(MAX_FILES);

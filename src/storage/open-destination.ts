@@ -2,8 +2,9 @@ import { readPasswordFile } from '../backup/dump/read-password-file.ts';
 import { PgbackmanError } from '../errors.ts';
 import type { StorageDestination } from '../manifest/generated/manifest-types.ts';
 import type { Destination } from './destination.ts';
+import { lazyS3Destination } from './lazy-s3-destination.ts';
 import { localDestination } from './local-destination.ts';
-import { type S3Credentials, s3Destination } from './s3-destination.ts';
+import type { S3Credentials } from './s3-destination.ts';
 
 /** The only variables credentialsFrom.env may name, as for passwordFrom.env: the operator decides which exist. */
 const SECRET_VARIABLE = /^PGBACKMAN_SECRET_[A-Za-z0-9_]{1,111}$/;
@@ -21,7 +22,7 @@ export function openDestination(
   if (d.s3 === undefined)
     throw new PgbackmanError('INVALID_INPUT', `destination ${d.name} has neither local nor s3`);
   const credentials = credentialsOf(d, env, secretsDir);
-  return s3Destination(
+  return lazyS3Destination(
     d.name,
     {
       region: d.s3.region,

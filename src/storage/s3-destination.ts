@@ -16,6 +16,7 @@ import {
 import { PgbackmanError } from '../errors.ts';
 import { linkSignals } from '../system/link-signals.ts';
 import { checkKey, type Destination, type ObjectFacts, type StoredObject } from './destination.ts';
+import { s3Where } from './lazy-s3-destination.ts';
 import { uploadStream } from './s3-upload.ts';
 import { storageError } from './storage-error.ts';
 
@@ -116,7 +117,7 @@ export function s3Destination(name: string, settings: S3Settings, options: S3Opt
   };
 
   const prefix = settings.prefix ?? '';
-  const where = `s3://${settings.bucket}/${prefix}${settings.endpoint === undefined ? '' : ` at ${settings.endpoint}`}`;
+  const where = s3Where(settings);
   const fail = (what: string, err: unknown) => storageError(err, `${name} (${where})`, what);
   const Bucket = settings.bucket;
   const keyOf = (key: string) => `${prefix}${checkKey(key)}`;
