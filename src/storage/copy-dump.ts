@@ -14,6 +14,8 @@ export interface CopyRequest {
   /** The server's root directory and the dump's folder under it: keys are the folder's path below the root. */
   readonly root: string;
   readonly dir: string;
+  /** The folder's path below the root when `dir` is not there (a copy fetched from another destination). */
+  readonly folder?: string;
   /** The run's recorded checksums (file → sha256, or a directory dump's file → sha256 map). */
   readonly recorded: Readonly<Record<string, string | Readonly<Record<string, string>>>>;
   /** The server's destinations after the first (the root directory, where the dump already is). */
@@ -64,7 +66,7 @@ function recordedSum(recorded: CopyRequest['recorded'], file: string): string | 
  * exception, and never a change to the dump in the root directory.
  */
 export async function copyDump(req: CopyRequest): Promise<DumpCopy[]> {
-  const folder = relative(req.root, req.dir).split(sep).join('/');
+  const folder = req.folder ?? relative(req.root, req.dir).split(sep).join('/');
   const outcomes: DumpCopy[] = [];
   for (const d of req.destinations) {
     const location =

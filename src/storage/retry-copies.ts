@@ -1,6 +1,6 @@
-import { dirname } from 'node:path';
+import { dirname, relative, sep } from 'node:path';
 import { rootDirectoryOf } from '../backup/files/layout.ts';
-import { listBackups, setCopyOutcome } from '../catalogue/backup-runs.ts';
+import { type BackupRun, listBackups, setCopyOutcome } from '../catalogue/backup-runs.ts';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
 import {
   copiesOf,
@@ -11,8 +11,10 @@ import {
   recordCopy,
 } from '../catalogue/dump-copies.ts';
 import { listObjects } from '../catalogue/list-objects.ts';
+import type { SpecOf } from '../manifest/kinds.ts';
 import type { AllowedDestination } from './allowed-destinations.ts';
 import { type CopyRequest, copyDump } from './copy-dump.ts';
+import { fetchCopyIfGone } from './fetch-copy.ts';
 import { releasePass } from './release-root.ts';
 import { removeCopies } from './remove-copies.ts';
 import { furtherDestinationsOf, furtherOf, stagesInRoot } from './run-destinations.ts';
@@ -79,18 +81,28 @@ export async function retryCopies(
     // killed between the dump and its copies). A destination that failed once in this pass is not tried
     // again in it: a store that is down costs one try (and its timeouts) per pass, not one per dump.
     const again = [...listed.values()].filter((d) => !copied.has(d.name) && !down.has(d.name));
-    if (again.length > 0) {
+    // The root's folder, or (released from the root, or lost there) a copy fetched from another destination.
+    const source =
+      again.length === 0 || object === undefined ? undefined : await sourceOf(q, run, object.spec, o);
+    if (source !== undefined && source.dir === undefined) {
+      tried += again.length;
+      failed += again.length;
+    } else if (source !== undefined) {
+      const root = rootDirectoryOf(object?.spec ?? {});
       const outcomes = await copyDump({
         runId: run.id,
-        root: rootDirectoryOf(object?.spec ?? {}),
-        dir: dirname(run.dumpPath as string),
+        root,
+        dir: source.dir as string,
+        folder: relative(root, dirname(run.dumpPath as string))
+          .split(sep)
+          .join('/'),
         recorded: (run.sha256 ?? {}) as CopyRequest['recorded'],
         destinations: again,
         allowed: o.allowed,
         env: o.env,
         secretsDir: o.secretsDir,
         ...(o.signal === undefined ? {} : { signal: o.signal }),
-      });
+      }).finally(source.done);
       for (const c of outcomes) {
         await recordCopy(q, c);
         if (c.status === 'FAILED') down.add(c.destination);
@@ -146,4 +158,20 @@ export async function retryCopies(
     ...(released === 0 ? {} : { released }),
     ...(debris.length === 0 ? {} : { debris: debris.length }),
   };
+}
+
+/**
+ * Where a dump's copies are made from: its folder in the root, or a copy fetched from another destination
+ * into `<root>/.fetch/` (`done` removes it); `dir` undefined when neither can be had.
+ */
+async function sourceOf(
+  q: Queryable,
+  run: BackupRun,
+  server: SpecOf<'BackupServer'>,
+  o: { allowed: readonly AllowedDestination[]; env: NodeJS.ProcessEnv; secretsDir: string },
+): Promise<{ dir: string | undefined; done: () => Promise<void> }> {
+  const fetched = await fetchCopyIfGone(q, run, server, o);
+  if (fetched === undefined) return { dir: dirname(run.dumpPath as string), done: async () => undefined };
+  if (fetched.run === undefined) return { dir: undefined, done: async () => undefined };
+  return { dir: dirname(fetched.run.dumpPath as string), done: fetched.remove };
 }

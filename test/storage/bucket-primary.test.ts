@@ -88,8 +88,14 @@ describe('a bucket as the primary: the root directory only stages each dump unti
       }),
     );
 
+  // Each test's copy pass sees only its own dumps (another test's partial dump would be retried too).
+  const catalogues: TestCatalogue[] = [];
+  const ownCatalogue = async (name: string) => {
+    catalogue = await createTestCatalogue('postgres', `bucket-primary-${name}`);
+    catalogues.push(catalogue);
+  };
   before(async () => {
-    catalogue = await createTestCatalogue('postgres', 'bucket-primary');
+    await ownCatalogue('first');
     s3 = await startTestS3(['dumps']);
     scratch = await mkdtemp(join(tmpdir(), 'pgbackman-bucket-primary-'));
     await createSourceDatabase(
@@ -98,7 +104,7 @@ describe('a bucket as the primary: the root directory only stages each dump unti
     );
   });
   after(async () => {
-    await catalogue?.drop();
+    for (const c of catalogues) await c.drop();
     await s3?.stop();
     await rm(scratch, { recursive: true, force: true });
     await withClient(testServerUrl(), async (c) => {
@@ -168,6 +174,30 @@ describe('a bucket as the primary: the root directory only stages each dump unti
     );
     assert.equal(rows, 300);
 
+    // The second disk loses its copy: verify finds it MISSING, and the copy pass makes it again from the
+    // bucket (the root holds nothing of it), byte for byte.
+    await rm(join(second, folder), { recursive: true });
+    const noSecond = await cli([...allow, 'verify', id]);
+    assert.equal(noSecond.code, 1);
+    assert.match(noSecond.stdout, /\n {2}copy at second MISSING: /);
+    assert.equal((await backup(id)).status, 'SUCCEEDED_PARTIAL');
+    assert.deepEqual(await retry([second, `s3+http://${host()}/dumps/primary`]), {
+      runs: 1,
+      completed: 1,
+      tried: 1,
+      failed: 0,
+      removed: 0,
+    });
+    const again = tree(join(second, folder));
+    assert.deepEqual([...again.keys()].sort(), [...disk.keys()].sort());
+    for (const [file, bytes] of disk) assert.equal(sha(again.get(file) as Buffer), sha(bytes), file);
+    assert.deepEqual([(await backup(id)).status, existsSync(dir)], ['SUCCEEDED', false]);
+    assert.deepEqual(
+      existsSync(join(root, '.fetch')) ? tree(join(root, '.fetch')).size : 0,
+      0,
+      'the fetched copy is removed',
+    );
+
     // Its objects gone from the bucket: verify says so (exit 1), naming the copy.
     const gone = reader('dumps', 'primary/');
     try {
@@ -186,6 +216,7 @@ describe('a bucket as the primary: the root directory only stages each dump unti
   });
 
   test('the bucket out of reach: the dump stays in the root (SUCCEEDED_PARTIAL); the copy pass copies it, then removes the folder', async () => {
+    await ownCatalogue('late');
     const root = await setup('late', bucketAt('late-primary', 'p/'));
     const allow = [`s3+http://${host()}/late-primary`];
     const r = await cli(['--allow-destination', allow[0] as string, 'run', 'd']);
@@ -226,6 +257,7 @@ describe('a bucket as the primary: the root directory only stages each dump unti
   });
 
   test('a release a killed process left half done is finished by the copy pass; retention deletes a released dump from the bucket', async () => {
+    await ownCatalogue('kept');
     const root = await setup(
       'kept',
       bucketAt('dumps', 'kept/'),

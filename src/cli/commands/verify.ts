@@ -82,8 +82,9 @@ export async function runVerify(
         output.out.write(
           `  copy at ${c.destination} ${c.status}${c.error === null ? ` (${c.files} files)` : `: ${c.error}`}\n`,
         );
-        // A copy found missing or changed is one to make again: the agent's copy pass does, from the root.
-        if ((c.status === 'MISSING' || c.status === 'CORRUPT') && b.rootCopy === 'KEPT')
+        // A copy found missing or changed is one to make again: the agent's copy pass does, from the root (or,
+        // for a dump released from it, from another copy).
+        if (c.status === 'MISSING' || c.status === 'CORRUPT')
           await lostCopy(db, b.id, its, c.destination, `verify: ${c.error}`);
       }
       if (v.status === 'OK' && v.unexpected.length > 0)
