@@ -371,6 +371,8 @@ export async function keptWithCopies(
   q: Queryable,
   server: string,
   limit: number,
+  /** Only runs of these definitions or snapshots (those whose own storage stages); all of them when undefined. */
+  only?: readonly string[],
 ): Promise<{ id: string; dumpPath: string; definition: string | null; snapshot: string | null }[]> {
   const rows = await q.query<{
     id: string;
@@ -382,8 +384,9 @@ export async function keptWithCopies(
       where r.server = $1 and r.status = 'SUCCEEDED' and r.root_copy = 'KEPT' and r.deletion is null
         and r.dump_path is not null
         and exists (select 1 from pgbackman.dump_copies c where c.run_id = r.id and c.status = 'COPIED')
+        and ($3::text[] is null or r.definition = any($3::text[]) or r.snapshot = any($3::text[]))
       order by r.started_at desc limit $2`,
-    [server, limit],
+    [server, limit, only === undefined ? null : [...only]],
   );
   return rows.map((r) => ({
     id: r.id,

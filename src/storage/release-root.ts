@@ -33,14 +33,22 @@ export async function releaseRoot(
   return true;
 }
 
-/** Finishes what a process that died while releasing a dump's folder left: how many it finished. */
+/**
+ * Finishes what a process that died while releasing a dump's folder left: how many it finished. A folder
+ * that may not be removed (removeDumpDir refuses it) stays RELEASING, and is not in the way of the others.
+ */
 export async function finishReleases(q: Queryable, server: string, root: string): Promise<number> {
-  const left = await releasingRoots(q, server, PER_PASS);
-  for (const run of left) {
-    await removeDumpDir(run, root);
+  let finished = 0;
+  for (const run of await releasingRoots(q, server, PER_PASS)) {
+    try {
+      await removeDumpDir(run, root);
+    } catch {
+      continue;
+    }
     await markRootReleased(q, run.id);
+    finished++;
   }
-  return left.length;
+  return finished;
 }
 
 /**
@@ -52,9 +60,15 @@ export async function releasePass(
   q: Queryable,
   server: { readonly name: string; readonly spec: SpecOf<'BackupServer'> },
   root: string,
+  /** The definitions and snapshots whose own storage stages, when the server's does not. */
+  only?: readonly string[],
 ): Promise<number> {
   let released = await finishReleases(q, server.name, root);
-  for (const run of await keptWithCopies(q, server.name, PER_PASS))
-    if (await releaseRoot(q, run, await storageOfRun(q, run, server.spec), root)) released++;
+  for (const run of await keptWithCopies(q, server.name, PER_PASS, only))
+    try {
+      if (await releaseRoot(q, run, await storageOfRun(q, run, server.spec), root)) released++;
+    } catch {
+      // Left RELEASING when its folder may not be removed: finishReleases tries it again next pass.
+    }
   return released;
 }

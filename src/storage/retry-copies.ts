@@ -138,12 +138,17 @@ export async function retryCopies(
     ...(await listObjects(q, 'SnapshotDefinition', { server })),
   ];
   // Dumps only staged in the root (their storage starts with a bucket), now held everywhere: folders removed.
-  const staging =
-    stagesInRoot(spec?.storage ?? []) || definitions.some((d) => stagesInRoot(d.spec.storage ?? []));
+  const serverStages = stagesInRoot(spec?.storage ?? []);
+  const staging = definitions.filter((d) => stagesInRoot(d.spec.storage ?? [])).map((d) => d.name);
   const released =
-    spec === undefined || !staging || o.signal?.aborted
+    spec === undefined || (!serverStages && staging.length === 0) || o.signal?.aborted
       ? 0
-      : await releasePass(q, { name: server, spec }, rootDirectoryOf(spec));
+      : await releasePass(
+          q,
+          { name: server, spec },
+          rootDirectoryOf(spec),
+          serverStages ? undefined : staging,
+        );
   // What writes killed mid-way (SIGKILL) left in the server's local destinations and its definitions' own.
   const own = definitions.flatMap((d) => furtherOf(d.spec.storage ?? []));
   const debris = o.signal?.aborted
