@@ -162,6 +162,17 @@ describe('a bucket as the primary: the root directory only stages each dump unti
     );
     assert.match(verified.stdout, /\n {2}copy at offsite OK \(\d+ files\)\n {2}copy at second OK/);
 
+    // Where none of its copies may be asked (no --allow-destination): UNCHECKED, exit 1, and nothing recorded.
+    const unchecked = await cli(['verify', id]);
+    assert.equal(unchecked.code, 1);
+    assert.match(
+      unchecked.stdout,
+      new RegExp(
+        `^${id} UNCHECKED: released from the root directory, and none of its copies could be checked: offsite \\(destination offsite is not one this process may reach`,
+      ),
+    );
+    assert.equal(((await backup(id)) as Row & { verifyStatus: string }).verifyStatus, 'OK');
+
     // restore: from the primary, the bucket.
     const restored = await cli([...allow, 'restore', id, '--node', 'n1', '--database', RESTORED]);
     assert.equal(restored.code, 0, restored.stderr);

@@ -68,6 +68,15 @@ export async function runVerify(
         b.rootCopy === 'KEPT'
           ? await verifyRun(b, { identities: copies.identities ?? [] })
           : releasedVerification(b.id, checked);
+      if (v === null) {
+        // None of its copies could be asked (a destination not allowed here, or down): nothing is concluded,
+        // and nothing recorded; a failure all the same, for a script.
+        bad++;
+        output.out.write(
+          `${b.id} UNCHECKED: released from the root directory, and none of its copies could be checked: ${checked.map((c) => `${c.destination} (${c.error})`).join('; ') || 'it has no copy recorded'}\n`,
+        );
+        continue;
+      }
       await recordVerification(db, v);
       // A key was given and could not open it: what was asked for was not checked. Recorded OK (its stored
       // bytes are), shown as what it is, so no script reads the line as good.
@@ -160,11 +169,12 @@ async function lostCopy(
 
 /**
  * A dump released from the root directory is as sound as its copies: OK when one of them checked OK (a
- * restore reads it from there), else the first copy's problem; none at all: MISSING.
+ * restore reads it from there), else the first copy's problem; null when none could be asked at all.
  */
-export function releasedVerification(id: string, checked: readonly CopyCheck[]): Verification {
+export function releasedVerification(id: string, checked: readonly CopyCheck[]): Verification | null {
   const good = checked.filter((c) => c.status === 'OK').map((c) => c.destination);
   const problem = checked.find((c) => c.status === 'MISSING' || c.status === 'CORRUPT');
+  if (good.length === 0 && problem === undefined && checked.length > 0) return null;
   const base = { id, unexpected: [], plaintext: null, note: null } as const;
   if (good.length > 0)
     return {
