@@ -226,6 +226,28 @@ describe('a bucket as the primary: the root directory only stages each dump unti
     );
   });
 
+  test('a manifest naming a bucket the operator has not allowed as the primary: nothing is sent there, and the dump stays in the root', async () => {
+    await ownCatalogue('hostile');
+    // A merged pull request may name any bucket first; only --allow-destination decides where dumps go, and
+    // a dump leaves the root only once the primary holds a recorded copy.
+    await setup('hostile', bucketAt('dumps', 'elsewhere/'));
+    const r = await cli(['--allow-destination', `s3+http://${host()}/dumps/primary`, 'run', 'd']);
+    assert.equal(r.code, 0, r.stderr);
+    const [, id, dir] = /^Backup (\S+) SUCCEEDED_PARTIAL: .*\n {2}(\S+)\n/.exec(r.stdout) ?? [];
+    assert.ok(id && dir, r.stdout);
+    assert.match(r.stdout, /NOT copied to offsite: .*is not one this agent's operator allows/);
+    assert.equal(existsSync(join(dir, 'database.dump')), true);
+    assert.deepEqual(await objects('dumps', 'elsewhere/'), []);
+    assert.deepEqual(await retry([`s3+http://${host()}/dumps/primary`]), {
+      runs: 1,
+      completed: 0,
+      tried: 1,
+      failed: 1,
+      removed: 0,
+    });
+    assert.deepEqual([(await backup(id)).rootCopy, existsSync(join(dir, 'database.dump'))], ['KEPT', true]);
+  });
+
   test('the bucket out of reach: the dump stays in the root (SUCCEEDED_PARTIAL); the copy pass copies it, then removes the folder', async () => {
     await ownCatalogue('late');
     const root = await setup('late', bucketAt('late-primary', 'p/'));
