@@ -323,7 +323,11 @@ export async function runDump(
     const missing = missingCopies(copies);
     const released =
       missing === null &&
-      (await recorder.releaseRoot(join(layout.dir, written.fileName), storageOf(job.server.spec, job.spec)));
+      (await recorder.releaseRoot(
+        join(layout.dir, written.fileName),
+        storageOf(job.server.spec, job.spec),
+        options.allowedDestinations ?? [],
+      ));
     if (released)
       log.info(
         { event: 'root_released', run: id, dir: layout.dir },

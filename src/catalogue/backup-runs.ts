@@ -270,9 +270,10 @@ export async function importRun(
   const inserted = await q.query<{ id: string }>(
     `insert into pgbackman.backup_runs (id, server, node, database, code, definition, snapshot, status, started_at,
             finished_at, duration_ms, dump_bytes, dump_path, log_path, roles_path, config_path, sha256, pg_dump_version,
-            server_version, database_bytes, retention, revision, table_estimates, source_system_identifier, encryption)
+            server_version, database_bytes, retention, revision, table_estimates, source_system_identifier, encryption,
+            root_copy)
      values ($1, $2, $3, $4, $5, $6, $7, 'SUCCEEDED', $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
-             $22, $23, $24)
+             $22, $23, $24, $25)
      on conflict (id) do nothing returning id::text`,
     [
       r.id,
@@ -299,6 +300,7 @@ export async function importRun(
       r.tableEstimates === null ? null : JSON.stringify(r.tableEstimates),
       r.sourceSystemIdentifier,
       r.encryption === null ? null : JSON.stringify(r.encryption),
+      r.rootCopy,
     ],
   );
   if (inserted.length > 0) return 'imported';
@@ -328,16 +330,22 @@ export async function setCopyOutcome(q: Queryable, id: string, missing: string |
 
 /**
  * Marks a staged dump's folder in the root as being removed: only a SUCCEEDED dump (every copy it is owed
- * made) that `primary` holds a recorded copy of, and that retention is not deleting. False: not to remove.
+ * made) with a recorded copy at `primary`, of that kind, at that very location (a destination renamed or
+ * moved by a later manifest holds nothing of it), and that retention is not deleting. False: not to remove.
  */
-export async function markRootReleasing(q: Queryable, id: string, primary: string): Promise<boolean> {
+export async function markRootReleasing(
+  q: Queryable,
+  id: string,
+  primary: { readonly name: string; readonly kind: 'local' | 's3'; readonly location: string },
+): Promise<boolean> {
   const rows = await q.query(
     `update pgbackman.backup_runs r set root_copy = 'RELEASING'
       where r.id = $1::uuid and r.status = 'SUCCEEDED' and r.deletion is null and r.root_copy <> 'RELEASED'
         and exists (select 1 from pgbackman.dump_copies c
-                     where c.run_id = r.id and c.destination = $2 and c.status = 'COPIED')
+                     where c.run_id = r.id and c.destination = $2 and c.kind = $3 and c.location = $4
+                       and c.status = 'COPIED')
       returning r.id`,
-    [id, primary],
+    [id, primary.name, primary.kind, primary.location],
   );
   return rows.length > 0;
 }

@@ -57,6 +57,26 @@ export function checkStorage(report: SemanticContext['report'], spec: SpecOf<'Ba
         `${d.local.path} overlaps the rootDirectory ${root}: a copy must be kept outside it (retention and the stray check own everything under the root)`,
       );
   });
+  // Two prefixes of one bucket, one inside the other: a listing of the outer one (catalogue import, the
+  // stray check) would take the inner one's copies for its own.
+  const prefixes = storage.flatMap((d, i) =>
+    d.s3 === undefined
+      ? []
+      : [
+          [
+            i,
+            `${(d.s3.endpoint ?? '').replace(/\/$/, '').toLowerCase()} ${d.s3.bucket}`,
+            d.s3.prefix ?? '',
+          ] as const,
+        ],
+  );
+  for (const [i, bucketA, a] of prefixes)
+    for (const [j, bucketB, b] of prefixes)
+      if (i < j && bucketA === bucketB && a !== b && (a.startsWith(b) || b.startsWith(a)))
+        report(
+          `/spec/storage/${j}/s3/prefix`,
+          `prefix "${b}" overlaps storage[${i}]'s "${a}" in the same bucket: copies would be kept inside each other`,
+        );
   const locals = storage.flatMap((d, i) =>
     i > 0 && d.local !== undefined ? [[i, d.local.path] as const] : [],
   );

@@ -8,6 +8,7 @@ import type { StorageDestination } from '../manifest/generated/manifest-types.ts
 import { type AllowedDestination, isAllowed } from './allowed-destinations.ts';
 import type { Destination } from './destination.ts';
 import { openDestination } from './open-destination.ts';
+import { copyLocation } from './run-destinations.ts';
 
 export interface CopyRequest {
   readonly runId: string;
@@ -69,10 +70,7 @@ export async function copyDump(req: CopyRequest): Promise<DumpCopy[]> {
   const folder = req.folder ?? relative(req.root, req.dir).split(sep).join('/');
   const outcomes: DumpCopy[] = [];
   for (const d of req.destinations) {
-    const location =
-      d.local !== undefined
-        ? join(d.local.path, folder)
-        : `s3://${d.s3?.bucket}/${d.s3?.prefix ?? ''}${folder}/${d.s3?.endpoint === undefined ? '' : ` at ${d.s3.endpoint.replace(/\/$/, '')}`}`;
+    const location = copyLocation(d, folder);
     const kind = d.local !== undefined ? 'local' : 's3';
     const base = { runId: req.runId, destination: d.name, kind, location } as const;
     // What arrived before a failure is kept in the record: retention deletes those files too.

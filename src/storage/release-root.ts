@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { dirname, relative, sep } from 'node:path';
 import {
   keptWithCopies,
   markRootReleased,
@@ -7,7 +9,8 @@ import {
 import type { Queryable } from '../catalogue/catalogue-db.ts';
 import type { SpecOf } from '../manifest/kinds.ts';
 import { removeDumpDir } from '../retention/remove-dump.ts';
-import { type StorageDestination, stagesInRoot, storageOfRun } from './run-destinations.ts';
+import { type AllowedDestination, isAllowed } from './allowed-destinations.ts';
+import { copyLocation, type StorageDestination, stagesInRoot, storageOfRun } from './run-destinations.ts';
 
 /** At most this many unfinished releases are finished in one copy pass. */
 const PER_PASS = 50;
@@ -24,13 +27,24 @@ export async function releaseRoot(
   run: { readonly id: string; readonly dumpPath: string },
   storage: readonly StorageDestination[],
   root: string,
+  allowed: readonly AllowedDestination[],
 ): Promise<boolean> {
   const primary = storage[0];
   if (primary === undefined || !stagesInRoot(storage)) return false;
-  if (!(await markRootReleasing(q, run.id, primary.name))) return false;
-  await removeDumpDir(run, root);
+  // A primary the operator does not allow (a manifest's choice alone) never takes a dump out of the root.
+  if (!isAllowed(allowed, primary as Parameters<typeof isAllowed>[1])) return false;
+  const folder = relative(root, dirname(run.dumpPath)).split(sep).join('/');
+  const at = { name: primary.name, kind: 's3', location: copyLocation(primary, folder) } as const;
+  if (!(await markRootReleasing(q, run.id, at))) return false;
+  await removeStaged(run, root);
   await markRootReleased(q, run.id);
   return true;
+}
+
+/** Removes a staged folder as retention would (removeDumpDir's checks); one already gone, parents and all, is done. */
+async function removeStaged(run: { readonly id: string; readonly dumpPath: string }, root: string) {
+  if (!existsSync(dirname(run.dumpPath))) return;
+  await removeDumpDir(run, root);
 }
 
 /**
@@ -41,7 +55,7 @@ export async function finishReleases(q: Queryable, server: string, root: string)
   let finished = 0;
   for (const run of await releasingRoots(q, server, PER_PASS)) {
     try {
-      await removeDumpDir(run, root);
+      await removeStaged(run, root);
     } catch {
       continue;
     }
@@ -60,13 +74,14 @@ export async function releasePass(
   q: Queryable,
   server: { readonly name: string; readonly spec: SpecOf<'BackupServer'> },
   root: string,
+  allowed: readonly AllowedDestination[],
   /** The definitions and snapshots whose own storage stages, when the server's does not. */
   only?: readonly string[],
 ): Promise<number> {
   let released = await finishReleases(q, server.name, root);
   for (const run of await keptWithCopies(q, server.name, PER_PASS, only))
     try {
-      if (await releaseRoot(q, run, await storageOfRun(q, run, server.spec), root)) released++;
+      if (await releaseRoot(q, run, await storageOfRun(q, run, server.spec), root, allowed)) released++;
     } catch {
       // Left RELEASING when its folder may not be removed: finishReleases tries it again next pass.
     }

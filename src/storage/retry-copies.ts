@@ -147,6 +147,7 @@ export async function retryCopies(
           q,
           { name: server, spec },
           rootDirectoryOf(spec),
+          o.allowed,
           serverStages ? undefined : staging,
         );
   // What writes killed mid-way (SIGKILL) left in the server's local destinations and its definitions' own.

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
 import { listObjects } from '../catalogue/list-objects.ts';
 import type { SpecOf } from '../manifest/kinds.ts';
@@ -26,6 +27,13 @@ export function stagesInRoot(storage: readonly StorageDestination[]): boolean {
  */
 export function furtherOf(storage: readonly StorageDestination[]): readonly StorageDestination[] {
   return stagesInRoot(storage) ? storage : storage.slice(1);
+}
+
+/** Where a dump folder's copy at `d` is, as its record says: the directory, or the bucket's URL and endpoint. */
+export function copyLocation(d: StorageDestination, folder: string): string {
+  if (d.local !== undefined) return join(d.local.path, folder);
+  const at = d.s3?.endpoint === undefined ? '' : ` at ${d.s3.endpoint.replace(/\/$/, '')}`;
+  return `s3://${d.s3?.bucket}/${d.s3?.prefix ?? ''}${folder}/${at}`;
 }
 
 /**

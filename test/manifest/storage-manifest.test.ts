@@ -53,6 +53,11 @@ describe('BackupServer.spec.storage: what validate accepts and refuses', () => {
       /^\/spec\/storage\/1\/local\/path: \/srv\/pgbackman\/copies overlaps the rootDirectory/,
     ],
     [
+      'two prefixes of one bucket, one inside the other',
+      '    - name: offsite\n      s3: { region: us-east-1, bucket: dumps }\n    - name: nested\n      s3: { region: us-east-1, bucket: dumps, prefix: n1/ }',
+      /^\/spec\/storage\/1\/s3\/prefix: prefix "n1\/" overlaps storage\[0\]'s "" in the same bucket/,
+    ],
+    [
       'both local and s3 in one destination',
       `${DISK}\n    - name: x\n      local: { path: /mnt/x }\n      s3: { region: us-east-1, bucket: dumps }`,
       /^\/spec\/storage\/1: destination "x" needs exactly one of local or s3/,

@@ -191,6 +191,7 @@ describe('a bucket as the primary: the root directory only stages each dump unti
     const noSecond = await cli([...allow, 'verify', id]);
     assert.equal(noSecond.code, 1);
     assert.match(noSecond.stdout, /\n {2}copy at second MISSING: /);
+    assert.match(noSecond.stderr, /^1 verified: 0 OK, 1 failed$/m);
     assert.equal((await backup(id)).status, 'SUCCEEDED_PARTIAL');
     assert.deepEqual(await retry([second, `s3+http://${host()}/dumps/primary`]), {
       runs: 1,
@@ -245,6 +246,25 @@ describe('a bucket as the primary: the root directory only stages each dump unti
       failed: 1,
       removed: 0,
     });
+    assert.deepEqual([(await backup(id)).rootCopy, existsSync(join(dir, 'database.dump'))], ['KEPT', true]);
+  });
+
+  test('a later manifest that turns a copy destination into a bucket primary of the same name: the copy pass removes nothing from the root', async () => {
+    await ownCatalogue('renamed');
+    const copiesAt = join(scratch, 'renamed-copies');
+    // Taken with the root first and a local copy named "a": the root keeps it, "a" holds a copy.
+    const root = await setup(
+      'renamed',
+      `{name: main, local: {path: "${join(scratch, 'renamed', 'root')}"}}, {name: a, local: {path: "${copiesAt}"}}`,
+    );
+    const r = await cli(['--allow-destination', copiesAt, 'run', 'd']);
+    const [, id, dir] = /^Backup (\S+) SUCCEEDED: .*\n {2}(\S+)\n/.exec(r.stdout) ?? [];
+    assert.ok(id && dir && root, r.stdout + r.stderr);
+    // A pull request names "a" as a bucket, first: the copy recorded under that name is not in that bucket.
+    await setup('renamed', bucketAt('dumps', 'renamed/').replace('name: offsite', 'name: a'));
+    const allowed = [copiesAt, `s3+http://${host()}/dumps/renamed`];
+    const pass = await retry(allowed);
+    assert.equal(pass.released, undefined, JSON.stringify(pass));
     assert.deepEqual([(await backup(id)).rootCopy, existsSync(join(dir, 'database.dump'))], ['KEPT', true]);
   });
 
@@ -345,6 +365,21 @@ describe('a bucket as the primary: the root directory only stages each dump unti
     assert.ok(
       left.some((k) => k.endsWith('/database.dump')),
       'the newest dump stays in the bucket',
+    );
+
+    // The catalogue lost: a new one, the manifests applied, the bucket imported. The dump comes back released
+    // (its storage stages in the root, and its folder is not there), so verify looks at the bucket for it.
+    await ownCatalogue('kept-rebuilt');
+    await setup('kept', bucketAt('dumps', 'kept/'), `database: ${SOURCE}, retention: {keep: {last: 1}}`);
+    const imported = await cli(['catalogue', 'import', `s3+http://${host()}/dumps/kept/`]);
+    assert.equal(imported.code, 0, imported.stdout + imported.stderr);
+    assert.match(imported.stdout, new RegExp(`${newest} imported: `));
+    assert.equal((await backup(newest)).rootCopy, 'RELEASED');
+    const verified = await cli(['--allow-destination', allow[0] as string, 'verify', newest]);
+    assert.equal(verified.code, 0, verified.stdout + verified.stderr);
+    assert.match(
+      verified.stdout,
+      new RegExp(`^${newest} OK \\(released from the root directory: kept at offsite\\)`),
     );
   });
 });

@@ -5,6 +5,7 @@ import { type DumpCopy, missingCopies, pendingCopies, recordCopy } from '../../c
 import { listObjects } from '../../catalogue/list-objects.ts';
 import { messageOf, PgbackmanError } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
+import type { AllowedDestination } from '../../storage/allowed-destinations.ts';
 import { releaseRoot } from '../../storage/release-root.ts';
 import {
   furtherDestinationsOf,
@@ -138,12 +139,16 @@ export class RunRecorder {
    * Once every copy is recorded, a dump only staged in the root (its storage starts with a bucket) has its
    * folder there removed (releaseRoot). True when it was; a failure leaves it to a later copy pass.
    */
-  async releaseRoot(dumpPath: string, storage: readonly StorageDestination[]): Promise<boolean> {
+  async releaseRoot(
+    dumpPath: string,
+    storage: readonly StorageDestination[],
+    allowed: readonly AllowedDestination[],
+  ): Promise<boolean> {
     if (this.spooled || !stagesInRoot(storage)) return false;
     const id = (this.#start as RunStart).id;
     try {
       return await this.#catalogue.withCatalogue(
-        (q) => releaseRoot(q, { id, dumpPath }, storage, this.#root),
+        (q) => releaseRoot(q, { id, dumpPath }, storage, this.#root, allowed),
         { keepOpen: true },
       );
     } catch (err) {

@@ -1,5 +1,5 @@
-import { lstatSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, lstatSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { DEFAULT_SECRETS_DIR } from '../../backup/dump/read-password-file.ts';
 import { BACKUP_MANIFEST } from '../../backup/files/backup-manifest.ts';
 import { importRun } from '../../catalogue/backup-runs.ts';
@@ -14,7 +14,7 @@ import { readDumpFolder } from '../../restore/dump-folder.ts';
 import { isAllowed, parseAllowedDestinations } from '../../storage/allowed-destinations.ts';
 import { findCopies } from '../../storage/import-copies.ts';
 import { openDestination } from '../../storage/open-destination.ts';
-import { furtherOf } from '../../storage/run-destinations.ts';
+import { furtherOf, stagesInRoot, storageOfRun } from '../../storage/run-destinations.ts';
 import { ExitCode } from '../exit-codes.ts';
 import type { Output } from '../output.ts';
 
@@ -106,7 +106,13 @@ export async function runCatalogueImport(
               output.out.write(`unreadable: ${f.folder} at ${destination.name}: ${f.error}\n`);
               continue;
             }
-            const outcome = await importRun(db, f.run);
+            // A dump whose storage only stages it in the root, and whose folder is not there: released, as the
+            // agent would have left it (verify and retention then look at its copies, not the root).
+            const staged =
+              stagesInRoot(await storageOfRun(db, f.run, server.spec)) &&
+              f.run.dumpPath !== null &&
+              !existsSync(dirname(f.run.dumpPath));
+            const outcome = await importRun(db, staged ? { ...f.run, rootCopy: 'RELEASED' } : f.run);
             if (typeof outcome !== 'string') {
               counts.conflict++;
               output.out.write(`${f.run.id} conflict: ${f.copy.location}: ${outcome.conflict}\n`);

@@ -82,12 +82,12 @@ export async function runVerify(
       // bytes are), shown as what it is, so no script reads the line as good.
       const undecryptable =
         v.status === 'OK' && v.plaintext === 'NOT_CHECKED' && (copies.identities ?? []).length > 0;
-      if (v.status !== 'OK' || undecryptable) bad++;
+      // One count per backup, whether the dump or one of its copies failed: the summary adds up.
+      if (v.status !== 'OK' || undecryptable || checked.some((c) => c.status !== 'OK')) bad++;
       output.out.write(
         `${b.id} ${undecryptable ? 'UNDECRYPTABLE' : v.status}${v.error === null ? '' : `: ${v.error}`}${v.note === null ? '' : ` (${v.note})`}\n`,
       );
       for (const c of checked) {
-        if (c.status !== 'OK') bad++;
         output.out.write(
           `  copy at ${c.destination} ${c.status}${c.error === null ? ` (${c.files} files)` : `: ${c.error}`}\n`,
         );
