@@ -379,6 +379,28 @@ describe('the agent on a git repository, its dumps sealed with age and sent to d
       assert.ok(!bytes.includes(SECRET), `${name} holds no row in plaintext`);
     assert.equal(await stopAgent('SIGTERM'), 0);
 
+    // Without a key: refused before anything is fetched from the bucket.
+    const keyless = await cli(
+      ...allow(),
+      'restore',
+      run.id,
+      '--node',
+      'n1',
+      '--database',
+      'bucket_only_restored',
+    );
+    assert.equal(keyless.code, 1);
+    assert.match(keyless.stderr, /error\[RESTORE_REFUSED\]: backup \S+ is encrypted \(age/);
+    assert.doesNotMatch(keyless.stderr, /restoring from its copy/);
+    // verify with a key reads it whole from the bucket, as it reads a dump the root keeps: a wrong key is said.
+    const checked = await cli(...allow(), '--identity', keyFile, 'verify', run.id);
+    assert.equal(checked.code, 0, checked.stdout + checked.stderr);
+    assert.match(checked.stdout, new RegExp(`^${run.id} OK `));
+    const otherKey = join(dir, 'other-key.txt');
+    execFileSync('age-keygen', ['-o', otherKey], { stdio: 'ignore' });
+    const wrong = await cli(...allow(), '--identity', otherKey, 'verify', run.id);
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stdout, new RegExp(`^${run.id} UNDECRYPTABLE`));
     const restored = await cli(
       ...allow(),
       '--identity',

@@ -161,6 +161,13 @@ describe('a bucket as the primary: the root directory only stages each dump unti
       new RegExp(`^${id} OK \\(released from the root directory: kept at offsite, second\\)\\n`),
     );
     assert.match(verified.stdout, /\n {2}copy at offsite OK \(\d+ files\)\n {2}copy at second OK/);
+    // --deep: every copy read back and re-hashed, and the dump fetched whole and read by pg_restore.
+    const deep = await cli([...allow, 'verify', '--deep', id]);
+    assert.equal(deep.code, 0, deep.stdout + deep.stderr);
+    assert.match(
+      deep.stdout,
+      new RegExp(`^${id} OK \\(released from the root directory: kept at offsite, second\\)`),
+    );
 
     // Where none of its copies may be asked (no --allow-destination): UNCHECKED, exit 1, and nothing recorded.
     const unchecked = await cli(['verify', id]);

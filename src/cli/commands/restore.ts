@@ -7,6 +7,7 @@ import type { Queryable } from '../../catalogue/catalogue-db.ts';
 import { listObjects } from '../../catalogue/list-objects.ts';
 import { requireCurrentSchema } from '../../catalogue/migrate.ts';
 import { withCatalogue } from '../../catalogue/open-catalogue.ts';
+import { requireIdentity } from '../../encryption/read-encrypted.ts';
 import { PgbackmanError } from '../../errors.ts';
 import type { SpecOf } from '../../manifest/kinds.ts';
 import type { StepLine } from '../../restore/describe-step.ts';
@@ -116,6 +117,8 @@ export async function runRestore(
     // The primary first; when its folder is gone, a copy from a further destination (the dry run says so only).
     if (flags.from !== undefined || flags.dryRun)
       return execute(backup, target, server, source, db, flags, output);
+    // An encrypted dump and no key: refused before a copy of it (perhaps gigabytes) is fetched for nothing.
+    if ((flags.identities ?? []).length === 0) await requireIdentity(backup, []);
     return withReadableDump(db, backup, server.spec, copyContext(flags), (run, fetchedFrom) => {
       if (fetchedFrom !== undefined)
         output.err.write(

@@ -1,5 +1,5 @@
 import { DEFAULT_SECRETS_DIR } from '../../backup/dump/read-password-file.ts';
-import { type Verification, verifyRun } from '../../backup/verify/verify-run.ts';
+import { verifyRun } from '../../backup/verify/verify-run.ts';
 import { isGoodRun, listBackups, recordVerification, setCopyOutcome } from '../../catalogue/backup-runs.ts';
 import type { Queryable } from '../../catalogue/catalogue-db.ts';
 import { copiesOf, type DumpCopy, missingCopies, recordCopy } from '../../catalogue/dump-copies.ts';
@@ -12,7 +12,8 @@ import { verifyByRestore } from '../../restore/verify-restore.ts';
 import type { AllowedDestination } from '../../storage/allowed-destinations.ts';
 import { withReadableDump } from '../../storage/fetch-copy.ts';
 import type { RemovalContext } from '../../storage/remove-copies.ts';
-import { type CopyCheck, verifyCopies } from '../../storage/verify-copies.ts';
+import { verifyCopies } from '../../storage/verify-copies.ts';
+import { verifyReleased } from '../../storage/verify-released.ts';
 import { stopAfter } from '../../system/deadline.ts';
 import { ExitCode } from '../exit-codes.ts';
 import type { Output } from '../output.ts';
@@ -67,7 +68,7 @@ export async function runVerify(
       const v =
         b.rootCopy === 'KEPT'
           ? await verifyRun(b, { identities: copies.identities ?? [] })
-          : releasedVerification(b.id, checked);
+          : await verifyReleased(db, b, spec, checked, copies);
       if (v === null) {
         // None of its copies could be asked (a destination not allowed here, or down): nothing is concluded,
         // and nothing recorded; a failure all the same, for a script.
@@ -165,31 +166,4 @@ async function lostCopy(
   const lost = now.find((c) => c.destination === destination);
   if (lost !== undefined) await recordCopy(q, lost);
   await setCopyOutcome(q, runId, missingCopies(now));
-}
-
-/**
- * A dump released from the root directory is as sound as its copies: OK when one of them checked OK (a
- * restore reads it from there), else the first copy's problem; null when none could be asked at all.
- */
-export function releasedVerification(id: string, checked: readonly CopyCheck[]): Verification | null {
-  const good = checked.filter((c) => c.status === 'OK').map((c) => c.destination);
-  const problem = checked.find((c) => c.status === 'MISSING' || c.status === 'CORRUPT');
-  if (good.length === 0 && problem === undefined && checked.length > 0) return null;
-  const base = { id, unexpected: [], plaintext: null, note: null } as const;
-  if (good.length > 0)
-    return {
-      ...base,
-      status: 'OK',
-      error: null,
-      note: `released from the root directory: kept at ${good.join(', ')}`,
-    };
-  return {
-    ...base,
-    status: problem?.status === 'CORRUPT' ? 'CORRUPT' : 'MISSING',
-    error: `released from the root directory, and no copy could be found sound: ${
-      checked
-        .map((c) => `${c.destination} ${c.status}${c.error === null ? '' : ` (${c.error})`}`)
-        .join('; ') || 'it has no copy recorded'
-    }`,
-  };
 }
