@@ -379,16 +379,10 @@ describe('the agent on a git repository, its dumps sealed with age and sent to d
       assert.ok(!bytes.includes(SECRET), `${name} holds no row in plaintext`);
     assert.equal(await stopAgent('SIGTERM'), 0);
 
+    const restore = (...key: string[]) =>
+      cli(...allow(), ...key, 'restore', run.id, '--node', 'n1', '--database', 'bucket_only_restored');
     // Without a key: refused before anything is fetched from the bucket.
-    const keyless = await cli(
-      ...allow(),
-      'restore',
-      run.id,
-      '--node',
-      'n1',
-      '--database',
-      'bucket_only_restored',
-    );
+    const keyless = await restore();
     assert.equal(keyless.code, 1);
     assert.match(keyless.stderr, /error\[RESTORE_REFUSED\]: backup \S+ is encrypted \(age/);
     assert.doesNotMatch(keyless.stderr, /restoring from its copy/);
@@ -401,17 +395,7 @@ describe('the agent on a git repository, its dumps sealed with age and sent to d
     const wrong = await cli(...allow(), '--identity', otherKey, 'verify', run.id);
     assert.equal(wrong.code, 1);
     assert.match(wrong.stdout, new RegExp(`^${run.id} UNDECRYPTABLE`));
-    const restored = await cli(
-      ...allow(),
-      '--identity',
-      keyFile,
-      'restore',
-      run.id,
-      '--node',
-      'n1',
-      '--database',
-      'bucket_only_restored',
-    );
+    const restored = await restore('--identity', keyFile);
     assert.equal(restored.code, 0, restored.stderr);
     assert.match(restored.stderr, /only staged in the root directory: restoring from its copy at offsite/);
     const emails = await withClient(withDatabase(testServerUrl(), 'bucket_only_restored'), async (c) =>
