@@ -12,6 +12,17 @@ export interface StoredObject {
   readonly versionId: string | null;
 }
 
+/**
+ * A put's bytes: a stream, or chunks whose writer reuses each buffer once the destination asks for the next
+ * (a Handoff). Either way a destination is done with a chunk before it takes the next one.
+ */
+export type PutBody = Readable | AsyncIterable<Buffer>;
+
+/** Stops a put's body when nobody will read it any more, whatever kind it is. */
+export function discardBody(body: PutBody, err?: Error): void {
+  if ('destroy' in body && typeof body.destroy === 'function') body.destroy(err);
+}
+
 /** What a destination says of a key without reading it. */
 export interface ObjectFacts {
   readonly bytes: number;
@@ -32,7 +43,7 @@ export interface Destination {
    * Streams `body` to `key`; the object appears whole or not at all (a temporary name, or a multipart upload).
    * `expectedBytes`, when known (a file's size, a database's), sizes an S3 upload's parts.
    */
-  put(key: string, body: Readable, signal?: AbortSignal, expectedBytes?: number): Promise<StoredObject>;
+  put(key: string, body: PutBody, signal?: AbortSignal, expectedBytes?: number): Promise<StoredObject>;
   /** The object's size and tag, or null when there is none. */
   head(key: string, signal?: AbortSignal): Promise<ObjectFacts | null>;
   /** The object's bytes; NOT_FOUND when there is none. */

@@ -1,5 +1,5 @@
 import { PgbackmanError } from '../errors.ts';
-import type { Destination } from './destination.ts';
+import { type Destination, discardBody } from './destination.ts';
 import type { S3Options, S3Settings } from './s3-destination.ts';
 
 /** Where a bucket destination is, for messages and records: `s3://bucket/prefix/ at https://endpoint`. */
@@ -27,7 +27,7 @@ export function lazyS3Destination(name: string, settings: S3Settings, options: S
     put: async (key, body, signal, expectedBytes) => {
       const d = await open().catch((err: unknown) => {
         // Nobody reads it now: a tee waiting on it must not wait for ever.
-        body.destroy();
+        discardBody(body);
         throw err;
       });
       return d.put(key, body, signal, expectedBytes);

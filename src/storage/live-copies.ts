@@ -1,5 +1,3 @@
-import { once } from 'node:events';
-import { PassThrough } from 'node:stream';
 import type { FileStream } from '../backup/files/follow-tree.ts';
 import type { ByteTarget } from '../backup/files/hashed-sink.ts';
 import type { CopiedFile } from '../catalogue/dump-copies.ts';
@@ -7,13 +5,9 @@ import { messageOf } from '../errors.ts';
 import type { StorageDestination } from '../manifest/generated/manifest-types.ts';
 import { type AllowedDestination, isAllowed } from './allowed-destinations.ts';
 import type { Destination } from './destination.ts';
+import { Handoff } from './handoff.ts';
 import { openDestination } from './open-destination.ts';
 
-/**
- * What an upload queues beyond the store's own parts (a write larger than this is still taken whole): the
- * parts themselves are the buffer, and 1 MiB here held about 1 MiB more RSS for nothing (storage bench).
- */
-const UPLOAD_BUFFER = 64 * 1024;
 /** A destination that takes no byte for this long is dropped from the dump, which goes on without it. */
 const STALL_MS = 120_000;
 
@@ -80,7 +74,7 @@ export function teeTarget(
   const uploads = live.filter((l) => l.failure === undefined).map((l) => upload(l, folder, file, signal));
   return {
     async write(data) {
-      // The sink reuses its buffer once this resolves: each upload got its own copy of the bytes.
+      // The sink reuses its buffer once this resolves: every upload has taken the bytes by then.
       await Promise.all([primary.write(data), ...uploads.map((u) => u.write(data))]);
     },
     async finish() {
@@ -165,15 +159,14 @@ interface Upload {
 }
 
 function upload(copy: LiveCopy, folder: string, file: string, signal: AbortSignal | undefined): Upload {
-  const body = new PassThrough({ highWaterMark: UPLOAD_BUFFER });
-  // Cancelled after the put already failed (nothing reads it any more): the put's error is the one reported.
-  body.on('error', () => undefined);
+  // No copy of the bytes: the writer's buffer is handed over, and reused once the store has taken them.
+  const body = new Handoff();
   const put = copy.destination.put(`${folder}/${file}`, body, signal, copy.expectedBytes);
   const settled = put.then(
     () => undefined,
     (err: unknown) => err,
   );
-  // A put that fails while bytes still come: the next write says so instead of waiting on a drain.
+  // A put that fails while bytes still come: the next write says so instead of waiting on the store.
   const failed = settled.then((err) => {
     if (err !== undefined) throw err;
   });
@@ -181,18 +174,25 @@ function upload(copy: LiveCopy, folder: string, file: string, signal: AbortSigna
   const cancel = () => {
     body.destroy(new Error('the dump failed: this copy was abandoned'));
   };
+  // The run stopped: a put waiting for bytes is not left waiting.
+  signal?.addEventListener('abort', cancel, { once: true });
+  settled.then(() => signal?.removeEventListener('abort', cancel));
   const drop = (err: unknown) => {
     if (copy.failure === undefined) copy.failure = `streaming ${file}: ${messageOf(err)}`;
     cancel();
   };
   const write = async (data: Uint8Array) => {
-    if (body.write(Buffer.from(data))) return;
     let timer: NodeJS.Timeout | undefined;
     const stalled = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`it took no data for ${STALL_MS / 1000} s`)), STALL_MS);
     });
     try {
-      await Promise.race([once(body, 'drain'), failed, stalled]);
+      // A consumer that stopped reading failed its put: that failure, not the handoff's, is the reason.
+      const taken = body.write(data).catch(async (err: unknown) => {
+        throw body.consumerStopped ? ((await settled) ?? err) : err;
+      });
+      taken.catch(() => undefined);
+      await Promise.race([taken, failed, stalled]);
     } finally {
       clearTimeout(timer);
     }

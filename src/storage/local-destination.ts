@@ -3,12 +3,17 @@ import { createReadStream } from 'node:fs';
 import { lstat, open, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { fsync } from '../backup/files/hashed-file.ts';
 import { ensureOwnDirs, ownDirsExist } from '../backup/files/own-dirs.ts';
 import { PgbackmanError } from '../errors.ts';
-import { checkKey, type Destination, type ObjectFacts, type StoredObject } from './destination.ts';
+import {
+  checkKey,
+  type Destination,
+  discardBody,
+  type ObjectFacts,
+  type PutBody,
+  type StoredObject,
+} from './destination.ts';
 
 /**
  * A directory (another disk, a mount of a second site). Objects are written under a temporary name, synced
@@ -33,7 +38,7 @@ export function localDestination(name: string, path: string): Destination {
     name,
     kind: 'local',
     where,
-    async put(key: string, body: Readable, signal?: AbortSignal): Promise<StoredObject> {
+    async put(key: string, body: PutBody, signal?: AbortSignal): Promise<StoredObject> {
       const dir = ensureOwnDirs(path, ...segmentsOf(key));
       const final = pathOf(key);
       const temporary = join(dir, `.${randomBytes(6).toString('hex')}.partial`);
@@ -41,14 +46,20 @@ export function localDestination(name: string, path: string): Destination {
       let bytes = 0;
       const file = await open(temporary, 'wx', 0o600);
       try {
-        const sink = new Writable({
-          write(chunk: Buffer, _encoding, done) {
+        // Stopped: a body still being read fails its wait, and the loop ends.
+        const stop = () => discardBody(body, new Error('the copy was stopped'));
+        signal?.addEventListener('abort', stop, { once: true });
+        if (signal?.aborted) stop();
+        try {
+          // One chunk at a time, written before the next is asked for (a Handoff's writer reuses it then).
+          for await (const chunk of body) {
             hash.update(chunk);
             bytes += chunk.length;
-            file.write(chunk).then(() => done(), done);
-          },
-        });
-        await pipeline(body, sink, ...(signal === undefined ? [] : [{ signal }]));
+            await file.write(chunk);
+          }
+        } finally {
+          signal?.removeEventListener('abort', stop);
+        }
         await file.sync();
         await file.close();
         await rename(temporary, final);

@@ -15,7 +15,14 @@ import {
 } from '@aws-sdk/client-s3';
 import { PgbackmanError } from '../errors.ts';
 import { linkSignals } from '../system/link-signals.ts';
-import { checkKey, type Destination, type ObjectFacts, type StoredObject } from './destination.ts';
+import {
+  checkKey,
+  type Destination,
+  discardBody,
+  type ObjectFacts,
+  type PutBody,
+  type StoredObject,
+} from './destination.ts';
 import { s3Where } from './lazy-s3-destination.ts';
 import { uploadStream } from './s3-upload.ts';
 import { storageError } from './storage-error.ts';
@@ -135,7 +142,7 @@ export function s3Destination(name: string, settings: S3Settings, options: S3Opt
     where,
     async put(
       key: string,
-      body: Readable,
+      body: PutBody,
       signal?: AbortSignal,
       expectedBytes?: number,
     ): Promise<StoredObject> {
@@ -157,7 +164,7 @@ export function s3Destination(name: string, settings: S3Settings, options: S3Opt
           )),
         };
       } catch (err) {
-        body.destroy();
+        discardBody(body);
         if (linked.signal.aborted)
           throw new PgbackmanError(
             'INTERRUPTED',

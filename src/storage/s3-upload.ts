@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -35,7 +34,11 @@ export interface Uploaded {
  * is one PutObject; a larger one a multipart upload, aborted if anything fails, so it appears whole or not
  * at all. Every request carries `signal`.
  */
-export async function uploadStream(t: UploadTarget, body: Readable, signal?: AbortSignal): Promise<Uploaded> {
+export async function uploadStream(
+  t: UploadTarget,
+  body: AsyncIterable<Buffer>,
+  signal?: AbortSignal,
+): Promise<Uploaded> {
   // exactOptionalPropertyTypes: the key only when there is a signal.
   const send = signal === undefined ? {} : { abortSignal: signal };
   const hash = createHash('sha256');
@@ -80,8 +83,8 @@ export async function uploadStream(t: UploadTarget, body: Readable, signal?: Abo
     fill = 0;
   };
   try {
-    for await (const chunk of body) {
-      const data = chunk as Buffer;
+    // The loop asks for the next chunk only once this one is copied into a part: a Handoff's writer reuses it.
+    for await (const data of body) {
       hash.update(data);
       bytes += data.length;
       let at = 0;
