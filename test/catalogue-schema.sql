@@ -14,6 +14,36 @@ CREATE TABLE pgbackman.agents (
     reconcile_requested text,
     reconcile_handled text
 );
+CREATE TABLE pgbackman.alert_messages (
+    id bigint NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    server text NOT NULL,
+    event text NOT NULL,
+    definition text NOT NULL,
+    run_id uuid,
+    channel text NOT NULL,
+    target text NOT NULL,
+    format text,
+    secret_from jsonb,
+    payload jsonb NOT NULL,
+    status text DEFAULT 'PENDING'::text NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    next_attempt_at timestamp with time zone DEFAULT now() NOT NULL,
+    sent_at timestamp with time zone,
+    last_error text,
+    CONSTRAINT alert_messages_channel_check CHECK ((channel = ANY (ARRAY['email'::text, 'webhook'::text]))),
+    CONSTRAINT alert_messages_event_check CHECK ((event = ANY (ARRAY['failed'::text, 'recovered'::text]))),
+    CONSTRAINT alert_messages_format_check CHECK ((format = ANY (ARRAY['json'::text, 'slack'::text]))),
+    CONSTRAINT alert_messages_status_check CHECK ((status = ANY (ARRAY['PENDING'::text, 'SENT'::text, 'FAILED'::text])))
+);
+ALTER TABLE pgbackman.alert_messages ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME pgbackman.alert_messages_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 CREATE TABLE pgbackman.apply_history (
     serial bigint NOT NULL,
     lineage uuid NOT NULL,
@@ -219,6 +249,8 @@ CREATE TABLE pgbackman.snapshot_definitions (
 );
 ALTER TABLE ONLY pgbackman.agents
     ADD CONSTRAINT agents_pkey PRIMARY KEY (server, host);
+ALTER TABLE ONLY pgbackman.alert_messages
+    ADD CONSTRAINT alert_messages_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY pgbackman.apply_history
     ADD CONSTRAINT apply_history_pkey PRIMARY KEY (serial);
 ALTER TABLE ONLY pgbackman.backup_definitions
@@ -243,6 +275,8 @@ ALTER TABLE ONLY pgbackman.restore_runs
     ADD CONSTRAINT restore_runs_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY pgbackman.snapshot_definitions
     ADD CONSTRAINT snapshot_definitions_pkey PRIMARY KEY (name);
+CREATE INDEX alert_messages_due ON pgbackman.alert_messages USING btree (server, next_attempt_at) WHERE (status = 'PENDING'::text);
+CREATE INDEX alert_messages_last ON pgbackman.alert_messages USING btree (definition, event, channel, target, created_at DESC);
 CREATE INDEX backup_definitions_server_applied_serial_idx ON pgbackman.backup_definitions USING btree (server, applied_serial);
 CREATE INDEX backup_definitions_server_idx ON pgbackman.backup_definitions USING btree (server);
 CREATE INDEX backup_runs_definition_started_at_idx ON pgbackman.backup_runs USING btree (definition, started_at DESC);
@@ -275,6 +309,8 @@ GRANT USAGE ON SCHEMA pgbackman TO pgbackman_rw;
 GRANT USAGE ON SCHEMA pgbackman TO pgbackman_ro;
 GRANT SELECT ON TABLE pgbackman.agents TO pgbackman_ro;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE pgbackman.agents TO pgbackman_rw;
+GRANT SELECT ON TABLE pgbackman.alert_messages TO pgbackman_ro;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE pgbackman.alert_messages TO pgbackman_rw;
 GRANT SELECT ON TABLE pgbackman.apply_history TO pgbackman_ro;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE pgbackman.apply_history TO pgbackman_rw;
 GRANT SELECT ON TABLE pgbackman.backup_definitions TO pgbackman_ro;

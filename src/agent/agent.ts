@@ -15,6 +15,7 @@ import { type ScheduleEntry, Scheduler } from '../schedule/scheduler.ts';
 import { redactCredentials, type Source } from '../source/source.ts';
 import type { AllowedDestination } from '../storage/allowed-destinations.ts';
 import { processAlive } from '../system/process-alive.ts';
+import { AgentAlerts, type AlertSettings } from './agent-alerts.ts';
 import { CatalogueLink } from './catalogue-link.ts';
 import { conditionsOf, type ReconcileOutcome } from './conditions.ts';
 import { startListening } from './listen.ts';
@@ -67,6 +68,8 @@ export interface AgentOptions {
   readonly copyRetryIntervalMs?: number;
   /** Called after every change of what the agent reports: for metrics and /readyz. */
   readonly observe?: (event: AgentEvent) => void;
+  /** Where messages about runs go (the manifests' notify): the operator's channels; none when absent. */
+  readonly alerts?: AlertSettings;
 }
 
 export type AgentEvent =
@@ -129,11 +132,33 @@ export class Agent {
   #sweptOnce = false;
   #stops: (() => Promise<void>)[] = [];
   #loop: Promise<void> | undefined;
+  readonly #alerts: AgentAlerts | undefined;
 
-  constructor(options: AgentOptions) {
+  constructor(given: AgentOptions) {
+    this.#log = given.logger.child({ server: given.server });
+    this.#link = new CatalogueLink(given.location);
+    const alerts =
+      given.alerts === undefined
+        ? undefined
+        : new AgentAlerts({
+            server: given.server,
+            use: (fn) => this.#link.use(fn),
+            log: this.#log,
+            secretsDir: given.secretsDir,
+            settings: given.alerts,
+          });
+    this.#alerts = alerts;
+    const options: AgentOptions =
+      alerts === undefined
+        ? given
+        : {
+            ...given,
+            observe: (event) => {
+              given.observe?.(event);
+              alerts.observe(event);
+            },
+          };
     this.#o = options;
-    this.#log = options.logger.child({ server: options.server });
-    this.#link = new CatalogueLink(options.location);
     this.#revisions = new RevisionReconciler({
       source: options.source,
       sourceRoot: options.sourceRoot,
@@ -252,6 +277,12 @@ export class Agent {
     if (copyMs > 0) this.#every(copyMs, async () => this.#copier.request());
     // Restore tests fall due with time, not only with changes: looked at every minute.
     this.#every(VERIFY_CHECK_MS, async () => this.#verifier.request());
+    // Messages queued by another agent's run of this server, or waiting for a retry.
+    const alerts = this.#alerts;
+    if (alerts !== undefined) {
+      alerts.deliver();
+      this.#every(alerts.pollMs, async () => alerts.deliver());
+    }
   }
 
   /** SIGHUP, a reconcile request, a change in the watched directory: fetch and reconcile now. */
@@ -315,6 +346,8 @@ export class Agent {
     await this.#verifier.stop(now ? 0 : this.#o.graceMs);
     await this.#sweeper.stop();
     await this.#copier.stop();
+    // The last runs' messages are queued before the catalogue is let go; sending them may wait for the next start.
+    await this.#alerts?.stop();
     await this.#loop;
     await this.#beat().catch(() => undefined);
     await this.#link.close().catch(() => undefined);

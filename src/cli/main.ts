@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
+import type { AlertSettings } from '../agent/agent-alerts.ts';
+import { parseSmtpUrl, parseWebhookPrefix } from '../alerts/alert-channels.ts';
 import { DEFAULT_SECRETS_DIR } from '../backup/dump/read-password-file.ts';
 import { catalogueLocation } from '../catalogue/open-catalogue.ts';
 import { coerceError, PgbackmanError } from '../errors.ts';
@@ -393,6 +396,27 @@ export function buildProgram(): Command {
     )
     .option('--listen <addr>', 'HOST:PORT for /healthz, /readyz and /metrics, or none', '127.0.0.1:9187')
     .option(
+      '--smtp <url>',
+      "the SMTP server notify's e-mail goes through: smtp://[USER@]HOST[:PORT][?starttls=required] or smtps://...; the password from PGBACKMAN_SMTP_PASSWORD (env PGBACKMAN_SMTP)",
+    )
+    .option(
+      '--mail-from <address>',
+      "notify e-mail's sender (env PGBACKMAN_MAIL_FROM; default pgbackman@HOST)",
+    )
+    .option(
+      '--allow-webhook <prefix>',
+      "a URL prefix notify's webhooks may post to; repeat for more (env PGBACKMAN_ALLOWED_WEBHOOKS, comma-separated); none by default",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
+    .option('--status-url <url>', "the status page's address, linked from every alert")
+    .option(
+      '--alert-retry <duration>',
+      'the first wait before a message that could not be sent is tried again; each next one doubles, up to 1h',
+      (v) => parseFlagDuration(v, '--alert-retry'),
+      30_000,
+    )
+    .option(
       '--state-dir <dir>',
       'the embedded catalogue, job cache and source checkout (env PGBACKMAN_STATE_DIR; default ./.pgbackman)',
     )
@@ -428,6 +452,7 @@ export function buildProgram(): Command {
           allowedDestinations: allowedDestinationsFrom(globals.allowDestination, process.env),
           identities: await identitiesOf(cmd),
           logLevel: opts.logLevel,
+          alerts: alertSettingsOf(opts, process.env),
         },
         version,
         processOutput(),
@@ -594,6 +619,29 @@ interface AgentCliOptions {
   listen: string;
   stateDir?: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  smtp?: string;
+  mailFrom?: string;
+  allowWebhook: string[];
+  statusUrl?: string;
+  alertRetry: number;
+}
+
+/** The agent's alert channels from its flags and environment: the operator's, never a manifest's. */
+function alertSettingsOf(opts: AgentCliOptions, env: NodeJS.ProcessEnv): AlertSettings {
+  const smtp = opts.smtp ?? (env.PGBACKMAN_SMTP || undefined);
+  const webhooks = [
+    ...opts.allowWebhook,
+    ...(env.PGBACKMAN_ALLOWED_WEBHOOKS ?? '').split(',').filter((w) => w.trim() !== ''),
+  ];
+  if (opts.statusUrl !== undefined && !/^https?:\/\/\S+$/.test(opts.statusUrl))
+    throw new PgbackmanError('USAGE', `--status-url: "${opts.statusUrl}" is not an http(s) URL`);
+  return {
+    smtp: smtp === undefined ? undefined : parseSmtpUrl(smtp, env),
+    from: opts.mailFrom ?? (env.PGBACKMAN_MAIL_FROM || `pgbackman@${hostname()}`),
+    allowedWebhooks: webhooks.map((w) => parseWebhookPrefix(w.trim())),
+    statusUrl: opts.statusUrl ?? null,
+    retryBaseMs: opts.alertRetry,
+  };
 }
 
 function parseCount(value: string, flag: string): number {

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Agent, type Executor } from '../../agent/agent.ts';
+import type { AlertSettings } from '../../agent/agent-alerts.ts';
 import { AgentObserver } from '../../agent/agent-observer.ts';
 import { holdCatalogue } from '../../agent/hold-catalogue.ts';
 import { applyAgentMemoryPolicy } from '../../agent/memory-policy.ts';
@@ -34,6 +35,8 @@ export interface AgentFlags {
   readonly secretsDir: string | undefined;
   readonly allowedDestinations: readonly AllowedDestination[];
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Where the manifests' notify messages go: the operator's channels. */
+  readonly alerts?: AlertSettings;
 }
 
 /**
@@ -91,6 +94,7 @@ export async function runAgent(
     logger,
     executor,
     observe: observer.observe,
+    ...(flags.alerts === undefined ? {} : { alerts: flags.alerts }),
   });
   // Bound before anything starts, so a port in use is a usage error, not a half-started agent.
   const http =

@@ -97,6 +97,14 @@ export type Description = string;
  */
 export type Suspend = boolean;
 /**
+ * An absolute file system path without '..' segments.
+ */
+export type AbsolutePath2 = string;
+/**
+ * At most one message per definition, event and recipient within this interval, so a flapping job does not flood anyone; recovered is never held back.
+ */
+export type Duration1 = string;
+/**
  * The name this object had before a rename, so the rename is planned as a move, not a delete and a create.
  */
 export type PreviousName = string;
@@ -107,11 +115,11 @@ export type Database = string;
 /**
  * An absolute file system path without '..' segments.
  */
-export type AbsolutePath2 = string;
+export type AbsolutePath3 = string;
 /**
  * An absolute file system path without '..' segments.
  */
-export type AbsolutePath3 = string;
+export type AbsolutePath4 = string;
 /**
  * A time of day, HH:MM (24-hour).
  */
@@ -137,7 +145,7 @@ export type Schedule = string;
 /**
  * How long a generated definition is kept (suspended) after its database disappeared from the node, before it is removed. Its dumps keep their own retention.
  */
-export type Duration1 = string;
+export type Duration2 = string;
 /**
  * A lowercase DNS-1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit, at most 63 characters.
  */
@@ -153,7 +161,7 @@ export type Database1 = string;
 /**
  * A duration made of whole numbers with units w (weeks), d (days), h (hours), m (minutes), e.g. '14d', '36h', '1w3d'.
  */
-export type Duration2 = string;
+export type Duration3 = string;
 /**
  * A lowercase DNS-1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit, at most 63 characters.
  */
@@ -181,7 +189,7 @@ export type IsoTime = string;
 /**
  * A duration made of whole numbers with units w (weeks), d (days), h (hours), m (minutes), e.g. '14d', '36h', '1w3d'.
  */
-export type Duration3 = string;
+export type Duration4 = string;
 /**
  * A lowercase DNS-1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit, at most 63 characters.
  */
@@ -296,6 +304,7 @@ export interface BackupServer {
     description?: Description;
     suspend?: Suspend;
     lifecycle?: Lifecycle;
+    notify?: Notify;
     previousName?: PreviousName;
   };
 }
@@ -445,6 +454,49 @@ export interface Lifecycle {
   preventDestroy?: boolean;
 }
 /**
+ * Who hears about this object's dumps, and of what. The agent sends by e-mail (through the SMTP server its operator gives it, --smtp) and to webhooks (only under a URL prefix its operator allows, --allow-webhook); a definition's messages go to its own notify, its node's and its server's, each with its own events. Messages carry the definition, node, database, error and the log's tail; never a secret.
+ */
+export interface Notify {
+  /**
+   * Addresses that get an e-mail for each event.
+   *
+   * @maxItems 32
+   */
+  email?: string[];
+  /**
+   * URLs that get an HTTP POST for each event: a JSON document (format json, signed with HMAC-SHA256 in the X-Pgbackman-Signature header when secretFrom is given) or a Slack-compatible message (format slack).
+   *
+   * @maxItems 32
+   */
+  webhooks?: {
+    /**
+     * An http or https URL, without credentials; the agent posts only to URLs under a prefix its operator allows (--allow-webhook).
+     */
+    url: string;
+    /**
+     * json: pgbackman's own document; slack: {"text": ...} for Slack and compatible incoming webhooks.
+     */
+    format?: 'json' | 'slack';
+    /**
+     * The key that signs the JSON document (HMAC-SHA256 of the body, hex, in X-Pgbackman-Signature: sha256=...), never from the manifest: env or file, with the same rules as passwordFrom.
+     */
+    secretFrom?: {
+      /**
+       * The name of an environment variable of the agent; only variables named PGBACKMAN_SECRET_<NAME> are accepted, so a manifest cannot read the agent's other variables.
+       */
+      env?: string;
+      file?: AbsolutePath2;
+    };
+  }[];
+  /**
+   * The events these channels get; all of them when absent. failed: a dump or snapshot failed; recovered: a definition that failed succeeded again (once per recovery).
+   *
+   * @minItems 1
+   */
+  events?: ['failed' | 'recovered', ...('failed' | 'recovered')[]];
+  minInterval?: Duration1;
+}
+/**
  * A PostgreSQL server whose databases are backed up: how to connect, its backup window, and defaults for its definitions.
  */
 export interface PgSQLNode {
@@ -473,13 +525,13 @@ export interface PgSQLNode {
        * The name of an environment variable of the agent; only variables named PGBACKMAN_SECRET_<NAME> are accepted, so a manifest cannot read the agent's other variables.
        */
       env?: string;
-      file?: AbsolutePath2;
+      file?: AbsolutePath3;
     };
     /**
      * libpq sslmode, honoured by pg_dump and by pgbackman's own connection to the node: disable and allow connect without TLS; prefer tries TLS (unverified) and falls back to none when the server has no TLS; require insists on TLS without verifying the certificate; verify-ca verifies it against sslRootCert (else the system's CAs for pgbackman's own connection, ~/.postgresql/root.crt for libpq); verify-full also checks the host name.
      */
     sslMode?: 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
-    sslRootCert?: AbsolutePath3;
+    sslRootCert?: AbsolutePath4;
     /**
      * Send the password to a node that asks for it in cleartext (pg_hba.conf method password). Off by default: such a request is refused before the password leaves pgbackman, on its own connection and, with pg_dump 16 or newer, through libpq's require_auth.
      */
@@ -509,15 +561,7 @@ export interface PgSQLNode {
     };
     defaults?: DumpSettings;
     restoreExtraArgs?: ExtraArgs1;
-    /**
-     * Who hears about failures of this node's backups, snapshots and restores.
-     */
-    notify?: {
-      /**
-       * @maxItems 32
-       */
-      email?: string[];
-    };
+    notify?: Notify;
     description?: Description;
     suspend?: Suspend;
     lifecycle?: Lifecycle;
@@ -582,7 +626,7 @@ export interface BackupPolicy {
        */
       catchUp?: boolean;
     };
-    deletedDatabaseRetention?: Duration1;
+    deletedDatabaseRetention?: Duration2;
     description?: Description;
     suspend?: Suspend;
     lifecycle?: Lifecycle;
@@ -613,7 +657,7 @@ export interface BackupDefinition {
      * A restore test on a cadence: the agent restores the newest successful dump into a scratch database on node, checks its tables and rows, runs probe, and drops it.
      */
     verify?: {
-      every: Duration2;
+      every: Duration3;
       node: Name5;
       timeout?: RestoreTimeout;
       /**
@@ -676,6 +720,7 @@ export interface BackupDefinition {
     description?: Description;
     suspend?: Suspend;
     lifecycle?: Lifecycle;
+    notify?: Notify;
     previousName?: PreviousName;
   };
 }
@@ -758,7 +803,7 @@ export interface SnapshotDefinition {
  * How long a snapshot's dump is kept after it was taken.
  */
 export interface SnapshotRetention {
-  period?: Duration3;
+  period?: Duration4;
 }
 /**
  * A restore of a catalogued dump into a target node and database, once (at a time, or as soon as it is applied); a CLUSTER dump restores every database of its node onto the target node.

@@ -1,0 +1,98 @@
+import type { AlertChannels } from '../alerts/alert-channels.ts';
+import { AlertDeliverer } from '../alerts/alert-deliverer.ts';
+import type { Queryable } from '../catalogue/catalogue-db.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { AgentEvent } from './agent.ts';
+import { AlertNotifier } from './alert-notifier.ts';
+
+/** The operator's alert channels, and how a message that could not be sent is tried again. */
+export interface AlertSettings extends AlertChannels {
+  /** The first retry's delay (default 30 s); each next one doubles, up to an hour. */
+  readonly retryBaseMs?: number;
+  /** Failed sends before a message is given up (default 20: about a day of retries). */
+  readonly maxAttempts?: number;
+  /** How often queued messages are looked at besides right after a run (default 30 s). */
+  readonly pollMs?: number;
+}
+
+export interface AgentAlertsOptions {
+  readonly server: string;
+  readonly use: <T>(fn: (db: Queryable) => Promise<T>) => Promise<T>;
+  readonly log: Logger;
+  readonly secretsDir: string;
+  readonly settings: AlertSettings;
+}
+
+/** The manifests' notify for one agent: its run events queued as messages, and the messages sent. */
+export class AgentAlerts {
+  readonly pollMs: number;
+  readonly #deliverer: AlertDeliverer;
+  readonly #notifier: AlertNotifier;
+
+  constructor(o: AgentAlertsOptions) {
+    this.pollMs = o.settings.pollMs ?? 30_000;
+    this.#deliverer = new AlertDeliverer({
+      server: o.server,
+      use: o.use,
+      log: o.log,
+      channels: o.settings,
+      env: process.env,
+      secretsDir: o.secretsDir,
+      retryBaseMs: o.settings.retryBaseMs ?? 30_000,
+      maxAttempts: o.settings.maxAttempts ?? 20,
+    });
+    this.#notifier = new AlertNotifier({
+      server: o.server,
+      use: o.use,
+      log: o.log,
+      statusUrl: o.settings.statusUrl,
+      queued: () => this.#deliverer.request(),
+    });
+  }
+
+  /** Sends what is due now. */
+  deliver(): void {
+    this.#deliverer.request();
+  }
+
+  /** The last runs' messages are queued, and the one being sent finishes; the rest wait for the next start. */
+  async stop(): Promise<void> {
+    await this.#notifier.settled();
+    await this.#deliverer.stop();
+  }
+
+  readonly observe = (event: AgentEvent): void => {
+    const at = new Date();
+    switch (event.kind) {
+      case 'run-finished':
+        this.#notifier.runEnded({
+          job: event.job,
+          database: event.result.settings.code === 'CLUSTER' ? null : (event.job.spec.database ?? null),
+          runId: event.result.id,
+          status: event.result.status,
+          error: event.result.error,
+          errorCode: event.result.errorCode,
+          durationMs: event.result.durationMs,
+          at,
+        });
+        return;
+      case 'run-crashed':
+        this.#notifier.runEnded({
+          job: event.job,
+          database: event.job.spec.database ?? null,
+          runId: null,
+          status: 'FAILED',
+          error: 'the run could not be recorded (the agent logged why)',
+          errorCode: 'INTERNAL',
+          durationMs: event.durationMs,
+          at,
+        });
+        return;
+      case 'catalogue':
+        if (event.up) this.#notifier.retry();
+        return;
+      default:
+        return;
+    }
+  };
+}

@@ -1,0 +1,89 @@
+import { assertNever } from '../errors.ts';
+import { redactSecrets } from '../observability/redact-secrets.ts';
+import type { AlertEvent, RunStatus } from './alert-rules.ts';
+
+/** What a message says, as queued (alert_messages.payload): facts of the run, never a secret. */
+export interface AlertFacts {
+  readonly event: AlertEvent;
+  readonly kind: 'BackupDefinition' | 'SnapshotDefinition';
+  readonly definition: string;
+  readonly server: string;
+  readonly node: string;
+  /** null for a CLUSTER dump. */
+  readonly database: string | null;
+  readonly runId: string;
+  readonly status: RunStatus;
+  readonly error: string | null;
+  readonly errorCode: string | null;
+  /** The last lines of what the tools said, redacted. */
+  readonly logTail: string | null;
+  readonly durationMs: number;
+  /** When the run ended (ISO 8601). */
+  readonly at: string;
+  /** The agent's status page, when its operator gave one (--status-url). */
+  readonly statusUrl: string | null;
+}
+
+/** At most this much of a log goes into a message: its last lines, which say why. */
+const TAIL_LINES = 20;
+const TAIL_CHARS = 4000;
+
+/** The end of `text`, redacted: the lines that say why a tool failed, without a password that was in them. */
+export function logTailOf(text: string | null): string | null {
+  if (text === null || text.trim() === '') return null;
+  const lines = redactSecrets(text).trimEnd().split('\n').slice(-TAIL_LINES).join('\n');
+  return lines.length > TAIL_CHARS ? `…${lines.slice(-TAIL_CHARS)}` : lines;
+}
+
+const what = (f: AlertFacts) =>
+  `${f.kind}/${f.definition} (${f.database === null ? 'the whole cluster' : `database ${f.database}`} on ${f.node})`;
+
+function headline(f: AlertFacts): string {
+  switch (f.event) {
+    case 'failed':
+      return `FAILED: ${what(f)}`;
+    case 'recovered':
+      return `RECOVERED: ${what(f)} succeeded again`;
+    default:
+      return assertNever(f.event);
+  }
+}
+
+/** An e-mail's subject and plain-text body. Pure. */
+export function emailOf(f: AlertFacts): { subject: string; text: string } {
+  const lines = [
+    headline(f),
+    '',
+    `Definition: ${f.kind}/${f.definition}`,
+    `Node:       ${f.node}`,
+    `Database:   ${f.database ?? '(the whole cluster)'}`,
+    `Server:     ${f.server}`,
+    `Run:        ${f.runId} (${f.status}, ${Math.round(f.durationMs / 1000)} s, ended ${f.at})`,
+    ...(f.error === null ? [] : [`Error:      ${f.errorCode === null ? '' : `[${f.errorCode}] `}${f.error}`]),
+    ...(f.logTail === null ? [] : ['', 'Log (last lines):', f.logTail]),
+    ...(f.statusUrl === null ? [] : ['', `Status page: ${f.statusUrl}`]),
+    '',
+    `pgbackman describe backup ${f.runId}`,
+  ];
+  return { subject: `[pgbackman] ${headline(f)}`, text: `${lines.join('\n')}\n` };
+}
+
+/** A webhook's body: pgbackman's own JSON document, or a Slack-compatible message. Pure. */
+export function webhookBodyOf(f: AlertFacts, format: 'json' | 'slack'): string {
+  switch (format) {
+    case 'json':
+      return JSON.stringify({ version: 1, ...f });
+    case 'slack': {
+      const icon = f.event === 'failed' ? ':x:' : ':white_check_mark:';
+      const detail = [
+        f.error === null ? null : `*Error:* ${f.error}`,
+        f.logTail === null ? null : `\`\`\`${f.logTail}\`\`\``,
+        f.statusUrl === null ? null : `<${f.statusUrl}|Status page>`,
+        `Run \`${f.runId}\` on ${f.server}, ended ${f.at}`,
+      ].filter((l) => l !== null);
+      return JSON.stringify({ text: `${icon} *${headline(f)}*\n${detail.join('\n')}` });
+    }
+    default:
+      return assertNever(format);
+  }
+}

@@ -1,0 +1,290 @@
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SMTPServer } from 'smtp-server';
+import { type AgentProcess, type LogLine, startAgent, watchingAgentArgs } from '../support/agent-process.ts';
+import { createTestCatalogue, type TestCatalogue } from '../support/catalogues.ts';
+import { localSetup } from '../support/fixtures.ts';
+import { runCli } from '../support/run-cli.ts';
+import { createSourceDatabase, testServerUrl, withClient } from '../support/test-database.ts';
+
+const DB = 'alerts_source';
+const ofFlaky = (l: LogLine) => String(l.definition ?? '').endsWith('flaky');
+const NODE_SECRET = 'node-password-never-in-an-alert';
+const HOOK_SECRET = 'hook-signing-key-never-sent';
+
+interface Mail {
+  readonly to: string[];
+  readonly raw: string;
+}
+interface Hook {
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: string;
+}
+
+/** An SMTP server in the test process: what it receives, as the agent sent it. */
+async function startSmtp(): Promise<{ port: number; mails: Mail[]; stop(): Promise<void> }> {
+  const mails: Mail[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData(stream, session, done) {
+      let raw = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (c: string) => {
+        raw += c;
+      });
+      stream.on('end', () => {
+        mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw });
+        done();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.server.address() as AddressInfo).port;
+  return { port, mails, stop: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+/** A webhook receiver that answers `status()`: 503 while "down". */
+async function startReceiver(): Promise<{
+  port: number;
+  hooks: Hook[];
+  tries: number;
+  status: number;
+  server: Server;
+}> {
+  const state = { port: 0, hooks: [] as Hook[], tries: 0, status: 503, server: createServer() };
+  state.server.on('request', (req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => {
+      body += c;
+    });
+    req.on('end', () => {
+      state.tries++;
+      if (state.status === 200) state.hooks.push({ headers: req.headers, body });
+      res.writeHead(state.status).end();
+    });
+  });
+  await new Promise<void>((resolve) => state.server.listen(0, '127.0.0.1', resolve));
+  state.port = (state.server.address() as AddressInfo).port;
+  return state;
+}
+
+async function until<T>(what: string, fn: () => T | undefined, timeoutMs = 60_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
+    await sleep(100);
+  }
+}
+
+/** A mail's decoded text: nodemailer may fold or quote-print long lines. */
+const textOf = (m: Mail) =>
+  m.raw
+    .replace(/=\r?\n/g, '')
+    .replace(/\r?\n(?=[ \t])/g, '')
+    .replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(Number.parseInt(h, 16)));
+
+describe('a failed dump reaches a person by e-mail and webhook', () => {
+  let catalogue: TestCatalogue;
+  let dir: string;
+  let smtp: Awaited<ReturnType<typeof startSmtp>>;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  /** A receiver the operator did not allow: it must never be posted to. */
+  let forbidden: Awaited<ReturnType<typeof startReceiver>>;
+  let agent: AgentProcess | undefined;
+
+  before(async () => {
+    catalogue = await createTestCatalogue('postgres', 'alerts');
+    dir = await mkdtemp(join(tmpdir(), 'pgbackman-alerts-'));
+    smtp = await startSmtp();
+    receiver = await startReceiver();
+    forbidden = await startReceiver();
+    await withClient(testServerUrl(), (c) => c.query(`drop database if exists ${DB} with (force)`));
+  });
+  after(async () => {
+    agent?.signal('SIGKILL');
+    await smtp?.stop();
+    receiver?.server.close();
+    forbidden?.server.close();
+    await catalogue?.drop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('failed: one e-mail and one signed webhook with what failed and no secret; the webhook, down at first, gets it when it is back; recovered once', async () => {
+    const node = new URL(testServerUrl());
+    const manifests = join(dir, 'manifests');
+    await mkdir(manifests, { recursive: true });
+    await writeFile(
+      join(manifests, 'setup.yaml'),
+      localSetup({
+        root: join(dir, 'root'),
+        host: node.hostname,
+        port: node.port,
+        nodeSpec: 'passwordFrom: {env: PGBACKMAN_SECRET_NODE_PW}',
+        definitions: {
+          // Its database does not exist yet: every run fails until the test creates it.
+          flaky: `database: ${DB}, schedule: "* * * * * *", notify: {email: [dba@example.org], webhooks: [{url: "http://127.0.0.1:${receiver.port}/hook", secretFrom: {env: PGBACKMAN_SECRET_HOOK}}], minInterval: 1h}`,
+          elsewhere: `database: alerts_never_there, schedule: "*/2 * * * * *", notify: {webhooks: [{url: "http://127.0.0.1:${forbidden.port}/steal"}], minInterval: 1h}`,
+        },
+      }),
+    );
+    agent = startAgent(
+      watchingAgentArgs(
+        catalogue.location,
+        manifests,
+        join(dir, 'state'),
+        '--smtp',
+        `smtp://127.0.0.1:${smtp.port}`,
+        '--mail-from',
+        'backup01@example.org',
+        '--allow-webhook',
+        `http://127.0.0.1:${receiver.port}/`,
+        '--status-url',
+        'http://backup01.example.org:9187/',
+        '--alert-retry',
+        '1s',
+      ),
+      { PGBACKMAN_SECRET_NODE_PW: NODE_SECRET, PGBACKMAN_SECRET_HOOK: HOOK_SECRET },
+    );
+
+    const failedRun = await agent.waitFor(
+      (l) => l.event === 'run_finished' && l.status === 'FAILED' && ofFlaky(l),
+      60_000,
+    );
+    const mail = await until('the failure e-mail', () => smtp.mails[0]);
+    assert.deepEqual(mail.to, ['dba@example.org']);
+    const text = textOf(mail);
+    assert.match(
+      text,
+      /Subject: \[pgbackman\] FAILED: BackupDefinition\/flaky \(database alerts_source on n1\)/,
+    );
+    assert.match(text, /From: backup01@example\.org/);
+    assert.match(text, /alerts_source.*does not exist/);
+    assert.match(text, /Status page: http:\/\/backup01\.example\.org:9187\//);
+    assert.match(text, new RegExp(`pgbackman describe backup ${String(failedRun.run)}`));
+
+    // The webhook answers 503: the agent tries again, and the dumps go on meanwhile.
+    await agent.waitFor((l) => l.event === 'alert_retry', 30_000);
+    const retried = agent.lines.length;
+    await agent.waitFor((l) => l.event === 'run_finished', 30_000, retried);
+    receiver.status = 200;
+    const hook = await until('the failure webhook', () => receiver.hooks[0], 30_000);
+    const doc = JSON.parse(hook.body);
+    assert.deepEqual(
+      [doc.event, doc.kind, doc.definition, doc.node, doc.database, doc.server, doc.status],
+      ['failed', 'BackupDefinition', 'flaky', 'n1', DB, 'local', 'FAILED'],
+    );
+    assert.equal(hook.headers['x-pgbackman-event'], 'failed');
+    assert.equal(
+      hook.headers['x-pgbackman-signature'],
+      `sha256=${createHmac('sha256', HOOK_SECRET).update(hook.body).digest('hex')}`,
+    );
+    assert.ok(receiver.tries > 1, 'the webhook was tried while it answered 503');
+
+    // Flapping: more failures within minInterval send nothing more.
+    const failures = () =>
+      agent?.lines.filter((l) => l.event === 'run_finished' && l.status === 'FAILED').length ?? 0;
+    const seen = failures();
+    await until('two more failed runs', () => (failures() >= seen + 2 ? true : undefined), 30_000);
+    await sleep(1000);
+    assert.equal(smtp.mails.length, 1, 'one e-mail for a failing definition within minInterval');
+    assert.equal(receiver.hooks.length, 1, 'one webhook for a failing definition within minInterval');
+
+    // The database appears: the next run succeeds, and recovered is said once.
+    await createSourceDatabase(DB);
+    await agent.waitFor((l) => l.event === 'run_finished' && l.status === 'SUCCEEDED', 60_000);
+    const recovered = await until('the recovered e-mail', () => smtp.mails[1]);
+    assert.match(textOf(recovered), /Subject: \[pgbackman\] RECOVERED: BackupDefinition\/flaky/);
+    await until('the recovered webhook', () => receiver.hooks[1]);
+    const successes = () =>
+      agent?.lines.filter((l) => l.event === 'run_finished' && l.status === 'SUCCEEDED').length ?? 0;
+    const succeeded = successes();
+    await until('two more successful runs', () => (successes() >= succeeded + 2 ? true : undefined), 30_000);
+    await sleep(1000);
+    assert.equal(smtp.mails.length, 2, 'recovered is sent once');
+    assert.equal(receiver.hooks.length, 2);
+    assert.equal(JSON.parse(receiver.hooks[1]?.body ?? '{}').event, 'recovered');
+
+    // Never a secret: not the node's password, not the signing key, in any message.
+    for (const m of [...smtp.mails.map((x) => x.raw), ...receiver.hooks.map((h) => h.body)]) {
+      assert.doesNotMatch(m, new RegExp(NODE_SECRET));
+      assert.doesNotMatch(m, new RegExp(HOOK_SECRET));
+    }
+
+    // The queue says what was sent, and how many tries the webhook took.
+    const rows = await withClient(catalogue.location, (c) =>
+      c.query<{ event: string; channel: string; status: string; attempts: number }>(
+        "select event, channel, status, attempts from pgbackman.alert_messages where definition = 'flaky' order by id",
+      ),
+    );
+    assert.deepEqual(
+      rows.rows.map((r) => [r.event, r.channel, r.status]),
+      [
+        ['failed', 'email', 'SENT'],
+        ['failed', 'webhook', 'SENT'],
+        ['recovered', 'email', 'SENT'],
+        ['recovered', 'webhook', 'SENT'],
+      ],
+    );
+    assert.ok((rows.rows[1]?.attempts ?? 0) > 1);
+
+    // A webhook under no --allow-webhook prefix: given up at once, with the reason, and never posted to.
+    const refused = await withClient(catalogue.location, (c) =>
+      c.query<{ status: string; last_error: string }>(
+        "select status, last_error from pgbackman.alert_messages where definition = 'elsewhere'",
+      ),
+    );
+    assert.deepEqual(
+      refused.rows.map((r) => [r.status, r.last_error]),
+      [
+        [
+          'FAILED',
+          `the agent's operator does not allow posting to http://127.0.0.1:${forbidden.port}/steal (--allow-webhook)`,
+        ],
+      ],
+    );
+    assert.equal(forbidden.tries, 0);
+
+    agent.signal('SIGTERM');
+    assert.equal(await agent.exited, 0);
+  });
+});
+
+describe("a manifest cannot send alerts where the operator did not allow, nor read the agent's secrets", () => {
+  test('validate refuses a signing key from a variable that is not PGBACKMAN_SECRET_*, and a URL with credentials', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'pgbackman-alerts-abuse-'));
+    try {
+      await writeFile(
+        join(dir, 'bad.yaml'),
+        localSetup({
+          root: '/srv/pgbackman',
+          host: '127.0.0.1',
+          port: 5432,
+          definitions: {
+            sneaky: `database: shop, notify: {webhooks: [{url: "https://hooks.example.org/x", secretFrom: {env: AWS_SECRET_ACCESS_KEY}}, {url: "https://me:pw@hooks.example.org/y"}]}`,
+          },
+        }),
+      );
+      const r = await runCli(['validate', dir]);
+      assert.equal(r.code, 1);
+      assert.match(
+        r.stderr,
+        /bad\.yaml:\d+:\d+: error: BackupDefinition\/sneaky: \/spec\/notify\/webhooks\/0\/secretFrom\/env/,
+      );
+      assert.match(r.stderr, /\/spec\/notify\/webhooks\/1\/url/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
