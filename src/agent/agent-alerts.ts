@@ -1,9 +1,10 @@
 import type { AlertChannels } from '../alerts/alert-channels.ts';
 import { AlertDeliverer } from '../alerts/alert-deliverer.ts';
+import type { DumpJob } from '../backup/run-dump.ts';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { AgentEvent } from './agent.ts';
-import { AlertNotifier } from './alert-notifier.ts';
+import { AlertNotifier, notifyOf } from './alert-notifier.ts';
 
 /** The operator's alert channels, and how a message that could not be sent is tried again. */
 export interface AlertSettings extends AlertChannels {
@@ -21,6 +22,8 @@ export interface AgentAlertsOptions {
   readonly log: Logger;
   readonly secretsDir: string;
   readonly settings: AlertSettings;
+  /** Where run ends wait until their messages are queued (the state directory's alerts/). */
+  readonly spoolDir?: string;
 }
 
 /** The manifests' notify for one agent: its run events queued as messages, and the messages sent. */
@@ -46,12 +49,14 @@ export class AgentAlerts {
       use: o.use,
       log: o.log,
       statusUrl: o.settings.statusUrl,
+      ...(o.spoolDir === undefined ? {} : { spoolDir: o.spoolDir }),
       queued: () => this.#deliverer.request(),
     });
   }
 
-  /** Sends what is due now. */
+  /** Queues what waited in the spool, and sends what is due now. */
   deliver(): void {
+    this.#notifier.retry();
     this.#deliverer.request();
   }
 
@@ -62,11 +67,11 @@ export class AgentAlerts {
   }
 
   readonly observe = (event: AgentEvent): void => {
-    const at = new Date();
+    const at = new Date().toISOString();
     switch (event.kind) {
       case 'run-finished':
         this.#notifier.runEnded({
-          job: event.job,
+          ...this.#about(event.job),
           database: event.result.settings.code === 'CLUSTER' ? null : (event.job.spec.database ?? null),
           runId: event.result.id,
           status: event.result.status,
@@ -78,7 +83,7 @@ export class AgentAlerts {
         return;
       case 'run-crashed':
         this.#notifier.runEnded({
-          job: event.job,
+          ...this.#about(event.job),
           database: event.job.spec.database ?? null,
           runId: null,
           status: 'FAILED',
@@ -95,4 +100,14 @@ export class AgentAlerts {
         return;
     }
   };
+
+  #about(job: DumpJob) {
+    return {
+      kind: job.kind,
+      definition: job.name,
+      node: job.node.name,
+      server: job.server.name,
+      notify: notifyOf(job),
+    };
+  }
 }

@@ -70,6 +70,8 @@ export interface AgentOptions {
   readonly observe?: (event: AgentEvent) => void;
   /** Where messages about runs go (the manifests' notify): the operator's channels; none when absent. */
   readonly alerts?: AlertSettings;
+  /** Where run ends wait until their messages are queued in the catalogue (memory when absent). */
+  readonly alertSpool?: string;
 }
 
 export type AgentEvent =
@@ -146,6 +148,7 @@ export class Agent {
             log: this.#log,
             secretsDir: given.secretsDir,
             settings: given.alerts,
+            ...(given.alertSpool === undefined ? {} : { spoolDir: given.alertSpool }),
           });
     this.#alerts = alerts;
     const options: AgentOptions =

@@ -11,19 +11,27 @@ import type { DumpJob } from '../backup/run-dump.ts';
 import { lastQueuedAt, previousRunStatus, queueAlerts } from '../catalogue/alert-messages.ts';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
 import { messageOf } from '../errors.ts';
+import type { Notify } from '../manifest/generated/manifest-types.ts';
 import type { Logger } from '../observability/logger.ts';
+import { fileSpool, memorySpool, type RunEndSpool } from './run-end-spool.ts';
 
-/** A run's end, as the notifier is told of it. */
+/** A run's end, as the notifier is told of it: plain data, so it can wait on disk for the catalogue. */
 export interface RunEnd {
-  readonly job: DumpJob;
+  readonly kind: 'BackupDefinition' | 'SnapshotDefinition';
+  readonly definition: string;
+  readonly node: string;
+  readonly server: string;
   /** null for a CLUSTER dump. */
   readonly database: string | null;
+  /** The notify of the definition, its node and its server, nearest first (null where none). */
+  readonly notify: readonly (Notify | null)[];
   readonly runId: string | null;
   readonly status: RunStatus;
   readonly error: string | null;
   readonly errorCode: string | null;
   readonly durationMs: number;
-  readonly at: Date;
+  /** When the run ended (ISO 8601). */
+  readonly at: string;
 }
 
 export interface AlertNotifierOptions {
@@ -31,42 +39,62 @@ export interface AlertNotifierOptions {
   readonly use: <T>(fn: (db: Queryable) => Promise<T>) => Promise<T>;
   readonly log: Logger;
   readonly statusUrl: string | null;
+  /** Where run ends wait until their messages are queued (the state directory's alerts/); memory when absent. */
+  readonly spoolDir?: string;
   /** A message was queued: the deliverer should look now. */
   readonly queued: () => void;
 }
 
-/** Run ends not queued yet (the catalogue is down) are kept up to this many; older ones are dropped, said. */
-const WAITING_MAX = 1000;
+/** Run ends waiting for the catalogue are kept up to this many; older ones are dropped, and that is said. */
+const WAITING_MAX = 10_000;
+
+/** The notify blocks of a job, nearest first. */
+export function notifyOf(job: DumpJob): (Notify | null)[] {
+  return [
+    (job.kind === 'BackupDefinition' ? job.spec.notify : undefined) ?? null,
+    job.node.spec.notify ?? null,
+    job.server.spec.notify ?? null,
+  ];
+}
 
 /**
  * Turns run ends into queued messages: the event (failed, recovered), who hears of it (the definition's,
  * node's and server's notify), the rate limit; queued in the catalogue, so the deliverer sends them whatever
- * happens to this process. While the catalogue is down they wait here and are queued when it answers.
+ * happens to this process. Each run end is first written to the spool directory and removed once its
+ * messages are queued: a catalogue that is down, or a SIGKILL, delays them, and loses none.
  */
 export class AlertNotifier {
   readonly #o: AlertNotifierOptions;
-  readonly #waiting: RunEnd[] = [];
+  readonly #spool: RunEndSpool;
   #busy: Promise<void> = Promise.resolve();
 
   constructor(o: AlertNotifierOptions) {
     this.#o = o;
+    this.#spool = o.spoolDir === undefined ? memorySpool() : fileSpool(o.spoolDir);
   }
 
   /** A run ended: its messages are queued in the background, in the order runs ended. */
   runEnded(end: RunEnd): void {
-    if (this.#blocks(end.job).every((b) => b === undefined)) return;
-    this.#waiting.push(end);
-    if (this.#waiting.length > WAITING_MAX) {
-      const dropped = this.#waiting.shift() as RunEnd;
-      this.#o.log.error(
-        { event: 'alert_dropped', definition: dropped.job.name },
-        `an alert about ${dropped.job.name} was dropped: ${WAITING_MAX} wait for the catalogue`,
-      );
-    }
-    this.retry();
+    if (end.notify.every((b) => b === null)) return;
+    this.#busy = this.#busy.then(async () => {
+      try {
+        const dropped = await this.#spool.add(end, WAITING_MAX);
+        if (dropped > 0)
+          this.#o.log.error(
+            { event: 'alert_dropped', dropped },
+            `${dropped} alert(s) dropped: ${WAITING_MAX} wait for the catalogue`,
+          );
+      } catch (err) {
+        this.#o.log.error(
+          { event: 'alert_not_spooled', definition: end.definition, err: messageOf(err) },
+          `an alert about ${end.definition} could not be written to the spool: ${messageOf(err)}`,
+        );
+      }
+      await this.#drain();
+    });
   }
 
-  /** Queues what waits (after the catalogue came back). */
+  /** Queues what waits (at start, and after the catalogue came back). */
   retry(): void {
     this.#busy = this.#busy.then(() => this.#drain());
   }
@@ -77,76 +105,76 @@ export class AlertNotifier {
   }
 
   async #drain(): Promise<void> {
-    while (this.#waiting.length > 0) {
-      const end = this.#waiting[0] as RunEnd;
+    for (;;) {
+      const next = await this.#spool.first().catch((err: unknown) => {
+        this.#o.log.warn({ event: 'alert_spool_unreadable', err: messageOf(err) }, messageOf(err));
+        return undefined;
+      });
+      if (next === undefined) return;
       try {
-        await this.#queue(end);
+        await this.#queue(next.end);
       } catch (err) {
         this.#o.log.warn(
-          { event: 'alert_not_queued', definition: end.job.name, err: messageOf(err) },
-          `an alert about ${end.job.name} waits for the catalogue: ${messageOf(err)}`,
+          { event: 'alert_not_queued', definition: next.end.definition, err: messageOf(err) },
+          `an alert about ${next.end.definition} waits for the catalogue: ${messageOf(err)}`,
         );
         return;
       }
-      this.#waiting.shift();
+      await next.done();
     }
   }
 
-  #blocks(job: DumpJob) {
-    const own = job.kind === 'BackupDefinition' ? job.spec.notify : undefined;
-    return [own, job.node.spec.notify, job.server.spec.notify];
-  }
-
   async #queue(end: RunEnd): Promise<void> {
-    const { job } = end;
     const previous =
       end.status === 'FAILED' || end.runId === null
         ? null
-        : await this.#o.use((db) => previousRunStatus(db, job, end.runId as string));
+        : await this.#o.use((db) =>
+            previousRunStatus(db, { kind: end.kind, name: end.definition }, end.runId as string),
+          );
     const event = eventOfRun(end.status, previous);
     if (event === undefined) return;
     const recipients: Recipient[] = [];
-    for (const r of recipientsOf(this.#blocks(job), event)) {
-      const last = await this.#o.use((db) => lastQueuedAt(db, job.name, event, r));
-      if (heldBack(event, last, end.at, r.minIntervalMs)) {
+    const blocks = end.notify.map((b) => b ?? undefined);
+    for (const r of recipientsOf(blocks, event)) {
+      const last = await this.#o.use((db) => lastQueuedAt(db, end.definition, event, r));
+      if (heldBack(event, last, new Date(end.at), r.minIntervalMs)) {
         this.#o.log.debug(
-          { event: 'alert_held_back', alert: event, definition: job.name, channel: r.channel },
-          `${event} of ${job.name} not sent again to a recipient within its minInterval`,
+          { event: 'alert_held_back', alert: event, definition: end.definition, channel: r.channel },
+          `${event} of ${end.definition} not sent again to a recipient within its minInterval`,
         );
         continue;
       }
       recipients.push(r);
     }
     if (recipients.length === 0) return;
-    const facts = this.#facts(end, event);
+    const facts = factsOf(end, event, this.#o.statusUrl);
     await this.#o.use((db) => queueAlerts(db, this.#o.server, facts, recipients));
     this.#o.log.info(
-      { event: 'alert_queued', alert: event, definition: job.name, recipients: recipients.length },
-      `alert queued: ${event} of ${job.kind}/${job.name} for ${recipients.length} recipient(s)`,
+      { event: 'alert_queued', alert: event, definition: end.definition, recipients: recipients.length },
+      `alert queued: ${event} of ${end.kind}/${end.definition} for ${recipients.length} recipient(s)`,
     );
     this.#o.queued();
   }
+}
 
-  #facts(end: RunEnd, event: AlertEvent): AlertFacts {
-    const { job } = end;
-    const error = end.error === null ? null : logTailOf(end.error);
-    const firstLine = error?.split('\n')[0] ?? null;
-    return {
-      event,
-      kind: job.kind,
-      definition: job.name,
-      server: job.server.name,
-      node: job.node.name,
-      database: end.database,
-      runId: end.runId ?? '(not recorded)',
-      status: end.status,
-      error: firstLine,
-      errorCode: end.errorCode,
-      // A tool's own words, when the error carries more than its first line.
-      logTail: error !== null && error !== firstLine ? error : null,
-      durationMs: end.durationMs,
-      at: end.at.toISOString(),
-      statusUrl: this.#o.statusUrl,
-    };
-  }
+function factsOf(end: RunEnd, event: AlertEvent, statusUrl: string | null): AlertFacts {
+  const error = end.error === null ? null : logTailOf(end.error);
+  const firstLine = error?.split('\n')[0] ?? null;
+  return {
+    event,
+    kind: end.kind,
+    definition: end.definition,
+    server: end.server,
+    node: end.node,
+    database: end.database,
+    runId: end.runId ?? '(not recorded)',
+    status: end.status,
+    error: firstLine,
+    errorCode: end.errorCode,
+    // A tool's own words, when the error carries more than its first line.
+    logTail: error !== null && error !== firstLine ? error : null,
+    durationMs: end.durationMs,
+    at: end.at,
+    statusUrl,
+  };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,7 @@ import { createTestCatalogue, type TestCatalogue } from '../support/catalogues.t
 import { localSetup } from '../support/fixtures.ts';
 import { runCli } from '../support/run-cli.ts';
 import { createSourceDatabase, testServerUrl, withClient } from '../support/test-database.ts';
+import { startThrowawayPostgres, type ThrowawayPostgres } from '../support/throwaway-postgres.ts';
 
 const DB = 'alerts_source';
 const ofFlaky = (l: LogLine) => String(l.definition ?? '').endsWith('flaky');
@@ -286,5 +287,82 @@ describe("a manifest cannot send alerts where the operator did not allow, nor re
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('an alert survives a catalogue that is down and an agent that is killed', () => {
+  let catalogue: ThrowawayPostgres | undefined;
+  let dir: string;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  const agents: AgentProcess[] = [];
+  const SOURCE = 'alerts_goes_away';
+
+  before(async () => {
+    // The catalogue on a cluster of its own, so it can stop while the node stays up.
+    catalogue = await startThrowawayPostgres('alerts-catalogue');
+    assert.equal((await runCli(['--catalogue', catalogue.url, 'catalogue', 'migrate'])).code, 0);
+    dir = await mkdtemp(join(tmpdir(), 'pgbackman-alerts-spool-'));
+    receiver = await startReceiver();
+    receiver.status = 200;
+    await createSourceDatabase(SOURCE);
+  });
+  after(async () => {
+    for (const a of agents) a.signal('SIGKILL');
+    receiver?.server.close();
+    await catalogue?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('a run fails while the catalogue is down: its alert waits in the state directory, and the next start sends it', async () => {
+    const node = new URL(testServerUrl());
+    const manifests = join(dir, 'manifests');
+    const state = join(dir, 'state');
+    await mkdir(manifests, { recursive: true });
+    await writeFile(
+      join(manifests, 'setup.yaml'),
+      localSetup({
+        root: join(dir, 'root'),
+        host: node.hostname,
+        port: node.port,
+        definitions: {
+          goes: `database: ${SOURCE}, schedule: "* * * * * *", notify: {webhooks: [{url: "http://127.0.0.1:${receiver.port}/hook"}]}`,
+        },
+      }),
+    );
+    const args = watchingAgentArgs(
+      (catalogue as ThrowawayPostgres).url,
+      manifests,
+      state,
+      '--allow-webhook',
+      `http://127.0.0.1:${receiver.port}/`,
+    );
+    const first = startAgent(args);
+    agents.push(first);
+    await first.waitFor((l) => l.event === 'run_finished' && l.status === 'SUCCEEDED', 60_000);
+
+    await (catalogue as ThrowawayPostgres).pause();
+    await withClient(testServerUrl(), (c) => c.query(`drop database ${SOURCE} with (force)`));
+    const from = first.lines.length;
+    await first.waitFor((l) => l.event === 'alert_not_queued', 30_000, from);
+    const waiting = (await readdir(join(state, 'alerts'))).filter((n) => n.endsWith('.json'));
+    assert.ok(waiting.length >= 1, 'the run end waits on disk');
+    first.signal('SIGKILL');
+    await first.exited;
+    assert.equal(receiver.tries, 0, 'nothing could be sent while the catalogue was down');
+
+    await (catalogue as ThrowawayPostgres).resume();
+    const second = startAgent(args);
+    agents.push(second);
+    const hook = await until('the failure webhook after the restart', () => receiver.hooks[0], 60_000);
+    const doc = JSON.parse(hook.body);
+    assert.deepEqual([doc.event, doc.definition, doc.database], ['failed', 'goes', SOURCE]);
+    second.signal('SIGTERM');
+    assert.equal(await second.exited, 0);
+    // Every failure while it was down was one event within minInterval: one message, and the spool is empty.
+    assert.equal(receiver.hooks.length, 1);
+    assert.deepEqual(
+      (await readdir(join(state, 'alerts'))).filter((n) => n.endsWith('.json')),
+      [],
+    );
   });
 });

@@ -94,7 +94,7 @@ export async function runAgent(
     logger,
     executor,
     observe: observer.observe,
-    ...(flags.alerts === undefined ? {} : { alerts: flags.alerts }),
+    ...(flags.alerts === undefined ? {} : { alerts: flags.alerts, alertSpool: join(stateDir, 'alerts') }),
   });
   // Bound before anything starts, so a port in use is a usage error, not a half-started agent.
   const http =
