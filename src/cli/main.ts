@@ -100,6 +100,10 @@ export function buildProgram(): Command {
     )
     .option('--out <file>', 'save the plan, to apply exactly it later with `pgbackman apply FILE`')
     .option('--allow-empty', 'allow an empty manifest set, which deletes every managed object', false)
+    .option(
+      '--against <ref>',
+      "compare with the same paths at this git revision (a pull request's base) instead of the catalogue",
+    )
     .action(
       async (
         paths: string[],
@@ -108,6 +112,7 @@ export function buildProgram(): Command {
           detailedExitcode: boolean;
           out?: string;
           allowEmpty: boolean;
+          against?: string;
         },
         cmd: Command,
       ) => {

@@ -8,6 +8,8 @@ export interface PlanContext {
   readonly lineage: string | null;
   readonly serial: number | null;
   readonly revision: string | null;
+  /** plan --against: the git revision compared with, instead of a catalogue. */
+  readonly against?: string;
 }
 
 /**
@@ -19,6 +21,7 @@ export function planJson(plan: Plan, context: PlanContext, warnings: readonly Pl
     format_version: PLAN_FORMAT_VERSION,
     catalogue: { lineage: context.lineage, serial: context.serial },
     revision: context.revision,
+    ...(context.against === undefined ? {} : { against: context.against }),
     applyable: plan.errors.length === 0,
     summary: plan.summary,
     changes: plan.changes.map(changeJson),

@@ -2,7 +2,7 @@ import type { Plan, PlanWarning } from './change.ts';
 import { renderText } from './render-text.ts';
 
 /** A pull-request comment: the summary first, a warning when anything is destroyed, the details folded. */
-export function renderMarkdown(plan: Plan, warnings: readonly PlanWarning[] = []): string {
+export function renderMarkdown(plan: Plan, warnings: readonly PlanWarning[] = [], baseline?: string): string {
   const { add, change, destroy } = plan.summary;
   const lines: string[] = ['### pgbackman plan', ''];
   if (plan.errors.length > 0) {
@@ -17,7 +17,7 @@ export function renderMarkdown(plan: Plan, warnings: readonly PlanWarning[] = []
   }
   lines.push(
     plan.changes.length === 0
-      ? '**No changes.** The catalogue matches the manifests.'
+      ? `**No changes.** ${baseline === undefined ? 'The catalogue matches the manifests.' : `The manifests are the same as at ${baseline}.`}`
       : `**Plan: ${add} to add, ${change} to change, ${destroy} to destroy.**`,
     '',
   );

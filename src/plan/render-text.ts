@@ -3,6 +3,8 @@ import type { Change, FieldChange, Plan } from './change.ts';
 
 export interface TextStyle {
   readonly color: boolean;
+  /** What the manifests were compared with when not the catalogue (plan --against). */
+  readonly baseline?: string | undefined;
 }
 
 const SYMBOL = { create: '+', update: '~', move: '~', delete: '-' } as const;
@@ -14,7 +16,11 @@ export function renderText(plan: Plan, style: TextStyle = { color: false }): str
     style.color ? `\u001b[${COLOR[symbol]}m${text}\u001b[0m` : text;
   const lines: string[] = [];
   if (plan.changes.length === 0) {
-    lines.push('No changes. The catalogue matches the manifests.');
+    lines.push(
+      style.baseline === undefined
+        ? 'No changes. The catalogue matches the manifests.'
+        : `No changes. The manifests are the same as at ${style.baseline}.`,
+    );
   } else {
     lines.push('pgbackman will perform the following actions:', '');
     for (const c of plan.changes) {
