@@ -32,7 +32,7 @@ CREATE TABLE pgbackman.alert_messages (
     sent_at timestamp with time zone,
     last_error text,
     CONSTRAINT alert_messages_channel_check CHECK ((channel = ANY (ARRAY['email'::text, 'webhook'::text]))),
-    CONSTRAINT alert_messages_event_check CHECK ((event = ANY (ARRAY['failed'::text, 'recovered'::text]))),
+    CONSTRAINT alert_messages_event_check CHECK ((event = ANY (ARRAY['failed'::text, 'recovered'::text, 'verify_failed'::text, 'restore_failed'::text, 'missed'::text, 'overdue'::text, 'retention_blocked'::text, 'disk_low'::text]))),
     CONSTRAINT alert_messages_format_check CHECK ((format = ANY (ARRAY['json'::text, 'slack'::text]))),
     CONSTRAINT alert_messages_status_check CHECK ((status = ANY (ARRAY['PENDING'::text, 'SENT'::text, 'FAILED'::text])))
 );

@@ -93,6 +93,22 @@ export class AgentAlerts {
           at,
         });
         return;
+      case 'restore-test': {
+        const t = event.test;
+        if (t === undefined || event.status !== 'VERIFY_FAILED') return;
+        this.#notifier.runEnded({
+          subject: 'restore-test',
+          ...this.#about(t.job),
+          database: t.job.kind === 'BackupDefinition' ? (t.job.spec.database ?? null) : null,
+          runId: t.run,
+          status: 'FAILED',
+          error: t.error,
+          errorCode: 'VERIFY_FAILED',
+          durationMs: t.durationMs,
+          at,
+        });
+        return;
+      }
       case 'catalogue':
         if (event.up) this.#notifier.retry();
         return;

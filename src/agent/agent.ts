@@ -20,7 +20,7 @@ import { CatalogueLink } from './catalogue-link.ts';
 import { conditionsOf, type ReconcileOutcome } from './conditions.ts';
 import { startListening } from './listen.ts';
 import { type RestoreOutcome, RestoreRunner } from './restore-runner.ts';
-import { RestoreVerifier } from './restore-verifier.ts';
+import { type RestoreTestEnd, RestoreVerifier } from './restore-verifier.ts';
 
 const VERIFY_CHECK_MS = 60_000;
 
@@ -98,6 +98,8 @@ export type AgentEvent =
       readonly definition: string;
       readonly verifiedAt: Date | null;
       readonly status: 'VERIFIED' | 'VERIFY_FAILED' | undefined;
+      /** The test that ran, when one did. */
+      readonly test?: RestoreTestEnd;
     };
 
 /** In the shutdown, a catalogue statement that waited this long is given up (its connection dropped). */
@@ -208,8 +210,14 @@ export class Agent {
       allowed: options.allowedDestinations ?? [],
       allowProbes: options.allowVerifyProbes === true,
       jobs: () => this.#jobs,
-      report: (definition, verifiedAt, status) =>
-        options.observe?.({ kind: 'restore-test', definition, verifiedAt, status }),
+      report: (definition, verifiedAt, status, test) =>
+        options.observe?.({
+          kind: 'restore-test',
+          definition,
+          verifiedAt,
+          status,
+          ...(test === undefined ? {} : { test }),
+        }),
     });
   }
 

@@ -1,6 +1,7 @@
 import { type AlertFacts, logTailOf } from '../alerts/alert-message.ts';
 import {
   type AlertEvent,
+  type EndSubject,
   eventOfRun,
   heldBack,
   type Recipient,
@@ -17,6 +18,8 @@ import { fileSpool, memorySpool, type RunEndSpool } from './run-end-spool.ts';
 
 /** A run's end, as the notifier is told of it: plain data, so it can wait on disk for the catalogue. */
 export interface RunEnd {
+  /** A dump's end (the default), or a restore test's. */
+  readonly subject?: EndSubject;
   readonly kind: 'BackupDefinition' | 'SnapshotDefinition';
   readonly definition: string;
   readonly node: string;
@@ -126,12 +129,12 @@ export class AlertNotifier {
 
   async #queue(end: RunEnd): Promise<void> {
     const previous =
-      end.status === 'FAILED' || end.runId === null
+      end.status === 'FAILED' || end.runId === null || end.subject === 'restore-test'
         ? null
         : await this.#o.use((db) =>
             previousRunStatus(db, { kind: end.kind, name: end.definition }, end.runId as string),
           );
-    const event = eventOfRun(end.status, previous);
+    const event = eventOfRun(end.status, previous, end.subject);
     if (event === undefined) return;
     const recipients: Recipient[] = [];
     const blocks = end.notify.map((b) => b ?? undefined);

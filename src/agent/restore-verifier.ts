@@ -29,7 +29,17 @@ export interface RestoreVerifierOptions {
     definition: string,
     verifiedAt: Date | null,
     status?: 'VERIFIED' | 'VERIFY_FAILED',
+    test?: RestoreTestEnd,
   ) => void;
+}
+
+/** A restore test that ran: what alerts say of one that failed. */
+export interface RestoreTestEnd {
+  readonly job: DumpJob;
+  /** The dump restored. */
+  readonly run: string;
+  readonly error: string | null;
+  readonly durationMs: number;
 }
 
 /**
@@ -108,6 +118,7 @@ export class RestoreVerifier {
       // A scratch node that stops answering cannot hold the agent's restore tests for ever.
       const timeout = job.spec.verify?.timeout ?? '24h';
       const limit = stopAfter(parseDuration(timeout), `its timeout of ${timeout}`);
+      const started = Date.now();
       const copies = { allowed: this.#o.allowed ?? [], env: process.env, secretsDir: this.#o.secretsDir };
       const result = await withReadableDump(q, dump, serverObject.spec, copies, (backup) =>
         verifyByRestore(
@@ -143,6 +154,12 @@ export class RestoreVerifier {
         job.name,
         result.status === 'VERIFIED' ? new Date() : (seen?.verified ?? null),
         result.status,
+        {
+          job,
+          run: dump.id,
+          error: result.status === 'VERIFIED' ? null : result.summary,
+          durationMs: Date.now() - started,
+        },
       );
     }
   }

@@ -44,6 +44,8 @@ function headline(f: AlertFacts): string {
       return `FAILED: ${what(f)}`;
     case 'recovered':
       return `RECOVERED: ${what(f)} succeeded again`;
+    case 'verify_failed':
+      return `VERIFY FAILED: the restore test of ${what(f)}`;
     default:
       return assertNever(f.event);
   }
@@ -74,7 +76,7 @@ export function webhookBodyOf(f: AlertFacts, format: 'json' | 'slack'): string {
     case 'json':
       return JSON.stringify({ version: 1, ...f });
     case 'slack': {
-      const icon = f.event === 'failed' ? ':x:' : ':white_check_mark:';
+      const icon = f.event === 'recovered' ? ':white_check_mark:' : ':x:';
       const detail = [
         f.error === null ? null : `*Error:* ${f.error}`,
         f.logTail === null ? null : `\`\`\`${f.logTail}\`\`\``,

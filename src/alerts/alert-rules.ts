@@ -3,7 +3,7 @@ import { parseDuration } from '../manifest/check-values.ts';
 import type { Notify } from '../manifest/generated/manifest-types.ts';
 
 /** What a message is about. */
-export const ALERT_EVENTS = ['failed', 'recovered'] as const;
+export const ALERT_EVENTS = ['failed', 'recovered', 'verify_failed'] as const;
 export type AlertEvent = (typeof ALERT_EVENTS)[number];
 
 /** A run's end as the rules see it. */
@@ -25,11 +25,20 @@ export type Recipient =
 
 const DEFAULT_MIN_INTERVAL = '30m';
 
+/** What ended: a dump (or snapshot), or a restore test of one (spec.verify). */
+export type EndSubject = 'dump' | 'restore-test';
+
 /**
  * The event a run's end raises, if any: a failure always; a success only when the definition's run before
  * it failed (so `recovered` is said once per recovery, however many successes follow). Pure.
  */
-export function eventOfRun(status: RunStatus, previous: RunStatus | 'MISSED' | null): AlertEvent | undefined {
+export function eventOfRun(
+  status: RunStatus,
+  previous: RunStatus | 'MISSED' | null,
+  subject: EndSubject = 'dump',
+): AlertEvent | undefined {
+  // A restore test that failed; one that passed raises nothing (a later success is its own news).
+  if (subject === 'restore-test') return status === 'FAILED' ? 'verify_failed' : undefined;
   switch (status) {
     case 'FAILED':
       return 'failed';

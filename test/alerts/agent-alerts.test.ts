@@ -89,6 +89,28 @@ async function until<T>(what: string, fn: () => T | undefined, timeoutMs = 60_00
   }
 }
 
+/** Writes `dir/manifests/setup.yaml`: the test server as node n1, the root under `dir`, and `definitions`. */
+async function writeManifests(
+  dir: string,
+  definitions: Record<string, string>,
+  nodeSpec?: string,
+): Promise<string> {
+  const node = new URL(testServerUrl());
+  const manifests = join(dir, 'manifests');
+  await mkdir(manifests, { recursive: true });
+  await writeFile(
+    join(manifests, 'setup.yaml'),
+    localSetup({
+      root: join(dir, 'root'),
+      host: node.hostname,
+      port: node.port,
+      ...(nodeSpec === undefined ? {} : { nodeSpec }),
+      definitions,
+    }),
+  );
+  return manifests;
+}
+
 /** A mail's decoded text: nodemailer may fold or quote-print long lines. */
 const textOf = (m: Mail) =>
   m.raw
@@ -123,22 +145,14 @@ describe('a failed dump reaches a person by e-mail and webhook', () => {
   });
 
   test('failed: one e-mail and one signed webhook with what failed and no secret; the webhook, down at first, gets it when it is back; recovered once', async () => {
-    const node = new URL(testServerUrl());
-    const manifests = join(dir, 'manifests');
-    await mkdir(manifests, { recursive: true });
-    await writeFile(
-      join(manifests, 'setup.yaml'),
-      localSetup({
-        root: join(dir, 'root'),
-        host: node.hostname,
-        port: node.port,
-        nodeSpec: 'passwordFrom: {env: PGBACKMAN_SECRET_NODE_PW}',
-        definitions: {
-          // Its database does not exist yet: every run fails until the test creates it.
-          flaky: `database: ${DB}, schedule: "* * * * * *", notify: {email: [dba@example.org], webhooks: [{url: "http://127.0.0.1:${receiver.port}/hook", secretFrom: {env: PGBACKMAN_SECRET_HOOK}}], minInterval: 1h}`,
-          elsewhere: `database: alerts_never_there, schedule: "*/2 * * * * *", notify: {webhooks: [{url: "http://127.0.0.1:${forbidden.port}/steal"}], minInterval: 1h}`,
-        },
-      }),
+    const manifests = await writeManifests(
+      dir,
+      {
+        // Its database does not exist yet: every run fails until the test creates it.
+        flaky: `database: ${DB}, schedule: "* * * * * *", notify: {email: [dba@example.org], webhooks: [{url: "http://127.0.0.1:${receiver.port}/hook", secretFrom: {env: PGBACKMAN_SECRET_HOOK}}], minInterval: 1h}`,
+        elsewhere: `database: alerts_never_there, schedule: "*/2 * * * * *", notify: {webhooks: [{url: "http://127.0.0.1:${forbidden.port}/steal"}], minInterval: 1h}`,
+      },
+      'passwordFrom: {env: PGBACKMAN_SECRET_NODE_PW}',
     );
     agent = startAgent(
       watchingAgentArgs(
@@ -314,21 +328,10 @@ describe('an alert survives a catalogue that is down and an agent that is killed
   });
 
   test('a run fails while the catalogue is down: its alert waits in the state directory, and the next start sends it', async () => {
-    const node = new URL(testServerUrl());
-    const manifests = join(dir, 'manifests');
     const state = join(dir, 'state');
-    await mkdir(manifests, { recursive: true });
-    await writeFile(
-      join(manifests, 'setup.yaml'),
-      localSetup({
-        root: join(dir, 'root'),
-        host: node.hostname,
-        port: node.port,
-        definitions: {
-          goes: `database: ${SOURCE}, schedule: "* * * * * *", notify: {webhooks: [{url: "http://127.0.0.1:${receiver.port}/hook"}]}`,
-        },
-      }),
-    );
+    const manifests = await writeManifests(dir, {
+      goes: `database: ${SOURCE}, schedule: "* * * * * *", notify: {webhooks: [{url: "http://127.0.0.1:${receiver.port}/hook"}]}`,
+    });
     const args = watchingAgentArgs(
       (catalogue as ThrowawayPostgres).url,
       manifests,
@@ -364,5 +367,57 @@ describe('an alert survives a catalogue that is down and an agent that is killed
       (await readdir(join(state, 'alerts'))).filter((n) => n.endsWith('.json')),
       [],
     );
+  });
+});
+
+describe('a restore test that fails reaches a person', () => {
+  let catalogue: TestCatalogue;
+  let dir: string;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let agent: AgentProcess | undefined;
+  const SOURCE = 'alerts_verified';
+
+  before(async () => {
+    catalogue = await createTestCatalogue('postgres', 'alerts-verify');
+    dir = await mkdtemp(join(tmpdir(), 'pgbackman-alerts-verify-'));
+    receiver = await startReceiver();
+    receiver.status = 200;
+    await createSourceDatabase(SOURCE);
+  });
+  after(async () => {
+    agent?.signal('SIGKILL');
+    receiver?.server.close();
+    await catalogue?.drop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('verify_failed: the probe says the restored copy is wrong; the webhook names the dump and why', async () => {
+    const manifests = await writeManifests(dir, {
+      checked: `database: ${SOURCE}, schedule: "* * * * * *", verify: {every: 1h, node: n1, probe: "select count(*) = 999 from t"}, notify: {webhooks: [{url: "http://127.0.0.1:${receiver.port}/hook"}], events: [verify_failed]}`,
+    });
+    agent = startAgent(
+      watchingAgentArgs(
+        catalogue.location,
+        manifests,
+        join(dir, 'state'),
+        '--allow-verify-probes',
+        '--allow-webhook',
+        `http://127.0.0.1:${receiver.port}/`,
+      ),
+    );
+    const finished = await agent.waitFor((l) => l.event === 'verify_finished', 60_000);
+    assert.equal(finished.status, 'VERIFY_FAILED');
+    const hook = await until('the verify_failed webhook', () => receiver.hooks[0], 30_000);
+    const doc = JSON.parse(hook.body);
+    assert.deepEqual(
+      [doc.event, doc.definition, doc.database, doc.runId, doc.errorCode],
+      ['verify_failed', 'checked', SOURCE, finished.run, 'VERIFY_FAILED'],
+    );
+    assert.match(doc.error, /probe/);
+    // Its dumps succeed: events [verify_failed] hears of nothing else.
+    assert.equal(receiver.hooks.length, 1);
+    agent.signal('SIGTERM');
+    assert.equal(await agent.exited, 0);
+    agent = undefined;
   });
 });

@@ -19,6 +19,11 @@ describe('which run ends raise an alert', () => {
     test(`${c.status} after ${c.previous ?? 'no run'}: ${c.event ?? 'nothing'}`, () => {
       assert.equal(eventOfRun(c.status, c.previous), c.event);
     });
+  test('a restore test: verify_failed when it failed, nothing when it passed, whatever came before', () => {
+    assert.equal(eventOfRun('FAILED', null, 'restore-test'), 'verify_failed');
+    assert.equal(eventOfRun('FAILED', 'FAILED', 'restore-test'), 'verify_failed');
+    assert.equal(eventOfRun('SUCCEEDED', 'FAILED', 'restore-test'), undefined);
+  });
 });
 
 describe('who hears of an event', () => {

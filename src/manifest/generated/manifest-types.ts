@@ -489,11 +489,11 @@ export interface Notify {
     };
   }[];
   /**
-   * The events these channels get; all of them when absent. failed: a dump or snapshot failed; recovered: a definition that failed succeeded again (once per recovery).
+   * The events these channels get; all of them when absent. failed: a dump or snapshot failed; recovered: a definition that failed succeeded again (once per recovery); verify_failed: a restore test of its dumps (spec.verify) failed.
    *
    * @minItems 1
    */
-  events?: ['failed' | 'recovered', ...('failed' | 'recovered')[]];
+  events?: ['failed' | 'recovered' | 'verify_failed', ...('failed' | 'recovered' | 'verify_failed')[]];
   minInterval?: Duration1;
 }
 /**
