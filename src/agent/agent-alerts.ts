@@ -29,11 +29,13 @@ export interface AgentAlertsOptions {
 /** The manifests' notify for one agent: its run events queued as messages, and the messages sent. */
 export class AgentAlerts {
   readonly pollMs: number;
+  readonly #server: string;
   readonly #deliverer: AlertDeliverer;
   readonly #notifier: AlertNotifier;
 
   constructor(o: AgentAlertsOptions) {
     this.pollMs = o.settings.pollMs ?? 30_000;
+    this.#server = o.server;
     this.#deliverer = new AlertDeliverer({
       server: o.server,
       use: o.use,
@@ -105,6 +107,26 @@ export class AgentAlerts {
           error: t.error,
           errorCode: 'VERIFY_FAILED',
           durationMs: t.durationMs,
+          at,
+        });
+        return;
+      }
+      case 'restore': {
+        const f = event.failed;
+        if (f === undefined) return;
+        this.#notifier.runEnded({
+          subject: 'restore',
+          kind: 'RestoreDefinition',
+          definition: f.name,
+          node: f.targetNode,
+          server: this.#server,
+          database: f.targetDatabase,
+          notify: f.notify,
+          runId: f.backupId,
+          status: 'FAILED',
+          error: f.error,
+          errorCode: 'RESTORE_FAILED',
+          durationMs: f.durationMs,
           at,
         });
         return;

@@ -19,7 +19,7 @@ import { AgentAlerts, type AlertSettings } from './agent-alerts.ts';
 import { CatalogueLink } from './catalogue-link.ts';
 import { conditionsOf, type ReconcileOutcome } from './conditions.ts';
 import { startListening } from './listen.ts';
-import { type RestoreOutcome, RestoreRunner } from './restore-runner.ts';
+import { type RestoreEnd, type RestoreOutcome, RestoreRunner } from './restore-runner.ts';
 import { type RestoreTestEnd, RestoreVerifier } from './restore-verifier.ts';
 
 const VERIFY_CHECK_MS = 60_000;
@@ -92,7 +92,7 @@ export type AgentEvent =
   | ({ readonly kind: 'retention' } & SweepReport)
   /** Copies made (or failed) again by the copy pass. */
   | { readonly kind: 'copies'; readonly copies: readonly DumpCopy[] }
-  | { readonly kind: 'restore'; readonly outcome: RestoreOutcome }
+  | { readonly kind: 'restore'; readonly outcome: RestoreOutcome; readonly failed?: RestoreEnd }
   | {
       readonly kind: 'restore-test';
       readonly definition: string;
@@ -199,7 +199,8 @@ export class Agent {
       secretsDir: options.secretsDir,
       identities: options.identities ?? [],
       allowed: options.allowedDestinations ?? [],
-      report: (outcome) => options.observe?.({ kind: 'restore', outcome }),
+      report: (outcome, failed) =>
+        options.observe?.({ kind: 'restore', outcome, ...(failed === undefined ? {} : { failed }) }),
     });
     this.#verifier = new RestoreVerifier({
       server: options.server,

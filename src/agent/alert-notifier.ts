@@ -14,13 +14,15 @@ import type { Queryable } from '../catalogue/catalogue-db.ts';
 import { messageOf } from '../errors.ts';
 import type { Notify } from '../manifest/generated/manifest-types.ts';
 import type { Logger } from '../observability/logger.ts';
+import { classifySqlError } from '../sqlstate.ts';
 import { fileSpool, memorySpool, type RunEndSpool } from './run-end-spool.ts';
 
 /** A run's end, as the notifier is told of it: plain data, so it can wait on disk for the catalogue. */
 export interface RunEnd {
   /** A dump's end (the default), or a restore test's. */
   readonly subject?: EndSubject;
-  readonly kind: 'BackupDefinition' | 'SnapshotDefinition';
+  /** For a restore: RestoreDefinition, its target node and database. */
+  readonly kind: 'BackupDefinition' | 'SnapshotDefinition' | 'RestoreDefinition';
   readonly definition: string;
   readonly node: string;
   readonly server: string;
@@ -117,23 +119,37 @@ export class AlertNotifier {
       try {
         await this.#queue(next.end);
       } catch (err) {
-        this.#o.log.warn(
-          { event: 'alert_not_queued', definition: next.end.definition, err: messageOf(err) },
-          `an alert about ${next.end.definition} waits for the catalogue: ${messageOf(err)}`,
+        // Only what the catalogue refuses as data (22xxx, 23xxx) is set aside: anything else may pass.
+        if (classifySqlError(err) !== 'data') {
+          this.#o.log.warn(
+            { event: 'alert_not_queued', definition: next.end.definition, err: messageOf(err) },
+            `an alert about ${next.end.definition} waits for the catalogue: ${messageOf(err)}`,
+          );
+          return;
+        }
+        // Trying again would block every alert after it.
+        this.#o.log.error(
+          { event: 'alert_refused', definition: next.end.definition, err: messageOf(err) },
+          `an alert about ${next.end.definition} was refused by the catalogue and set aside: ${messageOf(err)}`,
         );
-        return;
+        await next.setAside();
+        continue;
       }
       await next.done();
     }
   }
 
+  /** The status of the definition's run before this one, for `recovered`; only a dump's success asks. */
+  async #previous(end: RunEnd): Promise<RunStatus | 'MISSED' | null> {
+    if (end.status === 'FAILED' || end.subject === 'restore-test' || end.subject === 'restore') return null;
+    const { runId } = end;
+    if (runId === null || end.kind === 'RestoreDefinition') return null;
+    const definition = { kind: end.kind, name: end.definition };
+    return this.#o.use((db) => previousRunStatus(db, definition, runId));
+  }
+
   async #queue(end: RunEnd): Promise<void> {
-    const previous =
-      end.status === 'FAILED' || end.runId === null || end.subject === 'restore-test'
-        ? null
-        : await this.#o.use((db) =>
-            previousRunStatus(db, { kind: end.kind, name: end.definition }, end.runId as string),
-          );
+    const previous = await this.#previous(end);
     const event = eventOfRun(end.status, previous, end.subject);
     if (event === undefined) return;
     const recipients: Recipient[] = [];
@@ -170,7 +186,7 @@ function factsOf(end: RunEnd, event: AlertEvent, statusUrl: string | null): Aler
     server: end.server,
     node: end.node,
     database: end.database,
-    runId: end.runId ?? '(not recorded)',
+    runId: end.runId,
     status: end.status,
     error: firstLine,
     errorCode: end.errorCode,

@@ -5,6 +5,7 @@ import { listObjects } from '../catalogue/list-objects.ts';
 import { recordRestoreNotStarted, restoredGenerations } from '../catalogue/restore-runs.ts';
 import { isPgbackmanError, messageOf, retryClassOf } from '../errors.ts';
 import { parseDuration } from '../manifest/check-values.ts';
+import type { Notify } from '../manifest/generated/manifest-types.ts';
 import type { Logger } from '../observability/logger.ts';
 import { describeSource, pickDump } from '../restore/pick-dump.ts';
 import { restoreCluster } from '../restore/restore-cluster.ts';
@@ -34,7 +35,20 @@ export interface RestoreRunnerOptions {
   readonly identities?: readonly string[];
   /** Where copies may be fetched from when a dump's folder is gone from the root (--allow-destination). */
   readonly allowed?: readonly AllowedDestination[];
-  readonly report?: (outcome: RestoreOutcome) => void;
+  readonly report?: (outcome: RestoreOutcome, failed?: RestoreEnd) => void;
+}
+
+/** A RestoreDefinition's restore that failed: what alerts say of it. */
+export interface RestoreEnd {
+  readonly name: string;
+  /** The notify of the RestoreDefinition, its target node and this server, nearest first (null where none). */
+  readonly notify: readonly (Notify | null)[];
+  readonly targetNode: string;
+  readonly targetDatabase: string | null;
+  /** The dump it restored, when one was picked. */
+  readonly backupId: string | null;
+  readonly error: string;
+  readonly durationMs: number;
 }
 
 export class RestoreRunner {
@@ -45,6 +59,8 @@ export class RestoreRunner {
   #timer: NodeJS.Timeout | undefined;
   #abort = new AbortController();
   readonly #waiting = new Set<string>();
+  /** Why the restore under way failed, for its alert. */
+  #lastFailure: { backupId: string | null; targetDatabase: string | null; error: string } | undefined;
 
   constructor(o: RestoreRunnerOptions) {
     this.#o = o;
@@ -115,8 +131,12 @@ export class RestoreRunner {
     let retryAt = nextAt;
     for (const item of due) {
       if (this.#stopped) return;
+      const started = Date.now();
       const outcome = await this.#restore(q, item);
-      this.#o.report?.(outcome);
+      this.#o.report?.(
+        outcome,
+        outcome === 'FAILED' ? await this.#failure(q, item, started).catch(() => undefined) : undefined,
+      );
       if (outcome === 'RETRY') retryAt = Math.min(retryAt ?? Number.POSITIVE_INFINITY, Date.now() + RETRY_MS);
     }
     this.#arm(retryAt);
@@ -146,7 +166,24 @@ export class RestoreRunner {
       .map((r) => ({ name: r.name, generation: r.generation, spec: r.spec }));
   }
 
+  /** What the last restore of `item` recorded, with who is to hear of its failure. */
+  async #failure(q: Queryable, item: RestoreItem, started: number): Promise<RestoreEnd> {
+    const [target] = await listObjects(q, 'PgSQLNode', { name: item.spec.target.node });
+    const [server] = await listObjects(q, 'BackupServer', { name: this.#o.server });
+    const last = this.#lastFailure;
+    return {
+      name: item.name,
+      notify: [item.spec.notify ?? null, target?.spec.notify ?? null, server?.spec.notify ?? null],
+      targetNode: item.spec.target.node,
+      targetDatabase: last?.targetDatabase ?? item.spec.target.database ?? null,
+      backupId: last?.backupId ?? null,
+      error: last?.error ?? 'the restore failed (the agent logged why)',
+      durationMs: Date.now() - started,
+    };
+  }
+
   async #restore(q: Queryable, item: RestoreItem): Promise<RestoreOutcome> {
+    this.#lastFailure = undefined;
     const { log } = this.#o;
     const key = `${item.name}@${item.generation}`;
     const address = `RestoreDefinition/${item.name}`;
@@ -187,6 +224,11 @@ export class RestoreRunner {
         error,
       );
       rlog.error({ event: 'restore_finished', status: 'FAILED', error }, `${address} FAILED: ${error}`);
+      this.#lastFailure = {
+        backupId: found?.id ?? null,
+        targetDatabase: cluster ? null : (item.spec.target.database ?? found?.database ?? null),
+        error,
+      };
       return 'FAILED' as const;
     };
     if (found === undefined) return notStarted(`no successful dump of ${describeSource(item)} to restore`);
@@ -239,6 +281,11 @@ export class RestoreRunner {
           { event: 'restore_finished', status: 'FAILED', error: messageOf(err) },
           `${address} FAILED: ${messageOf(err)}`,
         );
+        this.#lastFailure = {
+          backupId: found.id,
+          targetDatabase: cluster ? null : (item.spec.target.database ?? found.database ?? null),
+          error: messageOf(err),
+        };
         return 'FAILED';
       }
       if (retryClassOf(code) === 'transient' && !this.#abort.signal.aborted) {

@@ -7,8 +7,11 @@ import type { RunEnd } from './alert-notifier.ts';
 export interface RunEndSpool {
   /** Adds one; when more than `max` wait, the oldest are dropped and their number returned. */
   add(end: RunEnd, max: number): Promise<number>;
-  /** The oldest, and how to remove it once its messages are queued; undefined when none waits. */
-  first(): Promise<{ end: RunEnd; done(): Promise<void> } | undefined>;
+  /**
+   * The oldest, and how to remove it once its messages are queued, or to set it aside when the catalogue
+   * refuses it (kept as `.bad` on disk, for a person to look at); undefined when none waits.
+   */
+  first(): Promise<{ end: RunEnd; done(): Promise<void>; setAside(): Promise<void> } | undefined>;
 }
 
 export function memorySpool(): RunEndSpool {
@@ -20,7 +23,8 @@ export function memorySpool(): RunEndSpool {
     },
     async first() {
       const end = waiting[0];
-      return end === undefined ? undefined : { end, done: async () => void waiting.shift() };
+      const drop = async () => void waiting.shift();
+      return end === undefined ? undefined : { end, done: drop, setAside: drop };
     },
   };
 }
@@ -60,7 +64,11 @@ export function fileSpool(dir: string): RunEndSpool {
         const path = join(dir, name);
         try {
           const end = JSON.parse(await readFile(path, 'utf8')) as RunEnd;
-          return { end, done: () => rm(path, { force: true }) };
+          return {
+            end,
+            done: () => rm(path, { force: true }),
+            setAside: () => rename(path, `${path}.bad`).catch(() => rm(path, { force: true })),
+          };
         } catch {
           await rename(path, `${path}.bad`).catch(() => rm(path, { force: true }));
         }

@@ -5,13 +5,14 @@ import type { AlertEvent, RunStatus } from './alert-rules.ts';
 /** What a message says, as queued (alert_messages.payload): facts of the run, never a secret. */
 export interface AlertFacts {
   readonly event: AlertEvent;
-  readonly kind: 'BackupDefinition' | 'SnapshotDefinition';
+  readonly kind: 'BackupDefinition' | 'SnapshotDefinition' | 'RestoreDefinition';
   readonly definition: string;
   readonly server: string;
   readonly node: string;
   /** null for a CLUSTER dump. */
   readonly database: string | null;
-  readonly runId: string;
+  /** The dump (for a restore: the dump restored); null when the run could not be recorded, or none was picked. */
+  readonly runId: string | null;
   readonly status: RunStatus;
   readonly error: string | null;
   readonly errorCode: string | null;
@@ -46,6 +47,8 @@ function headline(f: AlertFacts): string {
       return `RECOVERED: ${what(f)} succeeded again`;
     case 'verify_failed':
       return `VERIFY FAILED: the restore test of ${what(f)}`;
+    case 'restore_failed':
+      return `RESTORE FAILED: ${what(f)}`;
     default:
       return assertNever(f.event);
   }
@@ -60,12 +63,12 @@ export function emailOf(f: AlertFacts): { subject: string; text: string } {
     `Node:       ${f.node}`,
     `Database:   ${f.database ?? '(the whole cluster)'}`,
     `Server:     ${f.server}`,
-    `Run:        ${f.runId} (${f.status}, ${Math.round(f.durationMs / 1000)} s, ended ${f.at})`,
+    `Run:        ${f.runId ?? '(not recorded)'} (${f.status}, ${Math.round(f.durationMs / 1000)} s, ended ${f.at})`,
     ...(f.error === null ? [] : [`Error:      ${f.errorCode === null ? '' : `[${f.errorCode}] `}${f.error}`]),
     ...(f.logTail === null ? [] : ['', 'Log (last lines):', f.logTail]),
     ...(f.statusUrl === null ? [] : ['', `Status page: ${f.statusUrl}`]),
     '',
-    `pgbackman describe backup ${f.runId}`,
+    ...(f.runId === null ? [] : [`pgbackman describe backup ${f.runId}`]),
   ];
   return { subject: `[pgbackman] ${headline(f)}`, text: `${lines.join('\n')}\n` };
 }
@@ -81,7 +84,7 @@ export function webhookBodyOf(f: AlertFacts, format: 'json' | 'slack'): string {
         f.error === null ? null : `*Error:* ${f.error}`,
         f.logTail === null ? null : `\`\`\`${f.logTail}\`\`\``,
         f.statusUrl === null ? null : `<${f.statusUrl}|Status page>`,
-        `Run \`${f.runId}\` on ${f.server}, ended ${f.at}`,
+        `${f.runId === null ? 'Run' : `Run \`${f.runId}\``} on ${f.server}, ended ${f.at}`,
       ].filter((l) => l !== null);
       return JSON.stringify({ text: `${icon} *${headline(f)}*\n${detail.join('\n')}` });
     }

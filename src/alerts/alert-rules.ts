@@ -3,7 +3,7 @@ import { parseDuration } from '../manifest/check-values.ts';
 import type { Notify } from '../manifest/generated/manifest-types.ts';
 
 /** What a message is about. */
-export const ALERT_EVENTS = ['failed', 'recovered', 'verify_failed'] as const;
+export const ALERT_EVENTS = ['failed', 'recovered', 'verify_failed', 'restore_failed'] as const;
 export type AlertEvent = (typeof ALERT_EVENTS)[number];
 
 /** A run's end as the rules see it. */
@@ -25,8 +25,8 @@ export type Recipient =
 
 const DEFAULT_MIN_INTERVAL = '30m';
 
-/** What ended: a dump (or snapshot), or a restore test of one (spec.verify). */
-export type EndSubject = 'dump' | 'restore-test';
+/** What ended: a dump (or snapshot), a restore test of one (spec.verify), or a RestoreDefinition's restore. */
+export type EndSubject = 'dump' | 'restore-test' | 'restore';
 
 /**
  * The event a run's end raises, if any: a failure always; a success only when the definition's run before
@@ -39,6 +39,7 @@ export function eventOfRun(
 ): AlertEvent | undefined {
   // A restore test that failed; one that passed raises nothing (a later success is its own news).
   if (subject === 'restore-test') return status === 'FAILED' ? 'verify_failed' : undefined;
+  if (subject === 'restore') return status === 'FAILED' ? 'restore_failed' : undefined;
   switch (status) {
     case 'FAILED':
       return 'failed';

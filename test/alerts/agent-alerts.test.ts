@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -370,7 +370,7 @@ describe('an alert survives a catalogue that is down and an agent that is killed
   });
 });
 
-describe('a restore test that fails reaches a person', () => {
+describe('a restore test and a restore that fail reach a person', () => {
   let catalogue: TestCatalogue;
   let dir: string;
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
@@ -391,10 +391,15 @@ describe('a restore test that fails reaches a person', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  test('verify_failed: the probe says the restored copy is wrong; the webhook names the dump and why', async () => {
+  test('verify_failed: the probe says the restored copy is wrong; restore_failed: a RestoreDefinition refused; each webhook names what and why', async () => {
     const manifests = await writeManifests(dir, {
       checked: `database: ${SOURCE}, schedule: "* * * * * *", verify: {every: 1h, node: n1, probe: "select count(*) = 999 from t"}, notify: {webhooks: [{url: "http://127.0.0.1:${receiver.port}/hook"}], events: [verify_failed]}`,
     });
+    // A RestoreDefinition onto the source database itself: it exists, so the restore is refused (FAILED).
+    await appendFile(
+      join(manifests, 'setup.yaml'),
+      `---\napiVersion: pgbackman.io/v1\nkind: RestoreDefinition\nmetadata: {name: onto-itself}\nspec: {source: {definition: checked}, target: {node: n1, database: ${SOURCE}}, notify: {webhooks: [{url: "http://127.0.0.1:${receiver.port}/restores"}]}}\n`,
+    );
     agent = startAgent(
       watchingAgentArgs(
         catalogue.location,
@@ -407,15 +412,30 @@ describe('a restore test that fails reaches a person', () => {
     );
     const finished = await agent.waitFor((l) => l.event === 'verify_finished', 60_000);
     assert.equal(finished.status, 'VERIFY_FAILED');
-    const hook = await until('the verify_failed webhook', () => receiver.hooks[0], 30_000);
-    const doc = JSON.parse(hook.body);
+    const hookOf = (event: string) =>
+      receiver.hooks.map((h) => JSON.parse(h.body)).find((d) => d.event === event) as
+        | Record<string, string>
+        | undefined;
+    const verify = await until('the verify_failed webhook', () => hookOf('verify_failed'), 30_000);
     assert.deepEqual(
-      [doc.event, doc.definition, doc.database, doc.runId, doc.errorCode],
-      ['verify_failed', 'checked', SOURCE, finished.run, 'VERIFY_FAILED'],
+      [verify.definition, verify.database, verify.runId, verify.errorCode],
+      ['checked', SOURCE, finished.run, 'VERIFY_FAILED'],
     );
-    assert.match(doc.error, /probe/);
-    // Its dumps succeed: events [verify_failed] hears of nothing else.
-    assert.equal(receiver.hooks.length, 1);
+    assert.match(String(verify.error), /probe/);
+
+    const restore = await until('the restore_failed webhook', () => hookOf('restore_failed'), 60_000);
+    assert.deepEqual(
+      [restore.kind, restore.definition, restore.node, restore.database, restore.errorCode],
+      ['RestoreDefinition', 'onto-itself', 'n1', SOURCE, 'RESTORE_FAILED'],
+    );
+    // Applied before its source's first dump, or after: refused either way, and said.
+    assert.match(
+      String(restore.error),
+      /no successful dump of BackupDefinition\/checked|exists on the target/,
+    );
+    // The dumps succeed: events [verify_failed] hears of nothing else, and each failure is said once.
+    await sleep(1000);
+    assert.equal(receiver.hooks.length, 2);
     agent.signal('SIGTERM');
     assert.equal(await agent.exited, 0);
     agent = undefined;
