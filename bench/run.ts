@@ -190,7 +190,8 @@ function printResult(bench: Benchmark, result: BenchResult): void {
     ),
   );
   const shares = result.groups.map((g) => (g.otherCpuShare === undefined ? '?' : pct(g.otherCpuShare)));
-  console.log(`(other processes' share of the machine's CPU time during each group: ${shares.join(', ')})`);
+  if (shares.length > 0)
+    console.log(`(other processes' share of the machine's CPU time during each group: ${shares.join(', ')})`);
   console.log('');
   console.log(
     textTable(
@@ -244,31 +245,36 @@ function section(bench: Benchmark, result: BenchResult, m: Machine): string {
           '',
         ]
       : []),
-    `Method: each command is a whole child process, spawned from the repository root with \`NODE_OPTIONS\` removed and \`NO_COLOR=1\` (${runs}; the commands of a group take turns in every round, each round starting with the next one, so drift in the machine's load and what ran just before touch them alike); every run's exit code and output are checked. Wall time is \`process.hrtime\` from spawn to exit, through \`${GNU_TIME}\` (about 1 ms of its own). ${usage}${helperUsage}`,
-    '',
-    mdTable(
-      [
-        'measurement',
-        'command',
-        'wall median',
-        'min',
-        'max',
-        'CPU median',
-        ...(helper === undefined ? [] : [`${helper} CPU median`]),
-        'peak RSS',
-      ],
-      r.map((x) => [
-        x.label,
-        `\`${x.command}\``,
-        x.median,
-        x.min,
-        x.max,
-        x.cpu,
-        ...(helper === undefined ? [] : [x.helperCpu]),
-        x.rss,
-      ]),
-    ),
-    '',
+    // A benchmark that measures inside one process of its own (its about says how) has no command table.
+    ...(result.groups.length === 0
+      ? []
+      : [
+          `Method: each command is a whole child process, spawned from the repository root with \`NODE_OPTIONS\` removed and \`NO_COLOR=1\` (${runs}; the commands of a group take turns in every round, each round starting with the next one, so drift in the machine's load and what ran just before touch them alike); every run's exit code and output are checked. Wall time is \`process.hrtime\` from spawn to exit, through \`${GNU_TIME}\` (about 1 ms of its own). ${usage}${helperUsage}`,
+          '',
+          mdTable(
+            [
+              'measurement',
+              'command',
+              'wall median',
+              'min',
+              'max',
+              'CPU median',
+              ...(helper === undefined ? [] : [`${helper} CPU median`]),
+              'peak RSS',
+            ],
+            r.map((x) => [
+              x.label,
+              `\`${x.command}\``,
+              x.median,
+              x.min,
+              x.max,
+              x.cpu,
+              ...(helper === undefined ? [] : [x.helperCpu]),
+              x.rss,
+            ]),
+          ),
+          '',
+        ]),
     mdTable(
       ['ratio of medians', 'value'],
       result.ratios.map((x) => [x.name, times(x.value)]),
