@@ -95,6 +95,18 @@ export class AgentAlerts {
           at,
         });
         return;
+      case 'runs-missed':
+        this.#notifier.runEnded({
+          ...this.#about(event.job),
+          database: event.job.spec.database ?? null,
+          runId: event.runId,
+          status: 'MISSED',
+          error: `${event.missed} scheduled run(s) ${event.reason}`,
+          errorCode: null,
+          durationMs: 0,
+          at,
+        });
+        return;
       case 'restore-test': {
         const t = event.test;
         if (t === undefined || event.status !== 'VERIFY_FAILED') return;

@@ -64,6 +64,9 @@ export class AgentObserver {
           finishedAt: new Date(),
         });
         return;
+      case 'runs-missed':
+        // Recorded in the catalogue (a MISSED row) and logged; alerts say it, the metrics count runs.
+        return;
       case 'run-skipped':
         this.metrics.runSkipped(event.job.name, event.job.node.name);
         return;

@@ -85,6 +85,14 @@ export type AgentEvent =
   | { readonly kind: 'run-finished'; readonly job: DumpJob; readonly result: DumpResult }
   /** The run could not even be recorded (its error is logged): still a failed run for the metrics. */
   | { readonly kind: 'run-crashed'; readonly job: DumpJob; readonly durationMs: number }
+  /** Scheduled runs that no agent took while this one was down, recorded as one MISSED row. */
+  | {
+      readonly kind: 'runs-missed';
+      readonly job: DumpJob;
+      readonly runId: string;
+      readonly missed: number;
+      readonly reason: string;
+    }
   /** Due while its previous run was still running or waiting: this one is not taken. */
   | { readonly kind: 'run-skipped'; readonly job: DumpJob }
   | { readonly kind: 'queue'; readonly depth: number; readonly running: number }
@@ -508,6 +516,8 @@ export class Agent {
             root: rootDirectoryOf(work.server?.spec ?? {}),
             now: new Date(),
             log: this.#log,
+            onMissed: (job, runId, missed, reason) =>
+              this.#o.observe?.({ kind: 'runs-missed', job, runId, missed, reason }),
           }),
         );
       this.#serverKnown = work.server !== undefined;

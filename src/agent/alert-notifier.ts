@@ -140,8 +140,9 @@ export class AlertNotifier {
   }
 
   /** The status of the definition's run before this one, for `recovered`; only a dump's success asks. */
-  async #previous(end: RunEnd): Promise<RunStatus | 'MISSED' | null> {
-    if (end.status === 'FAILED' || end.subject === 'restore-test' || end.subject === 'restore') return null;
+  async #previous(end: RunEnd): Promise<RunStatus | null> {
+    if (end.status === 'FAILED' || end.status === 'MISSED') return null;
+    if (end.subject === 'restore-test' || end.subject === 'restore') return null;
     const { runId } = end;
     if (runId === null || end.kind === 'RestoreDefinition') return null;
     const definition = { kind: end.kind, name: end.definition };

@@ -26,6 +26,8 @@ export async function settleOnStart(
     readonly root: string;
     readonly now: Date;
     readonly log: Logger;
+    /** Each MISSED row recorded: for alerts. */
+    readonly onMissed?: (job: DumpJob, runId: string, missed: number, reason: string) => void;
   },
 ): Promise<ScheduleEntry<DumpJob>[]> {
   // Every job of a server shares its root: one replay and one query, however many definitions there are.
@@ -50,8 +52,10 @@ export async function settleOnStart(
     const times = missedTimes(entry.timing, from, o.now);
     if (times.length === 0) continue;
     const settings = resolveSettings(job.spec, job.node, job.server);
+    const id = randomUUID();
+    const reason = `missed: no agent ran ${entry.key} between ${from.toISOString()} and ${o.now.toISOString()}`;
     await recordMissed(q, {
-      id: randomUUID(),
+      id,
       server: o.server,
       node: job.node.name,
       database: settings.code === 'CLUSTER' ? null : (job.spec.database ?? null),
@@ -61,8 +65,9 @@ export async function settleOnStart(
       host: o.host,
       times,
       revision: job.revision ?? null,
-      reason: `missed: no agent ran ${entry.key} between ${from.toISOString()} and ${o.now.toISOString()}`,
+      reason,
     });
+    o.onMissed?.(job, id, times.length, reason);
     o.log.warn(
       { event: 'runs_missed', definition: entry.key, missed: times.length },
       `${entry.key} missed ${times.length} scheduled run(s) while the agent was down (recorded MISSED)${job.spec.catchUp === true ? '; catching up now' : ''}`,

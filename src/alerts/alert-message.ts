@@ -45,6 +45,8 @@ function headline(f: AlertFacts): string {
       return `FAILED: ${what(f)}`;
     case 'recovered':
       return `RECOVERED: ${what(f)} succeeded again`;
+    case 'missed':
+      return `MISSED: ${what(f)} did not run when it was due`;
     case 'verify_failed':
       return `VERIFY FAILED: the restore test of ${what(f)}`;
     case 'restore_failed':

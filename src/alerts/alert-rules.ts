@@ -3,11 +3,11 @@ import { parseDuration } from '../manifest/check-values.ts';
 import type { Notify } from '../manifest/generated/manifest-types.ts';
 
 /** What a message is about. */
-export const ALERT_EVENTS = ['failed', 'recovered', 'verify_failed', 'restore_failed'] as const;
+export const ALERT_EVENTS = ['failed', 'recovered', 'missed', 'verify_failed', 'restore_failed'] as const;
 export type AlertEvent = (typeof ALERT_EVENTS)[number];
 
-/** A run's end as the rules see it. */
-export type RunStatus = 'SUCCEEDED' | 'SUCCEEDED_PARTIAL' | 'FAILED';
+/** A run's end as the rules see it: MISSED, scheduled runs no agent took (one row for a stretch of them). */
+export type RunStatus = 'SUCCEEDED' | 'SUCCEEDED_PARTIAL' | 'FAILED' | 'MISSED';
 
 /** Where a webhook's signing key is read: a variable's or a file's name, as the manifest said it. */
 export type SecretFrom = { readonly env: string } | { readonly file: string };
@@ -34,7 +34,7 @@ export type EndSubject = 'dump' | 'restore-test' | 'restore';
  */
 export function eventOfRun(
   status: RunStatus,
-  previous: RunStatus | 'MISSED' | null,
+  previous: RunStatus | null,
   subject: EndSubject = 'dump',
 ): AlertEvent | undefined {
   // A restore test that failed; one that passed raises nothing (a later success is its own news).
@@ -43,6 +43,8 @@ export function eventOfRun(
   switch (status) {
     case 'FAILED':
       return 'failed';
+    case 'MISSED':
+      return 'missed';
     case 'SUCCEEDED':
     case 'SUCCEEDED_PARTIAL':
       return previous === 'FAILED' ? 'recovered' : undefined;

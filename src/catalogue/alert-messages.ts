@@ -20,9 +20,9 @@ export async function previousRunStatus(
   db: Queryable,
   definition: { kind: 'BackupDefinition' | 'SnapshotDefinition'; name: string },
   runId: string,
-): Promise<RunStatus | 'MISSED' | null> {
+): Promise<RunStatus | null> {
   const column = definition.kind === 'BackupDefinition' ? 'definition' : 'snapshot';
-  const rows = await db.query<{ status: RunStatus | 'MISSED' }>(
+  const rows = await db.query<{ status: RunStatus }>(
     `select status from pgbackman.backup_runs
       where ${column} = $1 and id <> $2 and status <> 'RUNNING'
         and started_at <= (select coalesce(max(started_at), now()) from pgbackman.backup_runs where id = $2)

@@ -441,3 +441,57 @@ describe('a restore test and a restore that fail reach a person', () => {
     agent = undefined;
   });
 });
+
+describe('runs missed while the agent was down reach a person when it starts again', () => {
+  let catalogue: TestCatalogue;
+  let dir: string;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let agent: AgentProcess | undefined;
+  const SOURCE = 'alerts_missed';
+
+  before(async () => {
+    catalogue = await createTestCatalogue('postgres', 'alerts-missed');
+    dir = await mkdtemp(join(tmpdir(), 'pgbackman-alerts-missed-'));
+    receiver = await startReceiver();
+    receiver.status = 200;
+    await createSourceDatabase(SOURCE);
+  });
+  after(async () => {
+    agent?.signal('SIGKILL');
+    receiver?.server.close();
+    await catalogue?.drop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('missed: the MISSED row the restarted agent records is said, with how many runs and when', async () => {
+    const manifests = await writeManifests(dir, {
+      often: `database: ${SOURCE}, schedule: "* * * * * *", notify: {webhooks: [{url: "http://127.0.0.1:${receiver.port}/hook"}], events: [missed]}`,
+    });
+    const args = watchingAgentArgs(
+      catalogue.location,
+      manifests,
+      join(dir, 'state'),
+      '--allow-webhook',
+      `http://127.0.0.1:${receiver.port}/`,
+    );
+    agent = startAgent(args);
+    await agent.waitFor((l) => l.event === 'run_finished' && l.status === 'SUCCEEDED', 30_000);
+    agent.signal('SIGTERM');
+    assert.equal(await agent.exited, 0);
+    await sleep(3000);
+    agent = startAgent(args);
+    const missed = await agent.waitFor((l) => l.event === 'runs_missed', 30_000);
+    const hook = await until('the missed webhook', () => receiver.hooks[0], 30_000);
+    const doc = JSON.parse(hook.body);
+    assert.deepEqual([doc.event, doc.definition, doc.status], ['missed', 'often', 'MISSED']);
+    assert.match(
+      doc.error,
+      new RegExp(`^${String(missed.missed)} scheduled run\\(s\\) missed: no agent ran`),
+    );
+    agent.signal('SIGTERM');
+    assert.equal(await agent.exited, 0);
+    agent = undefined;
+    // Its successful runs are not news to a channel that listens for missed only.
+    assert.equal(receiver.hooks.length, 1);
+  });
+});

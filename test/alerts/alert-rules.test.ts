@@ -14,6 +14,7 @@ describe('which run ends raise an alert', () => {
     { status: 'SUCCEEDED', previous: 'SUCCEEDED', event: undefined },
     { status: 'SUCCEEDED', previous: null, event: undefined },
     { status: 'SUCCEEDED', previous: 'MISSED', event: undefined },
+    { status: 'MISSED', previous: 'SUCCEEDED', event: 'missed' },
   ] as const;
   for (const c of cases)
     test(`${c.status} after ${c.previous ?? 'no run'}: ${c.event ?? 'nothing'}`, () => {
