@@ -111,6 +111,30 @@ async function writeManifests(
   return manifests;
 }
 
+/** One describe's world: a test catalogue, a scratch directory, a receiver answering 200, a source database. */
+function scene(label: string, source: string) {
+  const it = {} as {
+    catalogue: TestCatalogue;
+    dir: string;
+    receiver: Awaited<ReturnType<typeof startReceiver>>;
+    agent: AgentProcess | undefined;
+  };
+  before(async () => {
+    it.catalogue = await createTestCatalogue('postgres', label);
+    it.dir = await mkdtemp(join(tmpdir(), `pgbackman-${label}-`));
+    it.receiver = await startReceiver();
+    it.receiver.status = 200;
+    await createSourceDatabase(source);
+  });
+  after(async () => {
+    it.agent?.signal('SIGKILL');
+    it.receiver?.server.close();
+    await it.catalogue?.drop();
+    await rm(it.dir, { recursive: true, force: true });
+  });
+  return it;
+}
+
 /** A mail's decoded text: nodemailer may fold or quote-print long lines. */
 const textOf = (m: Mail) =>
   m.raw
@@ -371,49 +395,32 @@ describe('an alert survives a catalogue that is down and an agent that is killed
 });
 
 describe('a restore test and a restore that fail reach a person', () => {
-  let catalogue: TestCatalogue;
-  let dir: string;
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
-  let agent: AgentProcess | undefined;
   const SOURCE = 'alerts_verified';
-
-  before(async () => {
-    catalogue = await createTestCatalogue('postgres', 'alerts-verify');
-    dir = await mkdtemp(join(tmpdir(), 'pgbackman-alerts-verify-'));
-    receiver = await startReceiver();
-    receiver.status = 200;
-    await createSourceDatabase(SOURCE);
-  });
-  after(async () => {
-    agent?.signal('SIGKILL');
-    receiver?.server.close();
-    await catalogue?.drop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const w = scene('alerts-verify', SOURCE);
 
   test('verify_failed: the probe says the restored copy is wrong; restore_failed: a RestoreDefinition refused; each webhook names what and why', async () => {
-    const manifests = await writeManifests(dir, {
-      checked: `database: ${SOURCE}, schedule: "* * * * * *", verify: {every: 1h, node: n1, probe: "select count(*) = 999 from t"}, notify: {webhooks: [{url: "http://127.0.0.1:${receiver.port}/hook"}], events: [verify_failed]}`,
+    const manifests = await writeManifests(w.dir, {
+      checked: `database: ${SOURCE}, schedule: "* * * * * *", verify: {every: 1h, node: n1, probe: "select count(*) = 999 from t"}, notify: {webhooks: [{url: "http://127.0.0.1:${w.receiver.port}/hook"}], events: [verify_failed]}`,
     });
     // A RestoreDefinition onto the source database itself: it exists, so the restore is refused (FAILED).
     await appendFile(
       join(manifests, 'setup.yaml'),
-      `---\napiVersion: pgbackman.io/v1\nkind: RestoreDefinition\nmetadata: {name: onto-itself}\nspec: {source: {definition: checked}, target: {node: n1, database: ${SOURCE}}, notify: {webhooks: [{url: "http://127.0.0.1:${receiver.port}/restores"}]}}\n`,
+      `---\napiVersion: pgbackman.io/v1\nkind: RestoreDefinition\nmetadata: {name: onto-itself}\nspec: {source: {definition: checked}, target: {node: n1, database: ${SOURCE}}, notify: {webhooks: [{url: "http://127.0.0.1:${w.receiver.port}/restores"}]}}\n`,
     );
-    agent = startAgent(
+    w.agent = startAgent(
       watchingAgentArgs(
-        catalogue.location,
+        w.catalogue.location,
         manifests,
-        join(dir, 'state'),
+        join(w.dir, 'state'),
         '--allow-verify-probes',
         '--allow-webhook',
-        `http://127.0.0.1:${receiver.port}/`,
+        `http://127.0.0.1:${w.receiver.port}/`,
       ),
     );
-    const finished = await agent.waitFor((l) => l.event === 'verify_finished', 60_000);
+    const finished = await w.agent.waitFor((l) => l.event === 'verify_finished', 60_000);
     assert.equal(finished.status, 'VERIFY_FAILED');
     const hookOf = (event: string) =>
-      receiver.hooks.map((h) => JSON.parse(h.body)).find((d) => d.event === event) as
+      w.receiver.hooks.map((h) => JSON.parse(h.body)).find((d) => d.event === event) as
         | Record<string, string>
         | undefined;
     const verify = await until('the verify_failed webhook', () => hookOf('verify_failed'), 30_000);
@@ -435,63 +442,46 @@ describe('a restore test and a restore that fail reach a person', () => {
     );
     // The dumps succeed: events [verify_failed] hears of nothing else, and each failure is said once.
     await sleep(1000);
-    assert.equal(receiver.hooks.length, 2);
-    agent.signal('SIGTERM');
-    assert.equal(await agent.exited, 0);
-    agent = undefined;
+    assert.equal(w.receiver.hooks.length, 2);
+    w.agent.signal('SIGTERM');
+    assert.equal(await w.agent.exited, 0);
+    w.agent = undefined;
   });
 });
 
 describe('runs missed while the agent was down reach a person when it starts again', () => {
-  let catalogue: TestCatalogue;
-  let dir: string;
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
-  let agent: AgentProcess | undefined;
   const SOURCE = 'alerts_missed';
-
-  before(async () => {
-    catalogue = await createTestCatalogue('postgres', 'alerts-missed');
-    dir = await mkdtemp(join(tmpdir(), 'pgbackman-alerts-missed-'));
-    receiver = await startReceiver();
-    receiver.status = 200;
-    await createSourceDatabase(SOURCE);
-  });
-  after(async () => {
-    agent?.signal('SIGKILL');
-    receiver?.server.close();
-    await catalogue?.drop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const w = scene('alerts-missed', SOURCE);
 
   test('missed: the MISSED row the restarted agent records is said, with how many runs and when', async () => {
-    const manifests = await writeManifests(dir, {
-      often: `database: ${SOURCE}, schedule: "* * * * * *", notify: {webhooks: [{url: "http://127.0.0.1:${receiver.port}/hook"}], events: [missed]}`,
+    const manifests = await writeManifests(w.dir, {
+      often: `database: ${SOURCE}, schedule: "* * * * * *", notify: {webhooks: [{url: "http://127.0.0.1:${w.receiver.port}/hook"}], events: [missed]}`,
     });
     const args = watchingAgentArgs(
-      catalogue.location,
+      w.catalogue.location,
       manifests,
-      join(dir, 'state'),
+      join(w.dir, 'state'),
       '--allow-webhook',
-      `http://127.0.0.1:${receiver.port}/`,
+      `http://127.0.0.1:${w.receiver.port}/`,
     );
-    agent = startAgent(args);
-    await agent.waitFor((l) => l.event === 'run_finished' && l.status === 'SUCCEEDED', 30_000);
-    agent.signal('SIGTERM');
-    assert.equal(await agent.exited, 0);
+    w.agent = startAgent(args);
+    await w.agent.waitFor((l) => l.event === 'run_finished' && l.status === 'SUCCEEDED', 30_000);
+    w.agent.signal('SIGTERM');
+    assert.equal(await w.agent.exited, 0);
     await sleep(3000);
-    agent = startAgent(args);
-    const missed = await agent.waitFor((l) => l.event === 'runs_missed', 30_000);
-    const hook = await until('the missed webhook', () => receiver.hooks[0], 30_000);
+    w.agent = startAgent(args);
+    const missed = await w.agent.waitFor((l) => l.event === 'runs_missed', 30_000);
+    const hook = await until('the missed webhook', () => w.receiver.hooks[0], 30_000);
     const doc = JSON.parse(hook.body);
     assert.deepEqual([doc.event, doc.definition, doc.status], ['missed', 'often', 'MISSED']);
     assert.match(
       doc.error,
       new RegExp(`^${String(missed.missed)} scheduled run\\(s\\) missed: no agent ran`),
     );
-    agent.signal('SIGTERM');
-    assert.equal(await agent.exited, 0);
-    agent = undefined;
+    w.agent.signal('SIGTERM');
+    assert.equal(await w.agent.exited, 0);
+    w.agent = undefined;
     // Its successful runs are not news to a channel that listens for missed only.
-    assert.equal(receiver.hooks.length, 1);
+    assert.equal(w.receiver.hooks.length, 1);
   });
 });
