@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { PgbackmanError } from '../errors.ts';
+import { DEFAULT_MAX_FILE_BYTES } from '../manifest/read-manifest-file.ts';
 
 const run = promisify(execFile);
 /** git is local here: a command that takes longer than this is stuck. */
@@ -52,17 +53,21 @@ export async function manifestsAtRef(paths: readonly string[], ref: string): Pro
       throw new PgbackmanError('USAGE', `--against: ${p} is outside the repository ${top}`);
     return rel === '' ? '.' : rel;
   });
-  const listing = await run('git', ['-C', top, 'ls-tree', '-r', '-z', '--full-tree', sha, '--', ...rels], {
-    timeout: GIT_MS,
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const listing = await run(
+    'git',
+    ['-C', top, 'ls-tree', '-r', '-z', '-l', '--full-tree', sha, '--', ...rels],
+    {
+      timeout: GIT_MS,
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   const files = listing.stdout
     .split('\0')
     .filter((e) => e !== '')
     .map((e) => {
       const [meta, path] = e.split('\t') as [string, string];
-      const [mode, type, oid] = meta.split(' ') as [string, string, string];
-      return { mode, type, oid, path };
+      const [mode, type, oid, size] = meta.split(/ +/) as [string, string, string, string];
+      return { mode, type, oid, size: Number(size), path };
     })
     .filter(
       (f) =>
@@ -70,6 +75,13 @@ export async function manifestsAtRef(paths: readonly string[], ref: string): Pro
         (f.mode === '100644' || f.mode === '100755') &&
         MANIFEST.test(f.path) &&
         f.path.split('/').every((s) => s !== '..' && s !== '' && !s.startsWith('.') && s !== 'node_modules'),
+    );
+  // Checked before any is read: a huge blob at the base must not be loaded to find out it is too large.
+  const huge = files.find((f) => !(f.size <= DEFAULT_MAX_FILE_BYTES));
+  if (huge !== undefined)
+    throw new PgbackmanError(
+      'INVALID_INPUT',
+      `--against ${ref}: ${huge.path} is ${huge.size} bytes there, over the limit of ${DEFAULT_MAX_FILE_BYTES} bytes for a manifest file`,
     );
   const dir = await mkdtemp(join(tmpdir(), 'pgbackman-against-'));
   try {

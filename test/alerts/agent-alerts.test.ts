@@ -301,7 +301,7 @@ describe('a failed dump reaches a person by e-mail and webhook', () => {
 });
 
 describe("a manifest cannot send alerts where the operator did not allow, nor read the agent's secrets", () => {
-  test('validate refuses a signing key from a variable that is not PGBACKMAN_SECRET_*, and a URL with credentials', async () => {
+  test('validate refuses a signing key from a variable that is not PGBACKMAN_SECRET_*, a URL with credentials, and an address with a header or a second recipient in it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'pgbackman-alerts-abuse-'));
     try {
       await writeFile(
@@ -311,7 +311,7 @@ describe("a manifest cannot send alerts where the operator did not allow, nor re
           host: '127.0.0.1',
           port: 5432,
           definitions: {
-            sneaky: `database: shop, notify: {webhooks: [{url: "https://hooks.example.org/x", secretFrom: {env: AWS_SECRET_ACCESS_KEY}}, {url: "https://me:pw@hooks.example.org/y"}]}`,
+            sneaky: `database: shop, notify: {email: ["ops@example.org\\r\\nBcc: all@example.org", "a@example.org, b@example.org"], webhooks: [{url: "https://hooks.example.org/x", secretFrom: {env: AWS_SECRET_ACCESS_KEY}}, {url: "https://me:pw@hooks.example.org/y"}]}`,
           },
         }),
       );
@@ -322,6 +322,9 @@ describe("a manifest cannot send alerts where the operator did not allow, nor re
         /bad\.yaml:\d+:\d+: error: BackupDefinition\/sneaky: \/spec\/notify\/webhooks\/0\/secretFrom\/env/,
       );
       assert.match(r.stderr, /\/spec\/notify\/webhooks\/1\/url/);
+      // A header smuggled into an address, or a second recipient behind a comma.
+      assert.match(r.stderr, /\/spec\/notify\/email\/0/);
+      assert.match(r.stderr, /\/spec\/notify\/email\/1/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

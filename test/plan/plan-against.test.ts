@@ -106,4 +106,17 @@ describe('plan --against REF: a pull request planned against its base, without t
     assert.match(r.stderr, /the manifests at HEAD do not validate/);
     assert.equal(r.stdout, '');
   });
+
+  test('a manifest file over the size limit at the base is refused before it is read', async () => {
+    await writeFile(join(repo, 'manifests', 'huge.yaml'), `# ${'x'.repeat(1024 * 1024 + 10)}\n`);
+    await git('add', '-A');
+    await git('commit', '-qm', 'huge');
+    await rm(join(repo, 'manifests', 'huge.yaml'));
+    const r = await plan('--against', 'HEAD');
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /--against HEAD: manifests\/huge\.yaml is \d+ bytes there, over the limit of 1048576 bytes/,
+    );
+  });
 });
