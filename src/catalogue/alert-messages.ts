@@ -15,7 +15,11 @@ export interface QueuedAlert {
   readonly attempts: number;
 }
 
-/** The status of the definition's run before `runId`, for `recovered`; null when it has none. */
+/**
+ * The status of the definition's last run that ran before `runId`, for `recovered`; null when it has none. MISSED
+ * rows are passed over: a definition that failed, then was missed while the agent was down, then succeeded,
+ * has recovered.
+ */
 export async function previousRunStatus(
   db: Queryable,
   definition: { kind: 'BackupDefinition' | 'SnapshotDefinition'; name: string },
@@ -24,7 +28,7 @@ export async function previousRunStatus(
   const column = definition.kind === 'BackupDefinition' ? 'definition' : 'snapshot';
   const rows = await db.query<{ status: RunStatus }>(
     `select status from pgbackman.backup_runs
-      where ${column} = $1 and id <> $2 and status <> 'RUNNING'
+      where ${column} = $1 and id <> $2 and status in ('SUCCEEDED', 'SUCCEEDED_PARTIAL', 'FAILED')
         and started_at <= (select coalesce(max(started_at), now()) from pgbackman.backup_runs where id = $2)
       order by started_at desc limit 1`,
     [definition.name, runId],

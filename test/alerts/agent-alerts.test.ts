@@ -456,10 +456,12 @@ describe('runs missed while the agent was down reach a person when it starts aga
   const SOURCE = 'alerts_missed';
   const w = scene('alerts-missed', SOURCE);
 
-  test('missed: the MISSED row the restarted agent records is said, with how many runs and when', async () => {
+  test('missed: the MISSED row the restarted agent records is said, with how many runs and when; a definition that failed before it and succeeds after it has recovered', async () => {
     const manifests = await writeManifests(w.dir, {
-      often: `database: ${SOURCE}, schedule: "* * * * * *", notify: {webhooks: [{url: "http://127.0.0.1:${w.receiver.port}/hook"}], events: [missed]}`,
+      often: `database: ${SOURCE}, schedule: "* * * * * *", notify: {webhooks: [{url: "http://127.0.0.1:${w.receiver.port}/hook"}], events: [missed, recovered]}`,
     });
+    // It fails while its database is gone, then the agent is down while the database comes back.
+    await withClient(testServerUrl(), (c) => c.query(`drop database ${SOURCE} with (force)`));
     const args = watchingAgentArgs(
       w.catalogue.location,
       manifests,
@@ -468,23 +470,29 @@ describe('runs missed while the agent was down reach a person when it starts aga
       `http://127.0.0.1:${w.receiver.port}/`,
     );
     w.agent = startAgent(args);
-    await w.agent.waitFor((l) => l.event === 'run_finished' && l.status === 'SUCCEEDED', 30_000);
+    await w.agent.waitFor((l) => l.event === 'run_finished' && l.status === 'FAILED', 30_000);
     w.agent.signal('SIGTERM');
     assert.equal(await w.agent.exited, 0);
+    await createSourceDatabase(SOURCE);
     await sleep(3000);
     w.agent = startAgent(args);
     const missed = await w.agent.waitFor((l) => l.event === 'runs_missed', 30_000);
-    const hook = await until('the missed webhook', () => w.receiver.hooks[0], 30_000);
-    const doc = JSON.parse(hook.body);
+    const hookOf = (event: string) =>
+      w.receiver.hooks.map((h) => JSON.parse(h.body)).find((d) => d.event === event) as
+        | Record<string, string>
+        | undefined;
+    const doc = await until('the missed webhook', () => hookOf('missed'), 30_000);
     assert.deepEqual([doc.event, doc.definition, doc.status], ['missed', 'often', 'MISSED']);
     assert.match(
-      doc.error,
+      String(doc.error),
       new RegExp(`^${String(missed.missed)} scheduled run\\(s\\) missed: no agent ran`),
     );
+    // The MISSED row between the failure and the success does not hide the recovery.
+    const recovered = await until('the recovered webhook', () => hookOf('recovered'), 30_000);
+    assert.equal(recovered.definition, 'often');
     w.agent.signal('SIGTERM');
     assert.equal(await w.agent.exited, 0);
     w.agent = undefined;
-    // Its successful runs are not news to a channel that listens for missed only.
-    assert.equal(w.receiver.hooks.length, 1);
+    assert.equal(w.receiver.hooks.length, 2, 'one missed, one recovered; failed is not listened for');
   });
 });
