@@ -1,4 +1,66 @@
 CREATE SCHEMA pgbackman;
+CREATE FUNCTION pgbackman.tally_deleted_runs() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  insert into pgbackman.run_tallies (server, node, status, dumps, bytes, hash_verified, restore_tested)
+  select server, node, status, sum(sign), coalesce(sum(sign * dump_bytes), 0),
+         count(*) filter (where verify_status = 'OK' and sign > 0) - count(*) filter (where verify_status = 'OK' and sign < 0),
+         count(*) filter (where restore_verify_status = 'VERIFIED' and sign > 0)
+           - count(*) filter (where restore_verify_status = 'VERIFIED' and sign < 0)
+    from (
+      select -1 as sign, server, node, status, dump_bytes, verify_status, restore_verify_status from old_runs where deletion is null
+    ) as changed
+   group by server, node, status
+  having sum(sign) <> 0 or coalesce(sum(sign * dump_bytes), 0) <> 0
+      or count(*) filter (where verify_status = 'OK' and sign > 0) <> count(*) filter (where verify_status = 'OK' and sign < 0)
+      or count(*) filter (where restore_verify_status = 'VERIFIED' and sign > 0)
+         <> count(*) filter (where restore_verify_status = 'VERIFIED' and sign < 0);
+  return null;
+end
+$$;
+CREATE FUNCTION pgbackman.tally_inserted_runs() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  insert into pgbackman.run_tallies (server, node, status, dumps, bytes, hash_verified, restore_tested)
+  select server, node, status, sum(sign), coalesce(sum(sign * dump_bytes), 0),
+         count(*) filter (where verify_status = 'OK' and sign > 0) - count(*) filter (where verify_status = 'OK' and sign < 0),
+         count(*) filter (where restore_verify_status = 'VERIFIED' and sign > 0)
+           - count(*) filter (where restore_verify_status = 'VERIFIED' and sign < 0)
+    from (
+      select 1 as sign, server, node, status, dump_bytes, verify_status, restore_verify_status from new_runs where deletion is null
+    ) as changed
+   group by server, node, status
+  having sum(sign) <> 0 or coalesce(sum(sign * dump_bytes), 0) <> 0
+      or count(*) filter (where verify_status = 'OK' and sign > 0) <> count(*) filter (where verify_status = 'OK' and sign < 0)
+      or count(*) filter (where restore_verify_status = 'VERIFIED' and sign > 0)
+         <> count(*) filter (where restore_verify_status = 'VERIFIED' and sign < 0);
+  return null;
+end
+$$;
+CREATE FUNCTION pgbackman.tally_updated_runs() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  insert into pgbackman.run_tallies (server, node, status, dumps, bytes, hash_verified, restore_tested)
+  select server, node, status, sum(sign), coalesce(sum(sign * dump_bytes), 0),
+         count(*) filter (where verify_status = 'OK' and sign > 0) - count(*) filter (where verify_status = 'OK' and sign < 0),
+         count(*) filter (where restore_verify_status = 'VERIFIED' and sign > 0)
+           - count(*) filter (where restore_verify_status = 'VERIFIED' and sign < 0)
+    from (
+      select -1 as sign, server, node, status, dump_bytes, verify_status, restore_verify_status from old_runs where deletion is null
+      union all
+      select 1 as sign, server, node, status, dump_bytes, verify_status, restore_verify_status from new_runs where deletion is null
+    ) as changed
+   group by server, node, status
+  having sum(sign) <> 0 or coalesce(sum(sign * dump_bytes), 0) <> 0
+      or count(*) filter (where verify_status = 'OK' and sign > 0) <> count(*) filter (where verify_status = 'OK' and sign < 0)
+      or count(*) filter (where restore_verify_status = 'VERIFIED' and sign > 0)
+         <> count(*) filter (where restore_verify_status = 'VERIFIED' and sign < 0);
+  return null;
+end
+$$;
 CREATE TABLE pgbackman.agents (
     server text NOT NULL,
     host text NOT NULL,
@@ -51,7 +113,9 @@ CREATE TABLE pgbackman.apply_history (
     applied_by text NOT NULL,
     revision text,
     summary jsonb NOT NULL,
-    changes jsonb NOT NULL
+    changes jsonb NOT NULL,
+    commit_author text,
+    commit_subject text
 );
 CREATE TABLE pgbackman.backup_definitions (
     name text NOT NULL,
@@ -230,6 +294,15 @@ CREATE TABLE pgbackman.restore_runs (
     pid integer NOT NULL,
     CONSTRAINT restore_runs_status_check CHECK ((status = ANY (ARRAY['RUNNING'::text, 'SUCCEEDED'::text, 'FAILED'::text])))
 );
+CREATE TABLE pgbackman.run_tallies (
+    server text NOT NULL,
+    node text NOT NULL,
+    status text NOT NULL,
+    dumps bigint NOT NULL,
+    bytes numeric NOT NULL,
+    hash_verified bigint NOT NULL,
+    restore_tested bigint NOT NULL
+);
 CREATE TABLE pgbackman.snapshot_definitions (
     name text NOT NULL,
     spec jsonb NOT NULL,
@@ -280,15 +353,23 @@ CREATE INDEX alert_messages_last ON pgbackman.alert_messages USING btree (defini
 CREATE INDEX backup_definitions_server_applied_serial_idx ON pgbackman.backup_definitions USING btree (server, applied_serial);
 CREATE INDEX backup_definitions_server_idx ON pgbackman.backup_definitions USING btree (server);
 CREATE INDEX backup_runs_definition_started_at_idx ON pgbackman.backup_runs USING btree (definition, started_at DESC);
+CREATE INDEX backup_runs_good_started ON pgbackman.backup_runs USING btree (server, node, started_at) WHERE ((deletion IS NULL) AND (status = ANY (ARRAY['SUCCEEDED'::text, 'SUCCEEDED_PARTIAL'::text])));
 CREATE INDEX backup_runs_live_definition ON pgbackman.backup_runs USING btree (definition, server) WHERE (deletion IS DISTINCT FROM 'DELETED'::text);
 CREATE INDEX backup_runs_live_snapshot ON pgbackman.backup_runs USING btree (snapshot, server) WHERE (deletion IS DISTINCT FROM 'DELETED'::text);
+CREATE INDEX backup_runs_node_started ON pgbackman.backup_runs USING btree (node, started_at DESC);
 CREATE INDEX backup_runs_root_releasing ON pgbackman.backup_runs USING btree (server) WHERE (root_copy = 'RELEASING'::text);
 CREATE INDEX backup_runs_server_node_database_started_at_idx ON pgbackman.backup_runs USING btree (server, node, database, started_at DESC);
 CREATE INDEX backup_runs_snapshot_started_at_idx ON pgbackman.backup_runs USING btree (snapshot, started_at DESC);
+CREATE INDEX backup_runs_started ON pgbackman.backup_runs USING btree (started_at DESC);
+CREATE INDEX backup_runs_status_started ON pgbackman.backup_runs USING btree (status, started_at DESC);
 CREATE INDEX restore_runs_backup_id_idx ON pgbackman.restore_runs USING btree (backup_id);
 CREATE INDEX restore_runs_started_at_idx ON pgbackman.restore_runs USING btree (started_at DESC);
+CREATE INDEX run_tallies_group ON pgbackman.run_tallies USING btree (server, node, status);
 CREATE INDEX snapshot_definitions_server_applied_serial_idx ON pgbackman.snapshot_definitions USING btree (server, applied_serial);
 CREATE INDEX snapshot_definitions_server_idx ON pgbackman.snapshot_definitions USING btree (server);
+CREATE TRIGGER tally_deleted_runs AFTER DELETE ON pgbackman.backup_runs REFERENCING OLD TABLE AS old_runs FOR EACH STATEMENT EXECUTE FUNCTION pgbackman.tally_deleted_runs();
+CREATE TRIGGER tally_inserted_runs AFTER INSERT ON pgbackman.backup_runs REFERENCING NEW TABLE AS new_runs FOR EACH STATEMENT EXECUTE FUNCTION pgbackman.tally_inserted_runs();
+CREATE TRIGGER tally_updated_runs AFTER UPDATE ON pgbackman.backup_runs REFERENCING OLD TABLE AS old_runs NEW TABLE AS new_runs FOR EACH STATEMENT EXECUTE FUNCTION pgbackman.tally_updated_runs();
 ALTER TABLE ONLY pgbackman.backup_definitions
     ADD CONSTRAINT backup_definitions_node_fkey FOREIGN KEY (node) REFERENCES pgbackman.pgsql_nodes(name) ON UPDATE CASCADE;
 ALTER TABLE ONLY pgbackman.backup_definitions
@@ -333,5 +414,7 @@ GRANT SELECT ON TABLE pgbackman.restore_definitions TO pgbackman_ro;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE pgbackman.restore_definitions TO pgbackman_rw;
 GRANT SELECT ON TABLE pgbackman.restore_runs TO pgbackman_ro;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE pgbackman.restore_runs TO pgbackman_rw;
+GRANT SELECT ON TABLE pgbackman.run_tallies TO pgbackman_ro;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE pgbackman.run_tallies TO pgbackman_rw;
 GRANT SELECT ON TABLE pgbackman.snapshot_definitions TO pgbackman_ro;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE pgbackman.snapshot_definitions TO pgbackman_rw;

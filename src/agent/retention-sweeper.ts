@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { rootDirectoryOf } from '../backup/files/layout.ts';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
+import { compactRunTallies } from '../catalogue/run-stats.ts';
 import { messageOf, PgbackmanError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { planInBatches } from '../retention/plan-batches.ts';
@@ -115,6 +116,8 @@ export class RetentionSweeper {
           `${unknown.length} entries under ${root} that no catalogue row knows (kept): ${unknown.slice(0, 3).join(', ')}`,
         );
       this.#o.report?.({ deleted, skipped, ...(strays === undefined ? {} : { unknown: unknown.length }) });
+      // The run tallies `stats` sums: each sweep follows runs that were written, so their deltas merge here.
+      await link.use((db) => compactRunTallies(db, server));
     } catch (err) {
       // The catalogue unreachable or a step failing: nothing further is deleted; the next sweep goes on.
       log.warn(

@@ -165,6 +165,8 @@ export function buildProgram(): Command {
       parseCount(v, '--limit'),
     )
     .option('--uncovered', 'databases only: those no definition or policy backs up', false)
+    .option('--failing', 'definitions only: those whose last run failed (after their last success)')
+    .option('--never-succeeded', 'definitions only: those with no successful dump yet')
     .action(async (resource: string, opts: GetFlags, cmd: Command) => {
       const { runGet } = await import('./commands/get.ts');
       const { secretsDir } = cmd.optsWithGlobals<{ secretsDir?: string }>();
@@ -479,6 +481,22 @@ export function buildProgram(): Command {
     .action(async (opts: { stateDir: string }) => {
       const { runDemoCommand } = await import('./commands/demo.ts');
       process.exitCode = await runDemoCommand(opts.stateDir, version, processOutput());
+    });
+
+  program
+    .command('stats')
+    .description(
+      'what is covered, what failed, how much space: servers, nodes, definitions, dumps by status, size per node, failures in 24 h and 7 d, verify coverage',
+    )
+    .argument('[scope...]', 'nothing for the whole fleet, "server NAME" or "node NAME"')
+    .addOption(
+      new Option('-o, --output <format>', 'output format')
+        .choices(['table', 'json', 'yaml'])
+        .default('table'),
+    )
+    .action(async (scope: string[], opts: { output: 'table' | 'json' | 'yaml' }, cmd: Command) => {
+      const { runStats } = await import('./commands/stats.ts');
+      process.exitCode = await runStats(catalogueOf(cmd), scope, opts.output, processOutput());
     });
 
   program

@@ -52,8 +52,8 @@ export type SettingOrigin = 'own' | 'node' | 'server' | 'server-spec' | 'builtin
 export function settingOrigin(
   field: keyof DumpSettings,
   own: DumpSettings,
-  node: PgSQLNode | undefined,
-  server: BackupServer | undefined,
+  node: Pick<PgSQLNode, 'spec'> | undefined,
+  server: Pick<BackupServer, 'spec'> | undefined,
 ): SettingOrigin {
   if (own[field] !== undefined) return 'own';
   if (node?.spec.defaults?.[field] !== undefined) return 'node';
@@ -98,4 +98,18 @@ export function resolveSettings(
     // The server's spec.encryption (as the issue's storage example puts it) is the last layer before none.
     encryption: pick('encryption') ?? server?.spec.encryption,
   };
+}
+
+/** Each effective setting a definition does not set itself, and which layer it came from. */
+export function inheritedSettings(
+  own: DumpSettings,
+  node: Pick<PgSQLNode, 'spec'> | undefined,
+  server: Pick<BackupServer, 'spec'> | undefined,
+): Partial<Record<keyof EffectiveSettings, Exclude<SettingOrigin, 'own'>>> {
+  const fields = Object.keys(BUILTIN_SETTINGS) as (keyof EffectiveSettings)[];
+  return Object.fromEntries(
+    fields
+      .map((f) => [f, settingOrigin(f, own, node, server)] as const)
+      .filter(([, origin]) => origin !== 'own'),
+  );
 }

@@ -1,5 +1,5 @@
 import type { CatalogueObject } from '../catalogue/list-objects.ts';
-import { resolveSettings } from '../manifest/resolve-settings.ts';
+import { type EffectiveSettings, inheritedSettings, resolveSettings } from '../manifest/resolve-settings.ts';
 import { type ResolvedSchedule, resolveSchedule } from './auto-schedule.ts';
 import { nextRun } from './next-runs.ts';
 
@@ -68,6 +68,10 @@ export function parentsOf(
 /** A definition as `get definitions` shows it: the catalogue's object, its resolved schedule and next run. */
 export type DefinitionView = CatalogueObject<'BackupDefinition'> & {
   readonly resolvedSchedule: ResolvedSchedule;
+  /** Its dump settings once its node's, its server's and the built-in defaults filled the gaps. */
+  readonly effective: EffectiveSettings;
+  /** The effective settings it does not set itself, and where each comes from. */
+  readonly inherited: ReturnType<typeof inheritedSettings>;
   readonly nextRunAt: string | null;
   readonly suspended: Suspension | null;
 };
@@ -80,5 +84,14 @@ export function definitionView(
 ): DefinitionView {
   const { schedule, suspended } = definitionSchedule(definition, parents);
   const next = suspended === null ? nextRun(schedule.cron, schedule.timezone, now) : null;
-  return { ...definition, resolvedSchedule: schedule, nextRunAt: next?.toISOString() ?? null, suspended };
+  const node = parents.nodes.get(definition.spec.node);
+  const server = parents.servers.get(definition.spec.server);
+  return {
+    ...definition,
+    resolvedSchedule: schedule,
+    effective: resolveSettings(definition.spec, node, server),
+    inherited: inheritedSettings(definition.spec, node, server),
+    nextRunAt: next?.toISOString() ?? null,
+    suspended,
+  };
 }

@@ -80,7 +80,7 @@ const child = spawn(
     'tsx',
     '--test',
     '--test-reporter=spec',
-    '--test-concurrency=2',
+    `--test-concurrency=${process.env.PGBACKMAN_TEST_CONCURRENCY ?? 2}`,
     `--test-timeout=${TEST_TIMEOUT_MS}`,
     '--test-force-exit',
     ...files,

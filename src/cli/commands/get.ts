@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { type BackupRun, listBackups } from '../../catalogue/backup-runs.ts';
+import { type BackupRun, lastRuns, listBackups } from '../../catalogue/backup-runs.ts';
 import type { Queryable } from '../../catalogue/catalogue-db.ts';
 import { copiesOf } from '../../catalogue/dump-copies.ts';
 import { type CatalogueObject, listObjects, type ObjectFilter } from '../../catalogue/list-objects.ts';
@@ -12,6 +12,7 @@ import { GENERATED_BY } from '../../policy/generated-name.ts';
 import { type DefinitionView, definitionView, parentsOf } from '../../schedule/definition-schedule.ts';
 import { DURATION_FLAG } from '../duration-flag.ts';
 import { ExitCode } from '../exit-codes.ts';
+import { checkGetFilters } from '../get-filters.ts';
 import { humanBytes } from '../human-bytes.ts';
 import type { Output } from '../output.ts';
 import { renderTable } from '../render-table.ts';
@@ -41,6 +42,10 @@ export interface GetFlags {
   readonly limit?: number;
   /** databases only: those no definition or policy covers. */
   readonly uncovered?: boolean;
+  /** definitions only: those whose last run failed (after their last success, if any). */
+  readonly failing?: boolean;
+  /** definitions only: those with no successful dump yet. */
+  readonly neverSucceeded?: boolean;
   readonly secretsDir?: string | undefined;
 }
 
@@ -51,6 +56,7 @@ export async function runGet(
   flags: GetFlags,
   output: Output,
 ): Promise<ExitCode> {
+  checkGetFilters(resource, flags);
   if (resource === 'agents' || resource === 'agent') {
     const { runGetAgents } = await import('./get-agents.ts');
     return runGetAgents(location, flags, output);
@@ -81,7 +87,7 @@ export async function runGet(
             ...(flags.since ? { since: since(flags.since) } : {}),
           })
         : what === 'BackupDefinition'
-          ? await definitionViews(db, filter)
+          ? await definitionViews(db, filter, flags)
           : await listObjects(db, what, filter);
     // Each dump's copies at further destinations ride along in json and yaml (`copies`, [] when none).
     const shown =
@@ -101,12 +107,32 @@ export async function runGet(
   });
 }
 
-/** Definitions with their resolved schedule and next run, which need their nodes and servers. */
-async function definitionViews(db: Queryable, filter: ObjectFilter): Promise<DefinitionView[]> {
+/**
+ * Definitions with their resolved schedule, next run and effective settings (which need their nodes and
+ * servers); --failing and --never-succeeded keep those whose last runs say so.
+ */
+async function definitionViews(
+  db: Queryable,
+  filter: ObjectFilter,
+  flags: Pick<GetFlags, 'failing' | 'neverSucceeded'>,
+): Promise<DefinitionView[]> {
   const definitions = await listObjects(db, 'BackupDefinition', filter);
   const parents = parentsOf(await listObjects(db, 'PgSQLNode'), await listObjects(db, 'BackupServer'));
   const now = new Date();
-  return definitions.map((d) => definitionView(d, parents, now));
+  const views = definitions.map((d) => definitionView(d, parents, now));
+  if (flags.failing !== true && flags.neverSucceeded !== true) return views;
+  const runs = new Map(
+    (await lastRuns(db, filter.server === undefined ? {} : { server: filter.server }))
+      .filter((r) => r.kind === 'BackupDefinition')
+      .map((r) => [r.name, r]),
+  );
+  return views.filter((v) => {
+    const r = runs.get(v.name);
+    // FAILING as `status` says it: a failure newer than the last success.
+    if (flags.failing === true && (r?.lastFailure ?? null) === null) return false;
+    if (flags.neverSucceeded === true && (r?.lastSuccess ?? null) !== null) return false;
+    return true;
+  });
 }
 
 function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<Pick<T, K>> {
@@ -133,13 +159,6 @@ function objectRows(kind: Kind, items: CatalogueObject[]): [string[], string[][]
     for (const p of path)
       v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[p] : undefined;
     return v === undefined || v === null ? '-' : typeof v === 'object' ? JSON.stringify(v) : String(v);
-  };
-  const retention = (o: CatalogueObject) => {
-    const r: { period?: string; redundancy?: number } | undefined =
-      'retention' in o.spec ? o.spec.retention : undefined;
-    return r === undefined
-      ? '-'
-      : `${r.period ?? 'default'}${r.redundancy === undefined ? '' : `, keep ${r.redundancy}`}`;
   };
   const flags = (o: CatalogueObject) =>
     [
@@ -194,11 +213,11 @@ function objectRows(kind: Kind, items: CatalogueObject[]): [string[], string[][]
           s(o, 'server'),
           s(o, 'node'),
           s(o, 'database'),
-          s(o, 'code'),
+          inheritedText(o.effective.code, o.inherited.code),
           s(o, 'schedule'),
           scheduleText(o.resolvedSchedule),
           nextRunText(o.nextRunAt, o.suspended),
-          retention(o),
+          inheritedText(retentionText(o.effective.retention), o.inherited.retention),
           flags(o),
         ]),
       ];
@@ -236,6 +255,16 @@ function objectRows(kind: Kind, items: CatalogueObject[]): [string[], string[][]
     default:
       return assertNever(kind);
   }
+}
+
+/** An effective setting, with where it comes from when the definition does not set it itself. */
+function inheritedText(value: string, from: string | undefined): string {
+  return from === undefined ? value : `${value} (${from === 'builtin' ? 'default' : from})`;
+}
+
+function retentionText(r: DefinitionView['effective']['retention']): string {
+  const tiers = r.keep === undefined ? [] : Object.entries(r.keep).map(([tier, n]) => `${n} ${tier}`);
+  return [r.period, ...tiers, `keep ${r.redundancy}`].filter((x) => x !== undefined).join(', ');
 }
 
 function backupRows(items: BackupRun[]): [string[], string[][]] {
