@@ -6,6 +6,7 @@ import { type Diagnostic, formatDiagnostic } from '../manifest/diagnostic.ts';
 import { expandDesired, expansionWarnings } from '../reconcile/expand-desired.ts';
 import { loadDesired } from '../reconcile/load-desired.ts';
 import { applyDesired, planDesired } from '../reconcile/reconcile.ts';
+import { commitInfo } from '../source/revision.ts';
 import type { Fetched } from '../source/source.ts';
 import type { ReconcileOutcome } from './conditions.ts';
 
@@ -48,6 +49,7 @@ export async function reconcileRevision(db: CatalogueDb, step: ReconcileStep): P
     }
     const applied = await applyDesired(db, desired, {
       revision,
+      commit: await commitInfo(path, revision),
       appliedBy: step.appliedBy,
       lockWaitMs: LOCK_WAIT_MS,
     });

@@ -8,6 +8,7 @@ import { catalogueLocation } from '../catalogue/open-catalogue.ts';
 import { coerceError, PgbackmanError } from '../errors.ts';
 import { classifySqlError, isServerError } from '../sqlstate.ts';
 import type { GetFlags } from './commands/get.ts';
+import type { HistoryFlags } from './commands/history.ts';
 import type { RestoreFlags } from './commands/restore.ts';
 import { ExitCode, exitCodeFor } from './exit-codes.ts';
 import { processOutput } from './output.ts';
@@ -481,6 +482,35 @@ export function buildProgram(): Command {
     .action(async (opts: { stateDir: string }) => {
       const { runDemoCommand } = await import('./commands/demo.ts');
       process.exitCode = await runDemoCommand(opts.stateDir, version, processOutput());
+    });
+
+  program
+    .command('history')
+    .description(
+      'what was applied, when, by whom and from which commit (history), one apply in full (history SERIAL), or every run, deleted ones too (history runs)',
+    )
+    .argument('[what]', '"applies" (the default), "runs", or the serial of one apply')
+    .addOption(
+      new Option('-o, --output <format>', 'output format')
+        .choices(['table', 'json', 'yaml'])
+        .default('table'),
+    )
+    .option('--since <time>', 'since a duration ago (7d) or an ISO 8601 time')
+    .option('--limit <n>', 'at most this many, newest first (20 applies, 100 runs by default)', (v) =>
+      parseCount(v, '--limit'),
+    )
+    .option('--server <name>', 'runs only: of this backup server')
+    .option('--node <name>', 'runs only: of this node')
+    .option('--database <name>', 'runs only: of this database')
+    .option('--definition <name>', 'runs only: of this definition')
+    .option(
+      '--status <status>',
+      'runs only: RUNNING, SUCCEEDED, SUCCEEDED_PARTIAL, FAILED, MISSED, DELETING or DELETED',
+      parseRunStatus,
+    )
+    .action(async (what: string | undefined, opts: HistoryFlags, cmd: Command) => {
+      const { runHistory } = await import('./commands/history.ts');
+      process.exitCode = await runHistory(catalogueOf(cmd), what, opts, processOutput());
     });
 
   program

@@ -5,6 +5,7 @@ import { PgbackmanError } from '../errors.ts';
 import { KINDS, type Kind } from '../manifest/kinds.ts';
 import type { Change, Plan } from '../plan/change.ts';
 import type { ObjectState } from '../plan/object-state.ts';
+import type { CommitInfo } from '../source/revision.ts';
 import { affectedServers } from './affected-servers.ts';
 import { historyChanges } from './history-changes.ts';
 import { refreshHashes } from './refresh-hashes.ts';
@@ -12,6 +13,8 @@ import { refreshHashes } from './refresh-hashes.ts';
 export interface ApplyContext {
   readonly appliedBy: string;
   readonly revision: string | null;
+  /** The revision's commit (author, subject), when git could tell. */
+  readonly commit?: CommitInfo | null | undefined;
 }
 
 /**
@@ -81,7 +84,8 @@ export async function applyPlan(
   }
   await refreshHashes(tx, plan.refresh);
   await tx.query(
-    'insert into pgbackman.apply_history (serial, lineage, applied_by, revision, changes, summary) values ($1, $2, $3, $4, $5, $6)',
+    `insert into pgbackman.apply_history (serial, lineage, applied_by, revision, changes, summary, commit_author, commit_subject)
+     values ($1, $2, $3, $4, $5, $6, $7, $8)`,
     [
       serial,
       head.lineage,
@@ -89,6 +93,8 @@ export async function applyPlan(
       ctx.revision,
       JSON.stringify(historyChanges(plan)),
       JSON.stringify(plan.summary),
+      ctx.commit?.author ?? null,
+      ctx.commit?.subject ?? null,
     ],
   );
   const servers = await affectedServers(tx, plan);

@@ -6,6 +6,7 @@ import type { Plan } from '../plan/change.ts';
 import type { DesiredObject } from '../plan/desired-state.ts';
 import { diffStates } from '../plan/diff-states.ts';
 import { checkSavedPlan, type SavedPlan } from '../plan/saved-plan.ts';
+import type { CommitInfo } from '../source/revision.ts';
 import { applyPlan } from './apply-plan.ts';
 import { refreshHashes } from './refresh-hashes.ts';
 
@@ -31,6 +32,8 @@ export interface ApplyOptions {
   readonly revision: string | null;
   /** Who applies, for the history (`user@host`, or the agent's name). */
   readonly appliedBy: string;
+  /** The revision's commit, for the history. */
+  readonly commit?: CommitInfo | null;
   /** Asked with the plan, inside the transaction that holds the lock; the agent approves everything. */
   readonly approve?: (planned: Planned) => Promise<boolean>;
   /** How long to wait for another apply to finish (the agent, whose peers apply the same revision); 0 fails at once. */
@@ -78,6 +81,7 @@ export async function applyDesired(
     const serial = await applyPlan(tx, plan, head, {
       appliedBy: options.appliedBy,
       revision: options.revision,
+      commit: options.commit,
     });
     return { outcome: 'applied', serial, ...planned };
   });
@@ -87,7 +91,7 @@ export async function applyDesired(
 export async function applySavedPlan(
   db: CatalogueDb,
   saved: SavedPlan,
-  options: { appliedBy: string },
+  options: { appliedBy: string; commit?: CommitInfo | null },
 ): Promise<ApplyOutcome> {
   await requireCurrentSchema(db);
   return db.transaction(async (tx) => {
@@ -104,6 +108,7 @@ export async function applySavedPlan(
     const serial = await applyPlan(tx, plan, head, {
       appliedBy: options.appliedBy,
       revision: saved.revision,
+      commit: options.commit,
     });
     return { outcome: 'applied', serial, ...planned };
   });

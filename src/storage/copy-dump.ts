@@ -61,6 +61,22 @@ function recordedSum(recorded: CopyRequest['recorded'], file: string): string | 
 }
 
 /**
+ * Sends one file. The stream is opened only after the file was found, and closed whatever the put did with
+ * it: a file gone meanwhile is this copy's error, never an unhandled 'error' event that stops the agent.
+ */
+async function putFile(destination: Destination, key: string, path: string, signal: AbortSignal | undefined) {
+  const { size } = await stat(path);
+  const stream = createReadStream(path);
+  // The put reads the error from the stream itself; this keeps it from being an uncaught 'error' event first.
+  stream.on('error', () => undefined);
+  try {
+    return await destination.put(key, stream, signal, size);
+  } finally {
+    stream.destroy();
+  }
+}
+
+/**
  * Copies a finished dump's folder to each further destination, one after the other, and says per
  * destination what arrived or why not. A destination the operator has not allowed, credentials that cannot
  * be read, a store that refuses or cannot be reached: each is that destination's FAILED outcome, never an
@@ -102,11 +118,11 @@ export async function copyDump(req: CopyRequest): Promise<DumpCopy[]> {
         const live = streamed[file];
         const stored =
           live === undefined || live.sha256 !== recordedSum(req.recorded, file)
-            ? await (destination as Destination).put(
+            ? await putFile(
+                destination as Destination,
                 `${folder}/${file}`,
-                createReadStream(join(req.dir, ...file.split('/'))),
+                join(req.dir, ...file.split('/')),
                 req.signal,
-                (await stat(join(req.dir, ...file.split('/')))).size,
               )
             : { key: file, ...live };
         const expected = recordedSum(req.recorded, file);

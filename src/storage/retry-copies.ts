@@ -1,5 +1,6 @@
 import { dirname, relative, sep } from 'node:path';
 import { rootDirectoryOf } from '../backup/files/layout.ts';
+import { runLockHeld } from '../backup/files/run-lock.ts';
 import { type BackupRun, listBackups, setCopyOutcome } from '../catalogue/backup-runs.ts';
 import type { Queryable } from '../catalogue/catalogue-db.ts';
 import {
@@ -44,6 +45,13 @@ const PER_PASS = 50;
  * destination has it. A destination no longer listed is not tried (nor counted as missing); one that fails is
  * not tried again until the next pass.
  */
+/** The run lock of the definition (or snapshot) a run belongs to, as run-dump takes it. */
+function runLockKey(run: { readonly definition: string | null; readonly snapshot: string | null }): string {
+  return run.definition !== null
+    ? `BackupDefinition-${run.definition}`
+    : `SnapshotDefinition-${run.snapshot}`;
+}
+
 export async function retryCopies(
   q: Queryable,
   server: string,
@@ -70,6 +78,8 @@ export async function retryCopies(
   let failed = 0;
   for (const run of runs) {
     if (o.signal?.aborted) break;
+    // A run still under way is copying (and may release) this very folder itself: left to it.
+    if (object !== undefined && runLockHeld(rootDirectoryOf(object.spec), runLockKey(run))) continue;
     // The run's definition's own storage when it has one, else the server's.
     const listed = new Map(
       (object === undefined ? [] : await furtherDestinationsOf(q, run, object.spec)).map((d) => [d.name, d]),

@@ -106,9 +106,10 @@ describe('pgbackman agent on a git repository (PostgreSQL catalogue)', () => {
   });
 
   test('a pushed definition is applied, scheduled and dumped on time, each run catalogued with its revision', async () => {
-    const sha = await repo.push({
-      'manifests/setup.yaml': manifests({ often: `database: ${DB}, schedule: ${EVERY_2S}` }),
-    });
+    const sha = await repo.push(
+      { 'manifests/setup.yaml': manifests({ often: `database: ${DB}, schedule: ${EVERY_2S}` }) },
+      'back up the often database',
+    );
     agent = start();
     await agent.waitFor((l) => l.event === 'reconciled' && l.outcome === 'applied');
     await agent.waitFor(finished('SUCCEEDED', 'often'));
@@ -127,6 +128,16 @@ describe('pgbackman agent on a git repository (PostgreSQL catalogue)', () => {
     );
     const described = await cli('describe', 'definition/often');
     assert.match(described.stdout, new RegExp(`revision: main@sha1:${sha}`));
+    // The agent's apply is in the history with the commit it came from.
+    const [applied] = JSON.parse((await cli('history', '-o', 'json')).stdout);
+    assert.deepEqual(
+      [applied.revision, applied.commit, applied.appliedBy.startsWith('agent local@')],
+      [
+        `main@sha1:${sha}`,
+        { author: 'test <test@example.com>', subject: 'back up the often database' },
+        true,
+      ],
+    );
   });
 
   test('it serves /healthz, /readyz and /metrics: the dumps, the reconcile and the revision, as Prometheus text', async () => {

@@ -50,6 +50,8 @@ describe('apply_history', () => {
       'applied_at',
       'applied_by',
       'changes',
+      'commit_author',
+      'commit_subject',
       'lineage',
       'revision',
       'serial',

@@ -7,6 +7,7 @@ import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { parse } from 'yaml';
+import { acquireRunLock } from '../../src/backup/files/run-lock.ts';
 import { withCatalogue } from '../../src/catalogue/open-catalogue.ts';
 import { parseAllowedDestinations } from '../../src/storage/allowed-destinations.ts';
 import { retryCopies } from '../../src/storage/retry-copies.ts';
@@ -191,13 +192,23 @@ describe('run with storage: the dump in the root directory, and a copy in every 
     const lost = parse((await cli(['describe', 'backup', id])).stdout) as { status: string; error: string };
     assert.equal(lost.status, 'SUCCEEDED_PARTIAL');
     assert.match(lost.error, /^not copied to second: verify: database\.dir\/toc\.dat at /);
-    const pass = await withCatalogue(catalogue.location, 'test', (db) =>
-      retryCopies(db, 'local', {
-        allowed: parseAllowedDestinations(allow.filter((_, i) => i % 2 === 1)),
-        env: { ...process.env, ...env() },
-        secretsDir: scratch,
-      }),
-    );
+    const retry = () =>
+      withCatalogue(catalogue.location, 'test', (db) =>
+        retryCopies(db, 'local', {
+          allowed: parseAllowedDestinations(allow.filter((_, i) => i % 2 === 1)),
+          env: { ...process.env, ...env() },
+          secretsDir: scratch,
+        }),
+      );
+    // While a run of the definition is under way (its run lock held by a live process), the pass leaves its
+    // dumps alone: that run may be copying and releasing the very folder (an agent crashed on it once).
+    const running = acquireRunLock(root, 'BackupDefinition-d');
+    try {
+      assert.deepEqual(await retry(), { runs: 1, completed: 0, tried: 0, failed: 0, removed: 0 });
+    } finally {
+      running();
+    }
+    const pass = await retry();
     assert.deepEqual(pass, { runs: 1, completed: 1, tried: 1, failed: 0, removed: 0 });
     assert.equal(sha(readFileSync(toc)), sha(primary.get(join('database.dir', 'toc.dat')) as Buffer));
     const healed = await cli([...allow, 'verify', '--deep', id]);

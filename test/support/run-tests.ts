@@ -80,7 +80,12 @@ const child = spawn(
     'tsx',
     '--test',
     '--test-reporter=spec',
-    `--test-concurrency=${process.env.PGBACKMAN_TEST_CONCURRENCY ?? 2}`,
+    '--test-reporter-destination=stdout',
+    // PGBACKMAN_TEST_TIMINGS=FILE: also a TAP report there, with each file's duration (what to trim first).
+    ...(process.env.PGBACKMAN_TEST_TIMINGS
+      ? ['--test-reporter=tap', `--test-reporter-destination=${process.env.PGBACKMAN_TEST_TIMINGS}`]
+      : []),
+    `--test-concurrency=${process.env.PGBACKMAN_TEST_CONCURRENCY ?? 3}`,
     `--test-timeout=${TEST_TIMEOUT_MS}`,
     '--test-force-exit',
     ...files,

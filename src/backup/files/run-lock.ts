@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { PgbackmanError } from '../../errors.ts';
-import { takeLockFile } from '../../system/lock-file.ts';
+import { readLockFile, takeLockFile } from '../../system/lock-file.ts';
 import { processAlive } from '../../system/process-alive.ts';
 import { ensureOwnDirs } from './own-dirs.ts';
 
@@ -31,4 +31,15 @@ export function acquireRunLock(root: string, key: string, address: string = key)
     },
     busy: () => new PgbackmanError('RUN_LOCKED', `cannot take the run lock ${file}`),
   });
+}
+
+/**
+ * Whether a run of the definition `key` is under way on this server now (its lock names a live process, or a
+ * host that cannot be checked from here). Only looks: a copy pass asks it to leave alone the dump a run is
+ * still copying and releasing, without ever keeping that definition's next run from starting.
+ */
+export function runLockHeld(root: string, key: string): boolean {
+  const holder = readLockFile<RunHolder>(join(root, '.locks', `${key}.lock`));
+  if (holder.pid === undefined) return false;
+  return (holder.host !== undefined && holder.host !== hostname()) || processAlive(holder.pid);
 }

@@ -6,6 +6,7 @@ import { expandDesired, expansionWarnings, secretsDirOf } from '../../reconcile/
 import { loadDesired } from '../../reconcile/load-desired.ts';
 import { type ApplyOutcome, applyDesired, applySavedPlan } from '../../reconcile/reconcile.ts';
 import { isSavedPlanFile, readSavedPlan } from '../../reconcile/saved-plan-file.ts';
+import { commitInfo } from '../../source/revision.ts';
 import { whoAmI } from '../../system/who-am-i.ts';
 import { askApproval } from '../ask-approval.ts';
 import { ExitCode } from '../exit-codes.ts';
@@ -35,7 +36,8 @@ export async function runApply(
       // The policies' databases, asked again: a plan made with other ones is stale.
       const warnings = await checkPlanDatabases(db, saved, { secretsDir: secretsDirOf(flags.secretsDir) });
       for (const w of warnings) output.err.write(`warning: ${w}\n`);
-      return applySavedPlan(db, saved, { appliedBy: whoAmI() }).then((o) => ({ o, at: db.location }));
+      const commit = await commitInfo('.', saved.revision);
+      return applySavedPlan(db, saved, { appliedBy: whoAmI(), commit }).then((o) => ({ o, at: db.location }));
     });
     return report(outcome.o, outcome.at, output, true);
   }
@@ -43,6 +45,7 @@ export async function runApply(
     await loadDesired(args, { allowEmpty: flags.allowEmpty }),
     output,
   );
+  const commit = await commitInfo(args[0] ?? '.', revision);
   const outcome = await withCatalogue(location, 'apply', async (db) => {
     // The nodes are asked before the transaction and its lock.
     const expanded = await expandDesired(db, desired, { secretsDir: secretsDirOf(flags.secretsDir) });
@@ -50,6 +53,7 @@ export async function runApply(
     return applyDesired(db, expanded.desired, {
       allowEmpty: flags.allowEmpty,
       revision,
+      commit,
       appliedBy: whoAmI(),
       // The plan is shown before the question, while the transaction holds the lock.
       approve: async ({ plan }) => {

@@ -6,11 +6,10 @@ import { type CatalogueObject, listObjects, type ObjectFilter } from '../../cata
 import { requireCurrentSchema } from '../../catalogue/migrate.ts';
 import { withCatalogue } from '../../catalogue/open-catalogue.ts';
 import { assertNever, PgbackmanError } from '../../errors.ts';
-import { parseDuration } from '../../manifest/check-values.ts';
 import type { Kind } from '../../manifest/kinds.ts';
 import { GENERATED_BY } from '../../policy/generated-name.ts';
 import { type DefinitionView, definitionView, parentsOf } from '../../schedule/definition-schedule.ts';
-import { DURATION_FLAG } from '../duration-flag.ts';
+import { sinceFlag } from '../duration-flag.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { checkGetFilters } from '../get-filters.ts';
 import { humanBytes } from '../human-bytes.ts';
@@ -84,7 +83,7 @@ export async function runGet(
             ...filter,
             ...pick(flags, ['status', 'verify', 'limit']),
             ...(flags.all === true ? { includeDeleted: true } : {}),
-            ...(flags.since ? { since: since(flags.since) } : {}),
+            ...(flags.since ? { since: sinceFlag(flags.since) } : {}),
           })
         : what === 'BackupDefinition'
           ? await definitionViews(db, filter, flags)
@@ -139,18 +138,6 @@ function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<Pic
   return Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]])) as Partial<
     Pick<T, K>
   >;
-}
-
-/** `--since 7d` (a duration back from now) or `--since 2026-11-01T00:00:00Z`. */
-function since(text: string): Date {
-  if (DURATION_FLAG.test(text)) return new Date(Date.now() - parseDuration(text));
-  const t = Date.parse(text);
-  if (Number.isNaN(t))
-    throw new PgbackmanError(
-      'USAGE',
-      `--since: "${text}" is neither a duration (7d, 36h) nor an ISO 8601 time`,
-    );
-  return new Date(t);
 }
 
 function objectRows(kind: Kind, items: CatalogueObject[]): [string[], string[][]] {
@@ -267,7 +254,7 @@ function retentionText(r: DefinitionView['effective']['retention']): string {
   return [r.period, ...tiers, `keep ${r.redundancy}`].filter((x) => x !== undefined).join(', ');
 }
 
-function backupRows(items: BackupRun[]): [string[], string[][]] {
+export function backupRows(items: BackupRun[]): [string[], string[][]] {
   return [
     [
       'ID',
