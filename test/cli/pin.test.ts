@@ -68,10 +68,8 @@ for (const backend of BACKENDS) {
         const pinned = await cli('pin', id, '--reason', 'quarterly audit');
         assert.deepEqual([pinned.code, pinned.stderr], [0, '']);
         const [listed] = (await json()).filter((b) => b.id === id);
-        assert.deepEqual(
-          [(listed?.pin as { by: string }).by, (listed?.pin as { reason: string }).reason],
-          [ME, 'quarterly audit'],
-        );
+        const pin = listed?.pin as { by: string; reason: string } | undefined;
+        assert.deepEqual([pin?.by, pin?.reason], [ME, 'quarterly audit']);
         assert.equal((await cli('unpin', id)).code, 0);
         assert.equal((await json()).find((b) => b.id === id)?.pin, null);
       });
