@@ -143,6 +143,27 @@ export class AgentAlerts {
         });
         return;
       }
+      case 'overdue': {
+        const n = event.notice;
+        this.#notifier.runEnded({
+          kind: n.kind,
+          definition: n.definition,
+          node: n.node,
+          server: n.server,
+          database: n.database,
+          notify: n.notify,
+          runId: n.lastSuccess?.id ?? null,
+          status: 'OVERDUE',
+          error:
+            n.lastSuccess === null
+              ? `no successful dump yet; one was due by ${n.dueBy} (its schedule's time plus grace)`
+              : `no successful dump since ${n.lastSuccess.at}; one was due by ${n.dueBy} (its schedule's time plus grace)`,
+          errorCode: 'OVERDUE',
+          durationMs: 0,
+          at,
+        });
+        return;
+      }
       case 'catalogue':
         if (event.up) this.#notifier.retry();
         return;

@@ -70,6 +70,9 @@ export class AgentObserver {
       case 'run-skipped':
         this.metrics.runSkipped(event.job.name, event.job.node.name);
         return;
+      case 'overdue':
+        // Logged and said by the alerts; the metrics already show it (pgbackman_backup_last_success_timestamp_seconds).
+        return;
       case 'queue':
         this.metrics.setQueueDepth(event.depth);
         return;

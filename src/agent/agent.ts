@@ -24,7 +24,10 @@ import { type RestoreTestEnd, RestoreVerifier } from './restore-verifier.ts';
 
 const VERIFY_CHECK_MS = 60_000;
 
+import type { Queryable } from '../catalogue/catalogue-db.ts';
+import { DEFAULT_GRACE_MS } from '../schedule/overdue.ts';
 import { CopyRetrier } from './copy-retrier.ts';
+import { newlyOverdue, type OverdueNotice, overdueNotice, serverHealth } from './overdue-check.ts';
 import { RetentionSweeper, type SweepReport } from './retention-sweeper.ts';
 import { RevisionReconciler } from './revision-reconciler.ts';
 import { runJob } from './run-job.ts';
@@ -72,6 +75,8 @@ export interface AgentOptions {
   readonly alerts?: AlertSettings;
   /** Where run ends wait until their messages are queued in the catalogue (memory when absent). */
   readonly alertSpool?: string;
+  /** How long after a due time a success may come before the definition is OVERDUE (default 10 min). */
+  readonly overdueGraceMs?: number;
 }
 
 export type AgentEvent =
@@ -95,6 +100,8 @@ export type AgentEvent =
     }
   /** Due while its previous run was still running or waiting: this one is not taken. */
   | { readonly kind: 'run-skipped'; readonly job: DumpJob }
+  /** A definition of this server with no success by its due time plus grace (said once per due time). */
+  | { readonly kind: 'overdue'; readonly notice: OverdueNotice }
   | { readonly kind: 'queue'; readonly depth: number; readonly running: number }
   | { readonly kind: 'catalogue'; readonly up: boolean }
   | ({ readonly kind: 'retention' } & SweepReport)
@@ -145,6 +152,8 @@ export class Agent {
   #stops: (() => Promise<void>)[] = [];
   #loop: Promise<void> | undefined;
   readonly #alerts: AgentAlerts | undefined;
+  /** The OVERDUE definitions already said, and the due time each was said for. */
+  #overdueSaid = new Map<string, string>();
 
   constructor(given: AgentOptions) {
     this.#log = given.logger.child({ server: given.server });
@@ -230,6 +239,33 @@ export class Agent {
     });
   }
 
+  /** Each definition that became OVERDUE since the last look, told to the observers once per due time. */
+  async #checkOverdue(grace: number): Promise<void> {
+    if (!this.#link.up) return;
+    const health = await this.#link
+      .use((db) => serverHealth(db, this.#o.server, new Date(), grace))
+      .catch((err: unknown) => {
+        this.#log.debug({ event: 'overdue_check_failed', err: messageOf(err) }, messageOf(err));
+        return undefined;
+      });
+    if (health === undefined) return;
+    const { news, said } = newlyOverdue(health.entries, this.#overdueSaid);
+    this.#overdueSaid = said;
+    for (const e of news) {
+      const notice = overdueNotice(e, health.notify(e));
+      this.#log.warn(
+        { event: 'overdue', definition: e.name, dueBy: e.dueBy },
+        `${e.kind}/${e.name} is OVERDUE: no successful dump by ${e.dueBy}`,
+      );
+      this.#o.observe?.({ kind: 'overdue', notice });
+    }
+  }
+
+  /** A read of the catalogue in its turn on the agent's connection (the status page). */
+  readCatalogue<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
+    return this.#link.use(fn);
+  }
+
   /** What /readyz reports. */
   get health() {
     return {
@@ -302,6 +338,9 @@ export class Agent {
     if (alerts !== undefined) {
       alerts.deliver();
       this.#every(alerts.pollMs, async () => alerts.deliver());
+      // Overdue is a state, not a run's end: looked for as often as the grace, at least every minute.
+      const grace = this.#o.overdueGraceMs ?? DEFAULT_GRACE_MS;
+      this.#every(Math.min(60_000, Math.max(1_000, grace)), () => this.#checkOverdue(grace));
     }
   }
 

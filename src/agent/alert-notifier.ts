@@ -141,7 +141,7 @@ export class AlertNotifier {
 
   /** The status of the definition's run before this one, for `recovered`; only a dump's success asks. */
   async #previous(end: RunEnd): Promise<RunStatus | null> {
-    if (end.status === 'FAILED' || end.status === 'MISSED') return null;
+    if (end.status === 'FAILED' || end.status === 'MISSED' || end.status === 'OVERDUE') return null;
     if (end.subject === 'restore-test' || end.subject === 'restore') return null;
     const { runId } = end;
     if (runId === null || end.kind === 'RestoreDefinition') return null;

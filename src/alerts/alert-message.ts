@@ -47,6 +47,8 @@ function headline(f: AlertFacts): string {
       return `RECOVERED: ${what(f)} succeeded again`;
     case 'missed':
       return `MISSED: ${what(f)} did not run when it was due`;
+    case 'overdue':
+      return `OVERDUE: ${what(f)} has no successful dump by its due time`;
     case 'verify_failed':
       return `VERIFY FAILED: the restore test of ${what(f)}`;
     case 'restore_failed':
@@ -65,7 +67,9 @@ export function emailOf(f: AlertFacts): { subject: string; text: string } {
     `Node:       ${f.node}`,
     `Database:   ${f.database ?? '(the whole cluster)'}`,
     `Server:     ${f.server}`,
-    `Run:        ${f.runId ?? '(not recorded)'} (${f.status}, ${Math.round(f.durationMs / 1000)} s, ended ${f.at})`,
+    f.status === 'OVERDUE'
+      ? `Last good:  ${f.runId ?? '(none yet)'}`
+      : `Run:        ${f.runId ?? '(not recorded)'} (${f.status}, ${Math.round(f.durationMs / 1000)} s, ended ${f.at})`,
     ...(f.error === null ? [] : [`Error:      ${f.errorCode === null ? '' : `[${f.errorCode}] `}${f.error}`]),
     ...(f.logTail === null ? [] : ['', 'Log (last lines):', f.logTail]),
     ...(f.statusUrl === null ? [] : ['', `Status page: ${f.statusUrl}`]),

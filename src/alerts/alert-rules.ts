@@ -3,11 +3,21 @@ import { parseDuration } from '../manifest/check-values.ts';
 import type { Notify } from '../manifest/generated/manifest-types.ts';
 
 /** What a message is about. */
-export const ALERT_EVENTS = ['failed', 'recovered', 'missed', 'verify_failed', 'restore_failed'] as const;
+export const ALERT_EVENTS = [
+  'failed',
+  'recovered',
+  'missed',
+  'overdue',
+  'verify_failed',
+  'restore_failed',
+] as const;
 export type AlertEvent = (typeof ALERT_EVENTS)[number];
 
-/** A run's end as the rules see it: MISSED, scheduled runs no agent took (one row for a stretch of them). */
-export type RunStatus = 'SUCCEEDED' | 'SUCCEEDED_PARTIAL' | 'FAILED' | 'MISSED';
+/**
+ * A run's end as the rules see it: MISSED, scheduled runs no agent took (one row for a stretch of them);
+ * OVERDUE, no run but a definition with no success by its due time plus grace (the agent's own check).
+ */
+export type RunStatus = 'SUCCEEDED' | 'SUCCEEDED_PARTIAL' | 'FAILED' | 'MISSED' | 'OVERDUE';
 
 /** Where a webhook's signing key is read: a variable's or a file's name, as the manifest said it. */
 export type SecretFrom = { readonly env: string } | { readonly file: string };
@@ -45,6 +55,8 @@ export function eventOfRun(
       return 'failed';
     case 'MISSED':
       return 'missed';
+    case 'OVERDUE':
+      return 'overdue';
     case 'SUCCEEDED':
     case 'SUCCEEDED_PARTIAL':
       return previous === 'FAILED' ? 'recovered' : undefined;

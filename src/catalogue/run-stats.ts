@@ -185,3 +185,32 @@ export async function compactRunTallies(db: CatalogueDb, server: string): Promis
     return true;
   });
 }
+
+/**
+ * Per definition of a server, the sizes of its last `n` good dumps that are kept, oldest first: one probe of
+ * `(definition, started_at desc)` per definition.
+ */
+export async function recentSizes(q: Queryable, server: string, n: number): Promise<Map<string, number[]>> {
+  const rows = await q.query<{ name: string; sizes: string | null }>(
+    `select d.name, (select string_agg(coalesce(s.dump_bytes, 0)::text, ',' order by s.started_at)
+                       from (select r.dump_bytes, r.started_at from pgbackman.backup_runs r
+                              where r.definition = d.name and r.deletion is null
+                                and r.status in ('SUCCEEDED', 'SUCCEEDED_PARTIAL')
+                              order by r.started_at desc limit $2) s) as sizes
+       from pgbackman.backup_definitions d where d.server = $1`,
+    [server, n],
+  );
+  return new Map(rows.map((r) => [r.name, r.sizes === null ? [] : r.sizes.split(',').map(Number)]));
+}
+
+/** What the kept dumps of a server take at each further destination, as their copies were recorded. */
+export async function copiedBytes(q: Queryable, server: string): Promise<Map<string, number>> {
+  const rows = await q.query<{ destination: string; bytes: string }>(
+    `select c.destination, coalesce(sum(c.bytes), 0)::text as bytes
+       from pgbackman.dump_copies c join pgbackman.backup_runs r on r.id = c.run_id
+      where r.server = $1 and r.deletion is null and c.status = 'COPIED'
+      group by c.destination`,
+    [server],
+  );
+  return new Map(rows.map((r) => [r.destination, Number(r.bytes)]));
+}

@@ -425,6 +425,12 @@ export function buildProgram(): Command {
       30_000,
     )
     .option(
+      '--overdue-grace <duration>',
+      "how long after a due time a definition's success may come before it is OVERDUE and notify's overdue is sent",
+      (v) => parseFlagDuration(v, '--overdue-grace'),
+      600_000,
+    )
+    .option(
       '--state-dir <dir>',
       'the embedded catalogue, job cache and source checkout (env PGBACKMAN_STATE_DIR; default ./.pgbackman)',
     )
@@ -461,6 +467,7 @@ export function buildProgram(): Command {
           identities: await identitiesOf(cmd),
           logLevel: opts.logLevel,
           alerts: alertSettingsOf(opts, process.env),
+          overdueGraceMs: opts.overdueGrace,
         },
         version,
         processOutput(),
@@ -677,6 +684,7 @@ interface AgentCliOptions {
   allowWebhook: string[];
   statusUrl?: string;
   alertRetry: number;
+  overdueGrace: number;
 }
 
 /** The agent's alert channels from its flags and environment: the operator's, never a manifest's. */

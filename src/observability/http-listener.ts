@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PgbackmanError } from '../errors.ts';
+import { authorized } from '../status/page-auth.ts';
 import type { Logger } from './logger.ts';
 import { formatListen, parseListen } from './parse-listen.ts';
 
@@ -26,10 +27,17 @@ export interface MetricsSource {
   render(): Promise<{ contentType: string; body: string }>;
 }
 
+/** The read-only status page at `/`, and the token it asks for (none: anyone who reaches the listener). */
+export interface PageSource {
+  render(): Promise<{ readonly status: number; readonly html: string }>;
+  readonly token?: string | undefined;
+}
+
 export interface HttpListenerOptions {
   /** `--listen`'s value, `HOST:PORT` (parseListen); the caller handles `none`. */
   readonly listen: string;
   readonly metrics: MetricsSource;
+  readonly page?: PageSource;
   readonly health: () => HealthReport | Promise<HealthReport>;
   readonly logger: Logger;
 }
@@ -102,9 +110,49 @@ async function handle(
       send(req, res, 200, contentType, body);
       return;
     }
-    default:
+    case '/':
+      if (options.page !== undefined) {
+        await page(req, res, options.page);
+        return;
+      }
       send(req, res, 404, TEXT, 'not found: try /healthz, /readyz or /metrics\n');
+      return;
+    default:
+      send(
+        req,
+        res,
+        404,
+        TEXT,
+        `not found: try ${options.page === undefined ? '' : '/, '}/healthz, /readyz or /metrics\n`,
+      );
   }
+}
+
+/** What the page's responses say to a browser: no script, no framing, no referrer, nothing kept. */
+const PAGE_HEADERS = {
+  'Content-Security-Policy':
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'none'; frame-ancestors 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'no-referrer',
+};
+
+async function page(req: IncomingMessage, res: ServerResponse, source: PageSource): Promise<void> {
+  if (!authorized(req.headers.authorization, source.token)) {
+    send(
+      req,
+      res,
+      401,
+      TEXT,
+      'the status page needs the token the agent was started with (PGBACKMAN_STATUS_TOKEN)\n',
+      {
+        'WWW-Authenticate': 'Basic realm="pgbackman", charset="UTF-8"',
+      },
+    );
+    return;
+  }
+  const { status, html } = await source.render();
+  send(req, res, status, 'text/html; charset=utf-8', html, PAGE_HEADERS);
 }
 
 function readiness(report: HealthReport): { ready: boolean; body: object } {

@@ -7,12 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
 import { type AgentProcess, type LogLine, startAgent, watchingAgentArgs } from '../support/agent-process.ts';
 import { createTestCatalogue, type TestCatalogue } from '../support/catalogues.ts';
 import { localSetup } from '../support/fixtures.ts';
 import { runCli } from '../support/run-cli.ts';
-import { createSourceDatabase, testServerUrl, withClient } from '../support/test-database.ts';
+import { createSourceDatabase, testServerUrl, withClient, withDatabase } from '../support/test-database.ts';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../support/throwaway-postgres.ts';
 
 const DB = 'alerts_source';
@@ -495,5 +496,55 @@ describe('runs missed while the agent was down reach a person when it starts aga
     assert.equal(await w.agent.exited, 0);
     w.agent = undefined;
     assert.equal(w.receiver.hooks.length, 2, 'one missed, one recovered; failed is not listened for');
+  });
+});
+
+describe('a dump stuck on a lock reaches a person as overdue, once', () => {
+  const SOURCE = 'alerts_overdue';
+  const w = scene('alerts-overdue', SOURCE);
+
+  test('overdue: no success by the due time plus grace is said once, while the dump waits; the stuck definition is OVERDUE in status', async () => {
+    const manifests = await writeManifests(w.dir, {
+      stuck: `database: ${SOURCE}, schedule: "*/2 * * * * *", notify: {webhooks: [{url: "http://127.0.0.1:${w.receiver.port}/hook"}], events: [overdue]}`,
+    });
+    // A session holds its table: pg_dump waits for the lock, neither succeeding nor failing.
+    const holder = new pg.Client(withDatabase(testServerUrl(), SOURCE));
+    await holder.connect();
+    try {
+      await holder.query('begin');
+      await holder.query('lock table t in access exclusive mode');
+      w.agent = startAgent(
+        watchingAgentArgs(
+          w.catalogue.location,
+          manifests,
+          join(w.dir, 'state'),
+          '--allow-webhook',
+          `http://127.0.0.1:${w.receiver.port}/`,
+          '--overdue-grace',
+          '1s',
+        ),
+      );
+      const said = await w.agent.waitFor((l) => l.event === 'overdue', 30_000);
+      assert.equal(said.definition, 'stuck');
+      const doc = JSON.parse((await until('the overdue webhook', () => w.receiver.hooks[0], 30_000)).body);
+      assert.deepEqual(
+        [doc.event, doc.definition, doc.status, doc.runId],
+        ['overdue', 'stuck', 'OVERDUE', null],
+      );
+      assert.match(String(doc.error), /^no successful dump yet; one was due by \d{4}-\d\d-\d\dT/);
+      // Checked every second since: still one message for that due time.
+      await sleep(4000);
+      assert.equal(w.receiver.hooks.length, 1, 'said once per due time');
+      assert.equal(w.agent.lines.filter((l) => l.event === 'overdue').length, 1);
+      const status = await runCli(['--catalogue', w.catalogue.location, 'status', '--grace', '1s']);
+      assert.equal(status.code, 1);
+      assert.match(status.stdout, /^OVERDUE\s+stuck\s/m);
+    } finally {
+      await holder.end();
+    }
+    await w.agent.waitFor((l) => l.event === 'run_finished' && l.status === 'SUCCEEDED', 30_000);
+    w.agent.signal('SIGTERM');
+    assert.equal(await w.agent.exited, 0);
+    w.agent = undefined;
   });
 });

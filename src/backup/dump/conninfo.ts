@@ -43,7 +43,8 @@ function quote(value: string): string {
  * The environment for child processes: the password, when the node names one, goes in PGPASSWORD,
  * never on the command line where `ps` would show it.
  */
-const TOOL_HIDDEN = /^(PGBACKMAN_SECRET_.*|PGBACKMAN_AGE_IDENTITY|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN)$/;
+const TOOL_HIDDEN =
+  /^(PGBACKMAN_SECRET_.*|PGBACKMAN_AGE_IDENTITY|PGBACKMAN_SMTP_PASSWORD|PGBACKMAN_STATUS_TOKEN|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN)$/;
 
 export function childEnv(
   node: PgSQLNode['spec'],

@@ -11,6 +11,7 @@ import { PgbackmanError } from '../../errors.ts';
 import { parseListen, startHttpListener } from '../../observability/http-listener.ts';
 import { agentLogFormat, createLogger } from '../../observability/logger.ts';
 import type { Source } from '../../source/source.ts';
+import { StatusPage } from '../../status/status-page.ts';
 import type { AllowedDestination } from '../../storage/allowed-destinations.ts';
 import { ExitCode } from '../exit-codes.ts';
 import type { Output } from '../output.ts';
@@ -37,6 +38,8 @@ export interface AgentFlags {
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Where the manifests' notify messages go: the operator's channels. */
   readonly alerts?: AlertSettings;
+  /** When a definition without a success is OVERDUE: its due time plus this. */
+  readonly overdueGraceMs?: number;
 }
 
 /**
@@ -95,22 +98,33 @@ export async function runAgent(
     executor,
     observe: observer.observe,
     ...(flags.alerts === undefined ? {} : { alerts: flags.alerts, alertSpool: join(stateDir, 'alerts') }),
+    ...(flags.overdueGraceMs === undefined ? {} : { overdueGraceMs: flags.overdueGraceMs }),
   });
   // Bound before anything starts, so a port in use is a usage error, not a half-started agent.
+  const listen = parseListen(flags.listen);
+  const token = process.env.PGBACKMAN_STATUS_TOKEN || undefined;
+  const statusPage = new StatusPage({ server: flags.server, version, use: (fn) => agent.readCatalogue(fn) });
   const http =
-    parseListen(flags.listen) === 'none'
+    listen === 'none'
       ? undefined
       : await startHttpListener({
           listen: flags.listen,
           metrics: observer.metrics,
           health: () => observer.health(agent),
           logger,
+          page: { render: () => statusPage.render(), token },
         });
-  if (http !== undefined)
+  if (http !== undefined) {
     logger.info(
       { event: 'listening', address: http.address },
-      `serving /healthz, /readyz and /metrics on http://${http.address}`,
+      `serving the status page at / and /healthz, /readyz and /metrics on http://${http.address}`,
     );
+    if (listen !== 'none' && !isLoopback(listen.host) && token === undefined)
+      logger.warn(
+        { event: 'status_page_open', address: http.address },
+        `the status page on ${http.address} is open to whoever reaches it: set PGBACKMAN_STATUS_TOKEN to ask for a token`,
+      );
+  }
   let signals = 0;
   const stopping = new AbortController();
   let stopped: Promise<void> | undefined;
@@ -136,4 +150,9 @@ export async function runAgent(
     await held?.close();
   }
   return ExitCode.Ok;
+}
+
+/** 127.0.0.0/8, ::1 and localhost: only this host reaches the listener. */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }

@@ -9,6 +9,7 @@ import { type BackupRun, listBackups } from '../../catalogue/backup-runs.ts';
 import { requireCurrentSchema } from '../../catalogue/migrate.ts';
 import { withCatalogue } from '../../catalogue/open-catalogue.ts';
 import { assertNever, PgbackmanError } from '../../errors.ts';
+import { shortRevision } from '../../report/short-revision.ts';
 import { sinceFlag } from '../duration-flag.ts';
 import { ExitCode } from '../exit-codes.ts';
 import type { Output } from '../output.ts';
@@ -101,12 +102,6 @@ export async function runHistory(
     else output.out.write(renderTable(...backupRows(result.items as BackupRun[]), width));
   }
   return ExitCode.Ok;
-}
-
-/** `main@sha1:<40 hex>` → `main@3f2a1b9c0d1e`, keeping `+dirty`; a directory's digest shortened alike. */
-export function shortRevision(revision: string | null): string {
-  if (revision === null) return '-';
-  return revision.replace(/(?:sha1|sha256):([0-9a-f]{12})[0-9a-f]+/, '$1');
 }
 
 const changesText = ({ add, change, destroy }: ApplyRecord['summary']) => `+${add} ~${change} -${destroy}`;

@@ -489,13 +489,13 @@ export interface Notify {
     };
   }[];
   /**
-   * The events these channels get; all of them when absent. failed: a dump or snapshot failed; recovered: a definition that failed succeeded again (once per recovery); missed: scheduled runs no agent took while it was down (recorded MISSED when it starts again); verify_failed: a restore test of its dumps (spec.verify) failed; restore_failed: a RestoreDefinition's restore failed (its own notify, its target node's and its server's).
+   * The events these channels get; all of them when absent. failed: a dump or snapshot failed; recovered: a definition that failed succeeded again (once per recovery); missed: scheduled runs no agent took while it was down (recorded MISSED when it starts again); overdue: no successful dump by a due time plus the agent's grace (--overdue-grace, 10m), said once per due time by the agent of the definition's server; verify_failed: a restore test of its dumps (spec.verify) failed; restore_failed: a RestoreDefinition's restore failed (its own notify, its target node's and its server's).
    *
    * @minItems 1
    */
   events?: [
-    'failed' | 'recovered' | 'missed' | 'verify_failed' | 'restore_failed',
-    ...('failed' | 'recovered' | 'missed' | 'verify_failed' | 'restore_failed')[]
+    'failed' | 'recovered' | 'missed' | 'overdue' | 'verify_failed' | 'restore_failed',
+    ...('failed' | 'recovered' | 'missed' | 'overdue' | 'verify_failed' | 'restore_failed')[]
   ];
   minInterval?: Duration1;
 }

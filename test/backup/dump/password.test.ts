@@ -116,6 +116,8 @@ describe('pgbackman run against a node that requires a password', () => {
         PGBACKMAN_AGE_IDENTITY: 'AGE-SECRET-KEY-1…',
         AWS_SECRET_ACCESS_KEY: 'key',
         AWS_SESSION_TOKEN: 'token',
+        PGBACKMAN_SMTP_PASSWORD: 'mail',
+        PGBACKMAN_STATUS_TOKEN: 'page',
       },
     );
     assert.deepEqual(env, { PATH: '/usr/bin', PGPASSWORD: 'mine' });
