@@ -352,6 +352,7 @@ CREATE INDEX alert_messages_due ON pgbackman.alert_messages USING btree (server,
 CREATE INDEX alert_messages_last ON pgbackman.alert_messages USING btree (definition, event, channel, target, created_at DESC);
 CREATE INDEX backup_definitions_server_applied_serial_idx ON pgbackman.backup_definitions USING btree (server, applied_serial);
 CREATE INDEX backup_definitions_server_idx ON pgbackman.backup_definitions USING btree (server);
+CREATE INDEX backup_runs_database_started ON pgbackman.backup_runs USING btree (database, started_at DESC);
 CREATE INDEX backup_runs_definition_started_at_idx ON pgbackman.backup_runs USING btree (definition, started_at DESC);
 CREATE INDEX backup_runs_good_started ON pgbackman.backup_runs USING btree (server, node, started_at) WHERE ((deletion IS NULL) AND (status = ANY (ARRAY['SUCCEEDED'::text, 'SUCCEEDED_PARTIAL'::text])));
 CREATE INDEX backup_runs_live_definition ON pgbackman.backup_runs USING btree (definition, server) WHERE (deletion IS DISTINCT FROM 'DELETED'::text);
@@ -362,6 +363,7 @@ CREATE INDEX backup_runs_server_node_database_started_at_idx ON pgbackman.backup
 CREATE INDEX backup_runs_snapshot_started_at_idx ON pgbackman.backup_runs USING btree (snapshot, started_at DESC);
 CREATE INDEX backup_runs_started ON pgbackman.backup_runs USING btree (started_at DESC);
 CREATE INDEX backup_runs_status_started ON pgbackman.backup_runs USING btree (status, started_at DESC);
+CREATE INDEX backup_runs_verify_started ON pgbackman.backup_runs USING btree (verify_status, started_at DESC) WHERE (verify_status IS NOT NULL);
 CREATE INDEX restore_runs_backup_id_idx ON pgbackman.restore_runs USING btree (backup_id);
 CREATE INDEX restore_runs_started_at_idx ON pgbackman.restore_runs USING btree (started_at DESC);
 CREATE INDEX run_tallies_group ON pgbackman.run_tallies USING btree (server, node, status);

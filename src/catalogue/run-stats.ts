@@ -187,18 +187,23 @@ export async function compactRunTallies(db: CatalogueDb, server: string): Promis
 }
 
 /**
- * Per definition of a server, the sizes of its last `n` good dumps that are kept, oldest first: one probe of
- * `(definition, started_at desc)` per definition.
+ * Per definition named, the sizes of its last `n` good dumps that are kept, oldest first: one probe of
+ * `(definition, started_at desc)` per definition (a page's worth, not every definition of a server).
  */
-export async function recentSizes(q: Queryable, server: string, n: number): Promise<Map<string, number[]>> {
+export async function recentSizes(
+  q: Queryable,
+  server: string,
+  names: readonly string[],
+  n: number,
+): Promise<Map<string, number[]>> {
   const rows = await q.query<{ name: string; sizes: string | null }>(
     `select d.name, (select string_agg(coalesce(s.dump_bytes, 0)::text, ',' order by s.started_at)
                        from (select r.dump_bytes, r.started_at from pgbackman.backup_runs r
                               where r.definition = d.name and r.deletion is null
                                 and r.status in ('SUCCEEDED', 'SUCCEEDED_PARTIAL')
                               order by r.started_at desc limit $2) s) as sizes
-       from pgbackman.backup_definitions d where d.server = $1`,
-    [server, n],
+       from pgbackman.backup_definitions d where d.server = $1 and d.name = any($3::text[])`,
+    [server, n, names],
   );
   return new Map(rows.map((r) => [r.name, r.sizes === null ? [] : r.sizes.split(',').map(Number)]));
 }

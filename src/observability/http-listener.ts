@@ -29,7 +29,8 @@ export interface MetricsSource {
 
 /** The read-only status page at `/`, and the token it asks for (none: anyone who reaches the listener). */
 export interface PageSource {
-  render(): Promise<{ readonly status: number; readonly html: string }>;
+  /** The page for a request's query (`?page=N`). */
+  render(query: URLSearchParams): Promise<{ readonly status: number; readonly html: string }>;
   readonly token?: string | undefined;
 }
 
@@ -112,7 +113,7 @@ async function handle(
     }
     case '/':
       if (options.page !== undefined) {
-        await page(req, res, options.page);
+        await page(req, res, options.page, new URLSearchParams((req.url ?? '').split('?')[1] ?? ''));
         return;
       }
       send(req, res, 404, TEXT, 'not found: try /healthz, /readyz or /metrics\n');
@@ -137,7 +138,12 @@ const PAGE_HEADERS = {
   'Referrer-Policy': 'no-referrer',
 };
 
-async function page(req: IncomingMessage, res: ServerResponse, source: PageSource): Promise<void> {
+async function page(
+  req: IncomingMessage,
+  res: ServerResponse,
+  source: PageSource,
+  query: URLSearchParams,
+): Promise<void> {
   if (!authorized(req.headers.authorization, source.token)) {
     send(
       req,
@@ -151,7 +157,7 @@ async function page(req: IncomingMessage, res: ServerResponse, source: PageSourc
     );
     return;
   }
-  const { status, html } = await source.render();
+  const { status, html } = await source.render(query);
   send(req, res, status, 'text/html; charset=utf-8', html, PAGE_HEADERS);
 }
 

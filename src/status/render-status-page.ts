@@ -11,6 +11,7 @@ export interface StatusPageData {
   readonly version: string;
   /** Seconds between the page's own refreshes. */
   readonly refreshSeconds: number;
+  /** Sorted as the page lists them: what needs a person first. */
   readonly entries: readonly StatusEntry[];
   /** Per definition: the sizes of its last good dumps, oldest first (the small chart). */
   readonly sizes: ReadonlyMap<string, readonly number[]>;
@@ -84,8 +85,28 @@ function table(caption: string, headers: readonly string[], rows: readonly strin
   return `<table><caption>${esc(caption)}</caption><thead><tr>${head}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
-function definitionRows(d: StatusPageData): string[] {
-  return d.entries.map((e) => {
+/** Definitions per page: 20,000 rows are no page for a person, nor for a browser. */
+export const PAGE_ROWS = 100;
+
+/** Which page of the definitions to show: `?page=N`, 1 when absent or out of range. */
+export function pageNumber(raw: string | null, total: number): number {
+  const pages = Math.max(1, Math.ceil(total / PAGE_ROWS));
+  const n = raw !== null && /^[1-9][0-9]{0,6}$/.test(raw) ? Number(raw) : 1;
+  return Math.min(n, pages);
+}
+
+function pager(page: number, total: number): string {
+  const pages = Math.max(1, Math.ceil(total / PAGE_ROWS));
+  if (pages === 1) return '';
+  const from = (page - 1) * PAGE_ROWS + 1;
+  const to = Math.min(total, page * PAGE_ROWS);
+  const link = (n: number, text: string, rel: string) =>
+    `<a href="?page=${n}#definitions" rel="${rel}">${text}</a>`;
+  return `<nav aria-label="Pages of definitions" class="pager"><span>Definitions ${from}-${to} of ${total} (page ${page} of ${pages})</span>${page > 1 ? link(page - 1, 'Previous page', 'prev') : ''}${page < pages ? link(page + 1, 'Next page', 'next') : ''}</nav>`;
+}
+
+function definitionRows(d: StatusPageData, page: number): string[] {
+  return d.entries.slice((page - 1) * PAGE_ROWS, page * PAGE_ROWS).map((e) => {
     const verify = e.restoreTests === null ? '-' : `${e.restoreTests.state} ${time(e.restoreTests.testedAt)}`;
     const name = e.kind === 'BackupDefinition' ? e.name : `snapshot:${e.name}`;
     return `<tr><th scope="row">${esc(name)}</th><td><span class="state ${STATE_CLASS[e.state] ?? ''}">${e.state}</span></td><td>${esc(e.node)}</td><td>${esc(e.database ?? '(cluster)')}</td><td>${time(e.lastSuccess?.at ?? null)}</td><td>${bytes(e.lastSuccess?.bytes ?? null)}</td><td>${time(e.nextRunAt)}</td><td>${esc(verify)}</td><td>${sizeChart(d.sizes.get(e.name) ?? [])}</td></tr>`;
@@ -101,10 +122,10 @@ th,td{border-bottom:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-
 .state{font-weight:600;padding:0 .3rem;border-radius:3px}.ok{color:#0b5d1e;background:#e3f4e6}
 .bad{color:#8a1010;background:#fde4e4}.warn{color:#6b4a00;background:#fdf2d0}.muted{color:#444;background:#eee}
 .chart rect{fill:#1d3557}pre{white-space:pre-wrap;background:#f6f6f6;padding:.5rem;margin:.25rem 0}
-.summary span{margin-right:1.25rem}.none{color:#555}`;
+.summary span{margin-right:1.25rem}.none{color:#555}.pager a{margin-left:1rem}`;
 
-/** The whole page: server-rendered, readable without JavaScript, refreshing itself. Pure. */
-export function renderStatusPage(d: StatusPageData): string {
+/** The whole page (one page of the definitions): server-rendered, readable without JavaScript. Pure. */
+export function renderStatusPage(d: StatusPageData, page = 1): string {
   const s = d.stats;
   const summary = [
     `${s.definitions} definitions`,
@@ -140,7 +161,7 @@ export function renderStatusPage(d: StatusPageData): string {
 <main>
 <p class="summary">${summary}</p><p class="summary">${states}</p>
 <section id="definitions" aria-labelledby="h-definitions"><h2 id="h-definitions">Definitions</h2>
-${table('What is covered: each definition, its last good dump, next run, restore tests and dump sizes', ['Definition', 'State', 'Node', 'Database', 'Last success', 'Size', 'Next run', 'Restore test', 'Sizes'], definitionRows(d), 'No definitions on this server.')}</section>
+${pager(page, d.entries.length)}${table('What is covered: each definition, its last good dump, next run, restore tests and dump sizes; what needs a person first', ['Definition', 'State', 'Node', 'Database', 'Last success', 'Size', 'Next run', 'Restore test', 'Sizes'], definitionRows(d, page), 'No definitions on this server.')}</section>
 <section id="runs" aria-labelledby="h-runs"><h2 id="h-runs">Recent runs</h2>
 ${table('The latest runs, newest first', ['Run', 'Definition', 'Status', 'Started', 'Duration', 'Size'], recent, 'No runs yet.')}</section>
 <section id="failures" aria-labelledby="h-failures"><h2 id="h-failures">Failures</h2>
@@ -150,7 +171,7 @@ ${table('Where the dumps are kept', ['Destination', 'Where', 'Dumps', 'Free', 'S
 <section id="agents" aria-labelledby="h-agents"><h2 id="h-agents">Agents</h2>
 ${table('The agents and the revision each applied', ['Server', 'Host', 'Version', 'Revision', 'Condition', 'Last heartbeat'], agents, 'No agents.')}</section>
 </main>
-<footer><p>pgbackman ${esc(d.version)} · ${time(d.at)} · refreshes every ${d.refreshSeconds} s · read-only</p></footer>
+<footer><p>pgbackman ${esc(d.version)} · data as of ${d.at.slice(0, 19)}Z · refreshes every ${d.refreshSeconds} s · read-only</p></footer>
 </body></html>
 `;
 }

@@ -15,7 +15,7 @@ import {
 import { statsReport } from '../report/stats-report.ts';
 import { parentsOf } from '../schedule/definition-schedule.ts';
 import { DEFAULT_GRACE_MS } from '../schedule/overdue.ts';
-import { statusReport } from '../schedule/status-report.ts';
+import { type StatusEntry, statusReport } from '../schedule/status-report.ts';
 import type { DiskUse, StatusPageData } from './render-status-page.ts';
 
 export interface PageContext {
@@ -26,10 +26,13 @@ export interface PageContext {
 }
 
 /** How many of each definition's last sizes the chart shows, and how many runs the page lists. */
-const SIZES = 12;
+export const SIZES = 12;
 const RECENT = 25;
 
-/** Reads what the status page shows of one backup server: a few statements, whatever the history's length. */
+/**
+ * Reads what the status page shows of one backup server, but the size charts (`pageSizes`: only the rows a
+ * page shows): a few statements, whatever the history's length.
+ */
 export async function statusPageData(q: Queryable, ctx: PageContext): Promise<StatusPageData> {
   const { server, now } = ctx;
   const servers = await listObjects(q, 'BackupServer', { name: server });
@@ -61,8 +64,8 @@ export async function statusPageData(q: Queryable, ctx: PageContext): Promise<St
     at: now.toISOString(),
     version: ctx.version,
     refreshSeconds: ctx.refreshSeconds,
-    entries: report.definitions,
-    sizes: await recentSizes(q, server, SIZES),
+    entries: sortForPage(report.definitions),
+    sizes: new Map(),
     recent: recent.map((r) => ({
       id: r.id,
       definition: r.definition ?? `snapshot:${r.snapshot}`,
@@ -80,6 +83,21 @@ export async function statusPageData(q: Queryable, ctx: PageContext): Promise<St
     agents: await listAgents(q),
     stats,
   };
+}
+
+/** What needs a person first: FAILING, OVERDUE, NEVER, then OK and SUSPENDED; by name within each. */
+const ORDER: Readonly<Record<string, number>> = { FAILING: 0, OVERDUE: 1, NEVER: 2, OK: 3, SUSPENDED: 4 };
+function sortForPage(entries: StatusEntry[]): StatusEntry[] {
+  return entries.sort((a, b) => (ORDER[a.state] ?? 9) - (ORDER[b.state] ?? 9) || (a.name < b.name ? -1 : 1));
+}
+
+/** The size charts of the definitions one page shows. */
+export function pageSizes(
+  q: Queryable,
+  server: string,
+  names: readonly string[],
+): Promise<Map<string, number[]>> {
+  return recentSizes(q, server, names, SIZES);
 }
 
 type ServerSpec = Parameters<typeof rootDirectoryOf>[0] & {

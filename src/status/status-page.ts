@@ -1,58 +1,83 @@
 import type { Queryable } from '../catalogue/catalogue-db.ts';
 import { messageOf } from '../errors.ts';
-import { esc, renderStatusPage } from './render-status-page.ts';
-import { statusPageData } from './status-page-data.ts';
+import { esc, PAGE_ROWS, pageNumber, renderStatusPage, type StatusPageData } from './render-status-page.ts';
+import { pageSizes, statusPageData } from './status-page-data.ts';
 
 export interface StatusPageOptions {
   readonly server: string;
   readonly version: string;
   /** Runs a read on the agent's catalogue connection, in its turn. */
   readonly use: <T>(fn: (q: Queryable) => Promise<T>) => Promise<T>;
-  /** How often the page refreshes itself, and how long one built page is served to every request. */
+  /** How often the page refreshes itself. */
   readonly refreshSeconds?: number;
-  readonly cacheMs?: number;
+  /** How old the data may be before a request has it read again (in the background). */
+  readonly maxAgeMs?: number;
 }
 
-/** The agent's read-only page at `/`: built at most once per `cacheMs`, one build at a time. */
+/**
+ * The agent's read-only page at `/`. What it shows is read in the background, one read at a time: a request
+ * gets the last data read (and starts a new read when that is older than `maxAgeMs`), so however many
+ * definitions and readers there are, a request costs one page's render and its size charts. Only the first
+ * request waits for a read.
+ */
 export class StatusPage {
   readonly #o: StatusPageOptions;
-  #cached: { readonly at: number; readonly page: { status: number; html: string } } | undefined;
-  #building: Promise<{ status: number; html: string }> | undefined;
+  #data: { readonly at: number; readonly data: StatusPageData } | undefined;
+  #reading: Promise<void> | undefined;
+  #lastError: string | undefined;
 
   constructor(o: StatusPageOptions) {
     this.#o = o;
   }
 
-  async render(): Promise<{ status: number; html: string }> {
-    const cacheMs = this.#o.cacheMs ?? 5_000;
-    if (this.#cached !== undefined && Date.now() - this.#cached.at < cacheMs) return this.#cached.page;
-    this.#building ??= this.#build().finally(() => {
-      this.#building = undefined;
-    });
-    return this.#building;
+  async render(query: URLSearchParams = new URLSearchParams()): Promise<{ status: number; html: string }> {
+    const maxAgeMs = this.#o.maxAgeMs ?? 10_000;
+    if (this.#data === undefined) await this.#read();
+    else if (Date.now() - this.#data.at > maxAgeMs) void this.#read();
+    const current = this.#data;
+    if (current === undefined) return this.#unreadable();
+    const { data } = current;
+    const page = pageNumber(query.get('page'), data.entries.length);
+    const shown = data.entries.slice((page - 1) * PAGE_ROWS, page * PAGE_ROWS).map((e) => e.name);
+    // The charts of the rows shown, read now: cheap, and never worth failing the page for.
+    const sizes = await this.#o
+      .use((q) => pageSizes(q, this.#o.server, shown))
+      .catch(() => new Map<string, number[]>());
+    return { status: 200, html: renderStatusPage({ ...data, sizes }, page) };
   }
 
-  async #build(): Promise<{ status: number; html: string }> {
-    const refreshSeconds = this.#o.refreshSeconds ?? 30;
-    let page: { status: number; html: string };
-    try {
-      const data = await this.#o.use((q) =>
+  #read(): Promise<void> {
+    this.#reading ??= this.#o
+      .use((q) =>
         statusPageData(q, {
           server: this.#o.server,
           version: this.#o.version,
-          refreshSeconds,
+          refreshSeconds: this.#o.refreshSeconds ?? 30,
           now: new Date(),
         }),
-      );
-      page = { status: 200, html: renderStatusPage(data) };
-    } catch (err) {
-      // The catalogue down: said on the page, which tries again at its next refresh.
-      page = {
-        status: 503,
-        html: `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="${refreshSeconds}"><title>pgbackman: ${esc(this.#o.server)}</title></head><body><main><h1>pgbackman on ${esc(this.#o.server)}</h1><p role="alert">The catalogue cannot be read now: ${esc(messageOf(err))}. Dumps go on; this page tries again in ${refreshSeconds} s.</p></main></body></html>\n`,
-      };
-    }
-    this.#cached = { at: Date.now(), page };
-    return page;
+      )
+      .then(
+        (data) => {
+          this.#data = { at: Date.now(), data };
+          this.#lastError = undefined;
+        },
+        (err: unknown) => {
+          // The last data stays shown; with none yet, the page says why.
+          this.#lastError = messageOf(err);
+        },
+      )
+      .finally(() => {
+        this.#reading = undefined;
+      });
+    return this.#reading;
+  }
+
+  #unreadable(): { status: number; html: string } {
+    const refresh = this.#o.refreshSeconds ?? 30;
+    const server = esc(this.#o.server);
+    return {
+      status: 503,
+      html: `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="${refresh}"><title>pgbackman: ${server}</title></head><body><main><h1>pgbackman on ${server}</h1><p role="alert">The catalogue cannot be read now: ${esc(this.#lastError ?? 'unknown')}. Dumps go on; this page tries again in ${refresh} s.</p></main></body></html>\n`,
+    };
   }
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { authorized } from '../../src/status/page-auth.ts';
-import { esc, sizeChart } from '../../src/status/render-status-page.ts';
+import { esc, pageNumber, renderStatusPage, sizeChart } from '../../src/status/render-status-page.ts';
 import { type AgentProcess, startAgent, watchingAgentArgs } from '../support/agent-process.ts';
 import { createTestCatalogue, type TestCatalogue } from '../support/catalogues.ts';
 import { localSetup } from '../support/fixtures.ts';
@@ -62,6 +62,78 @@ test('what the catalogue and the tools say is escaped; a chart describes itself'
     /^<svg class="chart" role="img" aria-label="last 2 dump sizes, 1\.0 KiB to 2\.0 KiB"/,
   );
   assert.equal(sizeChart([]), '<span class="none">-</span>');
+});
+
+test('a page of 100 definitions at a time, what needs a person first; a page out of range is the last', () => {
+  const entry = (i: number) => ({
+    kind: 'BackupDefinition' as const,
+    name: `d${String(i).padStart(3, '0')}`,
+    server: 's',
+    node: 'n',
+    database: 'db',
+    state: 'OK' as const,
+    lastSuccess: null,
+    lastFailure: null,
+    nextRunAt: null,
+    dueBy: null,
+    schedule: { at: '2026-01-01T00:00:00Z' },
+    suspended: null,
+    restoreTests: null,
+  });
+  const zero = { last24h: 0, last7d: 0 };
+  const data = {
+    server: 's',
+    at: '2026-12-04T12:00:00.000Z',
+    version: 'v',
+    refreshSeconds: 30,
+    entries: Array.from({ length: 250 }, (_, i) => entry(i)),
+    sizes: new Map(),
+    recent: [],
+    failures: [],
+    disk: [],
+    agents: [],
+    stats: {
+      scope: { server: 's', node: null },
+      at: '',
+      servers: 1,
+      nodes: 1,
+      definitions: 250,
+      suspendedDefinitions: 0,
+      snapshots: 0,
+      dumps: {
+        total: 0,
+        byStatus: { RUNNING: 0, SUCCEEDED: 0, SUCCEEDED_PARTIAL: 0, FAILED: 0, MISSED: 0 },
+        bytes: 0,
+        oldest: null,
+        newest: null,
+      },
+      perNode: [],
+      perServer: [],
+      failures: zero,
+      missed: zero,
+      verify: {
+        definitions: 250,
+        restoreTestedDefinitions: 0,
+        goodDumps: 0,
+        hashVerified: 0,
+        restoreTested: 0,
+        coverage: 1,
+      },
+    },
+  };
+  const rows = (html: string) =>
+    [...html.matchAll(/<th scope="row">(d\d+)<\/th><td><span class="state/g)].map((m) => m[1]);
+  const first = renderStatusPage(data, pageNumber(null, 250));
+  assert.deepEqual([rows(first).length, rows(first)[0]], [100, 'd000']);
+  assert.match(
+    first,
+    /Definitions 1-100 of 250 \(page 1 of 3\)<\/span><a href="\?page=2#definitions" rel="next">Next page<\/a>/,
+  );
+  const last = renderStatusPage(data, pageNumber('99', 250));
+  assert.deepEqual([rows(last).length, rows(last)[0]], [50, 'd200']);
+  assert.match(last, /rel="prev">Previous page<\/a><\/nav>/);
+  assert.equal(pageNumber('-1', 250), 1);
+  assert.equal(pageNumber('2abc', 250), 1);
 });
 
 describe('the status page, served by a real agent, read in a real browser', () => {

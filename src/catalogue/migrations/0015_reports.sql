@@ -95,6 +95,10 @@ create index backup_runs_status_started on pgbackman.backup_runs (status, starte
 -- get backups (and history runs) newest first with no filter, or only --since; --node alone.
 create index backup_runs_started on pgbackman.backup_runs (started_at desc);
 create index backup_runs_node_started on pgbackman.backup_runs (node, started_at desc);
+-- --database (with or without --server), and --verify RESULT (rare results: no walk through every run).
+create index backup_runs_database_started on pgbackman.backup_runs (database, started_at desc);
+create index backup_runs_verify_started on pgbackman.backup_runs (verify_status, started_at desc)
+  where verify_status is not null;
 
 -- history: the commit each apply came from, as git tells it (author and subject), when there was one.
 alter table pgbackman.apply_history

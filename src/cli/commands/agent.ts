@@ -112,7 +112,7 @@ export async function runAgent(
           metrics: observer.metrics,
           health: () => observer.health(agent),
           logger,
-          page: { render: () => statusPage.render(), token },
+          page: { render: (query) => statusPage.render(query), token },
         });
   if (http !== undefined) {
     logger.info(
