@@ -17,6 +17,8 @@ export interface AlertSettings extends AlertChannels {
 }
 
 export interface AgentAlertsOptions {
+  /** The agent's jobs now: whose notify hears of a dump retention may not delete. */
+  readonly jobs: () => readonly DumpJob[];
   readonly server: string;
   readonly use: <T>(fn: (db: Queryable) => Promise<T>) => Promise<T>;
   readonly log: Logger;
@@ -32,10 +34,12 @@ export class AgentAlerts {
   readonly #server: string;
   readonly #deliverer: AlertDeliverer;
   readonly #notifier: AlertNotifier;
+  readonly #jobs: () => readonly DumpJob[];
 
   constructor(o: AgentAlertsOptions) {
     this.pollMs = o.settings.pollMs ?? 30_000;
     this.#server = o.server;
+    this.#jobs = o.jobs;
     this.#deliverer = new AlertDeliverer({
       server: o.server,
       use: o.use,
@@ -159,6 +163,45 @@ export class AgentAlerts {
               ? `no successful dump yet; one was due by ${n.dueBy} (its schedule's time plus grace)`
               : `no successful dump since ${n.lastSuccess.at}; one was due by ${n.dueBy} (its schedule's time plus grace)`,
           errorCode: 'OVERDUE',
+          durationMs: 0,
+          at,
+        });
+        return;
+      }
+      case 'retention-blocked': {
+        const { dump, why } = event;
+        const job = this.#jobs().find((j) => j.name === (dump.definition ?? dump.snapshot));
+        this.#notifier.runEnded({
+          kind: dump.definition !== null ? 'BackupDefinition' : 'SnapshotDefinition',
+          definition: dump.definition ?? dump.snapshot ?? '-',
+          node: job?.node.name ?? '-',
+          server: dump.server,
+          database: job?.spec.database ?? null,
+          // A definition gone from the manifests (its dumps age out) has no job: its server's notify hears.
+          notify: job === undefined ? [null, null, event.serverNotify] : notifyOf(job),
+          runId: dump.id,
+          status: 'RETENTION_BLOCKED',
+          error: why,
+          errorCode: 'RETENTION_BLOCKED',
+          durationMs: 0,
+          at,
+        });
+        return;
+      }
+      case 'disk-low': {
+        const n = event.notice;
+        const gib = (b: number) => `${(b / 1024 ** 3).toFixed(1)} GiB`;
+        this.#notifier.runEnded({
+          kind: 'BackupServer',
+          definition: n.server,
+          node: '-',
+          server: n.server,
+          database: null,
+          notify: [n.notify],
+          runId: null,
+          status: 'DISK_LOW',
+          error: `${gib(n.freeBytes)} free of ${gib(n.totalBytes)} under ${n.root}, below ${gib(n.thresholdBytes)} (twice its diskReserve of ${n.reserve}: below the reserve itself no dump starts)`,
+          errorCode: 'DISK_LOW',
           durationMs: 0,
           at,
         });

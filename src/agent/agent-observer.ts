@@ -70,6 +70,8 @@ export class AgentObserver {
       case 'run-skipped':
         this.metrics.runSkipped(event.job.name, event.job.node.name);
         return;
+      case 'disk-low':
+      case 'retention-blocked':
       case 'overdue':
         // Logged and said by the alerts; the metrics already show it (pgbackman_backup_last_success_timestamp_seconds).
         return;

@@ -25,8 +25,12 @@ import { type RestoreTestEnd, RestoreVerifier } from './restore-verifier.ts';
 const VERIFY_CHECK_MS = 60_000;
 
 import type { Queryable } from '../catalogue/catalogue-db.ts';
+import { listObjects } from '../catalogue/list-objects.ts';
+import type { Notify } from '../manifest/generated/manifest-types.ts';
+import type { PlannedDump } from '../retention/retention-plan.ts';
 import { DEFAULT_GRACE_MS } from '../schedule/overdue.ts';
 import { CopyRetrier } from './copy-retrier.ts';
+import { checkDisk, type DiskLowNotice } from './disk-check.ts';
 import { newlyOverdue, type OverdueNotice, overdueNotice, serverHealth } from './overdue-check.ts';
 import { RetentionSweeper, type SweepReport } from './retention-sweeper.ts';
 import { RevisionReconciler } from './revision-reconciler.ts';
@@ -102,6 +106,15 @@ export type AgentEvent =
   | { readonly kind: 'run-skipped'; readonly job: DumpJob }
   /** A definition of this server with no success by its due time plus grace (said once per due time). */
   | { readonly kind: 'overdue'; readonly notice: OverdueNotice }
+  /** A dump retention should delete and may not (said once per dump while the agent runs). */
+  | {
+      readonly kind: 'retention-blocked';
+      readonly dump: PlannedDump;
+      readonly why: string;
+      readonly serverNotify: Notify | null;
+    }
+  /** The root directory's free space fell below twice the server's diskReserve (said once per fall). */
+  | { readonly kind: 'disk-low'; readonly notice: DiskLowNotice }
   | { readonly kind: 'queue'; readonly depth: number; readonly running: number }
   | { readonly kind: 'catalogue'; readonly up: boolean }
   | ({ readonly kind: 'retention' } & SweepReport)
@@ -116,6 +129,9 @@ export type AgentEvent =
       /** The test that ran, when one did. */
       readonly test?: RestoreTestEnd;
     };
+
+/** How often the root directory's free space is looked at (for disk_low). */
+const DISK_CHECK_MS = 60_000;
 
 /** In the shutdown, a catalogue statement that waited this long is given up (its connection dropped). */
 const HUNG_MS = 10_000;
@@ -154,6 +170,10 @@ export class Agent {
   readonly #alerts: AgentAlerts | undefined;
   /** The OVERDUE definitions already said, and the due time each was said for. */
   #overdueSaid = new Map<string, string>();
+  /** The dumps whose blocked deletion was said. */
+  readonly #blockedSaid = new Set<string>();
+  /** Whether the root directory's free space was below the disk_low threshold at the last look. */
+  #diskLow = false;
 
   constructor(given: AgentOptions) {
     this.#log = given.logger.child({ server: given.server });
@@ -167,6 +187,7 @@ export class Agent {
             log: this.#log,
             secretsDir: given.secretsDir,
             settings: given.alerts,
+            jobs: () => this.#jobs,
             ...(given.alertSpool === undefined ? {} : { spoolDir: given.alertSpool }),
           });
     this.#alerts = alerts;
@@ -200,6 +221,14 @@ export class Agent {
         secretsDir: options.secretsDir,
       },
       report: (r) => options.observe?.({ kind: 'retention', ...r }),
+      blocked: ({ dump, why }) => {
+        // Once per dump while this process runs: every sweep would say it again.
+        if (this.#blockedSaid.has(dump.id)) return;
+        if (this.#blockedSaid.size >= 10_000) this.#blockedSaid.clear();
+        this.#blockedSaid.add(dump.id);
+        const serverNotify = this.#jobs[0]?.server.spec.notify ?? null;
+        options.observe?.({ kind: 'retention-blocked', dump, why, serverNotify });
+      },
     });
     this.#copier = new CopyRetrier({
       server: options.server,
@@ -258,6 +287,26 @@ export class Agent {
         `${e.kind}/${e.name} is OVERDUE: no successful dump by ${e.dueBy}`,
       );
       this.#o.observe?.({ kind: 'overdue', notice });
+    }
+  }
+
+  /** The root directory's free space: disk_low when it has just fallen below twice the reserve. */
+  async #checkDisk(): Promise<void> {
+    try {
+      const [server] = await this.#link.use((db) =>
+        listObjects(db, 'BackupServer', { name: this.#o.server }),
+      );
+      if (server === undefined) return;
+      const { low, notice } = await checkDisk(server.name, server.spec, this.#diskLow);
+      this.#diskLow = low;
+      if (notice === undefined) return;
+      this.#log.warn(
+        { event: 'disk_low', root: notice.root, free: notice.freeBytes, threshold: notice.thresholdBytes },
+        `little free space under ${notice.root}: ${notice.freeBytes} bytes, below ${notice.thresholdBytes} (twice the diskReserve ${notice.reserve})`,
+      );
+      this.#o.observe?.({ kind: 'disk-low', notice });
+    } catch (err) {
+      this.#log.debug({ event: 'disk_check_failed', err: messageOf(err) }, messageOf(err));
     }
   }
 
@@ -341,6 +390,8 @@ export class Agent {
       // Overdue is a state, not a run's end: looked for as often as the grace, at least every minute.
       const grace = this.#o.overdueGraceMs ?? DEFAULT_GRACE_MS;
       this.#every(Math.min(60_000, Math.max(1_000, grace)), () => this.#checkOverdue(grace));
+      void this.#checkDisk();
+      this.#every(DISK_CHECK_MS, () => this.#checkDisk());
     }
   }
 
@@ -582,6 +633,8 @@ export class Agent {
       // RestoreDefinitions and restore tests change with the catalogue too: due ones start.
       this.#jobs = work.entries.map((e) => e.payload);
       this.#restorer.request();
+      // The server's diskReserve or notify may have changed with the catalogue: the disk is looked at again.
+      if (this.#alerts !== undefined) void this.#checkDisk();
       this.#verifier.request();
       if (this.#o.scheduleCache !== undefined && counts.added + counts.changed + counts.removed > 0)
         await saveSchedule(this.#o.scheduleCache, {

@@ -22,7 +22,7 @@ export interface RunEnd {
   /** A dump's end (the default), or a restore test's. */
   readonly subject?: EndSubject;
   /** For a restore: RestoreDefinition, its target node and database. */
-  readonly kind: 'BackupDefinition' | 'SnapshotDefinition' | 'RestoreDefinition';
+  readonly kind: 'BackupDefinition' | 'SnapshotDefinition' | 'RestoreDefinition' | 'BackupServer';
   readonly definition: string;
   readonly node: string;
   readonly server: string;
@@ -141,10 +141,10 @@ export class AlertNotifier {
 
   /** The status of the definition's run before this one, for `recovered`; only a dump's success asks. */
   async #previous(end: RunEnd): Promise<RunStatus | null> {
-    if (end.status === 'FAILED' || end.status === 'MISSED' || end.status === 'OVERDUE') return null;
+    if (end.status !== 'SUCCEEDED' && end.status !== 'SUCCEEDED_PARTIAL') return null;
     if (end.subject === 'restore-test' || end.subject === 'restore') return null;
     const { runId } = end;
-    if (runId === null || end.kind === 'RestoreDefinition') return null;
+    if (runId === null || end.kind === 'RestoreDefinition' || end.kind === 'BackupServer') return null;
     const definition = { kind: end.kind, name: end.definition };
     return this.#o.use((db) => previousRunStatus(db, definition, runId));
   }

@@ -5,6 +5,7 @@ import { compactRunTallies } from '../catalogue/run-stats.ts';
 import { messageOf, PgbackmanError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { planInBatches } from '../retention/plan-batches.ts';
+import type { PlannedDump } from '../retention/retention-plan.ts';
 import { type SweepOutcome, sweepRetention } from '../retention/sweep.ts';
 import { type StrayFinder, strayFinder } from '../retention/unknown-dirs.ts';
 import { copyRemover, type RemovalContext } from '../storage/remove-copies.ts';
@@ -24,6 +25,8 @@ export interface SweeperOptions {
   /** Where copies at further destinations may be deleted (the operator's --allow-destination), and keys read. */
   readonly copies?: RemovalContext;
   readonly report?: (r: SweepReport) => void;
+  /** A dump retention should delete but may not (a refused path, a copy it cannot remove): a person must look. */
+  readonly blocked?: (b: { readonly dump: PlannedDump; readonly why: string }) => void;
 }
 
 /**
@@ -106,6 +109,12 @@ export class RetentionSweeper {
           for (const path of group.paths) strays?.known(path);
           const swept = await sweepRetention(q, group.dumps, roots, removeCopies);
           this.#logSwept(swept);
+          for (const s of swept.skipped) if (s.blocked) this.#o.blocked?.(s);
+          for (const c of swept.copiesLeft)
+            this.#o.blocked?.({
+              dump: c.dump,
+              why: `its copy at ${c.destination} was not removed: ${c.why}`,
+            });
           deleted += swept.deleted.length;
           skipped += swept.skipped.length;
         }

@@ -5,7 +5,7 @@ import type { AlertEvent, RunStatus } from './alert-rules.ts';
 /** What a message says, as queued (alert_messages.payload): facts of the run, never a secret. */
 export interface AlertFacts {
   readonly event: AlertEvent;
-  readonly kind: 'BackupDefinition' | 'SnapshotDefinition' | 'RestoreDefinition';
+  readonly kind: 'BackupDefinition' | 'SnapshotDefinition' | 'RestoreDefinition' | 'BackupServer';
   readonly definition: string;
   readonly server: string;
   readonly node: string;
@@ -47,6 +47,10 @@ function headline(f: AlertFacts): string {
       return `RECOVERED: ${what(f)} succeeded again`;
     case 'missed':
       return `MISSED: ${what(f)} did not run when it was due`;
+    case 'disk_low':
+      return `DISK LOW: BackupServer/${f.definition}: ${f.error ?? 'little free space under its root directory'}`;
+    case 'retention_blocked':
+      return `RETENTION BLOCKED: a dump of ${what(f)} is kept though its rules delete it`;
     case 'overdue':
       return `OVERDUE: ${what(f)} has no successful dump by its due time`;
     case 'verify_failed':

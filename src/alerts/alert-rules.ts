@@ -10,14 +10,25 @@ export const ALERT_EVENTS = [
   'overdue',
   'verify_failed',
   'restore_failed',
+  'disk_low',
+  'retention_blocked',
 ] as const;
 export type AlertEvent = (typeof ALERT_EVENTS)[number];
 
 /**
  * A run's end as the rules see it: MISSED, scheduled runs no agent took (one row for a stretch of them);
- * OVERDUE, no run but a definition with no success by its due time plus grace (the agent's own check).
+ * OVERDUE, no run but a definition with no success by its due time plus grace (the agent's own check);
+ * DISK_LOW, the server's root directory running out of space (about the BackupServer, not a definition);
+ * RETENTION_BLOCKED, a dump retention should delete and may not (a refused path, a copy left).
  */
-export type RunStatus = 'SUCCEEDED' | 'SUCCEEDED_PARTIAL' | 'FAILED' | 'MISSED' | 'OVERDUE';
+export type RunStatus =
+  | 'SUCCEEDED'
+  | 'SUCCEEDED_PARTIAL'
+  | 'FAILED'
+  | 'MISSED'
+  | 'OVERDUE'
+  | 'DISK_LOW'
+  | 'RETENTION_BLOCKED';
 
 /** Where a webhook's signing key is read: a variable's or a file's name, as the manifest said it. */
 export type SecretFrom = { readonly env: string } | { readonly file: string };
@@ -57,6 +68,10 @@ export function eventOfRun(
       return 'missed';
     case 'OVERDUE':
       return 'overdue';
+    case 'DISK_LOW':
+      return 'disk_low';
+    case 'RETENTION_BLOCKED':
+      return 'retention_blocked';
     case 'SUCCEEDED':
     case 'SUCCEEDED_PARTIAL':
       return previous === 'FAILED' ? 'recovered' : undefined;

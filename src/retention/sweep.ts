@@ -8,8 +8,11 @@ import type { PlannedDump } from './retention-plan.ts';
 
 export interface SweepOutcome {
   readonly deleted: PlannedDump[];
-  /** Deletions refused (an unsafe path) or overtaken (pinned since the plan): those dumps are kept. */
-  readonly skipped: { readonly dump: PlannedDump; readonly why: string }[];
+  /**
+   * Deletions refused (an unsafe path, a root not here: `blocked`, a person must look) or overtaken (pinned or
+   * deleted since the plan: not blocked): those dumps are kept.
+   */
+  readonly skipped: { readonly dump: PlannedDump; readonly why: string; readonly blocked: boolean }[];
   /** Deleted dumps whose copy at a further destination could not be removed yet (the agent tries again). */
   readonly copiesLeft: { readonly dump: PlannedDump; readonly destination: string; readonly why: string }[];
 }
@@ -51,7 +54,7 @@ export async function sweepRetention(
         root === undefined
           ? `taken by BackupServer/${dump.server}: only its own host sweeps it`
           : `the root directory ${root} does not exist here: sweep on the backup server's host`;
-      outcome.skipped.push({ dump, why });
+      outcome.skipped.push({ dump, why, blocked: root !== undefined });
       continue;
     }
     chunk.push({ dump, root });
@@ -85,7 +88,7 @@ async function sweepChunk(
     const run = runs.get(dump.id);
     // Finished by another sweep since the plan was read: nothing left to do here, but said.
     if (run === undefined || run.deletion === 'DELETED') {
-      outcome.skipped.push({ dump, why: 'deleted by another sweep since the plan was made' });
+      outcome.skipped.push({ dump, why: 'deleted by another sweep since the plan was made', blocked: false });
       continue;
     }
     const target = { id: dump.id, dumpPath: run.dumpPath };
@@ -95,14 +98,18 @@ async function sweepChunk(
       if (!run.released) dumpDirOf(target, root);
       safe.push({ dump, root, target, released: run.released });
     } catch (err) {
-      outcome.skipped.push({ dump, why: messageOf(err) });
+      outcome.skipped.push({ dump, why: messageOf(err), blocked: true });
     }
   }
   // One dump's steps at a time: a catalogue gone mid-sweep stops it before the next dump is touched.
   for (const { dump, root, target, released } of safe) {
     const resumed = runs.get(dump.id)?.deletion === 'DELETING';
     if (!resumed && (await markDeleting(q, [{ id: dump.id, reason: dump.reasons.join('; ') }])).size === 0) {
-      outcome.skipped.push({ dump, why: 'pinned, running or being deleted since the plan was made' });
+      outcome.skipped.push({
+        dump,
+        why: 'pinned, running or being deleted since the plan was made',
+        blocked: false,
+      });
       continue;
     }
     if (!released) await removeDumpDir(target, root);

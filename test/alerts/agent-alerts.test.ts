@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { appendFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -543,6 +543,108 @@ describe('a dump stuck on a lock reaches a person as overdue, once', () => {
       await holder.end();
     }
     await w.agent.waitFor((l) => l.event === 'run_finished' && l.status === 'SUCCEEDED', 30_000);
+    w.agent.signal('SIGTERM');
+    assert.equal(await w.agent.exited, 0);
+    w.agent = undefined;
+  });
+});
+
+describe("a backup server's root directory running out of space reaches a person, once", () => {
+  const w = scene('alerts-disk', 'alerts_disk_source');
+
+  test('disk_low: below twice the diskReserve (here 99%: any disk) the server notify hears of it once, with how much is free', async () => {
+    const manifests = join(w.dir, 'manifests');
+    await mkdir(manifests, { recursive: true });
+    const node = new URL(testServerUrl());
+    await writeFile(
+      join(manifests, 'setup.yaml'),
+      localSetup({
+        root: join(w.dir, 'root'),
+        host: node.hostname,
+        port: node.port,
+        serverSpec: `diskReserve: "99%", notify: {webhooks: [{url: "http://127.0.0.1:${w.receiver.port}/hook"}], events: [disk_low]}`,
+        definitions: {},
+      }),
+    );
+    await mkdir(join(w.dir, 'root'), { recursive: true });
+    w.agent = startAgent(
+      watchingAgentArgs(
+        w.catalogue.location,
+        manifests,
+        join(w.dir, 'state'),
+        '--allow-webhook',
+        `http://127.0.0.1:${w.receiver.port}/`,
+      ),
+    );
+    const logged = await w.agent.waitFor((l) => l.event === 'disk_low', 30_000);
+    assert.equal(logged.root, join(w.dir, 'root'));
+    const doc = JSON.parse((await until('the disk_low webhook', () => w.receiver.hooks[0], 30_000)).body);
+    assert.deepEqual(
+      [doc.event, doc.kind, doc.definition, doc.status, doc.errorCode],
+      ['disk_low', 'BackupServer', 'local', 'DISK_LOW', 'DISK_LOW'],
+    );
+    assert.match(
+      String(doc.error),
+      new RegExp(
+        `^\\d+\\.\\d GiB free of \\d+\\.\\d GiB under ${join(w.dir, 'root')}, below .* \\(twice its diskReserve of 99%`,
+      ),
+    );
+    await sleep(2000);
+    assert.equal(w.receiver.hooks.length, 1, 'said once while it stays low');
+    w.agent.signal('SIGTERM');
+    assert.equal(await w.agent.exited, 0);
+    w.agent = undefined;
+  });
+});
+
+describe('a dump retention may not delete reaches a person, once', () => {
+  const SOURCE = 'alerts_retention';
+  const w = scene('alerts-retention', SOURCE);
+
+  test('retention_blocked: an expired dump whose folder was swapped for a symlink is kept, and its definition notify hears why', async () => {
+    const root = join(w.dir, 'root');
+    const manifests = await writeManifests(w.dir, {
+      aging: `database: ${SOURCE}, schedule: "0 0 1 1 *", retention: {period: 1d, redundancy: 1}, notify: {webhooks: [{url: "http://127.0.0.1:${w.receiver.port}/hook"}], events: [retention_blocked]}`,
+    });
+    // Two dumps: a recent one (kept) and one 40 days old, whose folder someone replaced by a link outside.
+    const old = '0b1d0000-0000-4000-8000-000000000001';
+    const dir = join(root, 'n1', SOURCE);
+    const oldDir = join(dir, `20261020T000000Z-FULL-aging-${old.slice(0, 8)}`);
+    const outside = join(w.dir, 'outside');
+    await mkdir(dir, { recursive: true });
+    await mkdir(outside);
+    await writeFile(join(outside, 'database.dump'), 'not to be deleted');
+    await symlink(outside, oldDir);
+    await withClient(w.catalogue.location, (c) =>
+      c.query(
+        `insert into pgbackman.backup_runs (id, server, node, database, code, definition, status, started_at, finished_at, dump_path) values
+           ($1, 'local', 'n1', $2, 'FULL', 'aging', 'SUCCEEDED', now() - interval '40 days', now() - interval '40 days', $3),
+           (gen_random_uuid(), 'local', 'n1', $2, 'FULL', 'aging', 'SUCCEEDED', now() - interval '1 hour', now() - interval '1 hour', $4)`,
+        [old, SOURCE, join(oldDir, 'database.dump'), join(dir, 'recent', 'database.dump')],
+      ),
+    );
+    w.agent = startAgent(
+      watchingAgentArgs(
+        w.catalogue.location,
+        manifests,
+        join(w.dir, 'state'),
+        '--allow-webhook',
+        `http://127.0.0.1:${w.receiver.port}/`,
+      ),
+    );
+    const doc = JSON.parse(
+      (await until('the retention_blocked webhook', () => w.receiver.hooks[0], 45_000)).body,
+    );
+    assert.deepEqual(
+      [doc.event, doc.kind, doc.definition, doc.node, doc.runId, doc.status],
+      ['retention_blocked', 'BackupDefinition', 'aging', 'n1', old, 'RETENTION_BLOCKED'],
+    );
+    assert.match(String(doc.error), /link/i);
+    assert.equal(await readFile(join(outside, 'database.dump'), 'utf8'), 'not to be deleted');
+    // The next sweep (after SIGHUP's reconcile, or the hour) would say it again: not while this agent runs.
+    w.agent.signal('SIGHUP');
+    await sleep(3000);
+    assert.equal(w.receiver.hooks.length, 1);
     w.agent.signal('SIGTERM');
     assert.equal(await w.agent.exited, 0);
     w.agent = undefined;

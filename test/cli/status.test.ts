@@ -160,7 +160,7 @@ for (const backend of BACKENDS) {
       assert.equal(lines.at(-1), '8 definitions: 2 OK, 1 OVERDUE, 2 FAILING, 2 NEVER, 1 SUSPENDED');
     });
 
-    test('-o json: last runs, next run, resolved schedule and a summary', async () => {
+    postgresOnly('-o json: last runs, next run, resolved schedule and a summary', async () => {
       const r = await cli('status', '-o', 'json', '--server', 'b01');
       assert.equal(r.code, 1, r.stderr);
       const report = JSON.parse(r.stdout);
@@ -229,7 +229,7 @@ for (const backend of BACKENDS) {
       );
     });
 
-    test('get definitions shows the resolved schedule and the next run', async () => {
+    postgresOnly('get definitions shows the resolved schedule and the next run', async () => {
       const r = await cli('get', 'definitions');
       assert.match(
         r.stdout,

@@ -489,13 +489,31 @@ export interface Notify {
     };
   }[];
   /**
-   * The events these channels get; all of them when absent. failed: a dump or snapshot failed; recovered: a definition that failed succeeded again (once per recovery); missed: scheduled runs no agent took while it was down (recorded MISSED when it starts again); overdue: no successful dump by a due time plus the agent's grace (--overdue-grace, 10m), said once per due time by the agent of the definition's server; verify_failed: a restore test of its dumps (spec.verify) failed; restore_failed: a RestoreDefinition's restore failed (its own notify, its target node's and its server's).
+   * The events these channels get; all of them when absent. failed: a dump or snapshot failed; recovered: a definition that failed succeeded again (once per recovery); missed: scheduled runs no agent took while it was down (recorded MISSED when it starts again); overdue: no successful dump by a due time plus the agent's grace (--overdue-grace, 10m), said once per due time by the agent of the definition's server; verify_failed: a restore test of its dumps (spec.verify) failed; restore_failed: a RestoreDefinition's restore failed (its own notify, its target node's and its server's); disk_low: the backup server's root directory has less free space than twice its diskReserve (the server's notify only; said once each time it falls below); retention_blocked: a dump its rules delete is kept because the agent may not delete it (a path it refuses, a copy it cannot remove), said once per dump.
    *
    * @minItems 1
    */
   events?: [
-    'failed' | 'recovered' | 'missed' | 'overdue' | 'verify_failed' | 'restore_failed',
-    ...('failed' | 'recovered' | 'missed' | 'overdue' | 'verify_failed' | 'restore_failed')[]
+    (
+      | 'failed'
+      | 'recovered'
+      | 'missed'
+      | 'overdue'
+      | 'verify_failed'
+      | 'restore_failed'
+      | 'disk_low'
+      | 'retention_blocked'
+    ),
+    ...(
+      | 'failed'
+      | 'recovered'
+      | 'missed'
+      | 'overdue'
+      | 'verify_failed'
+      | 'restore_failed'
+      | 'disk_low'
+      | 'retention_blocked'
+    )[]
   ];
   minInterval?: Duration1;
 }
