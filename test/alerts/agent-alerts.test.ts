@@ -136,6 +136,21 @@ function scene(label: string, source: string) {
   return it;
 }
 
+/** The scene's agent, watching `manifests`, its webhooks allowed to the scene's receiver. */
+function startWatching(w: ReturnType<typeof scene>, manifests: string, ...extra: string[]): AgentProcess {
+  w.agent = startAgent(
+    watchingAgentArgs(
+      w.catalogue.location,
+      manifests,
+      join(w.dir, 'state'),
+      '--allow-webhook',
+      `http://127.0.0.1:${w.receiver.port}/`,
+      ...extra,
+    ),
+  );
+  return w.agent;
+}
+
 /** A mail's decoded text: nodemailer may fold or quote-print long lines. */
 const textOf = (m: Mail) =>
   m.raw
@@ -513,18 +528,8 @@ describe('a dump stuck on a lock reaches a person as overdue, once', () => {
     try {
       await holder.query('begin');
       await holder.query('lock table t in access exclusive mode');
-      w.agent = startAgent(
-        watchingAgentArgs(
-          w.catalogue.location,
-          manifests,
-          join(w.dir, 'state'),
-          '--allow-webhook',
-          `http://127.0.0.1:${w.receiver.port}/`,
-          '--overdue-grace',
-          '1s',
-        ),
-      );
-      const said = await w.agent.waitFor((l) => l.event === 'overdue', 30_000);
+      const agent = startWatching(w, manifests, '--overdue-grace', '1s');
+      const said = await agent.waitFor((l) => l.event === 'overdue', 30_000);
       assert.equal(said.definition, 'stuck');
       const doc = JSON.parse((await until('the overdue webhook', () => w.receiver.hooks[0], 30_000)).body);
       assert.deepEqual(
@@ -535,16 +540,17 @@ describe('a dump stuck on a lock reaches a person as overdue, once', () => {
       // Checked every second since: still one message for that due time.
       await sleep(4000);
       assert.equal(w.receiver.hooks.length, 1, 'said once per due time');
-      assert.equal(w.agent.lines.filter((l) => l.event === 'overdue').length, 1);
+      assert.equal(agent.lines.filter((l) => l.event === 'overdue').length, 1);
       const status = await runCli(['--catalogue', w.catalogue.location, 'status', '--grace', '1s']);
       assert.equal(status.code, 1);
       assert.match(status.stdout, /^OVERDUE\s+stuck\s/m);
     } finally {
       await holder.end();
     }
-    await w.agent.waitFor((l) => l.event === 'run_finished' && l.status === 'SUCCEEDED', 30_000);
-    w.agent.signal('SIGTERM');
-    assert.equal(await w.agent.exited, 0);
+    const agent = w.agent as AgentProcess;
+    await agent.waitFor((l) => l.event === 'run_finished' && l.status === 'SUCCEEDED', 30_000);
+    agent.signal('SIGTERM');
+    assert.equal(await agent.exited, 0);
     w.agent = undefined;
   });
 });
@@ -567,16 +573,8 @@ describe("a backup server's root directory running out of space reaches a person
       }),
     );
     await mkdir(join(w.dir, 'root'), { recursive: true });
-    w.agent = startAgent(
-      watchingAgentArgs(
-        w.catalogue.location,
-        manifests,
-        join(w.dir, 'state'),
-        '--allow-webhook',
-        `http://127.0.0.1:${w.receiver.port}/`,
-      ),
-    );
-    const logged = await w.agent.waitFor((l) => l.event === 'disk_low', 30_000);
+    const agent = startWatching(w, manifests);
+    const logged = await agent.waitFor((l) => l.event === 'disk_low', 30_000);
     assert.equal(logged.root, join(w.dir, 'root'));
     const doc = JSON.parse((await until('the disk_low webhook', () => w.receiver.hooks[0], 30_000)).body);
     assert.deepEqual(
@@ -591,8 +589,8 @@ describe("a backup server's root directory running out of space reaches a person
     );
     await sleep(2000);
     assert.equal(w.receiver.hooks.length, 1, 'said once while it stays low');
-    w.agent.signal('SIGTERM');
-    assert.equal(await w.agent.exited, 0);
+    agent.signal('SIGTERM');
+    assert.equal(await agent.exited, 0);
     w.agent = undefined;
   });
 });
@@ -623,15 +621,7 @@ describe('a dump retention may not delete reaches a person, once', () => {
         [old, SOURCE, join(oldDir, 'database.dump'), join(dir, 'recent', 'database.dump')],
       ),
     );
-    w.agent = startAgent(
-      watchingAgentArgs(
-        w.catalogue.location,
-        manifests,
-        join(w.dir, 'state'),
-        '--allow-webhook',
-        `http://127.0.0.1:${w.receiver.port}/`,
-      ),
-    );
+    const agent = startWatching(w, manifests);
     const doc = JSON.parse(
       (await until('the retention_blocked webhook', () => w.receiver.hooks[0], 45_000)).body,
     );
@@ -642,11 +632,11 @@ describe('a dump retention may not delete reaches a person, once', () => {
     assert.match(String(doc.error), /link/i);
     assert.equal(await readFile(join(outside, 'database.dump'), 'utf8'), 'not to be deleted');
     // The next sweep (after SIGHUP's reconcile, or the hour) would say it again: not while this agent runs.
-    w.agent.signal('SIGHUP');
+    agent.signal('SIGHUP');
     await sleep(3000);
     assert.equal(w.receiver.hooks.length, 1);
-    w.agent.signal('SIGTERM');
-    assert.equal(await w.agent.exited, 0);
+    agent.signal('SIGTERM');
+    assert.equal(await agent.exited, 0);
     w.agent = undefined;
   });
 });
