@@ -3,6 +3,7 @@ import { humanBytes } from '../cli/human-bytes.ts';
 import { shortRevision } from '../report/short-revision.ts';
 import type { StatsReport } from '../report/stats-report.ts';
 import type { StatusEntry } from '../schedule/status-report.ts';
+import type { UncoveredCheck } from './uncovered-check.ts';
 
 /** Everything the status page shows: read from the catalogue and the disk, never a secret. */
 export interface StatusPageData {
@@ -21,6 +22,8 @@ export interface StatusPageData {
   readonly disk: readonly DiskUse[];
   readonly agents: readonly AgentRow[];
   readonly stats: StatsReport;
+  /** The live databases of this server's nodes that nothing backs up; null until first asked. */
+  readonly uncovered?: UncoveredCheck | null;
 }
 
 export interface RecentRun {
@@ -124,6 +127,28 @@ th,td{border-bottom:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-
 .chart rect{fill:#1d3557}pre{white-space:pre-wrap;background:#f6f6f6;padding:.5rem;margin:.25rem 0}
 .summary span{margin-right:1.25rem}.none{color:#555}.pager a{margin-left:1rem}`;
 
+function uncoveredSection(u: UncoveredCheck | null): string {
+  if (u === null)
+    return '<p>The nodes have not been asked for their databases yet; this page will say at its next refresh.</p>';
+  const failures = u.failures
+    .map((f) => `<p role="alert">Node ${esc(f.node)} could not be asked: ${esc(f.message)}</p>`)
+    .join('');
+  const when = `asked at ${u.at.slice(0, 19)}Z`;
+  if (u.databases.length === 0)
+    return `<p>Every live database of the nodes this server dumps is backed up (${when}).</p>${failures}`;
+  const shown = u.databases.slice(0, PAGE_ROWS);
+  const more =
+    u.databases.length > shown.length
+      ? `<p>And ${u.databases.length - shown.length} more: <code>pgbackman get databases --uncovered</code> lists them all.</p>`
+      : '';
+  return `${table(
+    `Live databases no definition or policy backs up (${when})`,
+    ['Node', 'Database'],
+    shown.map((r) => `<tr><td>${esc(r.node)}</td><th scope="row">${esc(r.database)}</th></tr>`),
+    '',
+  )}${more}${failures}`;
+}
+
 /** The whole page (one page of the definitions): server-rendered, readable without JavaScript. Pure. */
 export function renderStatusPage(d: StatusPageData, page = 1): string {
   const s = d.stats;
@@ -157,11 +182,13 @@ export function renderStatusPage(d: StatusPageData, page = 1): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="refresh" content="${d.refreshSeconds}"><title>pgbackman: ${esc(d.server)}</title><style>${STYLE}</style></head>
-<body><header><h1>pgbackman on ${esc(d.server)}</h1><nav aria-label="Sections"><a href="#definitions">Definitions</a><a href="#runs">Recent runs</a><a href="#failures">Failures</a><a href="#disk">Disk</a><a href="#agents">Agents</a></nav></header>
+<body><header><h1>pgbackman on ${esc(d.server)}</h1><nav aria-label="Sections"><a href="#definitions">Definitions</a><a href="#uncovered">Not covered</a><a href="#runs">Recent runs</a><a href="#failures">Failures</a><a href="#disk">Disk</a><a href="#agents">Agents</a></nav></header>
 <main>
 <p class="summary">${summary}</p><p class="summary">${states}</p>
 <section id="definitions" aria-labelledby="h-definitions"><h2 id="h-definitions">Definitions</h2>
 ${pager(page, d.entries.length)}${table('What is covered: each definition, its last good dump, next run, restore tests and dump sizes; what needs a person first', ['Definition', 'State', 'Node', 'Database', 'Last success', 'Size', 'Next run', 'Restore test', 'Sizes'], definitionRows(d, page), 'No definitions on this server.')}</section>
+<section id="uncovered" aria-labelledby="h-uncovered"><h2 id="h-uncovered">Not covered</h2>
+${uncoveredSection(d.uncovered ?? null)}</section>
 <section id="runs" aria-labelledby="h-runs"><h2 id="h-runs">Recent runs</h2>
 ${table('The latest runs, newest first', ['Run', 'Definition', 'Status', 'Started', 'Duration', 'Size'], recent, 'No runs yet.')}</section>
 <section id="failures" aria-labelledby="h-failures"><h2 id="h-failures">Failures</h2>

@@ -2,6 +2,7 @@ import type { Queryable } from '../catalogue/catalogue-db.ts';
 import { messageOf } from '../errors.ts';
 import { esc, PAGE_ROWS, pageNumber, renderStatusPage, type StatusPageData } from './render-status-page.ts';
 import { pageSizes, statusPageData } from './status-page-data.ts';
+import { type UncoveredCheck, uncoveredCheck } from './uncovered-check.ts';
 
 export interface StatusPageOptions {
   readonly server: string;
@@ -12,6 +13,11 @@ export interface StatusPageOptions {
   readonly refreshSeconds?: number;
   /** How old the data may be before a request has it read again (in the background). */
   readonly maxAgeMs?: number;
+  /** For asking the nodes which databases are not covered: where their passwords are read. */
+  readonly env?: NodeJS.ProcessEnv;
+  readonly secretsDir?: string;
+  /** How often the nodes are asked (default 5 min): connecting to each is not for every refresh. */
+  readonly uncoveredEveryMs?: number;
 }
 
 /**
@@ -25,6 +31,9 @@ export class StatusPage {
   #data: { readonly at: number; readonly data: StatusPageData } | undefined;
   #reading: Promise<void> | undefined;
   #lastError: string | undefined;
+  #uncovered: UncoveredCheck | undefined;
+  #asking: Promise<void> | undefined;
+  #askedAt = 0;
 
   constructor(o: StatusPageOptions) {
     this.#o = o;
@@ -34,6 +43,7 @@ export class StatusPage {
     const maxAgeMs = this.#o.maxAgeMs ?? 10_000;
     if (this.#data === undefined) await this.#read();
     else if (Date.now() - this.#data.at > maxAgeMs) void this.#read();
+    this.#askNodes();
     const current = this.#data;
     if (current === undefined) return this.#unreadable();
     const { data } = current;
@@ -43,7 +53,28 @@ export class StatusPage {
     const sizes = await this.#o
       .use((q) => pageSizes(q, this.#o.server, shown))
       .catch(() => new Map<string, number[]>());
-    return { status: 200, html: renderStatusPage({ ...data, sizes }, page) };
+    return {
+      status: 200,
+      html: renderStatusPage({ ...data, sizes, uncovered: this.#uncovered ?? null }, page),
+    };
+  }
+
+  /** Which databases are not covered: asked in the background when the last answer is old enough. */
+  #askNodes(): void {
+    if (this.#o.secretsDir === undefined || this.#asking !== undefined) return;
+    if (this.#askedAt !== 0 && Date.now() - this.#askedAt < (this.#o.uncoveredEveryMs ?? 300_000)) return;
+    this.#askedAt = Date.now();
+    const options = { env: this.#o.env ?? process.env, secretsDir: this.#o.secretsDir };
+    this.#asking = uncoveredCheck(this.#o.use, this.#o.server, options)
+      .then(
+        (u) => {
+          this.#uncovered = u;
+        },
+        () => undefined, // the catalogue unreadable: the page already says so; asked again next time
+      )
+      .finally(() => {
+        this.#asking = undefined;
+      });
   }
 
   #read(): Promise<void> {

@@ -138,6 +138,7 @@ test('a page of 100 definitions at a time, what needs a person first; a page out
 
 describe('the status page, served by a real agent, read in a real browser', () => {
   const DB = 'status_page_source';
+  const FORGOTTEN = 'status_page_forgotten';
   let catalogue: TestCatalogue;
   let dir: string;
   let agent: AgentProcess | undefined;
@@ -147,6 +148,8 @@ describe('the status page, served by a real agent, read in a real browser', () =
     catalogue = await createTestCatalogue('postgres', 'status-page');
     dir = await mkdtemp(join(tmpdir(), 'pgbackman-status-page-'));
     await createSourceDatabase(DB);
+    // A database on the same node that no definition backs up: the page must say so.
+    await createSourceDatabase(FORGOTTEN);
     const node = new URL(testServerUrl());
     const manifests = join(dir, 'manifests');
     await mkdir(manifests, { recursive: true });
@@ -208,6 +211,24 @@ describe('the status page, served by a real agent, read in a real browser', () =
     );
   });
 
+  test('what is not covered: a live database of the node no definition backs up is listed; a covered one is not', async () => {
+    const section = async () => {
+      const html = await (await fetch(`${base}/`, { headers: { Authorization: `Bearer ${TOKEN}` } })).text();
+      return /<section id="uncovered"[\s\S]*?<\/section>/.exec(html)?.[0] ?? '';
+    };
+    let found = await section();
+    for (let i = 0; i < 40 && !found.includes('<table>'); i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      found = await section();
+    }
+    assert.match(
+      found,
+      /<caption>Live databases no definition or policy backs up \(asked at \S+Z\)<\/caption>/,
+    );
+    assert.match(found, new RegExp(`<tr><td>n1</td><th scope="row">${FORGOTTEN}</th></tr>`));
+    assert.ok(!found.includes(`>${DB}<`), 'the covered database is not listed');
+  });
+
   test('in headless Chromium without JavaScript: landmarks, headed tables, readable; a screenshot is kept', async () => {
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (.ci/run does)`);
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
@@ -223,7 +244,7 @@ describe('the status page, served by a real agent, read in a real browser', () =
       assert.equal(await page.title(), 'pgbackman: local');
       assert.equal(await page.getByRole('main').count(), 1);
       assert.equal(await page.getByRole('navigation', { name: 'Sections' }).count(), 1);
-      assert.equal(await page.getByRole('heading', { level: 2 }).count(), 5);
+      assert.equal(await page.getByRole('heading', { level: 2 }).count(), 6);
       const definitions = page.getByRole('table', { name: /What is covered/ });
       assert.deepEqual(await definitions.getByRole('columnheader').allInnerTexts(), [
         'Definition',

@@ -103,7 +103,13 @@ export async function runAgent(
   // Bound before anything starts, so a port in use is a usage error, not a half-started agent.
   const listen = parseListen(flags.listen);
   const token = process.env.PGBACKMAN_STATUS_TOKEN || undefined;
-  const statusPage = new StatusPage({ server: flags.server, version, use: (fn) => agent.readCatalogue(fn) });
+  const statusPage = new StatusPage({
+    server: flags.server,
+    version,
+    use: (fn) => agent.readCatalogue(fn),
+    env: process.env,
+    secretsDir: flags.secretsDir ?? (process.env.PGBACKMAN_SECRETS_DIR || DEFAULT_SECRETS_DIR),
+  });
   const http =
     listen === 'none'
       ? undefined

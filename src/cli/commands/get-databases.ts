@@ -1,13 +1,11 @@
 import { stringify } from 'yaml';
 import { DEFAULT_SECRETS_DIR } from '../../backup/dump/read-password-file.ts';
-import { listObjects } from '../../catalogue/list-objects.ts';
 import { requireCurrentSchema } from '../../catalogue/migrate.ts';
 import { withCatalogue } from '../../catalogue/open-catalogue.ts';
 import { PgbackmanError } from '../../errors.ts';
-import { type Cover, coverage } from '../../policy/coverage.ts';
+import type { Cover } from '../../policy/coverage.ts';
+import { coverageState, databaseCoverage } from '../../policy/database-coverage.ts';
 import { discoverDatabases } from '../../policy/discover-databases.ts';
-import { expandPolicies, type GeneratedDefinition } from '../../policy/expand-policies.ts';
-import { GENERATED_BY } from '../../policy/generated-name.ts';
 import { ExitCode } from '../exit-codes.ts';
 import type { Output } from '../output.ts';
 import { renderTable } from '../render-table.ts';
@@ -27,12 +25,9 @@ export async function runGetDatabases(
   // The catalogue is read first and let go: connecting to the nodes may take a while.
   const state = await withCatalogue(location, 'get', async (db) => {
     await requireCurrentSchema(db);
-    return {
-      nodes: await listObjects(db, 'PgSQLNode', flags.node === undefined ? {} : { name: flags.node }),
-      definitions: await listObjects(db, 'BackupDefinition'),
-      policies: await listObjects(db, 'BackupPolicy'),
-      allNodes: await listObjects(db, 'PgSQLNode'),
-    };
+    return coverageState(db, (all) =>
+      flags.node === undefined ? all : all.filter((n) => n.name === flags.node),
+    );
   });
   if (flags.node !== undefined && state.nodes.length === 0)
     throw new PgbackmanError('NOT_FOUND', `PgSQLNode/${flags.node} is not in the catalogue`);
@@ -40,22 +35,7 @@ export async function runGetDatabases(
     env,
     secretsDir: flags.secretsDir ?? (env.PGBACKMAN_SECRETS_DIR || DEFAULT_SECRETS_DIR),
   });
-  const generatedBy = (d: (typeof state.definitions)[number]) =>
-    d.annotations[GENERATED_BY]?.replace(/^BackupPolicy\//, '');
-  const expansion = expandPolicies({
-    policies: state.policies,
-    nodes: state.allNodes,
-    databases: found.databases,
-    explicit: state.definitions
-      .filter((d) => generatedBy(d) === undefined)
-      .map((d) => ({ name: d.name, node: d.spec.node, database: d.spec.database })),
-    previous: state.definitions.flatMap((d): GeneratedDefinition[] => {
-      const policy = generatedBy(d);
-      return policy === undefined ? [] : [{ ...d, policy }];
-    }),
-    now: new Date(),
-  });
-  const rows = coverage(found.databases, state.definitions, expansion).filter(
+  const rows = databaseCoverage(state, found, new Date()).filter(
     (r) =>
       (flags.database === undefined || r.database === flags.database) &&
       (flags.uncovered !== true || r.coveredBy.length === 0),
