@@ -181,3 +181,13 @@ export function isStale(a: Pick<AgentRow, 'heartbeatAt' | 'intervalMs'>, now: Da
   const limit = 3 * Math.max(a.intervalMs, 10_000);
   return now.getTime() - new Date(a.heartbeatAt).getTime() > limit;
 }
+
+/** Ready, NotReady, Reconciling, Stalled, or Stale when the heartbeat stopped: one word for the table. */
+export function agentState(a: AgentRow, now: Date): string {
+  if (isStale(a, now)) return 'Stale';
+  const is = (type: string) => a.conditions.some((c) => c.type === type && c.status === 'True');
+  if (is('Stalled')) return 'Stalled';
+  if (is('Ready')) return 'Ready';
+  if (is('Reconciling')) return 'Reconciling';
+  return a.conditions.length === 0 ? 'Starting' : 'NotReady';
+}

@@ -68,8 +68,11 @@ export function parentsOf(
 /** A definition as `get definitions` shows it: the catalogue's object, its resolved schedule and next run. */
 export type DefinitionView = CatalogueObject<'BackupDefinition'> & {
   readonly resolvedSchedule: ResolvedSchedule;
-  /** Its dump settings once its node's, its server's and the built-in defaults filled the gaps. */
-  readonly effective: EffectiveSettings;
+  /** Its dump settings once its node's, its server's and the built-in defaults filled the gaps (null: none). */
+  readonly effective: Omit<EffectiveSettings, 'compression' | 'encryption'> & {
+    readonly compression: EffectiveSettings['compression'] | null;
+    readonly encryption: EffectiveSettings['encryption'] | null;
+  };
   /** The effective settings it does not set itself, and where each comes from. */
   readonly inherited: ReturnType<typeof inheritedSettings>;
   readonly nextRunAt: string | null;
@@ -89,9 +92,14 @@ export function definitionView(
   return {
     ...definition,
     resolvedSchedule: schedule,
-    effective: resolveSettings(definition.spec, node, server),
+    effective: withNulls(resolveSettings(definition.spec, node, server)),
     inherited: inheritedSettings(definition.spec, node, server),
     nextRunAt: next?.toISOString() ?? null,
     suspended,
   };
+}
+
+/** Settings JSON would drop when undefined (no compression, no encryption) said as null: every key is there. */
+function withNulls(e: EffectiveSettings): DefinitionView['effective'] {
+  return { ...e, compression: e.compression ?? null, encryption: e.encryption ?? null };
 }

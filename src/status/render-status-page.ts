@@ -1,4 +1,4 @@
-import type { AgentRow } from '../catalogue/agents.ts';
+import { type AgentRow, agentState } from '../catalogue/agents.ts';
 import { humanBytes } from '../cli/human-bytes.ts';
 import { shortRevision } from '../report/short-revision.ts';
 import type { StatsReport } from '../report/stats-report.ts';
@@ -70,9 +70,20 @@ export function sizeChart(sizes: readonly number[]): string {
       return `<rect x="${i * w}" y="${20 - h}" width="${w - 1}" height="${h}"/>`;
     })
     .join('');
-  const label = `last ${sizes.length} dump sizes, ${bytes(sizes[0] as number)} to ${bytes(sizes[sizes.length - 1] as number)}`;
+  const label =
+    sizes.length === 1
+      ? `the last dump's size, ${bytes(sizes[0] as number)}`
+      : `last ${sizes.length} dump sizes, ${bytes(sizes[0] as number)} to ${bytes(sizes[sizes.length - 1] as number)}`;
   return `<svg class="chart" role="img" aria-label="${esc(label)}" width="${sizes.length * w}" height="20" viewBox="0 0 ${sizes.length * w} 20">${bars}</svg>`;
 }
+
+const RUN_CLASS: Readonly<Record<string, string>> = {
+  SUCCEEDED: 'ok',
+  SUCCEEDED_PARTIAL: 'warn',
+  RUNNING: 'muted',
+  FAILED: 'bad',
+  MISSED: 'bad',
+};
 
 const STATE_CLASS: Readonly<Record<string, string>> = {
   OK: 'ok',
@@ -125,7 +136,7 @@ th,td{border-bottom:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-
 .state{font-weight:600;padding:0 .3rem;border-radius:3px}.ok{color:#0b5d1e;background:#e3f4e6}
 .bad{color:#8a1010;background:#fde4e4}.warn{color:#6b4a00;background:#fdf2d0}.muted{color:#444;background:#eee}
 .chart rect{fill:#1d3557}pre{white-space:pre-wrap;background:#f6f6f6;padding:.5rem;margin:.25rem 0}
-.summary span{margin-right:1.25rem}.none{color:#555}.pager a{margin-left:1rem}`;
+.message{white-space:pre-line}.summary span{margin-right:1.25rem}.none{color:#555}.pager a{margin-left:1rem}`;
 
 function uncoveredSection(u: UncoveredCheck | null): string {
   if (u === null)
@@ -166,7 +177,7 @@ export function renderStatusPage(d: StatusPageData, page = 1): string {
   const states = [...counts].map(([state, n]) => `<span>${n} ${esc(state)}</span>`).join('');
   const recent = d.recent.map(
     (r) =>
-      `<tr><td>${esc(r.id.slice(0, 8))}</td><th scope="row">${esc(r.definition)}</th><td>${esc(r.status)}</td><td>${time(r.startedAt)}</td><td>${seconds(r.durationMs)}</td><td>${bytes(r.bytes)}</td></tr>`,
+      `<tr><td>${esc(r.id.slice(0, 8))}</td><th scope="row">${esc(r.definition)}</th><td><span class="state ${RUN_CLASS[r.status.split(' ')[0] as string] ?? ''}">${esc(r.status)}</span></td><td>${time(r.startedAt)}</td><td>${seconds(r.durationMs)}</td><td>${bytes(r.bytes)}</td></tr>`,
   );
   const failures = d.failures.map(
     (f) => `<h3>${esc(f.definition)} <small>${time(f.at)}</small></h3><pre>${esc(f.error)}</pre>`,
@@ -177,7 +188,9 @@ export function renderStatusPage(d: StatusPageData, page = 1): string {
   );
   const agents = d.agents.map((a) => {
     const ready = a.conditions.find((c) => c.type === 'Ready');
-    return `<tr><th scope="row">${esc(a.server)}</th><td>${esc(a.host)}</td><td>${esc(a.version)}</td><td>${esc(shortRevision(a.lastAppliedRevision))}</td><td>${esc(ready === undefined ? '-' : `${ready.status === 'True' ? 'Ready' : 'Not ready'}: ${shortRevision(ready.message)}`)}</td><td>${time(a.heartbeatAt)}</td></tr>`;
+    const state = agentState(a, new Date(d.at));
+    const tone = state === 'Ready' ? 'ok' : state === 'Reconciling' || state === 'Starting' ? 'warn' : 'bad';
+    return `<tr><th scope="row">${esc(a.server)}</th><td>${esc(a.host)}</td><td>${esc(a.version)}</td><td>${esc(shortRevision(a.lastAppliedRevision))}</td><td><span class="state ${tone}">${esc(state)}</span> <span class="message">${esc(shortRevision(ready?.message ?? ''))}</span></td><td>${time(a.heartbeatAt)}</td></tr>`;
   });
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -194,7 +207,7 @@ ${table('The latest runs, newest first', ['Run', 'Definition', 'Status', 'Starte
 <section id="failures" aria-labelledby="h-failures"><h2 id="h-failures">Failures</h2>
 ${failures.length === 0 ? '<p>No definition is failing.</p>' : failures.join('')}</section>
 <section id="disk" aria-labelledby="h-disk"><h2 id="h-disk">Disk use</h2>
-${table('Where the dumps are kept', ['Destination', 'Where', 'Dumps', 'Free', 'Size'], disk, 'No destinations.')}</section>
+${table('Where the dumps are kept', ['Destination', 'Where', 'Used by dumps', 'Free', 'Size of the file system'], disk, 'No destinations.')}</section>
 <section id="agents" aria-labelledby="h-agents"><h2 id="h-agents">Agents</h2>
 ${table('The agents and the revision each applied', ['Server', 'Host', 'Version', 'Revision', 'Condition', 'Last heartbeat'], agents, 'No agents.')}</section>
 </main>

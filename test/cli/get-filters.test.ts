@@ -100,6 +100,8 @@ describe('get definitions: --failing, --never-succeeded and effective settings',
     const crm = json.find((d) => d.name === 'single-crm-auto');
     assert.deepEqual(crm?.effective.retention, { period: '7d', redundancy: 2 });
     assert.equal(crm?.effective.timezone, 'Europe/Oslo');
+    // Every setting is a key, none left out for being unset.
+    assert.deepEqual([crm?.effective.compression, crm?.effective.encryption], [null, null]);
     assert.equal(crm?.inherited.retention, 'server');
     assert.equal(crm?.inherited.timezone, 'server');
     assert.equal(crm?.inherited.code, 'builtin');

@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { type AgentRow, isStale, listAgents } from '../../catalogue/agents.ts';
+import { type AgentRow, agentState, listAgents } from '../../catalogue/agents.ts';
 import { requireCurrentSchema } from '../../catalogue/migrate.ts';
 import { withCatalogue } from '../../catalogue/open-catalogue.ts';
 import { ExitCode } from '../exit-codes.ts';
@@ -38,16 +38,6 @@ export async function runGetAgents(location: string, flags: GetFlags, output: Ou
     }
     return ExitCode.Ok;
   });
-}
-
-/** Ready, NotReady, Reconciling, Stalled, or Stale when the heartbeat stopped: one word for the table. */
-export function agentState(a: AgentRow, now: Date): string {
-  if (isStale(a, now)) return 'Stale';
-  const is = (type: string) => a.conditions.some((c) => c.type === type && c.status === 'True');
-  if (is('Stalled')) return 'Stalled';
-  if (is('Ready')) return 'Ready';
-  if (is('Reconciling')) return 'Reconciling';
-  return a.conditions.length === 0 ? 'Starting' : 'NotReady';
 }
 
 function message(a: AgentRow): string {

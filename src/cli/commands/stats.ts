@@ -62,6 +62,8 @@ async function requireScope(db: Queryable, scope: StatsScope): Promise<void> {
 }
 
 const count = (n: number) => n.toLocaleString('en-US');
+/** `1 server`, `2 servers`. */
+const some = (n: number, one: string, many = `${one}s`) => `${count(n)} ${n === 1 ? one : many}`;
 
 export function statsText(r: StatsReport, width?: number): string {
   const scope =
@@ -76,7 +78,7 @@ export function statsText(r: StatsReport, width?: number): string {
   const v = r.verify;
   const lines = [
     `Scope:        ${scope} (at ${utcText(r.at)})`,
-    `Objects:      ${count(r.servers)} servers, ${count(r.nodes)} nodes, ${count(r.definitions)} definitions${r.suspendedDefinitions > 0 ? ` (${count(r.suspendedDefinitions)} suspended)` : ''}, ${count(r.snapshots)} snapshots`,
+    `Objects:      ${some(r.servers, 'server')}, ${some(r.nodes, 'node')}, ${some(r.definitions, 'definition')}${r.suspendedDefinitions > 0 ? ` (${count(r.suspendedDefinitions)} suspended)` : ''}, ${some(r.snapshots, 'snapshot')}`,
     `Dumps kept:   ${count(r.dumps.total)}${statuses.length > 0 ? ` (${statuses.join(', ')})` : ''}, ${humanBytes(r.dumps.bytes)}`,
     `Good dumps:   oldest ${utcText(r.dumps.oldest)}, newest ${utcText(r.dumps.newest)}`,
     `Failures:     ${count(r.failures.last24h)} in the last 24 h, ${count(r.failures.last7d)} in the last 7 d; missed runs ${count(r.missed.last24h)} and ${count(r.missed.last7d)}`,
