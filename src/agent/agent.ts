@@ -17,7 +17,7 @@ import type { AllowedDestination } from '../storage/allowed-destinations.ts';
 import { processAlive } from '../system/process-alive.ts';
 import { AgentAlerts, type AlertSettings } from './agent-alerts.ts';
 import { CatalogueLink } from './catalogue-link.ts';
-import { conditionsOf, type ReconcileOutcome } from './conditions.ts';
+import { conditionsOf, type ReconcileOutcome, stoppedConditions } from './conditions.ts';
 import { startListening } from './listen.ts';
 import { type RestoreEnd, type RestoreOutcome, RestoreRunner } from './restore-runner.ts';
 import { type RestoreTestEnd, RestoreVerifier } from './restore-verifier.ts';
@@ -459,6 +459,8 @@ export class Agent {
     // The last runs' messages are queued before the catalogue is let go; sending them may wait for the next start.
     await this.#alerts?.stop();
     await this.#loop;
+    // The last heartbeat says it stopped: get agents shows Stopped at once, not Ready until it turns Stale.
+    this.#conditions = stoppedConditions(this.#conditions, reason, new Date());
     await this.#beat().catch(() => undefined);
     await this.#link.close().catch(() => undefined);
     this.#log.info({ event: 'agent_stopped' }, `agent for ${this.#o.server} stopped`);

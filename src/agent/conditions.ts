@@ -81,3 +81,16 @@ export function conditionsOf(outcome: ReconcileOutcome, lastApplied: string | nu
       return assertNever(outcome, 'reconcile outcome');
   }
 }
+
+/**
+ * What a cleanly stopped agent says last: Ready is False because it stopped (so nobody takes it for alive,
+ * or for crashed once its heartbeat ages); the other conditions keep what they said, the last problem too.
+ */
+export function stoppedConditions(previous: readonly Condition[], reason: string, at: Date): Condition[] {
+  const before = previous.find((c) => c.type === 'Ready');
+  const message = `stopped (${reason}) at ${at.toISOString()}${before === undefined ? '' : `; it last said: ${before.message}`}`;
+  return [
+    { type: 'Ready', status: 'False', reason: 'Stopped', message },
+    ...previous.filter((c) => c.type !== 'Ready'),
+  ];
+}

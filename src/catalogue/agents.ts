@@ -12,7 +12,9 @@ export type ConditionReason =
   | 'ValidationFailed'
   | 'ApplyFailed'
   | 'SourceFailed'
-  | 'CatalogueUnavailable';
+  | 'CatalogueUnavailable'
+  /** The agent was stopped (SIGTERM, SIGINT): its last heartbeat says so, not Ready. */
+  | 'Stopped';
 
 /** A Flux-style condition: what is true of the agent now, why, and in words. */
 export interface Condition {
@@ -182,8 +184,12 @@ export function isStale(a: Pick<AgentRow, 'heartbeatAt' | 'intervalMs'>, now: Da
   return now.getTime() - new Date(a.heartbeatAt).getTime() > limit;
 }
 
-/** Ready, NotReady, Reconciling, Stalled, or Stale when the heartbeat stopped: one word for the table. */
+/**
+ * Stopped when it was stopped cleanly, Stale when the heartbeat stopped otherwise (killed, host gone), else
+ * Stalled, Ready, Reconciling, NotReady or Starting: one word for the table.
+ */
 export function agentState(a: AgentRow, now: Date): string {
+  if (a.conditions.some((c) => c.type === 'Ready' && c.reason === 'Stopped')) return 'Stopped';
   if (isStale(a, now)) return 'Stale';
   const is = (type: string) => a.conditions.some((c) => c.type === type && c.status === 'True');
   if (is('Stalled')) return 'Stalled';

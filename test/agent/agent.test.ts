@@ -264,6 +264,15 @@ describe('pgbackman agent on a git repository (PostgreSQL catalogue)', () => {
     const mine = (await runs()).find((r) => r.id === last?.run);
     assert.equal(mine?.status, 'SUCCEEDED');
     assert.equal((await runs()).filter((r) => r.status === 'RUNNING').length, 0);
+    // Its last heartbeat says it stopped: not Ready, and not Stale as a crashed agent would be.
+    const [me] = await agents();
+    assert.deepEqual(
+      me.conditions.map(
+        (c: { type: string; status: string; reason: string }) => `${c.type}=${c.status}/${c.reason}`,
+      ),
+      ['Ready=False/Stopped', 'Reconciling=False/Succeeded', 'Stalled=False/Succeeded'],
+    );
+    assert.equal(me.state, 'Stopped');
     agent = undefined;
   });
 
