@@ -26,6 +26,8 @@ export interface AgentAlertsOptions {
   readonly settings: AlertSettings;
   /** Where run ends wait until their messages are queued (the state directory's alerts/). */
   readonly spoolDir?: string;
+  /** Each send's outcome (the agent's observers: the metrics). */
+  readonly report?: (o: { channel: string; event: string; outcome: 'sent' | 'retry' | 'failed' }) => void;
 }
 
 /** The manifests' notify for one agent: its run events queued as messages, and the messages sent. */
@@ -49,6 +51,7 @@ export class AgentAlerts {
       secretsDir: o.secretsDir,
       retryBaseMs: o.settings.retryBaseMs ?? 30_000,
       maxAttempts: o.settings.maxAttempts ?? 20,
+      ...(o.report === undefined ? {} : { report: o.report }),
     });
     this.#notifier = new AlertNotifier({
       server: o.server,

@@ -70,6 +70,9 @@ export class AgentObserver {
       case 'run-skipped':
         this.metrics.runSkipped(event.job.name, event.job.node.name);
         return;
+      case 'alert':
+        this.metrics.alerted(event.channel, event.event, event.outcome);
+        return;
       case 'disk-low':
       case 'retention-blocked':
       case 'overdue':

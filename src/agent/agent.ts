@@ -106,6 +106,13 @@ export type AgentEvent =
   | { readonly kind: 'run-skipped'; readonly job: DumpJob }
   /** A definition of this server with no success by its due time plus grace (said once per due time). */
   | { readonly kind: 'overdue'; readonly notice: OverdueNotice }
+  /** An alert message sent, to be tried again, or given up. */
+  | {
+      readonly kind: 'alert';
+      readonly channel: string;
+      readonly event: string;
+      readonly outcome: 'sent' | 'retry' | 'failed';
+    }
   /** A dump retention should delete and may not (said once per dump while the agent runs). */
   | {
       readonly kind: 'retention-blocked';
@@ -188,6 +195,7 @@ export class Agent {
             secretsDir: given.secretsDir,
             settings: given.alerts,
             jobs: () => this.#jobs,
+            report: (r) => given.observe?.({ kind: 'alert', ...r }),
             ...(given.alertSpool === undefined ? {} : { spoolDir: given.alertSpool }),
           });
     this.#alerts = alerts;

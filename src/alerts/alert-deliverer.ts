@@ -19,6 +19,8 @@ export interface AlertDelivererOptions extends SendContext {
   readonly retryBaseMs: number;
   /** After this many failed sends a message is given up (FAILED, with its last error). */
   readonly maxAttempts: number;
+  /** Each send's outcome, for the metrics. */
+  readonly report?: (o: { channel: string; event: string; outcome: 'sent' | 'retry' | 'failed' }) => void;
 }
 
 /** Messages taken per pass; a pass repeats while it finds as many. */
@@ -107,6 +109,7 @@ export class AlertDeliverer {
       const about = `${m.facts.event} of ${m.facts.kind}/${m.facts.definition}`;
       if (outcome.kind === 'sent') {
         await use((db) => markAlertSent(db, m.id));
+        this.#o.report?.({ channel: m.channel, event: m.facts.event, outcome: 'sent' });
         log.info(
           {
             event: 'alert_sent',
@@ -125,6 +128,11 @@ export class AlertDeliverer {
           ? retryDelayMs(attempts, this.#o.retryBaseMs)
           : null;
       await use((db) => markAlertFailed(db, m.id, outcome.error, retryIn));
+      this.#o.report?.({
+        channel: m.channel,
+        event: m.facts.event,
+        outcome: retryIn === null ? 'failed' : 'retry',
+      });
       if (retryIn !== null) this.#wakeIn(retryIn);
       if (retryIn === null)
         log.error(

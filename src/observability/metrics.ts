@@ -67,6 +67,7 @@ export class AgentMetrics {
   private readonly restores: Counter;
   private readonly restoreTests: Counter;
   private readonly lastVerified: Gauge;
+  private readonly alerts: Counter;
 
   constructor(options: { readonly version: string }) {
     const registers = [this.registry];
@@ -153,6 +154,12 @@ export class AgentMetrics {
       labelNames: ['status'],
       registers,
     });
+    this.alerts = new Counter({
+      name: 'pgbackman_alerts_total',
+      help: 'Alert messages the agent tried to send, by channel, event and outcome: sent, retry (tried again later) or failed (given up)',
+      labelNames: ['channel', 'event', 'outcome'],
+      registers,
+    });
     this.restoreTests = new Counter({
       name: 'pgbackman_restore_tests_total',
       help: 'Restore tests (spec.verify) the agent ran, by result: VERIFIED or VERIFY_FAILED',
@@ -176,6 +183,10 @@ export class AgentMetrics {
     this.retentionDeleted.inc(r.deleted);
     this.retentionKept.inc(r.skipped);
     if (r.unknown !== undefined) this.retentionUnknown.set(r.unknown);
+  }
+
+  alerted(channel: string, event: string, outcome: 'sent' | 'retry' | 'failed'): void {
+    this.alerts.inc({ channel, event, outcome });
   }
 
   restoreTested(definition: string, verifiedAt: Date | null, status: string | undefined): void {

@@ -12,6 +12,7 @@ import { SMTPServer } from 'smtp-server';
 import { type AgentProcess, type LogLine, startAgent, watchingAgentArgs } from '../support/agent-process.ts';
 import { createTestCatalogue, type TestCatalogue } from '../support/catalogues.ts';
 import { localSetup } from '../support/fixtures.ts';
+import { parsePromText, samplesOf } from '../support/prom-text.ts';
 import { runCli } from '../support/run-cli.ts';
 import { createSourceDatabase, testServerUrl, withClient, withDatabase } from '../support/test-database.ts';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../support/throwaway-postgres.ts';
@@ -573,7 +574,7 @@ describe("a backup server's root directory running out of space reaches a person
       }),
     );
     await mkdir(join(w.dir, 'root'), { recursive: true });
-    const agent = startWatching(w, manifests);
+    const agent = startWatching(w, manifests, '--listen', '127.0.0.1:0');
     const logged = await agent.waitFor((l) => l.event === 'disk_low', 30_000);
     assert.equal(logged.root, join(w.dir, 'root'));
     const doc = JSON.parse((await until('the disk_low webhook', () => w.receiver.hooks[0], 30_000)).body);
@@ -589,6 +590,15 @@ describe("a backup server's root directory running out of space reaches a person
     );
     await sleep(2000);
     assert.equal(w.receiver.hooks.length, 1, 'said once while it stays low');
+    // The metrics count what was sent, by channel, event and outcome.
+    const address = agent.lines.find((l) => l.event === 'listening')?.address as string;
+    const metrics = parsePromText(await (await fetch(`http://${address}/metrics`)).text());
+    const [sent] = samplesOf(metrics, 'pgbackman_alerts_total', {
+      channel: 'webhook',
+      event: 'disk_low',
+      outcome: 'sent',
+    });
+    assert.equal(sent?.value, 1);
     agent.signal('SIGTERM');
     assert.equal(await agent.exited, 0);
     w.agent = undefined;

@@ -72,9 +72,9 @@ async function fingerprint(url: string) {
   });
 }
 
-function manifests(root: string, port: number, extra = ''): Record<string, string> {
-  const def = (name: string, spec: string) =>
-    `---\napiVersion: pgbackman.io/v1\nkind: BackupDefinition\nmetadata: {name: ${name}}\nspec: {server: local, node: node-a, ${spec}}\n`;
+function manifests(root: string, port: number, extra = '', clusterPort = port): Record<string, string> {
+  const def = (name: string, spec: string, node = 'node-a') =>
+    `---\napiVersion: pgbackman.io/v1\nkind: BackupDefinition\nmetadata: {name: ${name}}\nspec: {server: local, node: ${node}, ${spec}}\n`;
   return {
     'm.yaml': `apiVersion: pgbackman.io/v1
 kind: BackupServer
@@ -85,11 +85,18 @@ apiVersion: pgbackman.io/v1
 kind: PgSQLNode
 metadata: {name: node-a}
 spec: {host: 127.0.0.1, port: ${port}}
-${def('full-custom', `database: ${JSON.stringify(SOURCE_DB)}`)}${def('full-directory', `database: ${JSON.stringify(SOURCE_DB)}, format: directory, jobs: 2`)}${def('full-plain', `database: ${JSON.stringify(SOURCE_DB)}, format: plain`)}${def('full-tar', `database: ${JSON.stringify(SOURCE_DB)}, format: tar`)}${def('schema-only', `database: ${JSON.stringify(SOURCE_DB)}, code: SCHEMA`)}${def('data-only', `database: ${JSON.stringify(SOURCE_DB)}, code: DATA`)}${def('cluster', 'code: CLUSTER')}${def('gone', 'database: no_such_database')}---
+${def('full-custom', `database: ${JSON.stringify(SOURCE_DB)}`)}${def('full-directory', `database: ${JSON.stringify(SOURCE_DB)}, format: directory, jobs: 2`)}${def('full-plain', `database: ${JSON.stringify(SOURCE_DB)}, format: plain`)}${def('full-tar', `database: ${JSON.stringify(SOURCE_DB)}, format: tar`)}${def('schema-only', `database: ${JSON.stringify(SOURCE_DB)}, code: SCHEMA`)}${def('data-only', `database: ${JSON.stringify(SOURCE_DB)}, code: DATA`)}${def('cluster', 'code: CLUSTER', 'node-b')}${def('gone', 'database: no_such_database')}---
 apiVersion: pgbackman.io/v1
 kind: PgSQLNode
 metadata: {name: node-down}
 spec: {host: 127.0.0.1, port: 1}
+---
+# The CLUSTER dump's node: a cluster of the test's own, since pg_dumpall walks every database and the shared
+# server's come and go with the other test files.
+apiVersion: pgbackman.io/v1
+kind: PgSQLNode
+metadata: {name: node-b}
+spec: {host: 127.0.0.1, port: ${clusterPort}}
 ---
 apiVersion: pgbackman.io/v1
 kind: BackupDefinition
@@ -114,10 +121,10 @@ describe('pgbackman run', () => {
     catalogue = await createTestCatalogue('postgres', 'run');
     root = await mkdtemp(join(tmpdir(), 'pgbackman-root-'));
     await createSourceDatabase(testServerUrl());
-    const dir = await writeTree(manifests(root, Number(node.port)));
+    target = await startThrowawayPostgres('restore-target');
+    const dir = await writeTree(manifests(root, Number(node.port), '', target.port));
     const r = await cli('apply', dir, '--auto-approve');
     assert.equal(r.code, 0, r.stderr + r.stdout);
-    target = await startThrowawayPostgres('restore-target');
   });
   after(async () => {
     await target?.stop();
@@ -323,10 +330,15 @@ describe('pgbackman run', () => {
   });
 
   test('CLUSTER dumps the whole node with pg_dumpall', async () => {
+    await withClient(target.url, (c) =>
+      c.query(
+        `do $$ begin if not exists (select from pg_roles where rolname = 'shop_owner') then create role shop_owner; end if; end $$`,
+      ),
+    );
     const r = await cli('run', 'cluster');
     assert.equal(r.code, 0, r.stderr);
     const dir = r.stdout.trim().split('\n').at(-1)?.trim() as string;
-    assert.match(dir, /\/node-a\/_cluster\/\d{8}T\d{6}Z-CLUSTER-cluster-[0-9a-f]{8}$/);
+    assert.match(dir, /\/node-b\/_cluster\/\d{8}T\d{6}Z-CLUSTER-cluster-[0-9a-f]{8}$/);
     const { stdout } = await exec('grep', ['-c', 'CREATE ROLE shop_owner', join(dir, 'cluster.sql')]);
     assert.equal(stdout.trim(), '1');
     const [, id] = /^Backup ([0-9a-f-]{36}) /.exec(r.stdout) ?? [];
@@ -427,7 +439,7 @@ describe('pgbackman run', () => {
   });
 
   test('a dump does not start when free space is below the reserve', async () => {
-    const dir = await writeTree(manifests(root, Number(node.port), ', diskReserve: "99%"'));
+    const dir = await writeTree(manifests(root, Number(node.port), ', diskReserve: "99%"', target.port));
     const applied = await cli('apply', dir, '--auto-approve');
     assert.equal(applied.code, 0, applied.stderr + applied.stdout);
     const before = readdirSync(join(root, 'node-a'), { recursive: true }).length;

@@ -14,4 +14,5 @@ export const METRIC_TYPES: Record<string, string> = {
   pgbackman_source_revision_info: 'gauge',
   pgbackman_upload_bytes_total: 'counter',
   pgbackman_copy_failures_total: 'counter',
+  pgbackman_alerts_total: 'counter',
 };
