@@ -6,7 +6,7 @@ import { type Diagnostic, formatDiagnostic } from '../manifest/diagnostic.ts';
 import { expandDesired, expansionWarnings } from '../reconcile/expand-desired.ts';
 import { loadDesired } from '../reconcile/load-desired.ts';
 import { applyDesired, planDesired } from '../reconcile/reconcile.ts';
-import { commitInfo } from '../source/revision.ts';
+import type { CommitInfo } from '../source/revision.ts';
 import type { Fetched } from '../source/source.ts';
 import type { ReconcileOutcome } from './conditions.ts';
 
@@ -23,6 +23,8 @@ export interface ReconcileStep {
   readonly appliedBy: string;
   /** The only directory passwordFrom.file may read from, for the policies' nodes. */
   readonly secretsDir?: string;
+  /** The revision's commit (author, subject) for the history, asked of git before the catalogue's turn. */
+  readonly commit?: CommitInfo | null;
 }
 
 /** validate → plan → apply for one fetched revision; every failure becomes an outcome, never a throw. */
@@ -49,7 +51,7 @@ export async function reconcileRevision(db: CatalogueDb, step: ReconcileStep): P
     }
     const applied = await applyDesired(db, desired, {
       revision,
-      commit: await commitInfo(path, revision),
+      commit: step.commit ?? null,
       appliedBy: step.appliedBy,
       lockWaitMs: LOCK_WAIT_MS,
     });

@@ -1,6 +1,7 @@
 import { anyObjects } from '../catalogue/list-objects.ts';
 import { readHead } from '../catalogue/read-state.ts';
 import { messageOf } from '../errors.ts';
+import { type CommitInfo, commitInfo } from '../source/revision.ts';
 import { redactCredentials, type Source } from '../source/source.ts';
 import type { CatalogueLink } from './catalogue-link.ts';
 import type { ReconcileOutcome } from './conditions.ts';
@@ -18,6 +19,8 @@ export class RevisionReconciler {
   /** The revision last found applied and the catalogue's serial then: while neither moves, nothing can differ. */
   #settled: { revision: string; serial: number } | undefined;
   readonly #o: { source: Source; sourceRoot: string; apply: boolean; appliedBy: string; secretsDir?: string };
+  /** The last revision's commit, as git told it. */
+  #commit: { readonly revision: string; readonly info: CommitInfo | null } | undefined;
 
   constructor(options: {
     source: Source;
@@ -39,6 +42,10 @@ export class RevisionReconciler {
       return { kind: 'source-failed', message: redactCredentials(messageOf(err)) };
     }
     if (!force && this.#lastFailed?.revision === fetched.revision) return this.#lastFailed.outcome;
+    // Git is asked once per revision, and outside the catalogue's turn: a child process never holds the link.
+    if (this.#commit?.revision !== fetched.revision)
+      this.#commit = { revision: fetched.revision, info: await commitInfo(fetched.path, fetched.revision) };
+    const commit = this.#commit.info;
     let outcome: ReconcileOutcome;
     try {
       const settled = this.#settled;
@@ -56,6 +63,7 @@ export class RevisionReconciler {
           root: this.#o.sourceRoot,
           apply: this.#o.apply,
           appliedBy: this.#o.appliedBy,
+          commit,
           ...(this.#o.secretsDir === undefined ? {} : { secretsDir: this.#o.secretsDir }),
         });
       });
