@@ -118,6 +118,16 @@ describe('pgbackman retention plan and apply, on real dumps', () => {
     );
     for (const [i, d] of before.entries())
       if (d.dump_path !== null) assert.equal(existsSync(d.dump_path), i >= 2, `dump ${i}'s files`);
+    // stats' tallies follow the deletions and were merged by the apply: one row per node and status.
+    const tallies = await withClient(catalogue.location, (c) =>
+      c.query(
+        'select count(*)::int as n from pgbackman.run_tallies group by server, node, status having count(*) > 1',
+      ),
+    );
+    assert.equal(tallies.rowCount, 0, 'merged');
+    const stats = JSON.parse((await cli('stats', '-o', 'json')).stdout);
+    assert.equal(stats.dumps.byStatus.SUCCEEDED, afterRows.filter((d) => d.deletion === null).length);
+    assert.equal(stats.dumps.byStatus.FAILED, 0);
     const listed = JSON.parse((await cli('get', 'backups', '-o', 'json')).stdout) as { id: string }[];
     assert.deepEqual(listed.map((b) => b.id).sort(), [before[2]?.id, before[3]?.id].sort());
     const gone = JSON.parse((await cli('get', 'backups', '--status', 'DELETED', '-o', 'json')).stdout) as {

@@ -6,6 +6,7 @@ import type { CatalogueObject } from '../../catalogue/list-objects.ts';
 import { requireCurrentSchema } from '../../catalogue/migrate.ts';
 import { withCatalogue } from '../../catalogue/open-catalogue.ts';
 import { retentionServers } from '../../catalogue/run-retention.ts';
+import { compactRunTallies } from '../../catalogue/run-stats.ts';
 import { PgbackmanError } from '../../errors.ts';
 import { planInBatches } from '../../retention/plan-batches.ts';
 import type { PlannedDump } from '../../retention/retention-plan.ts';
@@ -143,6 +144,8 @@ export async function runRetentionApply(
       output.err.write(`warning: kept ${s.dump.id} (${groupOf(s.dump)}): ${s.why}\n`);
     for (const c of swept.copiesLeft)
       output.err.write(`warning: deleted ${c.dump.id}, but not its copy at ${c.destination}: ${c.why}\n`);
+    // stats' tallies merged, as the agent's sweep does: a catalogue kept by cron and the CLI alone stays small.
+    if (here !== undefined) await compactRunTallies(db, here.name);
     const bytes = swept.deleted.reduce((n, d) => n + (d.bytes ?? 0), 0);
     output.out.write(
       `Retention complete! ${swept.deleted.length} deleted (${humanBytes(bytes)}), ${swept.skipped.length} skipped.\n`,
